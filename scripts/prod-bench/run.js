@@ -1,0 +1,193 @@
+#!/usr/bin/env node
+/**
+ * Workflow start → first activity start latency on the production topology (issue #7).
+ *
+ *   node scripts/prod-bench/run.js            # private production stack (prod-stack-up.sh), 200 starts
+ *   BENCH_STARTS=500 node scripts/prod-bench/run.js
+ *   TEMPORAL_ADDRESS=… node scripts/prod-bench/run.js   # an existing stack with control workers running
+ *   BENCH_TOPOLOGY=dev node scripts/prod-bench/run.js   # the same on the dev server (SQLite), for comparison
+ *
+ * The workflow is the product's `maintenance` (one JSON input; its first step is the
+ * removeExpiredModels activity on the nomaly-control queue, which reads the registry), started
+ * through @temporalio/client as the CLI and UI do. Per start, from the workflow's history
+ * (server timestamps; ActivityTaskStarted carries the time the worker picked the task up):
+ *   start→activity     WorkflowExecutionStarted → first ActivityTaskStarted   (the headline)
+ *   client→activity    the client's start() call → first ActivityTaskStarted (adds the start RPC)
+ * and its parts: → first WorkflowTaskStarted (matching dispatch to a control worker),
+ * → ActivityTaskScheduled (the worker runs workflow code and completes the task),
+ * → ActivityTaskStarted (matching dispatch of the activity).
+ * Two runs: `sequential` (one workflow at a time, BENCH_STARTS of them, after BENCH_WARMUP) and
+ * `burst` (BENCH_STARTS started at once). Writes bench/prod-latency-last-run.md (or
+ * bench/dev-latency-last-run.md with BENCH_TOPOLOGY=dev).
+ */
+'use strict';
+const { execFileSync } = require('node:child_process');
+const { mkdirSync, readFileSync, writeFileSync } = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { Client, Connection } = require('@temporalio/client');
+const { tsToMs } = require('@temporalio/common/lib/time');
+
+const root = path.resolve(__dirname, '../..');
+const starts = Number(process.env.BENCH_STARTS ?? 200);
+const warmup = Number(process.env.BENCH_WARMUP ?? 20);
+const external = Boolean(process.env.TEMPORAL_ADDRESS);
+const topology = process.env.BENCH_TOPOLOGY ?? 'production';
+if (!['production', 'dev'].includes(topology)) throw new Error(`BENCH_TOPOLOGY=${topology}: expected production or dev`);
+const upScript = topology === 'dev' ? 'stack-up.sh' : 'prod-stack-up.sh';
+const downScript = topology === 'dev' ? 'stack-down.sh' : 'prod-stack-down.sh';
+const stackSettings = {
+  NOMALY_DATA_DIR: process.env.BENCH_DATA_DIR ?? path.join(os.tmpdir(), `nomaly-prod-bench-${process.pid}`),
+  DATABASE_URL: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/nomaly_prod_bench',
+  TEMPORAL_DB: 'nomaly_prod_bench_temporal',
+  TEMPORAL_VISIBILITY_DB: 'nomaly_prod_bench_visibility',
+  NOMALY_CONTROL_WORKERS: '1',
+  NOMALY_SCORING_WORKERS: '1',
+  LOG_LEVEL: 'warn',
+};
+
+function readStackEnv(file) {
+  const env = {};
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const m = /^export (\w+)='(.*)'$/.exec(line);
+    if (m) env[m[1]] = m[2];
+  }
+  return env;
+}
+
+function quantile(sorted, q) {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[i];
+}
+
+function stats(values) {
+  const s = [...values].sort((a, b) => a - b);
+  return { p50: quantile(s, 0.5), p95: quantile(s, 0.95), p99: quantile(s, 0.99), max: s[s.length - 1], mean: s.reduce((a, b) => a + b, 0) / s.length };
+}
+
+async function measure(client, handle, clientStartMs) {
+  await handle.result();
+  const events = (await handle.fetchHistory()).events ?? [];
+  const time = (e) => tsToMs(e.eventTime);
+  const started = events.find((e) => e.workflowExecutionStartedEventAttributes);
+  const firstWft = events.find((e) => e.workflowTaskStartedEventAttributes);
+  const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes);
+  const activityStarted = events.find((e) =>
+    e.activityTaskStartedEventAttributes && Number(e.activityTaskStartedEventAttributes.scheduledEventId) === Number(scheduled.eventId));
+  return {
+    startToActivity: time(activityStarted) - time(started),
+    clientToActivity: time(activityStarted) - clientStartMs,
+    toWorkflowTask: time(firstWft) - time(started),
+    toScheduled: time(scheduled) - time(firstWft),
+    toActivityStart: time(activityStarted) - time(scheduled),
+  };
+}
+
+async function run(client, label, count, concurrent) {
+  const id = `bench-latency-${label}-${Date.now()}`;
+  const start = async (i) => {
+    const t0 = Date.now();
+    const handle = await client.workflow.start('maintenance', {
+      taskQueue: 'nomaly-control', workflowId: `${id}-${i}`, args: [{ retentionDays: 36500 }],
+    });
+    return { handle, t0 };
+  };
+  const results = [];
+  const wall = Date.now();
+  if (concurrent) {
+    const handles = await Promise.all(Array.from({ length: count }, (_, i) => start(i)));
+    for (const { handle, t0 } of handles) results.push(await measure(client, handle, t0));
+  } else {
+    for (let i = 0; i < count; i++) {
+      const { handle, t0 } = await start(i);
+      results.push(await measure(client, handle, t0));
+    }
+  }
+  const wallSeconds = (Date.now() - wall) / 1000;
+  const keys = Object.keys(results[0]);
+  return { label, count, wallSeconds, stats: Object.fromEntries(keys.map((k) => [k, stats(results.map((r) => r[k]))])) };
+}
+
+async function main() {
+  let env = process.env;
+  if (!external) {
+    if (topology === 'dev') {
+      // The dev stack's fixed default ports may be taken by someone's stack: free ones instead.
+      const names = ['TEMPORAL_PORT', 'TEMPORAL_UI_PORT', 'MINIO_PORT', 'MINIO_CONSOLE_PORT', 'CONTROL_HTTP_PORT', 'SCORING_HTTP_PORT', 'NOMALY_PRIVATE_PG_PORT'];
+      const ports = await freePorts(names.length);
+      names.forEach((n, i) => { stackSettings[n] = String(ports[i]); });
+      delete process.env.TEMPORAL_ADDRESS; delete process.env.TEMPORAL_UI_URL; delete process.env.MINIO_ENDPOINT;
+    }
+    execFileSync(path.join(root, 'scripts', upScript), { env: { ...process.env, ...stackSettings }, stdio: ['ignore', 'inherit', 'inherit'] });
+    env = { ...process.env, ...readStackEnv(path.join(stackSettings.NOMALY_DATA_DIR, 'stack.env')) };
+  }
+  const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
+  const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE ?? 'default' });
+  try {
+    await run(client, 'warmup', warmup, false);
+    const loadBefore = os.loadavg();
+    const sequential = await run(client, 'sequential', starts, false);
+    const burst = await run(client, 'burst', starts, true);
+    const loadAfter = os.loadavg();
+    report({ sequential, burst, loadBefore, loadAfter });
+  } finally {
+    await connection.close();
+    if (!external && process.env.BENCH_KEEP_STACK !== '1') {
+      execFileSync(path.join(root, 'scripts', downScript), ['--purge'], { env: { ...process.env, ...stackSettings }, stdio: 'ignore' });
+    }
+  }
+}
+
+function report({ sequential, burst, loadBefore, loadAfter }) {
+  const ms = (v) => `${v.toFixed(0)} ms`;
+  const rows = [
+    ['startToActivity', 'workflow started → first activity started (server clock)'],
+    ['clientToActivity', 'client start() call → first activity started'],
+    ['toWorkflowTask', '  part: → first workflow task started on a control worker'],
+    ['toScheduled', '  part: → activity scheduled (workflow code ran, task completed)'],
+    ['toActivityStart', '  part: → activity started on a control worker'],
+  ];
+  const table = (r) => [
+    `| ${r.label}: ${r.count} starts in ${r.wallSeconds.toFixed(1)} s | p50 | p95 | p99 | max |`,
+    '| --- | ---: | ---: | ---: | ---: |',
+    ...rows.map(([k, name]) => {
+      const s = r.stats[k];
+      return `| ${name} | ${ms(s.p50)} | ${ms(s.p95)} | ${ms(s.p99)} | ${ms(s.max)} |`;
+    }),
+  ].join('\n');
+  const text = [
+    `# Workflow start → first activity start, ${topology === 'dev' ? 'dev server' : 'production topology'}`,
+    '',
+    `Measured ${new Date().toISOString()} with \`node scripts/prod-bench/run.js\` on ${os.cpus().length} cores (${os.cpus()[0].model}), Node ${process.version}.`,
+    `Topology: ${external ? `existing stack at ${process.env.TEMPORAL_ADDRESS}` : topology === 'dev'
+      ? 'scripts/stack-up.sh: Temporal CLI v1.5.1 dev server (SQLite file), one control and one scoring worker process'
+      : 'scripts/prod-stack-up.sh: Temporal server v1.29.1 on PostgreSQL (8 history shards), one control and one scoring worker process'}.`,
+    `Workflow: \`maintenance\` (first activity removeExpiredModels on nomaly-control); ${warmup} warm-up starts first.`,
+    `Load average before/after: ${loadBefore.map((v) => v.toFixed(2)).join(' ')} / ${loadAfter.map((v) => v.toFixed(2)).join(' ')}.`,
+    '',
+    table(sequential),
+    '',
+    table(burst),
+    '',
+  ].join('\n');
+  mkdirSync(path.join(root, 'bench'), { recursive: true });
+  writeFileSync(path.join(root, `bench/${topology === 'dev' ? 'dev' : 'prod'}-latency-last-run.md`), text);
+  console.log(text);
+}
+
+function freePorts(count) {
+  const net = require('node:net');
+  return Promise.all(Array.from({ length: count }, () => new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => resolve(server));
+  }))).then((servers) => {
+    const ports = servers.map((s) => s.address().port);
+    servers.forEach((s) => s.close());
+    return ports;
+  });
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,333 @@
+import { Context } from '@temporalio/activity';
+import { scanCsvLayout, type CsvLayout } from '../data/csvLayout';
+import { Dataset, DetectionJob, Model } from '../db/entities';
+import type { ScoreSummary } from '../reports/scoreSummary';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { datasetBatches } from '../data/readDataset';
+import { scoresCsvPieces, writePiecesToFile } from '../data/scoresCsv';
+import { decodeScoresFile } from '../data/scoresFile';
+import { jobScoresCsvKey, jobScoresKey, scoresPrefix } from '../storage/keys';
+import type { ActivityDeps } from './deps';
+import { ApplicationFailure } from '@temporalio/common';
+import { failFastOnPermanent, notFound } from './failures';
+import { assembleJobScores, summarizeScores, writeJobReport } from './jobResults';
+
+export interface StartDetectionInput {
+  jobId: string;
+  /** `NAME` (the active version, else the newest ready one) or `NAME@VERSION`. */
+  model: string;
+  datasetId: string;
+}
+
+export interface DetectionPlan {
+  jobId: string;
+  modelId: number;
+  modelName: string;
+  modelVersion: number;
+  modelArtifactKey: string;
+  modelSha256: string;
+  datasetId: string;
+  datasetKey: string;
+  datasetSha256: string;
+  featureColumns: string[];
+  idColumn: string | null;
+  format: string;
+  rows: number;
+}
+
+export interface TopAnomaly {
+  rowIndex: number;
+  rowId: string | null;
+  score: number;
+}
+
+export interface DetectionSummary {
+  jobId: string;
+  status: 'completed';
+  model: string;
+  datasetId: string;
+  rows: number;
+  anomalies: number;
+  anomalyRate: number;
+  durationMs: number;
+  rowsPerSecond: number;
+  /** Every row's score (src/data/scoresFile.ts) and the HTML report, in the results bucket. */
+  scoresBucket: string;
+  scoresKey: string;
+  /** With `exportCsv`: every row's score as CSV (src/data/scoresCsv.ts), in the results bucket. */
+  scoresCsvKey?: string;
+  reportKey: string;
+  quantiles: ScoreSummary['quantiles'];
+  topAnomalies: TopAnomaly[];
+}
+
+export interface FailDetectionJobInput {
+  jobId: string;
+  status: 'failed' | 'cancelled';
+  error: string;
+  /** Rows whose scores and anomalies are stored: whole chunks, plus those a failed chunk kept. */
+  rowsScored: number;
+  chunksDone?: number;
+  chunksTotal?: number;
+  /** Where a malformed row stopped the job. */
+  failedAt?: { chunkIndex: number; line?: number; column?: string };
+}
+
+/** The summary of a job that stopped early: `partial` says its results are incomplete. */
+export interface PartialDetectionSummary {
+  partial: true;
+  status: 'failed' | 'cancelled';
+  rows: number | null;
+  rowsScored: number;
+  anomaliesSoFar: number;
+  chunksDone: number | null;
+  chunksTotal: number | null;
+  failedAt?: FailDetectionJobInput['failedAt'];
+}
+
+const USABLE_STATUSES = ['active', 'ready'] as const;
+
+/** Planning heartbeats after every this many bytes read. */
+const HEARTBEAT_EVERY_BYTES = 4 * 1024 * 1024;
+
+export function createDetectionActivities({ orm, store, config, metrics }: ActivityDeps) {
+  return {
+    /** Resolves model and dataset and records the job. Keyed by the workflow id: a retry finds its own row. */
+    async startDetectionJob(input: StartDetectionInput): Promise<DetectionPlan> {
+      const em = orm.em.fork();
+      const model = await resolveModel(em, input.model);
+      const dataset = await em.findOne(Dataset, { id: input.datasetId });
+      if (!dataset) throw notFound(`dataset "${input.datasetId}" does not exist (nomaly datasets upload FILE prints its id)`);
+      const missing = model.featureColumns.filter((c) => !dataset.columns.includes(c));
+      if (missing.length > 0) {
+        throw notFound(`dataset ${dataset.id} lacks the model's feature columns: ${missing.join(', ')}`);
+      }
+      const job = em.create(DetectionJob, {
+        id: input.jobId,
+        modelId: model.id,
+        datasetId: dataset.id,
+        status: 'running',
+        rows: dataset.rows,
+        chunks: 0,
+        rowsScored: 0,
+        anomalies: 0,
+        scoresPrefix: scoresPrefix(input.jobId),
+        startedAt: new Date(),
+      });
+      await em.upsert(DetectionJob, job, { onConflictFields: ['id'], onConflictAction: 'ignore' });
+      return {
+        jobId: input.jobId,
+        modelId: model.id,
+        modelName: model.name,
+        modelVersion: model.version,
+        modelArtifactKey: model.artifactKey,
+        modelSha256: model.artifactSha256!,
+        datasetId: dataset.id,
+        datasetKey: dataset.objectKey,
+        datasetSha256: dataset.sha256,
+        featureColumns: model.featureColumns,
+        idColumn: dataset.idColumn ?? null,
+        format: dataset.format,
+        rows: dataset.rows,
+      };
+    },
+
+    /**
+     * One streaming pass over the dataset: verifies its sha256 end to end and finds the byte
+     * offset of every chunk's first row, so each chunk is later read by range, not whole.
+     */
+    async planCsvChunks(input: { datasetKey: string; datasetSha256: string; rows: number; chunkRows: number }): Promise<CsvLayout> {
+      const context = Context.current();
+      let bytes = 0;
+      let reported = 0;
+      const counted = async function* (source: AsyncIterable<Buffer>) {
+        for await (const chunk of source) {
+          bytes += chunk.length;
+          // Every few MiB, not every network chunk: tens of thousands of heartbeat calls cost a
+          // multi-gigabyte plan seconds of CPU (the SDK throttles what it sends, not the calls).
+          if (bytes - reported >= HEARTBEAT_EVERY_BYTES) {
+            reported = bytes;
+            context.heartbeat({ bytes });
+          }
+          yield chunk;
+        }
+      };
+      const layout = await failFastOnPermanent(() =>
+        scanCsvLayout(counted(store.streamVerified(config.buckets.datasets, input.datasetKey, input.datasetSha256)), input.chunkRows),
+      );
+      if (layout.dataRows !== input.rows) {
+        throw ApplicationFailure.nonRetryable(`dataset ${input.datasetKey} has ${layout.dataRows} rows, but its record says ${input.rows}`, 'DatasetMismatch');
+      }
+      return layout;
+    },
+
+    /**
+     * Summarises from the anomalies table and the chunks' score files themselves, so the totals
+     * are right however often chunks ran: one score file, a summary on the job row, an HTML report.
+     */
+    async finalizeDetection(input: { jobId: string; modelLabel: string; chunks: number }): Promise<DetectionSummary> {
+      const em = orm.em.fork();
+      const job = await em.findOneOrFail(DetectionJob, { id: input.jobId });
+      const model = job.modelId === null || job.modelId === undefined ? null : await em.findOne(Model, { id: job.modelId });
+      const connection = em.getConnection();
+      const [{ count }] = await connection.execute<Array<{ count: string }>>('select count(*) as count from anomaly where job_id = ?', [job.id]);
+      const anomalies = Number(count);
+      const top = await connection.execute<Array<{ row_index: number; row_id: string | null; score: number }>>(
+        'select row_index, row_id, score from anomaly where job_id = ? order by score desc, row_index limit 10',
+        [job.id],
+      );
+      const topAnomalies = top.map((r) => ({ rowIndex: Number(r.row_index), rowId: r.row_id, score: Number(r.score) }));
+      const scores = await assembleJobScores(store, config.buckets.results, job.id, job.rows, input.chunks);
+      const finishedAt = job.finishedAt ?? new Date();
+      const durationMs = finishedAt.getTime() - job.startedAt.getTime();
+      const anomalyRate = job.rows > 0 ? anomalies / job.rows : 0;
+      const rowsPerSecond = durationMs > 0 ? (job.rows * 1000) / durationMs : 0;
+      const scoreSummary = summarizeScores(scores);
+      const reportKey = await writeJobReport(store, config.buckets.results, {
+        jobId: job.id,
+        model: input.modelLabel,
+        datasetId: job.datasetId,
+        rows: job.rows,
+        anomalies,
+        anomalyRate,
+        threshold: model?.threshold ?? Number.NaN,
+        durationMs,
+        rowsPerSecond,
+        scores: scoreSummary,
+        topAnomalies,
+      });
+      const scoresKey = jobScoresKey(job.id);
+      const summary = { scoresKey, reportKey, rowsPerSecond, ...scoreSummary };
+      Object.assign(job, { status: 'completed', chunks: input.chunks, rowsScored: job.rows, anomalies, anomalyRate, finishedAt, durationMs, summary });
+      await em.flush();
+      metrics.anomalyRate.set({ model: input.modelLabel }, anomalyRate);
+      metrics.detectionJobs?.inc({ status: 'completed' });
+      return {
+        jobId: job.id,
+        status: 'completed',
+        model: input.modelLabel,
+        datasetId: job.datasetId,
+        rows: job.rows,
+        anomalies,
+        anomalyRate,
+        durationMs,
+        rowsPerSecond,
+        scoresBucket: config.buckets.results,
+        scoresKey,
+        reportKey,
+        quantiles: scoreSummary.quantiles,
+        topAnomalies,
+      };
+    },
+
+    /**
+     * Records a job that did not complete. What it scored before it stopped stays (anomalies,
+     * chunk score files) but is flagged partial in the summary, with the counts so far, so it is
+     * never taken for a complete result.
+     */
+    async failDetectionJob(input: FailDetectionJobInput): Promise<void> {
+      const em = orm.em.fork();
+      const [{ count }] = await em.getConnection().execute<Array<{ count: string }>>('select count(*) as count from anomaly where job_id = ?', [input.jobId]);
+      const anomalies = Number(count);
+      const job = await em.findOne(DetectionJob, { id: input.jobId });
+      const summary: PartialDetectionSummary = {
+        partial: true,
+        status: input.status,
+        rows: job?.rows ?? null,
+        rowsScored: input.rowsScored,
+        anomaliesSoFar: anomalies,
+        chunksDone: input.chunksDone ?? null,
+        chunksTotal: input.chunksTotal ?? null,
+        ...(input.failedAt ? { failedAt: input.failedAt } : {}),
+      };
+      const changed = await em.nativeUpdate(
+        DetectionJob,
+        { id: input.jobId, status: 'running' },
+        { status: input.status, error: input.error.slice(0, 4000), rowsScored: input.rowsScored, anomalies, summary: { ...summary }, finishedAt: new Date() },
+      );
+      if (changed > 0) metrics.detectionJobs?.inc({ status: input.status });
+    },
+
+    /**
+     * With `exportCsv`: writes scores.csv next to scores.f64 (row, the id column when the dataset
+     * has one, score, is_anomaly), streamed through a temporary file, never one giant string.
+     * Idempotent: the same job always gives the same bytes at the same key.
+     */
+    async exportScoresCsv(input: { jobId: string }): Promise<{ scoresCsvKey: string; size: number }> {
+      const context = Context.current();
+      const em = orm.em.fork();
+      const job = await em.findOneOrFail(DetectionJob, { id: input.jobId });
+      const dataset = await em.findOneOrFail(Dataset, { id: job.datasetId });
+      const model = job.modelId === null || job.modelId === undefined ? null : await em.findOne(Model, { id: job.modelId });
+      const results = config.buckets.results;
+      const scoresKey = jobScoresKey(job.id);
+      const stored = await store.stat(results, scoresKey);
+      if (!stored?.sha256) throw ApplicationFailure.nonRetryable(`job ${job.id} has no score file to export (${results}/${scoresKey})`, 'NotFound');
+      const scores = decodeScoresFile(await store.getVerifiedBytes(results, scoresKey, stored.sha256));
+      let isAnomaly: (row: number, score: number) => boolean;
+      if (model?.threshold !== undefined && model?.threshold !== null) {
+        const threshold = model.threshold;
+        isAnomaly = (_row, score) => score > threshold;
+      } else {
+        // The model was removed since (maintenance): the anomaly table still says which rows were anomalies.
+        const rows = await em.getConnection().execute<Array<{ row_index: number }>>('select row_index from anomaly where job_id = ?', [job.id]);
+        const anomalous = new Set(rows.map((r) => Number(r.row_index)));
+        isAnomaly = (row) => anomalous.has(row);
+      }
+      const idColumn = dataset.idColumn ?? undefined;
+      const ids = idColumn
+        ? {
+            column: idColumn,
+            batches: (async function* () {
+              const source = store.streamVerified(config.buckets.datasets, dataset.objectKey, dataset.sha256);
+              for await (const batch of datasetBatches(source, dataset.format, { idColumn, featureColumns: dataset.featureColumns.slice(0, 1) })) {
+                yield batch.ids ?? [];
+              }
+            })(),
+          }
+        : undefined;
+      const dir = await mkdtemp(path.join(os.tmpdir(), 'nomaly-export-'));
+      try {
+        const file = path.join(dir, 'scores.csv');
+        let rowsWritten = 0;
+        const pieces = (async function* () {
+          for await (const piece of scoresCsvPieces({ scores, isAnomaly, ids })) {
+            yield piece;
+            rowsWritten += 8192;
+            context.heartbeat({ phase: 'writing', rows: Math.min(rowsWritten, scores.length) });
+          }
+        })();
+        const written = await failFastOnPermanent(() => writePiecesToFile(file, pieces));
+        context.heartbeat({ phase: 'uploading', bytes: written.size });
+        const scoresCsvKey = jobScoresCsvKey(job.id);
+        await store.putFilePublished(results, scoresCsvKey, file, written);
+        // The job row's summary names the export as well.
+        const fresh = await em.fork().findOneOrFail(DetectionJob, { id: job.id });
+        if (fresh.summary) await em.nativeUpdate(DetectionJob, { id: job.id }, { summary: { ...fresh.summary, scoresCsvKey } });
+        return { scoresCsvKey, size: written.size };
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+async function resolveModel(em: ReturnType<ActivityDeps['orm']['em']['fork']>, reference: string): Promise<Model> {
+  const [name, versionText] = reference.split('@');
+  if (versionText !== undefined) {
+    const version = Number(versionText);
+    const model = await em.findOne(Model, { name, version });
+    if (!model) throw notFound(`model ${reference} does not exist`);
+    if (!USABLE_STATUSES.includes(model.status as (typeof USABLE_STATUSES)[number])) {
+      throw notFound(`model ${reference} is ${model.status}, not ready for detection`);
+    }
+    return model;
+  }
+  const active = await em.findOne(Model, { name, status: 'active' });
+  if (active) return active;
+  const newest = await em.findOne(Model, { name, status: 'ready' }, { orderBy: { version: 'desc' } });
+  if (!newest) throw notFound(`model "${name}" has no ready version (train one with: nomaly train --model ${name} ...)`);
+  return newest;
+}

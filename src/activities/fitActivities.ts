@@ -1,0 +1,150 @@
+import { Context } from '@temporalio/activity';
+import { datasetBatches } from '../data/readDataset';
+import { isHeldOut, RowReservoir } from '../data/reservoir';
+import { codeVersion } from '../config/codeVersion';
+import { encodeModel } from '../scoring/codec';
+import { averagePrecision, rocAuc } from '../scoring/metrics';
+import { fitDetector, fitPipeline } from '../scoring/registry';
+import type { ActivityDeps } from './deps';
+import { failFastOnPermanent } from './failures';
+
+export interface FitModelInput {
+  datasetKey: string;
+  datasetSha256: string;
+  /** csv, jsonl or parquet (absent in histories from before formats: csv). */
+  datasetFormat?: string;
+  featureColumns: string[];
+  labelColumn: string | null;
+  algorithm: string;
+  /** The detector's options as the user gave them; the detector validates them. */
+  params: Record<string, unknown>;
+  standardize: 'none' | 'zscore' | 'robust';
+  artifactKey: string;
+  /** Seeds the reservoir sample and the held-out split. */
+  seed?: number;
+  /** Rows to fit on, sampled while streaming (default: trainingSampleRows). */
+  maxTrainRows?: number;
+}
+
+export interface FitModelResult {
+  artifactSha256: string;
+  artifactBytes: number;
+  threshold: number;
+  /** Rows the detector was fitted on (the reservoir sample). */
+  trainRows: number;
+  params: Record<string, number>;
+  /**
+   * With labels: heldOutRocAuc and heldOutAveragePrecision on the seeded held-out split (rows
+   * the model never saw), heldOutRows and heldOutAnomalies. Also datasetRows, rowsPerSecond.
+   */
+  metrics: Record<string, number>;
+  codeVersion: string;
+}
+
+/** Share of labelled rows held out for evaluation. */
+export const HOLD_OUT_FRACTION = 0.2;
+/** At most this many held-out rows are scored (a seeded reservoir of them). */
+export const MAX_EVAL_ROWS = 200_000;
+
+/**
+ * How many rows an algorithm is fitted on by default. Training streams the dataset and keeps a
+ * seeded uniform reservoir of this many rows, so memory does not grow with the dataset:
+ * - isolation-forest: 65,536 (its `thresholdRows` default; each tree draws `sampleSize` 256 from them)
+ * - knn, knn-mean, knn-median, lof: their `maxTrainRows` option (default 20,000), the rows they keep
+ * - hbos, ecod, copod, robust-z, pca, ensemble: 100,000 (histograms, ECDFs, medians, covariance)
+ */
+export function trainingSampleRows(algorithm: string, params: Record<string, unknown>): number {
+  const option = (name: string, fallback: number): number => (typeof params[name] === 'number' ? (params[name] as number) : fallback);
+  switch (algorithm) {
+    case 'isolation-forest': {
+      const thresholdRows = option('thresholdRows', 65_536);
+      return thresholdRows === 0 ? 1_000_000 : Math.max(thresholdRows, 1024);
+    }
+    case 'knn':
+    case 'knn-mean':
+    case 'knn-median':
+    case 'lof':
+      return option('maxTrainRows', 20_000);
+    default:
+      return 100_000;
+  }
+}
+
+export function createFitActivities({ store, config }: ActivityDeps) {
+  return {
+    /**
+     * Streams the dataset once, keeping a seeded reservoir sample of training rows (and, when
+     * the dataset has labels, of held-out rows), fits on the sample, evaluates on the held-out
+     * rows and writes the artifact to a deterministic key. Same seed and data give the same bytes,
+     * so a retry after a crash overwrites the object with identical content.
+     */
+    async fitModel(input: FitModelInput): Promise<FitModelResult> {
+      return failFastOnPermanent(async () => {
+        const seed = input.seed ?? 0;
+        const capacity = input.maxTrainRows ?? trainingSampleRows(input.algorithm, input.params);
+        const d = input.featureColumns.length;
+        const train = new RowReservoir(capacity, d, seed);
+        const heldOut = input.labelColumn ? new RowReservoir(MAX_EVAL_ROWS, d, seed + 1) : undefined;
+        const started = Date.now();
+        let rows = 0;
+        let lastBeat = 0;
+        const source = store.streamVerified(config.buckets.datasets, input.datasetKey, input.datasetSha256);
+        for await (const batch of datasetBatches(source, input.datasetFormat ?? 'csv', {
+          featureColumns: input.featureColumns,
+          labelColumn: input.labelColumn ?? undefined,
+        })) {
+          const data = batch.features.data;
+          const labels = batch.labels;
+          for (let r = 0; r < batch.features.rows; r++) {
+            const index = batch.firstRow + r;
+            if (heldOut && labels && isHeldOut(index, seed, HOLD_OUT_FRACTION)) heldOut.offer(data, r, labels[r]);
+            else train.offer(data, r, labels ? labels[r] : 0);
+          }
+          rows += batch.features.rows;
+          if (Date.now() - lastBeat > 5000) {
+            lastBeat = Date.now();
+            heartbeat({ phase: 'reading', rows });
+          }
+        }
+        const readSeconds = (Date.now() - started) / 1000;
+        heartbeat({ phase: 'fitting', rows });
+        const X = train.rows();
+        const detector =
+          input.standardize === 'none'
+            ? fitDetector(input.algorithm, X, input.params)
+            : fitPipeline(input.algorithm, X, { standardize: input.standardize, options: input.params });
+        const artifact = encodeModel(detector);
+        const stored = await store.putBytes(config.buckets.models, input.artifactKey, artifact);
+        const metrics: Record<string, number> = { datasetRows: rows, readRowsPerSecond: Math.round(rows / Math.max(readSeconds, 1e-3)) };
+        if (heldOut && heldOut.size > 0) {
+          const labels = heldOut.sampleLabels();
+          const positives = labels.reduce((n, v) => n + v, 0);
+          metrics.heldOutRows = heldOut.size;
+          metrics.heldOutAnomalies = positives;
+          if (positives > 0 && positives < labels.length) {
+            const scores = detector.score(heldOut.rows());
+            metrics.heldOutRocAuc = rocAuc(labels, scores);
+            metrics.heldOutAveragePrecision = averagePrecision(labels, scores);
+          }
+        }
+        return {
+          artifactSha256: stored.sha256,
+          artifactBytes: stored.size,
+          threshold: detector.threshold,
+          trainRows: X.rows,
+          params: { ...detector.params },
+          metrics,
+          codeVersion: codeVersion(),
+        };
+      });
+    },
+  };
+}
+
+function heartbeat(details: unknown): void {
+  try {
+    Context.current().heartbeat(details);
+  } catch {
+    // called outside an activity (a benchmark): nothing to report to
+  }
+}

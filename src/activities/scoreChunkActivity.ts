@@ -1,0 +1,370 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { readCsv } from '../data/csv';
+import { CsvLayoutScanner } from '../data/csvLayout';
+import { DatasetFormatError } from '../data/datasetError';
+import { readDataset } from '../data/readDataset';
+import { decodeModel } from '../scoring/codec';
+import type { Detector } from '../scoring/detector';
+import type { Matrix } from '../scoring/matrix';
+import { chunkScoresKey, chunkSegmentsPrefix, segmentScoresKey } from '../storage/keys';
+import type { ActivityDeps } from './deps';
+import { failFastOnPermanent } from './failures';
+import { LruCache } from './lruCache';
+
+export interface ScoreChunkInput {
+  jobId: string;
+  chunkIndex: number;
+  rowStart: number;
+  rowEnd: number;
+  /** Where the chunk's rows sit in a CSV (from planCsvChunks): the chunk reads only these bytes. */
+  csvRange?: { byteStart: number; byteEnd: number; headerEnd: number };
+  datasetKey: string;
+  datasetSha256: string;
+  /** csv, jsonl or parquet; formats other than CSV are read whole, then sliced to the chunk's rows. */
+  datasetFormat: string;
+  featureColumns: string[];
+  idColumn: string | null;
+  modelArtifactKey: string;
+  modelSha256: string;
+}
+
+export interface ScoreChunkResult {
+  chunkIndex: number;
+  rows: number;
+  anomalies: number;
+  scoresKey: string;
+  /** Rows an earlier attempt had made durable, which this attempt took from its heartbeat instead of scoring again (0 on a fresh start). */
+  resumedFromRow?: number;
+  /** Rows this attempt scored itself. */
+  rowsScoredThisAttempt?: number;
+  attempt?: number;
+}
+
+/**
+ * The durable cursor every heartbeat of a chunk carries. Blocks [0, blocksDone) have their
+ * scores in MinIO (in segment objects: runs of whole blocks, each keyed by its first block) and their
+ * anomalies in PostgreSQL, so a retried attempt starts at row `rowsDone`, reading the CSV from
+ * byte `nextByte`.
+ */
+export interface ScoreChunkCursor {
+  phase: 'loading' | 'scoring';
+  chunkIndex: number;
+  blockRows: number;
+  blocksDone: number;
+  rowsDone: number;
+  /** CSV: absolute offset of the first row not yet done. */
+  nextByte?: number;
+  /** Anomalies among the rows done. */
+  anomalies: number;
+}
+
+/**
+ * A row the chunk cannot read (wrong column count, a cell that is not a number): no retry can
+ * fix it. The failure's details say where, and how many of the chunk's rows before it are kept.
+ */
+export interface MalformedRowDetails {
+  chunkIndex: number;
+  line?: number;
+  column?: string;
+  /** Rows of this chunk before the block with the bad row: scored, their anomalies and scores stored. */
+  rowsPersisted: number;
+}
+
+/** Rows scored between heartbeats, and the unit a retried attempt resumes at. */
+export const SCORE_BLOCK_ROWS = 8192;
+
+/**
+ * How often a running chunk makes its scored blocks durable as a segment. Heartbeats reach the
+ * server about every 8 s (0.8 × the 10 s heartbeat timeout), so this keeps a retry's loss to
+ * about one heartbeat interval, while a chunk that takes under 2 s writes no segment at all.
+ */
+const SEGMENT_INTERVAL_MS = 2000;
+
+/** Rows per anomaly upsert statement: bounded so one statement stays small whatever the chunk size. */
+const UPSERT_BATCH = 5000;
+
+interface Block {
+  features: Matrix;
+  ids?: string[];
+  /** CSV: absolute offset just past the block's last row. */
+  nextByte?: number;
+}
+
+export function createScoreChunkActivities({ orm, store, config, metrics, logger }: ActivityDeps) {
+  const models = new LruCache<Detector>(config.scoring.modelCacheSize);
+  // Header lines by dataset: every chunk of a job needs the same one.
+  const headers = new LruCache<Buffer>(16);
+  const results = config.buckets.results;
+
+  /**
+   * The CSV rows of the chunk from byte `from` on (a resumed attempt skips what is done), cut into
+   * blocks of SCORE_BLOCK_ROWS rows, each parsed with the header in front and the file's line numbers.
+   */
+  async function* csvBlocks(input: ScoreChunkInput, range: NonNullable<ScoreChunkInput['csvRange']>, from: number, rowsDone: number): AsyncGenerator<Block> {
+    const header = await headers.getOrLoad(input.datasetSha256, () => store.getRange(config.buckets.datasets, input.datasetKey, 0, range.headerEnd));
+    const bytes = await store.getRange(config.buckets.datasets, input.datasetKey, from, range.byteEnd);
+    const scanner = new CsvLayoutScanner(SCORE_BLOCK_ROWS);
+    scanner.push(header);
+    scanner.push(bytes);
+    const layout = scanner.finish();
+    const expected = input.rowEnd - input.rowStart - rowsDone;
+    if (layout.dataRows !== expected) {
+      throw ApplicationFailure.nonRetryable(
+        `chunk ${input.chunkIndex}: bytes ${from}-${range.byteEnd} hold ${layout.dataRows} rows, expected ${expected}`,
+        'DatasetMismatch',
+      );
+    }
+    const starts = layout.chunkStarts.map((offset) => offset - header.length);
+    let line = input.rowStart + rowsDone + 2;
+    for (let b = 0; b + 1 < starts.length; b++) {
+      const table = readCsv(Buffer.concat([header, bytes.subarray(starts[b], starts[b + 1])]), {
+        featureColumns: input.featureColumns,
+        idColumn: input.idColumn ?? undefined,
+        firstDataLine: line,
+      });
+      line += table.features.rows;
+      yield { features: table.features, ids: table.ids, nextByte: from + starts[b + 1] };
+    }
+  }
+
+  /** Other formats: the whole file is read, then the chunk's remaining rows are sliced into blocks. */
+  async function* wholeFileBlocks(input: ScoreChunkInput, rowsDone: number): AsyncGenerator<Block> {
+    const table = await readDataset(await store.getVerifiedBytes(config.buckets.datasets, input.datasetKey, input.datasetSha256), input.datasetFormat, {
+      featureColumns: input.featureColumns,
+      idColumn: input.idColumn ?? undefined,
+      rowStart: input.rowStart + rowsDone,
+      rowEnd: input.rowEnd,
+    });
+    if (table.features.rows !== input.rowEnd - input.rowStart - rowsDone) {
+      throw ApplicationFailure.nonRetryable(`chunk ${input.chunkIndex}: the dataset has ${table.totalRows} rows, fewer than the chunk's end ${input.rowEnd}`, 'DatasetMismatch');
+    }
+    for (let start = 0; start < table.features.rows; start += SCORE_BLOCK_ROWS) {
+      const end = Math.min(start + SCORE_BLOCK_ROWS, table.features.rows);
+      yield { features: table.features.sliceRows(start, end), ids: table.ids?.slice(start, end) };
+    }
+  }
+
+  /**
+   * The cursor a retried attempt may resume from, and the segments that hold its rows: a chain
+   * from block 0, each segment keyed by its first block, up to the cursor. Whoever wrote a
+   * segment (even an attempt that lost its heartbeat and ran on), the object at a block's key
+   * holds the scores of the rows from that block on, so any unbroken chain is right.
+   */
+  async function usableCursor(input: ScoreChunkInput, details: unknown): Promise<{ cursor: ScoreChunkCursor; segments: Array<{ key: string; rows: number }> } | undefined> {
+    const cursor = details as Partial<ScoreChunkCursor> | undefined;
+    if (!cursor || cursor.chunkIndex !== input.chunkIndex || cursor.blockRows !== SCORE_BLOCK_ROWS) return undefined;
+    const { blocksDone, rowsDone, anomalies, nextByte } = cursor;
+    if (![blocksDone, rowsDone, anomalies].every(Number.isInteger) || blocksDone! <= 0) return undefined;
+    if (rowsDone !== blocksDone! * SCORE_BLOCK_ROWS || rowsDone! >= input.rowEnd - input.rowStart) return undefined;
+    if (input.csvRange && (!Number.isInteger(nextByte) || nextByte! <= input.csvRange.byteStart || nextByte! > input.csvRange.byteEnd)) return undefined;
+    const present = new Set(await store.listKeys(results, chunkSegmentsPrefix(input.jobId, input.chunkIndex)));
+    const segments: Array<{ key: string; rows: number }> = [];
+    for (let block = 0; block < blocksDone!; ) {
+      const key = segmentScoresKey(input.jobId, input.chunkIndex, block);
+      const stored = present.has(key) ? await store.stat(results, key) : undefined;
+      const blocks = stored ? stored.size / (SCORE_BLOCK_ROWS * 8) : 0;
+      if (!stored?.sha256 || !Number.isInteger(blocks) || blocks <= 0) return undefined;
+      segments.push({ key, rows: Math.min(blocks, blocksDone! - block) * SCORE_BLOCK_ROWS });
+      block += blocks;
+    }
+    return { cursor: cursor as ScoreChunkCursor, segments };
+  }
+
+  async function removeSegments(input: ScoreChunkInput): Promise<void> {
+    for (const key of await store.listKeys(results, chunkSegmentsPrefix(input.jobId, input.chunkIndex))) await store.remove(results, key);
+  }
+
+  return {
+    /**
+     * Scores rows [rowStart, rowEnd), a CSV chunk read by byte range, block by block, with a
+     * heartbeat after each block. Every SEGMENT_INTERVAL_MS or so, the blocks scored since the
+     * last segment are written as one segment object (their anomalies are upserted block by
+     * block before that), and only then does the heartbeat's cursor move past them. A retried
+     * attempt resumes after the last segment its heartbeat names (reading the CSV from that
+     * byte on), so it never scores a durable row again and never loses one. The chunk's score
+     * file is assembled from the segments and this attempt's blocks in row order: exactly the
+     * chunk's rows. A block done again after a lost heartbeat overwrites itself (same segment
+     * key, anomalies upserted on (job, row)). A fast chunk writes no segment at all.
+     */
+    async scoreChunk(input: ScoreChunkInput): Promise<ScoreChunkResult> {
+      return failFastOnPermanent(async () => {
+        const context = Context.current();
+        const { attempt, heartbeatDetails } = context.info;
+        const chunkRows = input.rowEnd - input.rowStart;
+        const scoresKey = chunkScoresKey(input.jobId, input.chunkIndex);
+
+        if (attempt > 1) {
+          // An earlier attempt may have written the chunk's score file and died before reporting.
+          const written = await store.stat(results, scoresKey);
+          if (written?.sha256 && written.size === chunkRows * 8) {
+            await removeSegments(input);
+            const anomalies = await countAnomalies(orm, input);
+            return { chunkIndex: input.chunkIndex, rows: chunkRows, anomalies, scoresKey, resumedFromRow: chunkRows, rowsScoredThisAttempt: 0, attempt };
+          }
+        }
+        const resumed = attempt > 1 ? await usableCursor(input, heartbeatDetails) : undefined;
+        const cursor: ScoreChunkCursor = resumed
+          ? { ...resumed.cursor, phase: 'loading' }
+          : { phase: 'loading', chunkIndex: input.chunkIndex, blockRows: SCORE_BLOCK_ROWS, blocksDone: 0, rowsDone: 0, nextByte: input.csvRange?.byteStart, anomalies: 0 };
+        const resumedFromRow = cursor.rowsDone;
+        if (resumed) {
+          logger.info({ jobId: input.jobId, chunkIndex: input.chunkIndex, attempt, resumedFromRow }, 'scoreChunk resumes from its last heartbeat');
+        }
+        context.heartbeat({ ...cursor });
+
+        const detector = await models.getOrLoad(input.modelSha256, async () =>
+          decodeModel(await store.getVerifiedBytes(config.buckets.models, input.modelArtifactKey, input.modelSha256)),
+        );
+        const blocks = input.csvRange ? csvBlocks(input, input.csvRange, cursor.nextByte!, cursor.rowsDone) : wholeFileBlocks(input, cursor.rowsDone);
+        const fresh: Float64Array[] = []; // every block this attempt scored, in order
+        // Scored blocks not yet in a segment (fresh[first...]): their rows, anomalies and where they end.
+        const pending = { first: 0, blocks: 0, rows: 0, anomalies: 0, nextByte: cursor.nextByte };
+        let segmentsWritten = 0;
+        let lastSegmentAt = Date.now();
+        /** Writes the pending blocks as the next segment, then moves the cursor past them. */
+        const writeSegment = async () => {
+          if (pending.blocks === 0) return;
+          const segment = new Float64Array(pending.rows);
+          let at = 0;
+          for (const scores of fresh.slice(pending.first, pending.first + pending.blocks)) {
+            segment.set(scores, at);
+            at += scores.length;
+          }
+          await store.putBytesPublished(results, segmentScoresKey(input.jobId, input.chunkIndex, cursor.blocksDone), asBytes(segment));
+          segmentsWritten += 1;
+          Object.assign(cursor, {
+            blocksDone: cursor.blocksDone + pending.blocks,
+            rowsDone: cursor.rowsDone + pending.rows,
+            anomalies: cursor.anomalies + pending.anomalies,
+            nextByte: pending.nextByte,
+          });
+          Object.assign(pending, { first: pending.first + pending.blocks, blocks: 0, rows: 0, anomalies: 0 });
+          lastSegmentAt = Date.now();
+        };
+        const stopTimer = metrics.modelLatency.startTimer();
+        cursor.phase = 'scoring';
+        // Score in blocks with a heartbeat between them: a slow detector (KNN, LOF) on a big
+        // chunk must not look dead to Temporal, a cancelled job stops within a block, and a
+        // retry resumes after the last segment a heartbeat named.
+        let scoredRows = cursor.rowsDone;
+        let anomalies = cursor.anomalies;
+        for (;;) {
+          let next: IteratorResult<Block>;
+          try {
+            next = await blocks.next();
+          } catch (err) {
+            if (err instanceof DatasetFormatError && err.line !== undefined && err.line > 1) {
+              // Keep what was scored before the bad row: its anomalies are stored, its scores go to a segment.
+              await writeSegment();
+              throw malformedRow(input, err, scoredRows);
+            }
+            throw err;
+          }
+          if (next.done) break;
+          const block = next.value;
+          const scores = new Float64Array(block.features.rows);
+          detector.score(block.features, scores);
+          metrics.predictions.inc(scores.length);
+          const found = await upsertAnomalies(orm, input.jobId, input.rowStart + scoredRows, detector.threshold, scores, block.ids);
+          fresh.push(scores);
+          scoredRows += scores.length;
+          anomalies += found;
+          // The last block goes straight into the chunk's score file below.
+          if (scoredRows === chunkRows) break;
+          Object.assign(pending, { blocks: pending.blocks + 1, rows: pending.rows + scores.length, anomalies: pending.anomalies + found, nextByte: block.nextByte });
+          if (Date.now() - lastSegmentAt >= SEGMENT_INTERVAL_MS) await writeSegment();
+          context.heartbeat({ ...cursor });
+          await new Promise((resolve) => setImmediate(resolve)); // let the heartbeat go out
+          // A cancelled job (or a timed-out attempt) stops here, between blocks: nothing after
+          // this point writes anomalies the workflow has already stopped counting.
+          if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
+        }
+        stopTimer();
+        if (scoredRows !== chunkRows) {
+          throw ApplicationFailure.nonRetryable(`chunk ${input.chunkIndex}: scored ${scoredRows} rows, expected ${chunkRows}`, 'DatasetMismatch');
+        }
+
+        // The chunk's score file: the earlier attempts' segments (verified), then this attempt's blocks, in row order.
+        const file = new Float64Array(chunkRows);
+        const fileBytes = Buffer.from(file.buffer);
+        let offset = 0;
+        for (const segment of resumed?.segments ?? []) {
+          const bytes = await store.getVerifiedBytes(results, segment.key);
+          if (bytes.length < segment.rows * 8) throw new Error(`chunk ${input.chunkIndex}: ${segment.key} holds ${bytes.length / 8} scores, fewer than ${segment.rows}`);
+          bytes.copy(fileBytes, offset * 8, 0, segment.rows * 8);
+          offset += segment.rows;
+        }
+        if (offset !== resumedFromRow) throw new Error(`chunk ${input.chunkIndex}: segments hold ${offset} rows, the cursor says ${resumedFromRow}`);
+        for (const scores of fresh) {
+          file.set(scores, offset);
+          offset += scores.length;
+        }
+        await store.putBytesPublished(results, scoresKey, asBytes(file));
+        // An earlier attempt may have left segments even when its cursor was of no use.
+        if (attempt > 1 || segmentsWritten > 0) await removeSegments(input);
+        return {
+          chunkIndex: input.chunkIndex,
+          rows: chunkRows,
+          anomalies,
+          scoresKey,
+          resumedFromRow,
+          rowsScoredThisAttempt: chunkRows - resumedFromRow,
+          attempt,
+        };
+      });
+    },
+  };
+}
+
+function asBytes(scores: Float64Array): Uint8Array {
+  return new Uint8Array(scores.buffer, scores.byteOffset, scores.byteLength);
+}
+
+/** A malformed row: fail the job (no retry fixes the file), naming the line and the column. */
+function malformedRow(input: ScoreChunkInput, err: DatasetFormatError, rowsPersisted: number): ApplicationFailure {
+  const where = err.column !== undefined && !err.message.includes('column "') && err.line !== undefined
+    ? err.message.replace(`line ${err.line}`, `line ${err.line}, column "${err.column}"`)
+    : err.message;
+  const details: MalformedRowDetails = { chunkIndex: input.chunkIndex, line: err.line, column: err.column, rowsPersisted };
+  return ApplicationFailure.create({
+    message: `malformed row in dataset ${input.datasetKey}: ${where} (chunk ${input.chunkIndex}, rows ${input.rowStart + 1}-${input.rowEnd}; the job stops and keeps only the rows scored before it, as partial results)`,
+    type: 'MalformedRow',
+    nonRetryable: true,
+    details: [details],
+  });
+}
+
+async function countAnomalies(orm: ActivityDeps['orm'], input: ScoreChunkInput): Promise<number> {
+  const [{ count }] = await orm.em
+    .fork()
+    .getConnection()
+    .execute<Array<{ count: string }>>('select count(*) as count from anomaly where job_id = ? and row_index >= ? and row_index < ?', [input.jobId, input.rowStart, input.rowEnd]);
+  return Number(count);
+}
+
+async function upsertAnomalies(
+  orm: ActivityDeps['orm'],
+  jobId: string,
+  firstRow: number,
+  threshold: number,
+  scores: Float64Array,
+  ids: string[] | undefined,
+): Promise<number> {
+  const rows: Array<{ row_index: number; score: number; row_id: string | null }> = [];
+  for (let i = 0; i < scores.length; i++) {
+    if (scores[i] > threshold) rows.push({ row_index: firstRow + i, score: scores[i], row_id: ids ? ids[i] : null });
+  }
+  const connection = orm.em.fork().getConnection();
+  for (let start = 0; start < rows.length; start += UPSERT_BATCH) {
+    const batch = rows.slice(start, start + UPSERT_BATCH);
+    await connection.execute(
+      `insert into anomaly (job_id, row_index, score, row_id)
+       select ?, r.row_index, r.score, r.row_id
+       from json_to_recordset(?::json) as r(row_index integer, score double precision, row_id text)
+       on conflict (job_id, row_index) do update set score = excluded.score, row_id = excluded.row_id`,
+      [jobId, JSON.stringify(batch)],
+    );
+  }
+  return rows.length;
+}

@@ -1,0 +1,117 @@
+import { Dataset, Model } from '../db/entities';
+import { modelArtifactKey } from '../storage/keys';
+import type { ActivityDeps } from './deps';
+import { notFound } from './failures';
+
+export interface CreateModelVersionInput {
+  trainingWorkflowId: string;
+  modelName: string;
+  datasetId: string;
+  algorithm: string;
+  params: Record<string, unknown>;
+  featureColumns?: string[];
+}
+
+export interface ModelVersionPlan {
+  modelId: number;
+  version: number;
+  artifactKey: string;
+  datasetKey: string;
+  datasetSha256: string;
+  datasetFormat: string;
+  featureColumns: string[];
+  labelColumn: string | null;
+}
+
+export interface CompleteModelVersionInput {
+  modelId: number;
+  artifactSha256: string;
+  threshold: number;
+  trainRows: number;
+  params: Record<string, number>;
+  metrics: Record<string, number>;
+  durationMs: number;
+  /** package.json version + git commit of the code that fitted the model. */
+  codeVersion?: string;
+}
+
+export function createTrainingActivities({ orm }: ActivityDeps) {
+  return {
+    /**
+     * Reserves the next version of a model name. Keyed by the training workflow id, so a retry
+     * after a crash returns the version it already reserved instead of taking another.
+     */
+    async createModelVersion(input: CreateModelVersionInput): Promise<ModelVersionPlan> {
+      return orm.em.fork().transactional(async (em) => {
+        const dataset = await em.findOne(Dataset, { id: input.datasetId });
+        if (!dataset) throw notFound(`dataset "${input.datasetId}" does not exist (nomaly datasets upload FILE prints its id)`);
+        const featureColumns = input.featureColumns ?? dataset.featureColumns;
+        const unknown = featureColumns.filter((c) => !dataset.featureColumns.includes(c));
+        if (unknown.length > 0) {
+          throw notFound(`featureColumns: ${unknown.join(', ')} not numeric feature columns of dataset ${dataset.id} (it has ${dataset.featureColumns.join(', ')})`);
+        }
+        // Versions per name are handed out one at a time; the lock lives until the transaction ends.
+        await em.getConnection().execute('select pg_advisory_xact_lock(hashtext(?))', [`model:${input.modelName}`], 'all', em.getTransactionContext());
+        let model = await em.findOne(Model, { trainingWorkflowId: input.trainingWorkflowId });
+        if (!model) {
+          const [{ next }] = await em
+            .getConnection()
+            .execute<Array<{ next: number }>>('select coalesce(max(version), 0) + 1 as next from model where name = ?', [input.modelName], 'all', em.getTransactionContext());
+          model = em.create(Model, {
+            name: input.modelName,
+            version: Number(next),
+            status: 'training',
+            algorithm: input.algorithm,
+            params: input.params,
+            featureColumns,
+            datasetId: dataset.id,
+            datasetSha256: dataset.sha256,
+            artifactKey: modelArtifactKey(input.modelName, Number(next)),
+            trainingWorkflowId: input.trainingWorkflowId,
+            createdAt: new Date(),
+          });
+          await em.flush();
+        }
+        return {
+          modelId: model.id,
+          version: model.version,
+          artifactKey: model.artifactKey,
+          datasetKey: dataset.objectKey,
+          datasetSha256: dataset.sha256,
+          datasetFormat: dataset.format,
+          featureColumns: model.featureColumns,
+          labelColumn: dataset.labelColumn ?? null,
+        };
+      });
+    },
+
+    /** Marks a version ready. The first ready version of a name becomes active, so `detect --model NAME` works at once. */
+    async completeModelVersion(input: CompleteModelVersionInput): Promise<{ status: string }> {
+      return orm.em.fork().transactional(async (em) => {
+        const model = await em.findOneOrFail(Model, { id: input.modelId });
+        if (model.status === 'training' || model.status === 'failed') {
+          await em.getConnection().execute('select pg_advisory_xact_lock(hashtext(?))', [`model:${model.name}`], 'all', em.getTransactionContext());
+          const active = await em.count(Model, { name: model.name, status: 'active' });
+          Object.assign(model, {
+            status: active === 0 ? 'active' : 'ready',
+            artifactSha256: input.artifactSha256,
+            threshold: input.threshold,
+            trainRows: input.trainRows,
+            params: input.params,
+            metrics: input.metrics,
+            trainedAt: new Date(),
+            durationMs: input.durationMs,
+            codeVersion: input.codeVersion ?? null,
+            error: null,
+          });
+        }
+        return { status: model.status };
+      });
+    },
+
+    async failModelVersion(input: { modelId: number; error: string }): Promise<void> {
+      const em = orm.em.fork();
+      await em.nativeUpdate(Model, { id: input.modelId, status: 'training' }, { status: 'failed', error: input.error.slice(0, 4000) });
+    },
+  };
+}

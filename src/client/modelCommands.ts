@@ -1,0 +1,83 @@
+import type { Command } from 'commander';
+import type { ModelInfo } from '../db/modelRegistry';
+import type { ModelStatus } from '../db/entities';
+import { fixed, printJsonOr, withRegistry } from './registryCli';
+
+function printModel(m: ModelInfo): void {
+  const rows: Array<[string, string]> = [
+    ['model', `${m.name}@${m.version}`],
+    ['status', m.status],
+    ['algorithm', m.algorithm],
+    ['params', JSON.stringify(m.params)],
+    ['features', `${m.featureColumns.length}: ${m.featureColumns.join(', ')}`],
+    ['threshold', fixed(m.threshold)],
+    ['dataset', `${m.datasetId} (sha256 ${m.datasetSha256})`],
+    ['train rows', m.trainRows === null ? '-' : String(m.trainRows)],
+    ['artifact', `${m.artifactKey} (sha256 ${m.artifactSha256 ?? '-'})`],
+    ['code version', m.codeVersion ?? '-'],
+    ['created', m.createdAt],
+    ['trained', m.trainedAt ?? '-'],
+    ['duration', m.durationMs === null ? '-' : `${(m.durationMs / 1000).toFixed(1)}s`],
+  ];
+  if (m.metrics.heldOutRocAuc !== undefined) {
+    rows.push(['held-out ROC-AUC', fixed(m.metrics.heldOutRocAuc)]);
+    rows.push(['held-out AP', fixed(m.metrics.heldOutAveragePrecision)]);
+    rows.push(['held-out rows', `${m.metrics.heldOutRows} (${m.metrics.heldOutAnomalies} anomalies)`]);
+  }
+  if (m.error) rows.push(['error', m.error]);
+  for (const [k, v] of rows) console.log(`${k.padEnd(17)} ${v}`);
+}
+
+/** `nomaly models list | show | promote | archive`. */
+export function registerModelCommands(program: Command): void {
+  const models = program.command('models').description('the model registry: versions, status, lineage, promotion');
+  models
+    .command('list')
+    .description('list model versions (newest first per name)')
+    .option('--name <name>', 'only this model name')
+    .option('--status <status>', 'only versions in this status (training, ready, active, archived, failed)')
+    .option('--json', 'print JSON')
+    .action(async (opts: { name?: string; status?: ModelStatus; json?: boolean }) => {
+      const list = await withRegistry((r) => r.listModels({ name: opts.name, status: opts.status }));
+      printJsonOr(opts.json, list, () => {
+        console.log('model                          status    algorithm         rows      ROC-AUC  AP       trained');
+        for (const m of list) {
+          console.log(
+            `${`${m.name}@${m.version}`.padEnd(30)} ${m.status.padEnd(9)} ${m.algorithm.padEnd(17)} ${String(m.trainRows ?? '-').padEnd(9)} ${fixed(m.metrics.heldOutRocAuc).padEnd(8)} ${fixed(m.metrics.heldOutAveragePrecision).padEnd(8)} ${m.trainedAt ?? '-'}`,
+          );
+        }
+        if (list.length === 0) console.log('(no models: nomaly train --dataset ds_… --model NAME)');
+      });
+    });
+  models
+    .command('show')
+    .argument('<model>', 'NAME (its active version) or NAME@VERSION')
+    .option('--json', 'print JSON')
+    .description('show one version: parameters, features, threshold, data and code it came from, held-out metrics')
+    .action(async (reference: string, opts: { json?: boolean }) => {
+      const m = await withRegistry((r) => r.showModel(reference));
+      printJsonOr(opts.json, m, () => printModel(m));
+    });
+  models
+    .command('promote')
+    .argument('<model>', 'NAME@VERSION')
+    .option('--json', 'print JSON')
+    .description('make a version the active one of its name (detection by NAME uses it); the previous active version becomes ready')
+    .action(async (reference: string, opts: { json?: boolean }) => {
+      const result = await withRegistry((r) => r.promote(reference));
+      printJsonOr(opts.json, result, () =>
+        console.log(
+          `${result.promoted.name}@${result.promoted.version} is active${result.previous !== null && result.previous !== result.promoted.version ? ` (was ${result.promoted.name}@${result.previous})` : ''}`,
+        ),
+      );
+    });
+  models
+    .command('archive')
+    .argument('<model>', 'NAME@VERSION')
+    .option('--json', 'print JSON')
+    .description('archive a version (kept, but never picked by NAME; the maintenance workflow may remove it after the retention age)')
+    .action(async (reference: string, opts: { json?: boolean }) => {
+      const m = await withRegistry((r) => r.archive(reference));
+      printJsonOr(opts.json, m, () => console.log(`${m.name}@${m.version} is archived`));
+    });
+}

@@ -1,0 +1,196 @@
+import path from 'node:path';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import type { DatasetSummary, DetectionSummary } from '../activities';
+import { loadConfig, temporalConnectionOptions, type NomalyConfig } from '../config';
+import { TASK_QUEUES } from '../config/taskQueues';
+import { datasetKey } from '../storage/keys';
+import { formatFromFileName } from '../data/readDataset';
+import { ObjectStore, sha256OfFile } from '../storage/objectStore';
+import type { DetectProgress } from '../workflows/detectBatch';
+import {
+  validateDetectBatchInput,
+  validateTrainModelInput,
+  type DetectBatchInput,
+  type TrainModelInput,
+} from '../workflows/inputs';
+import { rootCauseMessage } from '../workflows/rootCause';
+import type { TrainModelResult } from '../workflows/trainModel';
+import { BackupStore, type BackupManifest } from '../activities/backupCatalog';
+import { validateBackupInput, validateDisasterRecoveryInput, type BackupInput, type DisasterRecoveryInput } from '../workflows/backupInputs';
+import type { BackupResult } from '../workflows/backup';
+import type { RecoveryProgress, RecoveryResult } from '../workflows/disasterRecovery';
+
+export type { DatasetSummary, DetectionSummary, DetectBatchInput, DetectProgress, TrainModelInput, TrainModelResult };
+export type { BackupInput, BackupManifest, BackupResult, DisasterRecoveryInput, RecoveryProgress, RecoveryResult };
+
+export interface JobStatus {
+  workflowId: string;
+  workflowType: string;
+  status: string;
+  startTime: Date;
+  closeTime?: Date;
+  progress?: unknown;
+  result?: unknown;
+  failure?: string;
+  uiUrl: string;
+}
+
+/** A typed client for Nomaly's workflows: what the CLI uses, and what other programs can import. */
+export class NomalyClient {
+  private constructor(
+    readonly config: NomalyConfig,
+    readonly temporal: Client,
+    private readonly connection: Connection,
+    readonly store: ObjectStore,
+  ) {}
+
+  static async connect(config: NomalyConfig = loadConfig()): Promise<NomalyClient> {
+    const connection = await Connection.connect(temporalConnectionOptions(config)).catch((err: Error) => {
+      throw new Error(`Temporal does not answer at ${config.temporal.address} (${err.message}); start the stack or set TEMPORAL_ADDRESS`);
+    });
+    const temporal = new Client({ connection, namespace: config.temporal.namespace });
+    return new NomalyClient(config, temporal, connection, ObjectStore.connect(config.minio));
+  }
+
+  async close(): Promise<void> {
+    await this.connection.close();
+  }
+
+  uiUrl(workflowId: string): string {
+    return `${this.config.temporal.uiUrl}/namespaces/${encodeURIComponent(this.config.temporal.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+  }
+
+  /**
+   * Puts the file into MinIO under its content address, then registers it through the
+   * `registerDataset` workflow, which validates it. The same bytes always give the same dataset.
+   */
+  async uploadDataset(file: string, options: { name?: string } = {}): Promise<DatasetSummary> {
+    const format = formatFromFileName(file);
+    const { sha256, size } = await sha256OfFile(file);
+    if (size === 0) throw new Error(`${file}: empty file (0 bytes)`);
+    if (size > this.config.datasets.maxBytes) {
+      throw new Error(`${file}: ${size} bytes is over the dataset size limit of ${this.config.datasets.maxBytes} bytes (raise NOMALY_MAX_DATASET_BYTES to accept it)`);
+    }
+    const objectKey = datasetKey(sha256, format);
+    await this.store.ensureBuckets([this.config.buckets.datasets]);
+    const existing = await this.store.stat(this.config.buckets.datasets, objectKey);
+    if (!existing || existing.sha256 !== sha256) await this.store.putFile(this.config.buckets.datasets, objectKey, file, { sha256, size });
+    try {
+      return await this.temporal.workflow.execute('registerDataset', {
+        taskQueue: TASK_QUEUES.control,
+        workflowId: `dataset-${sha256}`,
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+        args: [{ name: options.name ?? path.basename(file), objectKey, sha256, format }],
+      });
+    } catch (err) {
+      throw new Error(`${file}: ${failureMessage(err)}`);
+    }
+  }
+
+  async startTraining(input: TrainModelInput, options: { workflowId?: string } = {}): Promise<WorkflowHandle> {
+    validateTrainModelInput(input);
+    return this.temporal.workflow.start('trainModel', {
+      taskQueue: TASK_QUEUES.control,
+      workflowId: options.workflowId ?? `train-${input.modelName}-${uniqueSuffix()}`,
+      args: [input],
+    });
+  }
+
+  async startDetection(input: DetectBatchInput, options: { workflowId?: string } = {}): Promise<WorkflowHandle> {
+    validateDetectBatchInput(input);
+    return this.temporal.workflow.start('detectBatch', {
+      taskQueue: TASK_QUEUES.control,
+      workflowId: options.workflowId ?? `detect-${input.model.replace('@', '-v')}-${input.datasetId}-${uniqueSuffix()}`,
+      args: [input],
+    });
+  }
+
+  /** Starts a backup now (the nightly schedule starts the same workflow). */
+  async startBackup(input: BackupInput = {}, options: { workflowId?: string } = {}): Promise<WorkflowHandle> {
+    validateBackupInput(input);
+    return this.temporal.workflow.start('backup', {
+      taskQueue: TASK_QUEUES.control,
+      workflowId: options.workflowId ?? `backup-manual-${uniqueSuffix()}`,
+      args: [input],
+    });
+  }
+
+  /**
+   * Starts a disaster recovery. With a workflow id, starting again returns the running one, and
+   * a failed one can be started afresh (ALLOW_DUPLICATE_FAILED_ONLY + USE_EXISTING).
+   */
+  async startRecovery(input: DisasterRecoveryInput, options: { workflowId?: string } = {}): Promise<WorkflowHandle> {
+    validateDisasterRecoveryInput(input);
+    return this.temporal.workflow.start('disasterRecovery', {
+      taskQueue: TASK_QUEUES.control,
+      workflowId: options.workflowId ?? `recovery-${input.scope}-${uniqueSuffix()}`,
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      args: [input],
+    });
+  }
+
+  /** For a recovery waiting in `awaiting-operator`: start over from the failed step. */
+  async retryRecovery(workflowId: string): Promise<void> {
+    await this.temporal.workflow.getHandle(workflowId).signal('retry');
+  }
+
+  async abortRecovery(workflowId: string): Promise<void> {
+    await this.temporal.workflow.getHandle(workflowId).signal('abort');
+  }
+
+  /** Backups from their manifests in MinIO (the source of truth: this works with the database lost), newest first. */
+  async listBackups(): Promise<BackupManifest[]> {
+    const bs = new BackupStore(this.config, this.store);
+    const manifests: BackupManifest[] = [];
+    for (const id of (await bs.listBackupIds()).reverse()) {
+      manifests.push(await bs.readManifest(id));
+    }
+    return manifests;
+  }
+
+  async showBackup(backupId: string): Promise<BackupManifest> {
+    return new BackupStore(this.config, this.store).readManifest(backupId);
+  }
+
+  /** A link to a finished job's HTML report, valid for a week (MinIO signs it; no login needed). */
+  async reportUrl(summary: Pick<DetectionSummary, 'scoresBucket' | 'reportKey'>): Promise<string> {
+    return this.store.client.presignedGetObject(summary.scoresBucket, summary.reportKey, 7 * 24 * 3600);
+  }
+
+  async progress<T = DetectProgress>(workflowId: string): Promise<T> {
+    return this.temporal.workflow.getHandle(workflowId).query<T>('progress');
+  }
+
+  async status(workflowId: string): Promise<JobStatus> {
+    const handle = this.temporal.workflow.getHandle(workflowId);
+    const description = await handle.describe();
+    const status: JobStatus = {
+      workflowId,
+      workflowType: description.type,
+      status: description.status.name,
+      startTime: description.startTime,
+      closeTime: description.closeTime,
+      uiUrl: this.uiUrl(workflowId),
+    };
+    if (description.status.name === 'RUNNING') {
+      status.progress = await handle.query('progress').catch(() => undefined);
+    } else if (description.status.name === 'COMPLETED') {
+      status.result = await handle.result();
+    } else {
+      status.failure = await handle.result().then(
+        () => undefined,
+        (err: Error) => failureMessage(err),
+      );
+    }
+    return status;
+  }
+}
+
+/** The innermost cause is the message a user can act on (e.g. the bad input field). */
+export const failureMessage = rootCauseMessage;
+
+function uniqueSuffix(): string {
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
+}

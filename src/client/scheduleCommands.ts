@@ -1,0 +1,76 @@
+import type { Command } from 'commander';
+import { NomalyClient } from './nomalyClient';
+import { applySchedulesFile, readSchedulesFile } from './schedules';
+
+async function withClient<T>(work: (client: NomalyClient) => Promise<T>): Promise<T> {
+  const client = await NomalyClient.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.close();
+  }
+}
+
+/** `nomaly schedules apply | list | trigger | pause | unpause | backfill`: the Temporal Schedule API. */
+export function registerScheduleCommands(program: Command): void {
+  const schedules = program.command('schedules').description('nightly jobs as Temporal Schedules');
+
+  schedules
+    .command('apply')
+    .description('create or update the schedules in a config file (without one: the nightly backup at 02:30 UTC)')
+    .option('--file <file>', 'JSON: {"backup": {...}, "detections": [{"id", "hour", "minute", "input": {"model", "datasetId"}}]}')
+    .action(async (opts: { file?: string }) => {
+      const file = readSchedulesFile(opts.file);
+      for (const r of await withClient((client) => applySchedulesFile(client.temporal, file))) {
+        console.log(`schedule ${r.id} ${r.what}: ${r.when}, overlap skip`);
+      }
+    });
+
+  schedules
+    .command('list')
+    .description('every schedule with its state and next run')
+    .action(async () => {
+      await withClient(async (client) => {
+        for await (const s of client.temporal.schedule.list()) {
+          const next = s.info.nextActionTimes[0]?.toISOString() ?? '-';
+          const action = s.action?.type === 'startWorkflow' ? s.action.workflowType : '-';
+          console.log(`${s.scheduleId.padEnd(32)} ${action.padEnd(12)} ${s.state.paused ? 'paused ' : 'active '} next ${next}`);
+        }
+      });
+    });
+
+  schedules
+    .command('trigger')
+    .argument('<id>')
+    .description('run a schedule now (its overlap policy still applies)')
+    .action(async (id: string) => {
+      await withClient((client) => client.temporal.schedule.getHandle(id).trigger());
+      console.log(`triggered ${id}`);
+    });
+
+  for (const [name, pause] of [['pause', true], ['unpause', false]] as const) {
+    schedules
+      .command(name)
+      .argument('<id>')
+      .option('--note <text>', 'why, shown in the UI')
+      .description(`${name} a schedule`)
+      .action(async (id: string, opts: { note?: string }) => {
+        await withClient((client) => (pause ? client.temporal.schedule.getHandle(id).pause(opts.note) : client.temporal.schedule.getHandle(id).unpause(opts.note)));
+        console.log(`${id} ${pause ? 'paused' : 'unpaused'}`);
+      });
+  }
+
+  schedules
+    .command('backfill')
+    .argument('<id>')
+    .requiredOption('--from <time>', 'ISO time, e.g. 2026-11-01T00:00:00Z')
+    .requiredOption('--to <time>', 'ISO time')
+    .description('run the schedule for every time it would have run in [from, to) (overlap: allow all)')
+    .action(async (id: string, opts: { from: string; to: string }) => {
+      const start = new Date(opts.from);
+      const end = new Date(opts.to);
+      if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime()) || end <= start) throw new Error('--from and --to must be ISO times with from < to');
+      await withClient((client) => client.temporal.schedule.getHandle(id).backfill({ start, end, overlap: 'ALLOW_ALL' }));
+      console.log(`backfill of ${id} from ${start.toISOString()} to ${end.toISOString()} requested`);
+    });
+}

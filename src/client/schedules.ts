@@ -1,0 +1,136 @@
+import { readFileSync } from 'node:fs';
+import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
+import { TASK_QUEUES } from '../config/taskQueues';
+import { validateBackupInput, type BackupInput } from '../workflows/backupInputs';
+import { validateDetectBatchInput, type DetectBatchInput } from '../workflows/inputs';
+
+/**
+ * Temporal Schedules from one config file, installed or updated by `nomaly schedules apply`:
+ *   {"backup": {"hour": 2, "minute": 30, "input": {"scope": "full"}},
+ *    "detections": [{"id": "nightly-cardio", "hour": 2, "minute": 0,
+ *                    "input": {"model": "cardio", "datasetId": "ds_…", "alertAnomalyRateAbove": 0.2}}]}
+ * Every schedule: overlap SKIP (a slow night never doubles up) and an explicit catch-up window
+ * (defaults differ between SDK and server). `everySeconds` replaces hour/minute with an interval.
+ */
+
+interface ScheduleTiming {
+  id: string;
+  hour: number;
+  minute: number;
+  timezone: string;
+  /** How late a missed run (server down at its time) may still start. */
+  catchupWindowMinutes: number;
+  paused: boolean;
+  everySeconds?: number;
+}
+
+export interface BackupScheduleSpec extends ScheduleTiming {
+  input: BackupInput;
+}
+
+export interface DetectionScheduleSpec extends ScheduleTiming {
+  input: DetectBatchInput;
+}
+
+export interface SchedulesFile {
+  backup: BackupScheduleSpec;
+  detections: DetectionScheduleSpec[];
+}
+
+const TIMING_DEFAULTS = { hour: 2, minute: 0, timezone: 'UTC', catchupWindowMinutes: 60, paused: false };
+
+export const DEFAULT_BACKUP_SCHEDULE: BackupScheduleSpec = {
+  ...TIMING_DEFAULTS,
+  id: 'nomaly-nightly-backup',
+  minute: 30,
+  input: { scope: 'full' },
+};
+
+function checkTiming(where: string, spec: ScheduleTiming): void {
+  const int = (name: keyof ScheduleTiming, min: number, max: number) => {
+    const v = spec[name];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new Error(`${where}.${name} must be an integer from ${min} to ${max}`);
+  };
+  if (typeof spec.id !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/.test(spec.id)) throw new Error(`${where}.id must be 1-100 letters, digits, _ . -`);
+  int('hour', 0, 23);
+  int('minute', 0, 59);
+  int('catchupWindowMinutes', 1, 7 * 24 * 60);
+  if (spec.everySeconds !== undefined) int('everySeconds', 1, 366 * 24 * 3600);
+}
+
+/** Reads the config file (or the defaults: just the nightly backup), validating every field and workflow input. */
+export function readSchedulesFile(file?: string): SchedulesFile {
+  let parsed: { backup?: Partial<BackupScheduleSpec>; detections?: Array<Partial<DetectionScheduleSpec>> } = {};
+  if (file) {
+    try {
+      parsed = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new Error(`${file}: not readable JSON (${(err as Error).message})`);
+    }
+  }
+  const backup = { ...DEFAULT_BACKUP_SCHEDULE, ...(parsed.backup ?? {}) };
+  checkTiming(`${file ?? 'defaults'}: backup`, backup);
+  validateBackupInput(backup.input);
+  if (parsed.detections !== undefined && !Array.isArray(parsed.detections)) throw new Error(`${file}: detections must be a list`);
+  const detections = (parsed.detections ?? []).map((raw, i) => {
+    const spec = { ...TIMING_DEFAULTS, ...raw } as DetectionScheduleSpec;
+    checkTiming(`${file}: detections[${i}]`, spec);
+    validateDetectBatchInput(spec.input);
+    return spec;
+  });
+  return { backup, detections };
+}
+
+function scheduleOptions(spec: ScheduleTiming, workflowType: string, input: unknown): ScheduleOptions {
+  return {
+    scheduleId: spec.id,
+    spec:
+      spec.everySeconds !== undefined
+        ? { intervals: [{ every: spec.everySeconds * 1000 }] }
+        : { calendars: [{ hour: spec.hour, minute: spec.minute }], timezone: spec.timezone },
+    action: {
+      type: 'startWorkflow',
+      workflowType,
+      taskQueue: TASK_QUEUES.control,
+      workflowId: `${spec.id}-run`, // the server appends the scheduled time: one id per run
+      args: [input],
+    },
+    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: `${spec.catchupWindowMinutes} minutes` },
+    state: { paused: spec.paused, note: 'installed by nomaly schedules apply' },
+  };
+}
+
+/** Creates the schedule, or updates it in place when it exists. */
+async function applySchedule(client: Client, options: ScheduleOptions, paused: boolean): Promise<'created' | 'updated'> {
+  try {
+    await client.schedule.create(options);
+    return 'created';
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+  }
+  await client.schedule.getHandle(options.scheduleId).update((previous) => ({
+    ...previous,
+    spec: options.spec,
+    action: options.action,
+    policies: { ...previous.policies, ...options.policies },
+    state: { ...previous.state, paused },
+  }));
+  return 'updated';
+}
+
+export function applyBackupSchedule(client: Client, spec: BackupScheduleSpec): Promise<'created' | 'updated'> {
+  return applySchedule(client, scheduleOptions(spec, 'backup', spec.input), spec.paused);
+}
+
+export function applyDetectionSchedule(client: Client, spec: DetectionScheduleSpec): Promise<'created' | 'updated'> {
+  return applySchedule(client, scheduleOptions(spec, 'detectBatch', spec.input), spec.paused);
+}
+
+/** Applies the whole file: the backup schedule and every detection schedule. */
+export async function applySchedulesFile(client: Client, schedules: SchedulesFile): Promise<Array<{ id: string; what: 'created' | 'updated'; when: string }>> {
+  const when = (s: ScheduleTiming) =>
+    s.everySeconds !== undefined ? `every ${s.everySeconds}s` : `daily at ${String(s.hour).padStart(2, '0')}:${String(s.minute).padStart(2, '0')} ${s.timezone}`;
+  const results = [{ id: schedules.backup.id, what: await applyBackupSchedule(client, schedules.backup), when: when(schedules.backup) }];
+  for (const spec of schedules.detections) results.push({ id: spec.id, what: await applyDetectionSchedule(client, spec), when: when(spec) });
+  return results;
+}

@@ -1,0 +1,86 @@
+/**
+ * What registration stores about a dataset, computed batch by batch in one pass: each column's
+ * role and type, and per column min, max, mean and null count (for the label also the count of
+ * 1s), so the registry can show a dataset without reading it again.
+ */
+import type { CsvTable } from './csv';
+
+export type ColumnRole = 'feature' | 'label' | 'id';
+
+export interface ColumnProfile {
+  name: string;
+  role: ColumnRole;
+  /** `number` for features and the label; `text` for the id column. */
+  type: 'number' | 'text';
+  /** null for the id column. */
+  min: number | null;
+  max: number | null;
+  mean: number | null;
+  /** Empty cells (only id cells may be empty; a feature or label cell never is, or the file is refused). */
+  nullCount: number;
+  /** Label column: rows labelled 1. */
+  positives?: number;
+}
+
+export interface DatasetProfile {
+  header: string[];
+  featureColumns: string[];
+  labelColumn: string | null;
+  idColumn: string | null;
+  rows: number;
+  columns: ColumnProfile[];
+}
+
+export class DatasetProfiler {
+  private header?: string[];
+  private featureColumns: string[] = [];
+  private labelColumn: string | null = null;
+  private idColumn: string | null = null;
+  private rows = 0;
+  private min = new Float64Array(0);
+  private max = new Float64Array(0);
+  private sum = new Float64Array(0);
+  private positives = 0;
+  private idNulls = 0;
+
+  add(table: CsvTable): void {
+    if (!this.header) {
+      this.header = table.header;
+      this.featureColumns = table.featureColumns;
+      this.labelColumn = table.labelColumn ?? null;
+      this.idColumn = table.idColumn ?? null;
+      const d = table.featureColumns.length;
+      this.min = new Float64Array(d).fill(Infinity);
+      this.max = new Float64Array(d).fill(-Infinity);
+      this.sum = new Float64Array(d);
+    }
+    const { rows, cols, data } = table.features;
+    const { min, max, sum } = this;
+    for (let r = 0, o = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++, o++) {
+        const v = data[o];
+        if (v < min[c]) min[c] = v;
+        if (v > max[c]) max[c] = v;
+        sum[c] += v;
+      }
+    }
+    if (table.labels) for (let i = 0; i < table.labels.length; i++) this.positives += table.labels[i];
+    if (table.ids) for (const id of table.ids) if (id.trim() === '') this.idNulls++;
+    this.rows += rows;
+  }
+
+  result(): DatasetProfile {
+    const header = this.header ?? [];
+    const columns: ColumnProfile[] = header.map((name) => {
+      const f = this.featureColumns.indexOf(name);
+      if (f >= 0) {
+        return { name, role: 'feature', type: 'number', min: this.min[f], max: this.max[f], mean: this.rows ? this.sum[f] / this.rows : null, nullCount: 0 };
+      }
+      if (name === this.labelColumn) {
+        return { name, role: 'label', type: 'number', min: this.positives < this.rows ? 0 : 1, max: this.positives > 0 ? 1 : 0, mean: this.rows ? this.positives / this.rows : null, nullCount: 0, positives: this.positives };
+      }
+      return { name, role: 'id', type: 'text', min: null, max: null, mean: null, nullCount: this.idNulls };
+    });
+    return { header, featureColumns: this.featureColumns, labelColumn: this.labelColumn, idColumn: this.idColumn, rows: this.rows, columns };
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * Builds a CsvTable from rows of already-parsed values (JSON lines, Parquet), with the same
+ * column roles, checks and error wording as the CSV reader, so every format yields one shape.
+ */
+import { Matrix } from '../scoring/matrix';
+import { resolveColumns, ROLE_ID, ROLE_LABEL, type CsvReadOptions, type CsvTable } from './csv';
+import { DatasetFormatError } from './datasetError';
+
+export type TableReadOptions = Pick<CsvReadOptions, 'labelColumn' | 'idColumn' | 'featureColumns'>;
+
+/** Checks a header (names from the file) the way the CSV reader does: non-empty, unique names. */
+export function checkHeader(header: string[], where: string): void {
+  if (header.length === 0) throw new DatasetFormatError(`${where}: no columns`);
+  const seen = new Map<string, number>();
+  header.forEach((name, i) => {
+    if (name.trim() === '') throw new DatasetFormatError(`${where}: column ${i + 1} has an empty name (every column needs a name)`);
+    const first = seen.get(name);
+    if (first !== undefined) {
+      throw new DatasetFormatError(
+        `${where}, column "${name}": duplicate column name "${name}" (columns ${first + 1} and ${i + 1}); column names must be unique`,
+        undefined,
+        name,
+      );
+    }
+    seen.set(name, i);
+  });
+}
+
+function shown(value: unknown): string {
+  let text: string;
+  if (typeof value === 'string') text = JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  else if (value instanceof Date) text = `the date ${value.toISOString()}`;
+  else if (typeof value === 'object' && value !== null) text = 'a nested value';
+  else text = String(value);
+  return text;
+}
+
+/** A finite number from a cell value, or NaN. Numbers, bigints and numeric strings count. */
+function cellNumber(value: unknown): number {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : NaN;
+  if (typeof value === 'bigint') return Number(value);
+  if (typeof value === 'string' && value.trim() !== '') {
+    const v = Number(value);
+    return Number.isFinite(v) ? v : NaN;
+  }
+  return NaN;
+}
+
+export class TableBuilder {
+  readonly header: string[];
+  readonly featureColumns: string[];
+  private readonly roles: Int32Array;
+  private readonly labelIndex: number;
+  private readonly idIndex: number;
+  private data: Float64Array;
+  private labels?: Uint8Array;
+  private ids?: string[];
+  private rows = 0;
+
+  constructor(header: string[], options: TableReadOptions, capacity = 1024) {
+    this.header = header;
+    const resolved = resolveColumns(header, options);
+    this.roles = resolved.roles;
+    this.featureColumns = resolved.featureColumns;
+    this.labelIndex = resolved.labelIndex;
+    this.idIndex = resolved.idIndex;
+    this.data = new Float64Array(Math.max(1, capacity) * this.featureColumns.length);
+    if (this.labelIndex >= 0) this.labels = new Uint8Array(Math.max(1, capacity));
+    if (this.idIndex >= 0) this.ids = [];
+  }
+
+  get rowCount(): number {
+    return this.rows;
+  }
+
+  /** Adds one row of values in header order; `where` names the row in errors ("line 7", "row 7"). */
+  add(values: ArrayLike<unknown>, where: string): void {
+    const nf = this.featureColumns.length;
+    if ((this.rows + 1) * nf > this.data.length) {
+      const grown = new Float64Array(this.data.length * 2);
+      grown.set(this.data);
+      this.data = grown;
+      if (this.labels) {
+        const grownLabels = new Uint8Array(this.labels.length * 2);
+        grownLabels.set(this.labels);
+        this.labels = grownLabels;
+      }
+    }
+    const offset = this.rows * nf;
+    for (let c = 0; c < this.header.length; c++) {
+      const role = this.roles[c];
+      const value = values[c];
+      if (role >= 0) {
+        const v = cellNumber(value);
+        if (v !== v) {
+          const why =
+            value === null || value === undefined || (typeof value === 'string' && value.trim() === '')
+              ? 'the cell is empty (every feature cell needs a number)'
+              : `${shown(value)} is not a ${typeof value === 'number' ? 'finite ' : ''}number`;
+          throw new DatasetFormatError(`${where}, column "${this.header[c]}": ${why}`, undefined, this.header[c]);
+        }
+        this.data[offset + role] = v;
+      } else if (role === ROLE_LABEL) {
+        const v = typeof value === 'boolean' ? Number(value) : cellNumber(value);
+        if (v !== 0 && v !== 1) {
+          const found = value === null || value === undefined || value === '' ? 'an empty cell' : shown(value);
+          throw new DatasetFormatError(`${where}, column "${this.header[c]}": label must be 0 or 1, found ${found}`, undefined, this.header[c]);
+        }
+        this.labels![this.rows] = v;
+      } else if (role === ROLE_ID) {
+        this.ids!.push(value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value));
+      }
+    }
+    this.rows++;
+  }
+
+  /** The rows added so far as a table; `firstRow` is the index of its first row in the file. */
+  build(firstRow = 0, totalRows = firstRow + this.rows): CsvTable {
+    const nf = this.featureColumns.length;
+    const table: CsvTable = {
+      header: this.header,
+      featureColumns: this.featureColumns,
+      features: new Matrix(this.rows, nf, this.data.slice(0, this.rows * nf)),
+      totalRows,
+      firstRow,
+    };
+    if (this.labels) table.labels = this.labels.slice(0, this.rows);
+    if (this.ids) table.ids = this.ids;
+    if (this.labelIndex >= 0) table.labelColumn = this.header[this.labelIndex];
+    if (this.idIndex >= 0) table.idColumn = this.header[this.idIndex];
+    return table;
+  }
+}

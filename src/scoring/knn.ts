@@ -1,0 +1,156 @@
+/**
+ * k-nearest-neighbour outlier detection (Ramaswamy et al. 2000; Angiulli & Pizzuti 2002) with
+ * PyOD's KNN semantics: a row's score is a summary of its Euclidean distances to its
+ * nNeighbors (default 5) nearest training rows:
+ *   'knn'         the distance to the k-th neighbour (PyOD method='largest', its default)
+ *   'knn-mean'    the mean of the k distances          (method='mean')
+ *   'knn-median'  the median of the k distances        (method='median')
+ * Options are numbers only, so the method is part of the algorithm name.
+ *
+ * Training scores (which fix the threshold) leave each row out of its own neighbour list, as
+ * PyOD's fit does; rows scored later are compared with every training row, so scoring a training
+ * row again counts itself at distance 0 (PyOD's decision_function does the same).
+ *
+ * The model keeps its training rows (PyOD keeps them in a tree); the maxTrainRows option (see
+ * NEIGHBOR_TRAINING_OPTIONS) caps them with a seeded uniform sample so fitting, scoring and the
+ * model file stay tractable. Model sections: 'train' (float64, rows × nFeatures, row-major).
+ */
+import {
+  checkFitInput,
+  checkScoreInput,
+  Detector,
+  DetectorInputError,
+  DetectorState,
+  resolveOptions,
+  ResolvedOptions,
+  predictInBlocks,
+} from './detector';
+import { Matrix } from './matrix';
+import {
+  checkTrainingScores,
+  NEIGHBOR_TRAINING_OPTIONS,
+  neighborTrainingSet,
+  scoreFromNeighborBlocks,
+  trainingNeighbors,
+  trainingSetFromState,
+} from './neighbors';
+import { thresholdFromContamination } from './threshold';
+
+export type KnnMethod = 'largest' | 'mean' | 'median';
+
+/** Registry name of each method. */
+export const KNN_ALGORITHMS: Readonly<Record<KnnMethod, string>> = Object.freeze({
+  largest: 'knn',
+  mean: 'knn-mean',
+  median: 'knn-median',
+});
+
+export const KNN_OPTIONS = {
+  /** k, PyOD's n_neighbors. Must be less than the number of (kept) training rows. */
+  nNeighbors: { default: 5, min: 1, max: 10_000, integer: true },
+  ...NEIGHBOR_TRAINING_OPTIONS,
+} as const;
+
+export interface KnnOptions {
+  nNeighbors?: number;
+  contamination?: number;
+  maxTrainRows?: number;
+  seed?: number;
+}
+
+export type KnnParams = ResolvedOptions<typeof KNN_OPTIONS>;
+
+function methodOf(algorithm: string): KnnMethod | undefined {
+  for (const method of Object.keys(KNN_ALGORITHMS) as KnnMethod[]) {
+    if (KNN_ALGORITHMS[method] === algorithm) return method;
+  }
+  return undefined;
+}
+
+/** Each row's score from its k ascending distances (row-major, `rows` rows) into out[0, rows). */
+function summarise(method: KnnMethod, distances: Float64Array, k: number, rows: number, out: Float64Array): void {
+  for (let r = 0; r < rows; r++) {
+    const base = r * k;
+    if (method === 'largest') {
+      out[r] = distances[base + k - 1];
+    } else if (method === 'mean') {
+      let sum = 0;
+      for (let p = base; p < base + k; p++) sum += distances[p];
+      out[r] = sum / k;
+    } else {
+      // The list is sorted, so the median is its middle (numpy: mean of the two middles).
+      const mid = base + (k >> 1);
+      out[r] = k % 2 === 1 ? distances[mid] : (distances[mid - 1] + distances[mid]) / 2;
+    }
+  }
+}
+
+export class KNN implements Detector {
+  readonly algorithm: string;
+
+  private constructor(
+    readonly method: KnnMethod,
+    readonly nFeatures: number,
+    readonly threshold: number,
+    readonly params: KnnParams,
+    private readonly train: Matrix,
+  ) {
+    this.algorithm = KNN_ALGORITHMS[method];
+  }
+
+  /** Training rows kept in the model (≤ maxTrainRows). */
+  get nTrainRows(): number {
+    return this.train.rows;
+  }
+
+  static fit(X: Matrix, options?: KnnOptions, method: KnnMethod = 'largest'): KNN {
+    const algorithm = KNN_ALGORITHMS[method];
+    if (algorithm === undefined) throw new RangeError(`unknown KNN method "${method}"`);
+    const params = resolveOptions(algorithm, KNN_OPTIONS, options);
+    checkFitInput(algorithm, X);
+    const train = neighborTrainingSet(algorithm, X, params);
+    const k = params.nNeighbors;
+    const neighbors = trainingNeighbors(train, k);
+    const trainScores = new Float64Array(train.rows);
+    summarise(method, neighbors.distances, k, train.rows, trainScores);
+    checkTrainingScores(algorithm, trainScores);
+    const threshold = thresholdFromContamination(trainScores, params.contamination);
+    return new KNN(method, X.cols, threshold, params, train);
+  }
+
+  static fromState(state: DetectorState): KNN {
+    const method = methodOf(state.algorithm);
+    if (method === undefined) {
+      throw new DetectorInputError(`knn: cannot load a model of algorithm "${state.algorithm}"`);
+    }
+    const params = resolveOptions(state.algorithm, KNN_OPTIONS, state.params);
+    const train = trainingSetFromState(state, params.nNeighbors);
+    return new KNN(method, state.nFeatures, state.threshold, params, train);
+  }
+
+  toState(): DetectorState {
+    return {
+      algorithm: this.algorithm,
+      nFeatures: this.nFeatures,
+      threshold: this.threshold,
+      params: this.params,
+      sections: [{ name: 'train', data: this.train.data }],
+    };
+  }
+
+  score(X: Matrix, out?: Float64Array): Float64Array {
+    checkScoreInput(this, X, out?.length);
+    const scores = out ?? new Float64Array(X.rows);
+    this.scoreRows(X, scores);
+    return scores;
+  }
+
+  predict(X: Matrix, out?: Uint8Array): Uint8Array {
+    return predictInBlocks(this, X, out);
+  }
+
+  private scoreRows(X: Matrix, out: Float64Array): void {
+    const k = this.params.nNeighbors;
+    scoreFromNeighborBlocks(this.train, X, k, out, (distances, _indices, rows, target) => summarise(this.method, distances, k, rows, target));
+  }
+}

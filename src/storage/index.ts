@@ -1,0 +1,2 @@
+export * from './objectStore';
+export * from './keys';

@@ -1,0 +1,215 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import * as Minio from 'minio';
+
+/** Object keys are built by our code from ids and hashes; this keeps a hostile name from escaping its prefix. */
+export function assertSafeKey(key: string): void {
+  if (!key || key.startsWith('/') || key.split('/').some((part) => part === '' || part === '.' || part === '..')) {
+    throw new ObjectStoreError(`unsafe object key "${key}"`);
+  }
+}
+
+export class ObjectStoreError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ObjectStoreError';
+  }
+}
+
+/** Raised when stored bytes no longer match their recorded sha256: retrying cannot fix it. */
+export class ChecksumMismatchError extends ObjectStoreError {
+  constructor(bucket: string, key: string, expected: string, actual: string) {
+    super(`object ${bucket}/${key} is corrupt: sha256 ${actual} does not match the recorded ${expected}`);
+    this.name = 'ChecksumMismatchError';
+  }
+}
+
+/** A registered object that is not in the store: the registry and the store disagree, which no retry repairs. */
+export class ObjectMissingError extends ObjectStoreError {
+  constructor(bucket: string, key: string) {
+    super(`object ${bucket}/${key} does not exist, although it is registered (was the object store's data replaced or deleted?)`);
+    this.name = 'ObjectMissingError';
+  }
+}
+
+function isNotFound(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  return code === 'NotFound' || code === 'NoSuchKey';
+}
+
+export interface StoredObject {
+  bucket: string;
+  key: string;
+  size: number;
+  sha256: string;
+}
+
+const SHA_META = 'sha256';
+/** The minio client's default part size: buffers up to this go up in one atomic PUT. */
+const SINGLE_PUT_BYTES = 64 * 1024 * 1024;
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+export async function sha256OfFile(file: string): Promise<{ sha256: string; size: number }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of createReadStream(file)) {
+    hash.update(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  return { sha256: hash.digest('hex'), size };
+}
+
+/**
+ * MinIO access with our own end-to-end SHA-256: the minio client checks downloads by size
+ * only, so every write records the digest and every read recomputes it before use.
+ */
+export class ObjectStore {
+  constructor(readonly client: Minio.Client) {}
+
+  static connect(options: { endPoint: string; port: number; useSSL: boolean; accessKey: string; secretKey: string }): ObjectStore {
+    return new ObjectStore(new Minio.Client(options));
+  }
+
+  async ensureBuckets(buckets: string[]): Promise<void> {
+    for (const bucket of buckets) {
+      if (await this.client.bucketExists(bucket)) continue;
+      try {
+        await this.client.makeBucket(bucket);
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code !== 'BucketAlreadyOwnedByYou' && code !== 'BucketAlreadyExists') throw err;
+      }
+    }
+  }
+
+  /**
+   * Writes bytes at a deterministic key. A buffer below the multipart size goes up in one PUT,
+   * which MinIO applies atomically, so a retry simply overwrites with the same bytes.
+   */
+  async putBytes(bucket: string, key: string, bytes: Uint8Array, contentType = 'application/octet-stream'): Promise<StoredObject> {
+    assertSafeKey(key);
+    const sha256 = sha256Hex(bytes);
+    const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    await this.client.putObject(bucket, key, buffer, buffer.length, { 'Content-Type': contentType, [SHA_META]: sha256 });
+    return { bucket, key, size: buffer.length, sha256 };
+  }
+
+  /**
+   * Like putBytes, for buffers of any size. Above the client's single-PUT size a multipart
+   * upload is not atomic (and the client may resume a stale one for the same key), so large
+   * buffers go to a key unique to this attempt and are published by a server-side copy.
+   */
+  async putBytesPublished(bucket: string, key: string, bytes: Uint8Array, contentType = 'application/octet-stream'): Promise<StoredObject> {
+    if (bytes.byteLength <= SINGLE_PUT_BYTES) return this.putBytes(bucket, key, bytes, contentType);
+    const staging = `${key}.staging-${randomBytes(6).toString('hex')}`;
+    const stored = await this.putBytes(bucket, staging, bytes, contentType);
+    try {
+      await this.client.copyObject(bucket, key, `/${bucket}/${staging}`);
+    } finally {
+      await this.client.removeObject(bucket, staging);
+    }
+    return { ...stored, key };
+  }
+
+  /** Streams a local file up with its size given (an unknown size makes the client buffer ~0.5 GiB parts). */
+  async putFile(bucket: string, key: string, file: string, known?: { sha256: string; size: number }): Promise<StoredObject> {
+    assertSafeKey(key);
+    const { sha256, size } = known ?? (await sha256OfFile(file));
+    const { size: sizeNow } = await stat(file);
+    if (sizeNow !== size) throw new ObjectStoreError(`${file} changed while it was being uploaded`);
+    await this.client.putObject(bucket, key, createReadStream(file), size, { [SHA_META]: sha256 });
+    return { bucket, key, size, sha256 };
+  }
+
+  /** putFile, atomically: above the single-PUT size via a key unique to this attempt, published by a server-side copy. */
+  async putFilePublished(bucket: string, key: string, file: string, known: { sha256: string; size: number }): Promise<StoredObject> {
+    if (known.size <= SINGLE_PUT_BYTES) return this.putFile(bucket, key, file, known);
+    const staging = `${key}.staging-${randomBytes(6).toString('hex')}`;
+    const stored = await this.putFile(bucket, staging, file, known);
+    try {
+      await this.client.copyObject(bucket, key, `/${bucket}/${staging}`);
+    } finally {
+      await this.client.removeObject(bucket, staging);
+    }
+    return { ...stored, key };
+  }
+
+  async stat(bucket: string, key: string): Promise<StoredObject | undefined> {
+    assertSafeKey(key);
+    try {
+      const info = await this.client.statObject(bucket, key);
+      return { bucket, key, size: info.size, sha256: String(info.metaData?.[SHA_META] ?? '') };
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /** Reads a whole object and refuses it unless its sha256 matches `expectedSha256` (or the recorded one). */
+  async getVerifiedBytes(bucket: string, key: string, expectedSha256?: string): Promise<Buffer> {
+    assertSafeKey(key);
+    const recorded = expectedSha256 ?? (await this.stat(bucket, key))?.sha256;
+    if (!recorded) throw new ObjectStoreError(`object ${bucket}/${key} has no recorded sha256; refusing to trust it`);
+    const stream = await this.client.getObject(bucket, key).catch((err: unknown) => {
+      throw isNotFound(err) ? new ObjectMissingError(bucket, key) : err;
+    });
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    const bytes = Buffer.concat(chunks);
+    const actual = sha256Hex(bytes);
+    if (actual !== recorded) throw new ChecksumMismatchError(bucket, key, recorded, actual);
+    return bytes;
+  }
+
+  /**
+   * Reads bytes [start, end) of an object. Ranges carry no checksum of their own: use them on
+   * content-addressed objects whose whole-object sha256 was verified (e.g. when planning chunks).
+   */
+  async getRange(bucket: string, key: string, start: number, end: number): Promise<Buffer> {
+    assertSafeKey(key);
+    if (end <= start) return Buffer.alloc(0);
+    const stream = await this.client.getPartialObject(bucket, key, start, end - start).catch((err: unknown) => {
+      throw isNotFound(err) ? new ObjectMissingError(bucket, key) : err;
+    });
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    const bytes = Buffer.concat(chunks);
+    if (bytes.length !== end - start) throw new ObjectStoreError(`object ${bucket}/${key}: asked for ${end - start} bytes at ${start}, got ${bytes.length}`);
+    return bytes;
+  }
+
+  /** Streams a whole object, recomputing its sha256 as it goes; the caller learns the digest at the end. */
+  async *streamVerified(bucket: string, key: string, expectedSha256: string): AsyncGenerator<Buffer> {
+    assertSafeKey(key);
+    const stream = await this.client.getObject(bucket, key).catch((err: unknown) => {
+      throw isNotFound(err) ? new ObjectMissingError(bucket, key) : err;
+    });
+    const hash = createHash('sha256');
+    for await (const chunk of stream) {
+      hash.update(chunk as Buffer);
+      yield chunk as Buffer;
+    }
+    const actual = hash.digest('hex');
+    if (actual !== expectedSha256) throw new ChecksumMismatchError(bucket, key, expectedSha256, actual);
+  }
+
+  async remove(bucket: string, key: string): Promise<void> {
+    assertSafeKey(key);
+    await this.client.removeObject(bucket, key);
+  }
+
+  async listKeys(bucket: string, prefix: string): Promise<string[]> {
+    const keys: string[] = [];
+    const stream = this.client.listObjectsV2(bucket, prefix, true);
+    for await (const item of stream as AsyncIterable<{ name?: string }>) if (item.name) keys.push(item.name);
+    return keys;
+  }
+
+  async ping(bucket: string): Promise<void> {
+    if (!(await this.client.bucketExists(bucket))) throw new ObjectStoreError(`bucket ${bucket} does not exist`);
+  }
+}

@@ -1,0 +1,251 @@
+import {
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  ContinueAsNew,
+  continueAsNew,
+  allHandlersFinished,
+  defineQuery,
+  isCancellation,
+  setHandler,
+  ParentClosePolicy,
+  startChild,
+  upsertMemo,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { DetectionPlan, DetectionSummary } from '../activities';
+import type { MalformedRowDetails } from '../activities/scoreChunkActivity';
+import type { CsvLayout } from '../data/csvLayout';
+import { control, exporting, planning, scoring } from './activityOptions';
+import { chunkRange, planChunks } from './chunkPlan';
+import { DETECT_DEFAULTS, validateDetectBatchInput, type DetectBatchInput, type DetectContinuation } from './inputs';
+import { rootCauseMessage } from './rootCause';
+import { SEARCH_ATTRIBUTES } from './searchAttributes';
+import { sendAlert } from './sendAlert';
+
+export interface DetectProgress {
+  phase: 'validating' | 'planning' | 'scoring' | 'finalizing' | 'completed' | 'failed' | 'cancelled';
+  chunksDone: number;
+  chunksTotal: number;
+  rowsScored: number;
+  rowsTotal: number;
+  anomaliesSoFar: number;
+  rowsPerSecond: number;
+  etaSeconds: number | null;
+  /** Rows that chunks which failed on a malformed row stored before it (partial results). */
+  partialRows: number;
+  /** Where the first malformed row was, when a chunk hit one. */
+  failedAt?: { chunkIndex: number; line?: number; column?: string };
+}
+
+export const detectProgressQuery = defineQuery<DetectProgress>('progress');
+
+/** Model × dataset → a score for every row, anomalies in PostgreSQL, scores in MinIO. */
+export async function detectBatch(rawInput: DetectBatchInput): Promise<DetectionSummary> {
+  const progress: DetectProgress = {
+    phase: 'validating',
+    chunksDone: 0,
+    chunksTotal: 0,
+    rowsScored: 0,
+    rowsTotal: 0,
+    anomaliesSoFar: 0,
+    rowsPerSecond: 0,
+    etaSeconds: null,
+    partialRows: 0,
+  };
+  let scoringStarted = 0;
+  setHandler(detectProgressQuery, () => {
+    const elapsed = scoringStarted ? (Date.now() - scoringStarted) / 1000 : 0;
+    const rowsPerSecond = elapsed > 0 ? progress.rowsScored / elapsed : 0;
+    const left = progress.rowsTotal - progress.rowsScored;
+    return { ...progress, rowsPerSecond, etaSeconds: rowsPerSecond > 0 ? left / rowsPerSecond : null };
+  });
+
+  const input = validateDetectBatchInput(rawInput);
+  const jobId = workflowInfo().workflowId;
+  upsertSearchAttributes([
+    { key: SEARCH_ATTRIBUTES.model, value: input.model.split('@')[0] },
+    { key: SEARCH_ATTRIBUTES.dataset, value: input.datasetId },
+    { key: SEARCH_ATTRIBUTES.jobStatus, value: 'running' },
+  ]);
+
+  // A continued run carries the plan and the cursor; only the first run plans.
+  const state: DetectContinuation = input.continuation ?? (await planJob(jobId, input, progress));
+  const { plan, chunkPlan, layout } = state;
+  Object.assign(progress, {
+    chunksTotal: chunkPlan.chunks,
+    rowsTotal: plan.rows,
+    chunksDone: state.chunksDone,
+    rowsScored: state.rowsScored,
+    anomaliesSoFar: state.anomaliesSoFar,
+  });
+
+  try {
+    progress.phase = 'scoring';
+    scoringStarted = state.scoringStartedAt ?? Date.now();
+    const nextChunk = await scoreChunks(plan, chunkPlan, layout, state.nextChunk, input, progress);
+    if (nextChunk < chunkPlan.chunks) {
+      // Keep each run's history small: hand the cursor and totals to a fresh run.
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof detectBatch>({
+        ...(rawInput as DetectBatchInput),
+        continuation: {
+          plan,
+          chunkPlan,
+          layout,
+          nextChunk,
+          chunksDone: progress.chunksDone,
+          rowsScored: progress.rowsScored,
+          anomaliesSoFar: progress.anomaliesSoFar,
+          scoringStartedAt: scoringStarted,
+        },
+      });
+    }
+    progress.phase = 'finalizing';
+    let summary = await control.finalizeDetection({
+      jobId,
+      modelLabel: `${plan.modelName}@${plan.modelVersion}`,
+      chunks: chunkPlan.chunks,
+    });
+    if (input.exportCsv) {
+      // Asked for: every row's score as CSV next to scores.f64 (its own step: it streams the whole job).
+      const { scoresCsvKey } = await exporting.exportScoresCsv({ jobId });
+      summary = { ...summary, scoresCsvKey };
+    }
+    progress.phase = 'completed';
+    upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.jobStatus, value: 'completed' }]);
+    // Shown in the Temporal UI beside the job: where its report and score file are.
+    upsertMemo({ report: `${summary.scoresBucket}/${summary.reportKey}`, scores: `${summary.scoresBucket}/${summary.scoresKey}` });
+    if (summary.scoresCsvKey) upsertMemo({ scoresCsv: `${summary.scoresBucket}/${summary.scoresCsvKey}` });
+    if (input.alertAnomalyRateAbove !== null && summary.anomalyRate > input.alertAnomalyRateAbove) {
+      // An abandoned child: it retries delivery on its own time, and the job completes now.
+      await startChild(sendAlert, {
+        workflowId: `${jobId}-alert`,
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        args: [
+          {
+            jobId,
+            model: summary.model,
+            datasetId: summary.datasetId,
+            rows: summary.rows,
+            anomalies: summary.anomalies,
+            anomalyRate: summary.anomalyRate,
+            alertAnomalyRateAbove: input.alertAnomalyRateAbove,
+            report: `${summary.scoresBucket}/${summary.reportKey}`,
+          },
+        ],
+      });
+      upsertMemo({ alert: `${jobId}-alert` });
+    }
+    return summary;
+  } catch (err) {
+    if (err instanceof ContinueAsNew) throw err; // not a failure: the job goes on in the next run
+    const status = isCancellation(err) ? 'cancelled' : 'failed';
+    progress.phase = status;
+    // Record the outcome even when the workflow itself is being cancelled.
+    await CancellationScope.nonCancellable(async () => {
+      upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.jobStatus, value: status }]);
+      await control.failDetectionJob({
+        jobId,
+        status,
+        error: rootCauseMessage(err),
+        // Whole chunks, plus the rows a failed chunk stored before its bad row.
+        rowsScored: progress.rowsScored + progress.partialRows,
+        chunksDone: progress.chunksDone,
+        chunksTotal: progress.chunksTotal,
+        ...(progress.failedAt ? { failedAt: progress.failedAt } : {}),
+      });
+    });
+    throw err;
+  }
+}
+
+/** Resolves model and dataset, records the job, and finds each chunk's rows (byte ranges for CSV). */
+async function planJob(jobId: string, input: ReturnType<typeof validateDetectBatchInput>, progress: DetectProgress): Promise<DetectContinuation> {
+  progress.phase = 'planning';
+  const plan = await control.startDetectionJob({ jobId, model: input.model, datasetId: input.datasetId });
+  const chunkPlan = planChunks(plan.rows, input.chunkRows, DETECT_DEFAULTS.maxChunksPerJob);
+  const layout =
+    plan.format === 'csv'
+      ? await planning.planCsvChunks({ datasetKey: plan.datasetKey, datasetSha256: plan.datasetSha256, rows: plan.rows, chunkRows: chunkPlan.chunkRows })
+      : undefined;
+  return { plan, chunkPlan, layout, nextChunk: 0, chunksDone: 0, rowsScored: 0, anomaliesSoFar: 0 };
+}
+
+/**
+ * A sliding window from chunk `first`: at most `maxConcurrentChunks` run at once, a finished one
+ * makes room for the next. Stops starting chunks once this run has started `chunksPerRun` (or
+ * Temporal suggests continue-as-new), lets the running ones finish, and returns the next chunk.
+ */
+async function scoreChunks(
+  plan: DetectionPlan,
+  chunkPlan: { chunkRows: number; chunks: number },
+  layout: CsvLayout | undefined,
+  first: number,
+  input: { maxConcurrentChunks: number; chunksPerRun: number },
+  progress: DetectProgress,
+): Promise<number> {
+  const inFlight = new Set<Promise<void>>();
+  const maxInFlight = input.maxConcurrentChunks;
+  let next = first;
+  // After a chunk fails no new chunk starts; the running ones finish, so the job's counts are final when it is marked failed.
+  let failure: { error: unknown } | undefined;
+  const runBudgetLeft = () => !failure && next - first < input.chunksPerRun && !workflowInfo().continueAsNewSuggested;
+  while ((next < chunkPlan.chunks && runBudgetLeft()) || inFlight.size > 0) {
+    while (inFlight.size < maxInFlight && next < chunkPlan.chunks && runBudgetLeft()) {
+      const chunkIndex = next++;
+      const { rowStart, rowEnd } = chunkRange(chunkPlan, plan.rows, chunkIndex);
+      const running: Promise<void> = scoring
+        .scoreChunk({
+          jobId: plan.jobId,
+          chunkIndex,
+          rowStart,
+          rowEnd,
+          csvRange: layout && {
+            byteStart: layout.chunkStarts[chunkIndex],
+            byteEnd: layout.chunkStarts[chunkIndex + 1],
+            headerEnd: layout.headerEnd,
+          },
+          datasetKey: plan.datasetKey,
+          datasetSha256: plan.datasetSha256,
+          datasetFormat: plan.format,
+          featureColumns: plan.featureColumns,
+          idColumn: plan.idColumn,
+          modelArtifactKey: plan.modelArtifactKey,
+          modelSha256: plan.modelSha256,
+        })
+        .then(
+          (result) => {
+            progress.chunksDone += 1;
+            progress.rowsScored += result.rows;
+            progress.anomaliesSoFar += result.anomalies;
+          },
+          (error: unknown) => {
+            const malformed = malformedRowDetails(error);
+            if (malformed) {
+              progress.partialRows += malformed.rowsPersisted;
+              progress.failedAt ??= { chunkIndex: malformed.chunkIndex, line: malformed.line, column: malformed.column };
+            }
+            failure ??= { error };
+          },
+        )
+        .finally(() => inFlight.delete(running));
+      inFlight.add(running);
+    }
+    if (inFlight.size > 0) await Promise.race(inFlight);
+  }
+  if (failure) throw failure.error;
+  return next;
+}
+
+/** The details a chunk's MalformedRow failure carries (see scoreChunkActivity.ts). */
+function malformedRowDetails(error: unknown): MalformedRowDetails | undefined {
+  for (let current = error as { cause?: unknown } | undefined; current; current = current.cause as typeof current) {
+    if (current instanceof ApplicationFailure && current.type === 'MalformedRow') {
+      const details = current.details?.[0] as MalformedRowDetails | undefined;
+      return details && typeof details.rowsPersisted === 'number' ? details : undefined;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,213 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { DetectionPlan } from '../activities';
+import type { CsvLayout } from '../data/csvLayout';
+import type { ChunkPlan } from './chunkPlan';
+
+/**
+ * Input validation shared by the workflows (first thing they do) and the client (before it
+ * starts one). Every workflow takes one JSON object, as the Temporal Web UI sends it; a bad
+ * field fails the workflow at once with a non-retryable error that names the field.
+ */
+
+export function invalidInput(workflow: string, field: string, problem: string): never {
+  throw ApplicationFailure.nonRetryable(`${workflow} input: "${field}" ${problem}`, 'InvalidInput');
+}
+
+type Json = Record<string, unknown>;
+
+function asObject(workflow: string, input: unknown): Json {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    invalidInput(workflow, '(input)', 'must be one JSON object, e.g. {"datasetId": "ds_…", "modelName": "cardio"}');
+  }
+  return input as Json;
+}
+
+function rejectUnknown(workflow: string, input: Json, allowed: readonly string[]): void {
+  for (const key of Object.keys(input)) {
+    if (!allowed.includes(key)) invalidInput(workflow, key, `is not a known field (known: ${allowed.join(', ')})`);
+  }
+}
+
+const NAME = /^[a-z0-9][a-z0-9_.-]{0,99}$/i;
+
+function requiredString(workflow: string, input: Json, field: string, pattern?: RegExp, hint = ''): string {
+  const value = input[field];
+  if (typeof value !== 'string' || value.length === 0) invalidInput(workflow, field, 'is required and must be a non-empty string');
+  if (pattern && !pattern.test(value)) invalidInput(workflow, field, `"${value}" is not valid${hint}`);
+  return value;
+}
+
+function optionalNumber(workflow: string, input: Json, field: string, min: number, max: number, integer: boolean): number | undefined {
+  const value = input[field];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min || value > max) {
+    invalidInput(workflow, field, `must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+export const DATASET_FORMATS = ['csv', 'jsonl', 'parquet'] as const;
+export type DatasetFormatName = (typeof DATASET_FORMATS)[number];
+
+export interface RegisterDatasetWorkflowInput {
+  name: string;
+  /** Where the upload put the bytes: always `sha256/<first 2 hex>/<sha256>.<format>`. */
+  objectKey: string;
+  sha256: string;
+  format?: DatasetFormatName;
+}
+
+export function validateRegisterDatasetInput(raw: unknown): Required<RegisterDatasetWorkflowInput> {
+  const w = 'registerDataset';
+  const input = asObject(w, raw);
+  rejectUnknown(w, input, ['name', 'objectKey', 'sha256', 'format']);
+  const format = input.format ?? 'csv';
+  if (!DATASET_FORMATS.includes(format as never)) {
+    invalidInput(w, 'format', `"${String(format)}" is not supported (supported: ${DATASET_FORMATS.join(', ')})`);
+  }
+  const sha256 = requiredString(w, input, 'sha256', /^[0-9a-f]{64}$/, ' (64 lowercase hex digits)');
+  const objectKey = requiredString(w, input, 'objectKey');
+  // Content-addressed: the key is a function of the digest, so no key can point outside the dataset prefix.
+  const expectedKey = `sha256/${sha256.slice(0, 2)}/${sha256}.${String(format)}`;
+  if (objectKey !== expectedKey) {
+    invalidInput(w, 'objectKey', `"${objectKey}" is refused: a dataset's key must be "${expectedKey}" (its sha256 under the sha256/ prefix; keys that escape it are not allowed)`);
+  }
+  return { name: requiredString(w, input, 'name'), objectKey, sha256, format: format as DatasetFormatName };
+}
+
+/** The scoring core's algorithms (a unit test keeps this list equal to the registry's). */
+export const ALGORITHMS = [
+  'isolation-forest',
+  'hbos',
+  'ecod',
+  'copod',
+  'robust-z',
+  'knn',
+  'knn-mean',
+  'knn-median',
+  'lof',
+  'pca',
+  'ensemble',
+] as const;
+export type Algorithm = (typeof ALGORITHMS)[number];
+export const STANDARDIZATIONS = ['none', 'zscore', 'robust'] as const;
+
+export interface TrainModelInput {
+  datasetId: string;
+  modelName: string;
+  algorithm?: Algorithm;
+  /** The algorithm's own options, e.g. {"nTrees": 200} or {"nNeighbors": 10}; checked by the detector. */
+  params?: Record<string, unknown>;
+  featureColumns?: string[];
+  /** Expected share of anomalies; sets the threshold (every algorithm has it). */
+  contamination?: number;
+  /** A standardiser fitted in front of the detector and stored with it. */
+  standardize?: (typeof STANDARDIZATIONS)[number];
+  /** Seeds the training sample and the held-out split (and the detector, when it takes a seed and params has none). Default 0. */
+  seed?: number;
+  /** Rows kept in memory to fit on (a seeded reservoir sample while streaming); default per algorithm, see README. */
+  maxTrainRows?: number;
+}
+
+export interface ValidTrainModelInput {
+  datasetId: string;
+  modelName: string;
+  algorithm: Algorithm;
+  featureColumns?: string[];
+  params: Record<string, unknown>;
+  standardize: (typeof STANDARDIZATIONS)[number];
+  seed: number;
+  maxTrainRows?: number;
+}
+
+/** Algorithms whose options include `seed`. */
+const SEEDED_ALGORITHMS: readonly string[] = ['isolation-forest', 'knn', 'knn-mean', 'knn-median', 'lof'];
+
+export function validateTrainModelInput(raw: unknown): ValidTrainModelInput {
+  const w = 'trainModel';
+  const input = asObject(w, raw);
+  rejectUnknown(w, input, ['datasetId', 'modelName', 'algorithm', 'params', 'featureColumns', 'contamination', 'standardize', 'seed', 'maxTrainRows']);
+  const algorithm = input.algorithm ?? 'isolation-forest';
+  if (!ALGORITHMS.includes(algorithm as never)) {
+    invalidInput(w, 'algorithm', `"${String(algorithm)}" is not a known algorithm (known: ${ALGORITHMS.join(', ')})`);
+  }
+  const standardize = input.standardize ?? 'none';
+  if (!STANDARDIZATIONS.includes(standardize as never)) {
+    invalidInput(w, 'standardize', `"${String(standardize)}" is not one of ${STANDARDIZATIONS.join(', ')}`);
+  }
+  const featureColumns = input.featureColumns;
+  if (featureColumns !== undefined && (!Array.isArray(featureColumns) || featureColumns.length === 0 || !featureColumns.every((c) => typeof c === 'string' && c))) {
+    invalidInput(w, 'featureColumns', 'must be a non-empty list of column names');
+  }
+  const rawParams = input.params ?? {};
+  if (typeof rawParams !== 'object' || rawParams === null || Array.isArray(rawParams)) {
+    invalidInput(w, 'params', 'must be a JSON object of the algorithm\'s options, e.g. {"nTrees": 200}');
+  }
+  const params: Record<string, unknown> = { ...(rawParams as Record<string, unknown>) };
+  const contamination = optionalNumber(w, input, 'contamination', 0.0001, 0.5, false);
+  if (contamination !== undefined) params.contamination = contamination;
+  const seed = optionalNumber(w, input, 'seed', 0, 4294967295, true) ?? 0;
+  if (input.seed !== undefined && SEEDED_ALGORITHMS.includes(algorithm as string) && params.seed === undefined) params.seed = seed;
+  const maxTrainRows = optionalNumber(w, input, 'maxTrainRows', 1, 50_000_000, true);
+  return {
+    seed,
+    maxTrainRows,
+    datasetId: requiredString(w, input, 'datasetId', /^ds_[0-9a-f]{16}$/, ' (dataset ids look like ds_0123456789abcdef)'),
+    modelName: requiredString(w, input, 'modelName', NAME, ' (1-100 letters, digits, _ . -; starting with a letter or digit)'),
+    algorithm: algorithm as Algorithm,
+    featureColumns: featureColumns as string[] | undefined,
+    params,
+    standardize: standardize as ValidTrainModelInput['standardize'],
+  };
+}
+
+export interface DetectBatchInput {
+  /** `NAME` (the active version) or `NAME@VERSION`. */
+  model: string;
+  datasetId: string;
+  chunkRows?: number;
+  maxConcurrentChunks?: number;
+  /** Post an alert to the configured webhook when the job's anomaly rate exceeds this share (0-1). */
+  alertAnomalyRateAbove?: number;
+  /** Chunks one run starts before it continues as new (default 500), keeping each run's history small. */
+  chunksPerRun?: number;
+  /** Also write every row's score as CSV (row, id when the dataset has one, score, is_anomaly) next to scores.f64. */
+  exportCsv?: boolean;
+  /** Set by the workflow itself when it continues as new: the plan, the cursor and the totals so far. */
+  continuation?: DetectContinuation;
+}
+
+export interface DetectContinuation {
+  plan: DetectionPlan;
+  chunkPlan: ChunkPlan;
+  layout?: CsvLayout;
+  nextChunk: number;
+  chunksDone: number;
+  rowsScored: number;
+  anomaliesSoFar: number;
+  scoringStartedAt?: number;
+}
+
+export const DETECT_DEFAULTS = { chunkRows: 50_000, maxConcurrentChunks: 4, maxChunksPerJob: 20_000, chunksPerRun: 500 } as const;
+
+export type ValidDetectBatchInput = Required<Omit<DetectBatchInput, 'alertAnomalyRateAbove' | 'continuation'>> & {
+  alertAnomalyRateAbove: number | null;
+  continuation?: DetectContinuation;
+};
+
+export function validateDetectBatchInput(raw: unknown): ValidDetectBatchInput {
+  const w = 'detectBatch';
+  const input = asObject(w, raw);
+  rejectUnknown(w, input, ['model', 'datasetId', 'chunkRows', 'maxConcurrentChunks', 'alertAnomalyRateAbove', 'chunksPerRun', 'exportCsv', 'continuation']);
+  if (input.exportCsv !== undefined && typeof input.exportCsv !== 'boolean') invalidInput(w, 'exportCsv', `must be true or false, got ${JSON.stringify(input.exportCsv)}`);
+  return {
+    model: requiredString(w, input, 'model', /^[a-z0-9][a-z0-9_.-]{0,99}(@[1-9][0-9]*)?$/i, ' (use NAME or NAME@VERSION)'),
+    datasetId: requiredString(w, input, 'datasetId', /^ds_[0-9a-f]{16}$/, ' (dataset ids look like ds_0123456789abcdef)'),
+    chunkRows: optionalNumber(w, input, 'chunkRows', 100, 10_000_000, true) ?? DETECT_DEFAULTS.chunkRows,
+    maxConcurrentChunks: optionalNumber(w, input, 'maxConcurrentChunks', 1, 100, true) ?? DETECT_DEFAULTS.maxConcurrentChunks,
+    alertAnomalyRateAbove: optionalNumber(w, input, 'alertAnomalyRateAbove', 0, 1, false) ?? null,
+    chunksPerRun: optionalNumber(w, input, 'chunksPerRun', 1, 5000, true) ?? DETECT_DEFAULTS.chunksPerRun,
+    exportCsv: input.exportCsv === true,
+    continuation: input.continuation as DetectContinuation | undefined,
+  };
+}

@@ -1,0 +1,95 @@
+import { defineQuery, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { control, fitting } from './activityOptions';
+import { validateTrainModelInput, type TrainModelInput } from './inputs';
+import { rootCauseMessage } from './rootCause';
+import { SEARCH_ATTRIBUTES } from './searchAttributes';
+
+export interface TrainModelResult {
+  modelId: number;
+  modelName: string;
+  version: number;
+  status: string;
+  algorithm: string;
+  threshold: number;
+  trainRows: number;
+  artifactKey: string;
+  artifactSha256: string;
+  metrics: Record<string, number>;
+  durationMs: number;
+  codeVersion: string;
+}
+
+export type TrainingPhase = 'validating' | 'reserving-version' | 'fitting' | 'registering' | 'completed' | 'failed';
+export const trainingPhaseQuery = defineQuery<{ phase: TrainingPhase }>('progress');
+
+/** Dataset → fitted detector → artifact in MinIO → registry row. */
+export async function trainModel(rawInput: TrainModelInput): Promise<TrainModelResult> {
+  let phase: TrainingPhase = 'validating';
+  setHandler(trainingPhaseQuery, () => ({ phase }));
+  const input = validateTrainModelInput(rawInput);
+  const started = Date.now();
+  upsertSearchAttributes([
+    { key: SEARCH_ATTRIBUTES.model, value: input.modelName },
+    { key: SEARCH_ATTRIBUTES.dataset, value: input.datasetId },
+    { key: SEARCH_ATTRIBUTES.jobStatus, value: 'running' },
+  ]);
+
+  phase = 'reserving-version';
+  const plan = await control.createModelVersion({
+    trainingWorkflowId: workflowInfo().workflowId,
+    modelName: input.modelName,
+    datasetId: input.datasetId,
+    algorithm: input.algorithm,
+    params: input.params,
+    featureColumns: input.featureColumns,
+  });
+  try {
+    phase = 'fitting';
+    const fit = await fitting.fitModel({
+      datasetKey: plan.datasetKey,
+      datasetSha256: plan.datasetSha256,
+      datasetFormat: plan.datasetFormat,
+      featureColumns: plan.featureColumns,
+      labelColumn: plan.labelColumn,
+      algorithm: input.algorithm,
+      params: input.params,
+      standardize: input.standardize,
+      artifactKey: plan.artifactKey,
+      seed: input.seed,
+      maxTrainRows: input.maxTrainRows,
+    });
+    phase = 'registering';
+    const durationMs = Date.now() - started;
+    const { status } = await control.completeModelVersion({
+      modelId: plan.modelId,
+      artifactSha256: fit.artifactSha256,
+      threshold: fit.threshold,
+      trainRows: fit.trainRows,
+      params: fit.params,
+      metrics: fit.metrics,
+      durationMs,
+      codeVersion: fit.codeVersion,
+    });
+    phase = 'completed';
+    upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.jobStatus, value: 'completed' }]);
+    return {
+      modelId: plan.modelId,
+      modelName: input.modelName,
+      version: plan.version,
+      status,
+      algorithm: input.algorithm,
+      threshold: fit.threshold,
+      trainRows: fit.trainRows,
+      artifactKey: plan.artifactKey,
+      artifactSha256: fit.artifactSha256,
+      metrics: fit.metrics,
+      durationMs,
+      codeVersion: fit.codeVersion,
+    };
+  } catch (err) {
+    phase = 'failed';
+    upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.jobStatus, value: 'failed' }]);
+    await control.failModelVersion({ modelId: plan.modelId, error: rootCauseMessage(err) });
+    throw err;
+  }
+}

@@ -1,0 +1,154 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import { parquetWriteBuffer } from 'hyparquet-writer';
+import { failureMessage } from '../../src/client/nomalyClient';
+import { TASK_QUEUES } from '../../src/config/taskQueues';
+import { ModelRegistry } from '../../src/db/modelRegistry';
+import { startTestPlatform, type TestPlatform } from '../support/testPlatform';
+
+const LIMIT = 20_000;
+
+/** Every format registers to the same kind of dataset; every malformed upload is refused and leaves nothing behind. */
+describe('datasets: formats, validation, nothing left behind', () => {
+  let p: TestPlatform;
+  let dir: string;
+  const savedLimit = process.env.NOMALY_MAX_DATASET_BYTES;
+
+  beforeAll(async () => {
+    process.env.NOMALY_MAX_DATASET_BYTES = String(LIMIT);
+    p = await startTestPlatform();
+    dir = mkdtempSync(path.join(os.tmpdir(), 'nomaly-datasets-'));
+  });
+  afterAll(async () => {
+    if (savedLimit === undefined) delete process.env.NOMALY_MAX_DATASET_BYTES;
+    else process.env.NOMALY_MAX_DATASET_BYTES = savedLimit;
+    await p?.stop();
+  });
+
+  function file(name: string, content: string | Uint8Array): string {
+    const f = path.join(dir, name);
+    writeFileSync(f, content);
+    return f;
+  }
+
+  /** What a rejected upload must not change: objects in the datasets bucket and dataset rows. */
+  async function footprint(): Promise<{ keys: string[]; rows: number }> {
+    await p.platform.store.ensureBuckets([p.config.buckets.datasets]);
+    const keys = (await p.platform.store.listKeys(p.config.buckets.datasets, '')).sort();
+    const [{ count }] = await p.sql<{ count: string }>('select count(*) from dataset');
+    return { keys, rows: Number(count) };
+  }
+
+  const labelled = (rows: number, offset = 0): Array<{ id: string; a: number; b: number; label: number }> =>
+    Array.from({ length: rows }, (_, i) => {
+      const anomaly = i % 10 === 0 ? 1 : 0;
+      return { id: `r${i + offset}`, a: anomaly ? 8 + (i % 3) : ((i * 37) % 100) / 100, b: anomaly ? -7 : ((i * 53) % 100) / 100, label: anomaly };
+    });
+
+  it('registers CSV, JSON lines and Parquet with types, row count and per-column profile, and trains on each', async () => {
+    const rows = labelled(300);
+    const csv = file('a.csv', `id,a,b,label\n${rows.map((r) => `${r.id},${r.a},${r.b},${r.label}`).join('\n')}\n`);
+    const jsonl = file('a.jsonl', `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`);
+    const parquet = file(
+      'a.parquet',
+      new Uint8Array(
+        parquetWriteBuffer({
+          columnData: [
+            { name: 'id', data: rows.map((r) => r.id), type: 'STRING' },
+            { name: 'a', data: rows.map((r) => r.a), type: 'DOUBLE' },
+            { name: 'b', data: rows.map((r) => r.b), type: 'DOUBLE' },
+            { name: 'label', data: rows.map((r) => r.label), type: 'INT32' },
+          ],
+          rowGroupSize: 128,
+        }),
+      ),
+    );
+    const summaries = [];
+    const detected: unknown[] = [];
+    for (const [f, format] of [[csv, 'csv'], [jsonl, 'jsonl'], [parquet, 'parquet']] as const) {
+      const ds = await p.client.uploadDataset(f);
+      summaries.push(ds);
+      expect(ds).toMatchObject({ format, rows: 300, featureColumns: ['a', 'b'], labelColumn: 'label', idColumn: 'id' });
+      const a = ds.columnProfiles.find((c) => c.name === 'a')!;
+      expect(a).toMatchObject({ role: 'feature', type: 'number', min: Math.min(...rows.map((r) => r.a)), max: Math.max(...rows.map((r) => r.a)), nullCount: 0 });
+      expect(a.mean).toBeCloseTo(rows.reduce((s, r) => s + r.a, 0) / 300, 10);
+      expect(ds.columnProfiles.find((c) => c.name === 'label')).toMatchObject({ role: 'label', positives: 30 });
+      expect(ds.columnProfiles.find((c) => c.name === 'id')).toMatchObject({ role: 'id', type: 'text', nullCount: 0 });
+      // Same bytes again: the same dataset.
+      expect((await p.client.uploadDataset(f)).id).toBe(ds.id);
+
+      const model = await (await p.client.startTraining({ datasetId: ds.id, modelName: `formats-${format}`, algorithm: 'hbos', seed: 4 })).result();
+      expect(model.status).toBe('active');
+      expect(model.metrics.datasetRows).toBe(300);
+      expect(model.metrics.heldOutRows + model.trainRows).toBe(300);
+      expect(model.metrics.heldOutRocAuc).toBeGreaterThan(0.9);
+
+      // And detection reads every format: the same rows give the same anomalies.
+      const job = await (await p.client.startDetection({ model: `formats-${format}`, datasetId: ds.id, chunkRows: 100 })).result();
+      expect(job).toMatchObject({ status: 'completed', rows: 300 });
+      detected.push(job.topAnomalies.map((a) => [a.rowIndex, a.rowId, a.score]));
+    }
+    expect(detected[1]).toEqual(detected[0]);
+    expect(detected[2]).toEqual(detected[0]);
+    const shown = await new ModelRegistry(p.platform.orm).showDataset(summaries[2].id);
+    expect(shown.columnProfiles).toEqual(summaries[2].columnProfiles);
+  });
+
+  const rejections: Array<[string, string, string | Uint8Array, RegExp]> = [
+    ['an unknown extension', 'x.xlsx', 'a,b\n1,2\n', /unknown file type "\.xlsx"; supported: \.csv/],
+    ['an empty file', 'empty.csv', '', /empty file/],
+    ['a header without rows', 'header.csv', 'a,b\n', /empty file: header but no data rows/],
+    ['ragged rows', 'ragged.csv', 'a,b\n1,2\n3\n', /line 3: expected 2 columns, found 1/],
+    ['a non-numeric cell (row and column named)', 'text.csv', 'a,b\n1,2\n3,abc\n', /line 3, column "b": "abc" is not a number/],
+    ['duplicate column names', 'dup.csv', 'a,b,a\n1,2,3\n', /duplicate column name "a"/],
+    ['a label other than 0/1', 'label.csv', 'a,label\n1,0\n2,2\n', /line 3, column "label": label must be 0 or 1, found 2/],
+    ['a ragged JSON line', 'ragged.jsonl', '{"a":1,"b":2}\n{"a":1}\n', /line 2: expected 2 columns .*missing "b"/],
+    ['a non-numeric Parquet cell', 'text.parquet', new Uint8Array(parquetWriteBuffer({ columnData: [{ name: 'a', data: ['1', 'x'], type: 'STRING' }] })), /row 2, column "a": "x" is not a number/],
+    ['a file that is not Parquet', 'fake.parquet', 'a,b\n1,2\n', /not a Parquet file/],
+    ['a file over the size limit', 'big.csv', `a\n${'1\n'.repeat(LIMIT)}`, /over the dataset size limit/],
+  ];
+
+  it.each(rejections)('refuses %s with a clear error and leaves nothing behind', async (_what, name, content, error) => {
+    const before = await footprint();
+    const message = await p.client.uploadDataset(file(name, content)).then(
+      () => 'accepted',
+      (err: unknown) => failureMessage(err),
+    );
+    expect(message).toMatch(error);
+    expect(await footprint()).toEqual(before);
+  });
+
+  async function registerDirectly(input: Record<string, unknown>, bytes?: Buffer): Promise<string> {
+    if (bytes) await p.platform.store.putBytes(p.config.buckets.datasets, String(input.objectKey), bytes);
+    return p.client.temporal.workflow
+      .execute('registerDataset', { taskQueue: TASK_QUEUES.control, workflowId: `register-direct-${Date.now()}-${Math.random()}`, args: [input] })
+      .then(
+        () => 'accepted',
+        (err: unknown) => failureMessage(err),
+      );
+  }
+
+  it('refuses an object key that escapes the dataset prefix, and an oversized file registered without the client', async () => {
+    const before = await footprint();
+    const sha = createHash('sha256').update('x').digest('hex');
+    expect(await registerDirectly({ name: 'x.csv', objectKey: `sha256/../../nomaly-models/x.csv`, sha256: sha })).toMatch(
+      /"objectKey" .* is refused: a dataset's key must be "sha256\/2d\/2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881\.csv"/,
+    );
+    expect(await registerDirectly({ name: 'x.csv', objectKey: `sha256/${sha.slice(0, 2)}/${sha}.exe`, sha256: sha, format: 'exe' })).toMatch(/"format" "exe" is not supported/);
+
+    // Past the client (e.g. started from the Temporal UI): the worker checks the size itself and removes the object.
+    const big = Buffer.from(`a\n${'1\n'.repeat(LIMIT)}`);
+    const bigSha = createHash('sha256').update(big).digest('hex');
+    const key = `sha256/${bigSha.slice(0, 2)}/${bigSha}.csv`;
+    expect(await registerDirectly({ name: 'big.csv', objectKey: key, sha256: bigSha }, big)).toMatch(/over the dataset size limit/);
+    // A malformed file put there directly is removed as well.
+    const bad = Buffer.from('a,b\n1,x\n');
+    const badSha = createHash('sha256').update(bad).digest('hex');
+    expect(await registerDirectly({ name: 'bad.csv', objectKey: `sha256/${badSha.slice(0, 2)}/${badSha}.csv`, sha256: badSha }, bad)).toMatch(
+      /line 2, column "b": "x" is not a number/,
+    );
+    expect(await footprint()).toEqual(before);
+  });
+});
