@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Makes sure the benchmark's peer exists: scikit-learn from Debian's python3-sklearn, run with
+# /usr/bin/python3. Installs it with apt-get when it is missing and we are root; otherwise it
+# says what to install. Never fails: without the peer the benchmark still runs and its report
+# says the peer was not run, and why.
+set -uo pipefail
+say() { echo "[sklearn] $*" >&2; }
+if /usr/bin/python3 -c 'import sklearn' >/dev/null 2>&1; then exit 0; fi
+if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  say "installing python3-sklearn (the benchmark's peer)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-sklearn >&2 \
+    || { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-sklearn >&2; } \
+    || say "could not install python3-sklearn; the report will show the peer as not run"
+else
+  say "scikit-learn is missing: install Debian's python3-sklearn (sudo apt-get install python3-sklearn) to compare against it"
+fi
+exit 0
