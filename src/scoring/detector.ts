@@ -204,6 +204,23 @@ export function checkScoreInput(detector: Detector, X: Matrix, outLength?: numbe
 }
 
 /**
+ * Checks what every decoded state shares — the algorithm it was saved by, a positive whole
+ * number of features, a finite threshold — so each detector's fromState checks only its own parts.
+ * `accepts` is the algorithm name, or a test for detectors saved under several names (KNN).
+ */
+export function checkStateHeader(state: DetectorState, algorithm: string, accepts: (name: string) => boolean = (n) => n === algorithm): void {
+  if (!accepts(state.algorithm)) {
+    throw new DetectorInputError(`${algorithm}: cannot load a model of algorithm "${state.algorithm}"`);
+  }
+  if (!Number.isInteger(state.nFeatures) || state.nFeatures < 1) {
+    throw new DetectorInputError(`${state.algorithm}: invalid model state: nFeatures is ${state.nFeatures}`);
+  }
+  if (!Number.isFinite(state.threshold)) {
+    throw new DetectorInputError(`${state.algorithm}: invalid model state: threshold is ${state.threshold}`);
+  }
+}
+
+/**
  * Fetches a named section from a decoded state, checking its type, so a detector's fromState
  * reads plainly and a malformed file fails with a message naming the section.
  */

@@ -32,6 +32,7 @@ import {
   DetectorState,
   resolveOptions,
   ResolvedOptions,
+  checkStateHeader,
   stateSection,
   predictInBlocks,
 } from './detector';
@@ -248,15 +249,7 @@ export class EmpiricalTails {
 
 /** Checks the parts of a decoded state every ECDF model shares (shared with COPOD). */
 export function checkEcdfState(algorithm: string, state: DetectorState): EmpiricalTails {
-  if (state.algorithm !== algorithm) {
-    throw new DetectorInputError(`${algorithm}: cannot load a model of algorithm "${state.algorithm}"`);
-  }
-  if (!Number.isInteger(state.nFeatures) || state.nFeatures < 1) {
-    throw new DetectorInputError(`${algorithm}: invalid model state: nFeatures is ${state.nFeatures}`);
-  }
-  if (!Number.isFinite(state.threshold)) {
-    throw new DetectorInputError(`${algorithm}: invalid model state: threshold is ${state.threshold}`);
-  }
+  checkStateHeader(state, algorithm);
   return EmpiricalTails.fromSorted(algorithm, stateSection(state, 'sortedColumns', Float64Array), state.nFeatures);
 }
 

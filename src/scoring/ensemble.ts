@@ -32,6 +32,7 @@ import {
   resolveOptions,
   ResolvedOptions,
   StateSection,
+  checkStateHeader,
   stateSection,
   predictInBlocks,
 } from './detector';
@@ -206,12 +207,8 @@ export class Ensemble implements Detector {
     const invalid = (why: string): never => {
       throw new DetectorInputError(`${ALGORITHM}: invalid model state: ${why}`);
     };
-    if (state.algorithm !== ALGORITHM) {
-      throw new DetectorInputError(`${ALGORITHM}: cannot load a model of algorithm "${state.algorithm}"`);
-    }
+    checkStateHeader(state, ALGORITHM);
     const params = resolveOptions(ALGORITHM, ENSEMBLE_OPTIONS, state.params);
-    if (!Number.isInteger(state.nFeatures) || state.nFeatures < 1) invalid(`nFeatures is ${state.nFeatures}`);
-    if (!Number.isFinite(state.threshold)) invalid(`threshold is ${state.threshold}`);
     const normalization = state.settings?.normalization;
     if (!isNormalization(normalization)) invalid(`normalization is ${describe(normalization)}`);
     const children = state.children ?? [];

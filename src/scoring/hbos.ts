@@ -31,6 +31,7 @@ import {
   DetectorState,
   resolveOptions,
   ResolvedOptions,
+  checkStateHeader,
   stateSection,
   predictInBlocks,
 } from './detector';
@@ -240,16 +241,8 @@ export class Hbos implements Detector {
   }
 
   static fromState(state: DetectorState): Hbos {
-    if (state.algorithm !== ALGORITHM) {
-      throw new DetectorInputError(`${ALGORITHM}: cannot load a model of algorithm "${state.algorithm}"`);
-    }
+    checkStateHeader(state, ALGORITHM);
     const params = resolveOptions(ALGORITHM, HBOS_OPTIONS, state.params);
-    if (!Number.isInteger(state.nFeatures) || state.nFeatures < 1) {
-      throw new DetectorInputError(`${ALGORITHM}: invalid model state: nFeatures is ${state.nFeatures}`);
-    }
-    if (!Number.isFinite(state.threshold)) {
-      throw new DetectorInputError(`${ALGORITHM}: invalid model state: threshold is ${state.threshold}`);
-    }
     const hist: HbosHistograms = {
       edges: stateSection(state, 'edges', Float64Array),
       density: stateSection(state, 'density', Float64Array),

@@ -23,6 +23,7 @@ import {
   DetectorState,
   resolveOptions,
   ResolvedOptions,
+  checkStateHeader,
   stateSection,
   predictInBlocks,
 } from './detector';
@@ -411,16 +412,8 @@ export class IsolationForest implements Detector {
   }
 
   static fromState(state: DetectorState): IsolationForest {
-    if (state.algorithm !== ALGORITHM) {
-      throw new DetectorInputError(`${ALGORITHM}: cannot load a model of algorithm "${state.algorithm}"`);
-    }
+    checkStateHeader(state, ALGORITHM);
     const params = resolveOptions(ALGORITHM, ISOLATION_FOREST_OPTIONS, state.params);
-    if (!Number.isInteger(state.nFeatures) || state.nFeatures < 1) {
-      throw new DetectorInputError(`${ALGORITHM}: invalid model state: nFeatures is ${state.nFeatures}`);
-    }
-    if (!Number.isFinite(state.threshold)) {
-      throw new DetectorInputError(`${ALGORITHM}: invalid model state: threshold is ${state.threshold}`);
-    }
     const forest: ForestArrays = {
       treeStart: stateSection(state, 'treeStart', Int32Array),
       feature: stateSection(state, 'feature', Int32Array),

@@ -17,6 +17,7 @@
  */
 import {
   checkFitInput,
+  checkStateHeader,
   checkScoreInput,
   Detector,
   DetectorInputError,
@@ -119,10 +120,8 @@ export class KNN implements Detector {
   }
 
   static fromState(state: DetectorState): KNN {
-    const method = methodOf(state.algorithm);
-    if (method === undefined) {
-      throw new DetectorInputError(`knn: cannot load a model of algorithm "${state.algorithm}"`);
-    }
+    checkStateHeader(state, 'knn', (name) => methodOf(name) !== undefined);
+    const method = methodOf(state.algorithm)!;
     const params = resolveOptions(state.algorithm, KNN_OPTIONS, state.params);
     const train = trainingSetFromState(state, params.nNeighbors);
     return new KNN(method, state.nFeatures, state.threshold, params, train);

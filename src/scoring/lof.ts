@@ -29,6 +29,7 @@ import {
   DetectorState,
   resolveOptions,
   ResolvedOptions,
+  checkStateHeader,
   stateSection,
   predictInBlocks,
 } from './detector';
@@ -131,9 +132,7 @@ export class LOF implements Detector {
   }
 
   static fromState(state: DetectorState): LOF {
-    if (state.algorithm !== ALGORITHM) {
-      throw new DetectorInputError(`${ALGORITHM}: cannot load a model of algorithm "${state.algorithm}"`);
-    }
+    checkStateHeader(state, ALGORITHM);
     const params = resolveOptions(ALGORITHM, LOF_OPTIONS, state.params);
     const train = trainingSetFromState(state, params.nNeighbors);
     const kDistance = stateSection(state, 'kDistance', Float64Array);

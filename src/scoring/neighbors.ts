@@ -359,12 +359,11 @@ export function checkTrainingScores(algorithm: string, scores: Float64Array): vo
  * The training rows stored in a model state, checked against nFeatures and nNeighbors so a
  * crafted or damaged file can never make the search read out of bounds.
  */
+/** Call after checkStateHeader. */
 export function trainingSetFromState(state: DetectorState, nNeighbors: number): Matrix {
   const fail = (why: string): never => {
     throw new DetectorInputError(`${state.algorithm}: invalid model state: ${why}`);
   };
-  if (!Number.isInteger(state.nFeatures) || state.nFeatures < 1) fail(`nFeatures is ${state.nFeatures}`);
-  if (!Number.isFinite(state.threshold)) fail(`threshold is ${state.threshold}`);
   const data = stateSection(state, 'train', Float64Array);
   if (data.length % state.nFeatures !== 0) {
     fail(`the "train" section holds ${data.length} values, not a whole number of ${state.nFeatures}-column rows`);

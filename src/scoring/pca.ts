@@ -34,6 +34,7 @@ import {
   DetectorState,
   resolveOptions,
   ResolvedOptions,
+  checkStateHeader,
   stateSection,
   predictInBlocks,
 } from './detector';
@@ -220,16 +221,12 @@ export class Pca implements Detector {
   }
 
   static fromState(state: DetectorState): Pca {
-    if (state.algorithm !== ALGORITHM) {
-      throw new DetectorInputError(`${ALGORITHM}: cannot load a model of algorithm "${state.algorithm}"`);
-    }
+    checkStateHeader(state, ALGORITHM);
     const params = resolveOptions(ALGORITHM, PCA_OPTIONS, state.params);
     const d = state.nFeatures;
     const invalid = (why: string): never => {
       throw new DetectorInputError(`${ALGORITHM}: invalid model state: ${why}`);
     };
-    if (!Number.isInteger(d) || d < 1) invalid(`nFeatures is ${d}`);
-    if (!Number.isFinite(state.threshold)) invalid(`threshold is ${state.threshold}`);
     const center = stateSection(state, 'center', Float64Array);
     const scale = stateSection(state, 'scale', Float64Array);
     const components = stateSection(state, 'components', Float64Array);

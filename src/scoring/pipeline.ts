@@ -24,6 +24,7 @@ import {
   DetectorInputError,
   DetectorOptionError,
   DetectorState,
+  checkStateHeader,
   stateSection,
   predictInBlocks,
 } from './detector';
@@ -173,9 +174,7 @@ export class Pipeline implements Detector {
     const invalid = (why: string): never => {
       throw new DetectorInputError(`${ALGORITHM}: invalid model state: ${why}`);
     };
-    if (state.algorithm !== ALGORITHM) {
-      throw new DetectorInputError(`${ALGORITHM}: cannot load a model of algorithm "${state.algorithm}"`);
-    }
+    checkStateHeader(state, ALGORITHM);
     if (Object.keys(state.params).length > 0) invalid(`unexpected params ${Object.keys(state.params).join(', ')}`);
     const kind = state.settings?.standardize;
     if (kind === undefined) invalid('no "standardize" setting');

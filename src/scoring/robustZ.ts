@@ -30,6 +30,7 @@ import {
   DetectorState,
   resolveOptions,
   ResolvedOptions,
+  checkStateHeader,
   stateSection,
   predictInBlocks,
 } from './detector';
@@ -140,16 +141,12 @@ export class RobustZScore implements Detector {
   }
 
   static fromState(state: DetectorState): RobustZScore {
-    if (state.algorithm !== ALGORITHM) {
-      throw new DetectorInputError(`${ALGORITHM}: cannot load a model of algorithm "${state.algorithm}"`);
-    }
+    checkStateHeader(state, ALGORITHM);
     const params = resolveOptions(ALGORITHM, ROBUST_Z_SCORE_OPTIONS, state.params);
     const { nFeatures } = state;
     const fail = (why: string): never => {
       throw new DetectorInputError(`${ALGORITHM}: invalid model state: ${why}`);
     };
-    if (!Number.isInteger(nFeatures) || nFeatures < 1) fail(`nFeatures is ${nFeatures}`);
-    if (!Number.isFinite(state.threshold)) fail(`threshold is ${state.threshold}`);
     const center = stateSection(state, 'median', Float64Array);
     const scale = stateSection(state, 'scale', Float64Array);
     if (center.length !== nFeatures || scale.length !== nFeatures) {
