@@ -12,6 +12,7 @@ import { registerBackupCommands } from './backupCommands';
 import { registerScheduleCommands } from './scheduleCommands';
 import { registerDatasetCommands } from './datasetCommands';
 import { registerModelCommands } from './modelCommands';
+import { registerJobCommands } from './jobCommands';
 
 function integer(value: string): number {
   const n = Number(value);
@@ -225,6 +226,7 @@ program
 
 registerDatasetCommands(program);
 registerModelCommands(program);
+registerJobCommands(program, withClient);
 
 registerBackupCommands(program);
 registerScheduleCommands(program);

@@ -19,6 +19,8 @@ import { BackupStore, type BackupManifest } from '../activities/backupCatalog';
 import { validateBackupInput, validateDisasterRecoveryInput, type BackupInput, type DisasterRecoveryInput } from '../workflows/backupInputs';
 import type { BackupResult } from '../workflows/backup';
 import type { RecoveryProgress, RecoveryResult } from '../workflows/disasterRecovery';
+import { SEARCH_ATTRIBUTES } from '../workflows/searchAttributes';
+import { jobListQuery, type JobFilter } from './jobQuery';
 
 export type { DatasetSummary, DetectionSummary, DetectBatchInput, DetectProgress, TrainModelInput, TrainModelResult };
 export type { BackupInput, BackupManifest, BackupResult, DisasterRecoveryInput, RecoveryProgress, RecoveryResult };
@@ -32,6 +34,21 @@ export interface JobStatus {
   progress?: unknown;
   result?: unknown;
   failure?: string;
+  uiUrl: string;
+}
+
+/** One line of `nomaly jobs`: a workflow a person started, as Temporal's visibility sees it. */
+export interface JobListing {
+  workflowId: string;
+  workflowType: string;
+  /** Temporal's execution status: RUNNING, COMPLETED, FAILED, CANCELLED, … */
+  status: string;
+  /** The workflow's own phase (NomalyJobStatus), e.g. awaiting-operator; null before it sets one. */
+  jobStatus: string | null;
+  model: string | null;
+  dataset: string | null;
+  startTime: Date;
+  closeTime?: Date;
   uiUrl: string;
 }
 
@@ -161,6 +178,31 @@ export class NomalyClient {
 
   async progress<T = DetectProgress>(workflowId: string): Promise<T> {
     return this.temporal.workflow.getHandle(workflowId).query<T>('progress');
+  }
+
+  /**
+   * Recent jobs from Temporal's visibility store, in its order (running jobs first, then the most
+   * recently closed); it lags a start or a close by a moment. A job that continued as new shows once, as its current run.
+   */
+  async listJobs(filter: JobFilter = {}, limit = 20): Promise<JobListing[]> {
+    const jobs: JobListing[] = [];
+    for await (const run of this.temporal.workflow.list({ query: jobListQuery(filter), pageSize: Math.min(limit * 2, 1000) })) {
+      if (run.status.name === 'CONTINUED_AS_NEW') continue;
+      const attributes = run.typedSearchAttributes;
+      jobs.push({
+        workflowId: run.workflowId,
+        workflowType: run.type,
+        status: run.status.name,
+        jobStatus: attributes.get(SEARCH_ATTRIBUTES.jobStatus) ?? null,
+        model: attributes.get(SEARCH_ATTRIBUTES.model) ?? null,
+        dataset: attributes.get(SEARCH_ATTRIBUTES.dataset) ?? null,
+        startTime: run.startTime,
+        closeTime: run.closeTime,
+        uiUrl: this.uiUrl(run.workflowId),
+      });
+      if (jobs.length >= limit) break;
+    }
+    return jobs;
   }
 
   async status(workflowId: string): Promise<JobStatus> {
