@@ -1,8 +1,7 @@
 import { SEARCH_ATTRIBUTES } from '../workflows/searchAttributes';
 
-/** The workflows a person starts; `nomaly jobs --type` accepts these. */
+/** The workflows a person starts (all but detectBatch's sendAlert child); `nomaly jobs --type` accepts these. */
 export const JOB_TYPES = ['trainModel', 'detectBatch', 'backup', 'disasterRecovery', 'maintenance', 'registerDataset'] as const;
-export type JobType = (typeof JOB_TYPES)[number];
 
 export interface JobFilter {
   type?: string;

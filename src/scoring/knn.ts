@@ -20,7 +20,6 @@ import {
   checkStateHeader,
   checkScoreInput,
   Detector,
-  DetectorInputError,
   DetectorState,
   resolveOptions,
   ResolvedOptions,
@@ -120,11 +119,11 @@ export class KNN implements Detector {
   }
 
   static fromState(state: DetectorState): KNN {
-    checkStateHeader(state, 'knn', (name) => methodOf(name) !== undefined);
-    const method = methodOf(state.algorithm)!;
+    const method = methodOf(state.algorithm);
+    checkStateHeader(state, 'knn', () => method !== undefined);
     const params = resolveOptions(state.algorithm, KNN_OPTIONS, state.params);
     const train = trainingSetFromState(state, params.nNeighbors);
-    return new KNN(method, state.nFeatures, state.threshold, params, train);
+    return new KNN(method!, state.nFeatures, state.threshold, params, train);
   }
 
   toState(): DetectorState {

@@ -1,4 +1,5 @@
-import { jobListQuery } from '../../../src/client/jobQuery';
+import { JOB_TYPES, jobListQuery } from '../../../src/client/jobQuery';
+import * as workflows from '../../../src/workflows';
 
 describe('jobListQuery', () => {
   it('lists every kind of job, when nothing is filtered', () => {
@@ -17,5 +18,10 @@ describe('jobListQuery', () => {
     expect(() => jobListQuery({ type: 'scoreChunk' })).toThrow(/--type "scoreChunk" is not one of trainModel/);
     expect(() => jobListQuery({ model: 'x" OR WorkflowType = "y' })).toThrow(/--model .* letters, digits/);
     expect(() => jobListQuery({ status: '' })).toThrow(/--status/);
+  });
+
+  it('knows every workflow a person can start, and only those', () => {
+    const startable = Object.keys(workflows).filter((name) => name !== 'sendAlert'); // detectBatch's child
+    expect([...JOB_TYPES].sort()).toEqual(startable.sort());
   });
 });
