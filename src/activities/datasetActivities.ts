@@ -1,11 +1,13 @@
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { CsvIndexBuilder } from '../data/csvIndex';
 import { DatasetFormatError } from '../data/datasetError';
 import { DatasetProfiler } from '../data/profile';
 import { datasetBatches, isDatasetFormat } from '../data/readDataset';
 import { Dataset } from '../db/entities';
 import { datasetInfo, type DatasetInfo } from '../db/modelRegistry';
+import { saveCsvIndex } from './csvIndexStore';
 import type { ActivityDeps } from './deps';
 import { failFastOnPermanent } from './failures';
 
@@ -31,6 +33,14 @@ function activityHeartbeat(): ((details: unknown) => void) | undefined {
     return (details) => context.heartbeat(details);
   } catch {
     return undefined;
+  }
+}
+
+/** Passes a stream through, showing each piece to `see` on the way. */
+async function* tap(source: AsyncIterable<Buffer>, see: (piece: Buffer) => void): AsyncGenerator<Buffer> {
+  for await (const piece of source) {
+    see(piece);
+    yield piece;
   }
 }
 
@@ -64,10 +74,13 @@ export function createDatasetActivities({ orm, store, config }: ActivityDeps) {
       }
 
       const profiler = new DatasetProfiler();
+      // A CSV's row index comes from the same pass: jobs then plan without reading the file again.
+      const indexer = input.format === 'csv' ? new CsvIndexBuilder() : undefined;
       try {
         await failFastOnPermanent(async () => {
           const heartbeat = activityHeartbeat();
-          for await (const batch of datasetBatches(store.streamVerified(bucket, input.objectKey, input.sha256), input.format)) {
+          const source = store.streamVerified(bucket, input.objectKey, input.sha256);
+          for await (const batch of datasetBatches(indexer ? tap(source, (piece) => indexer.push(piece)) : source, input.format)) {
             profiler.add(batch);
             heartbeat?.({ rows: batch.totalRows });
           }
@@ -79,6 +92,7 @@ export function createDatasetActivities({ orm, store, config }: ActivityDeps) {
         throw err;
       }
       const profile = profiler.result();
+      if (indexer) await saveCsvIndex(store, bucket, input.sha256, indexer.finish());
       const row = em.create(Dataset, {
         id: datasetIdFor(input.sha256),
         name: path.basename(input.name),

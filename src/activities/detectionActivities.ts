@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
-import { scanCsvLayout, type CsvLayout } from '../data/csvLayout';
+import type { CsvLayout } from '../data/csvLayout';
+import { chunkStartsFromIndex, ensureCsvIndex } from './csvIndexStore';
 import { Dataset, DetectionJob, Model } from '../db/entities';
 import type { ScoreSummary } from '../reports/scoreSummary';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -135,32 +136,30 @@ export function createDetectionActivities({ orm, store, config, metrics }: Activ
     },
 
     /**
-     * One streaming pass over the dataset: verifies its sha256 end to end and finds the byte
-     * offset of every chunk's first row, so each chunk is later read by range, not whole.
+     * Finds the byte offset of every chunk's first row from the dataset's row index, so each
+     * chunk is later read by range, not whole, and checked against the index's CRCs. A dataset
+     * without an index (registered before indexes existed) gets one here, in one streaming pass
+     * that also verifies its sha256.
      */
     async planCsvChunks(input: { datasetKey: string; datasetSha256: string; rows: number; chunkRows: number }): Promise<CsvLayout> {
       const context = Context.current();
-      let bytes = 0;
+      const bucket = config.buckets.datasets;
       let reported = 0;
-      const counted = async function* (source: AsyncIterable<Buffer>) {
-        for await (const chunk of source) {
-          bytes += chunk.length;
+      const { index, ref } = await failFastOnPermanent(() =>
+        ensureCsvIndex(store, bucket, { key: input.datasetKey, sha256: input.datasetSha256 }, (bytes) => {
           // Every few MiB, not every network chunk: tens of thousands of heartbeat calls cost a
-          // multi-gigabyte plan seconds of CPU (the SDK throttles what it sends, not the calls).
+          // multi-gigabyte pass seconds of CPU (the SDK throttles what it sends, not the calls).
           if (bytes - reported >= HEARTBEAT_EVERY_BYTES) {
             reported = bytes;
             context.heartbeat({ bytes });
           }
-          yield chunk;
-        }
-      };
-      const layout = await failFastOnPermanent(() =>
-        scanCsvLayout(counted(store.streamVerified(config.buckets.datasets, input.datasetKey, input.datasetSha256)), input.chunkRows),
+        }),
       );
-      if (layout.dataRows !== input.rows) {
-        throw ApplicationFailure.nonRetryable(`dataset ${input.datasetKey} has ${layout.dataRows} rows, but its record says ${input.rows}`, 'DatasetMismatch');
+      if (index.dataRows !== input.rows) {
+        throw ApplicationFailure.nonRetryable(`dataset ${input.datasetKey} has ${index.dataRows} rows, but its record says ${input.rows}`, 'DatasetMismatch');
       }
-      return layout;
+      const chunkStarts = await failFastOnPermanent(() => chunkStartsFromIndex(store, bucket, input.datasetKey, index, input.chunkRows));
+      return { headerEnd: index.headerEnd, dataRows: index.dataRows, chunkStarts, index: ref };
     },
 
     /**

@@ -1,8 +1,9 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { CsvIndexError } from '../data/csvIndex';
 import { DatasetFormatError } from '../data/datasetError';
 import { ModelCodecError } from '../scoring/codec';
 import { DetectorInputError, DetectorOptionError } from '../scoring/detector';
-import { ChecksumMismatchError, ObjectMissingError } from '../storage/objectStore';
+import { ChecksumMismatchError, CorruptRangeError, ObjectMissingError } from '../storage/objectStore';
 
 /** Errors no retry can fix: bad data, a corrupt file, an invalid option. Everything else retries. */
 const PERMANENT: Array<new (...args: never[]) => Error> = [
@@ -11,7 +12,9 @@ const PERMANENT: Array<new (...args: never[]) => Error> = [
   DetectorOptionError,
   DetectorInputError,
   ChecksumMismatchError,
+  CorruptRangeError,
   ObjectMissingError,
+  CsvIndexError,
 ];
 
 export function isPermanent(err: unknown): boolean {

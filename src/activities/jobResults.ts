@@ -37,11 +37,11 @@ export async function assembleJobScores(store: ObjectStore, bucket: string, jobI
     await store.putBytesPublished(bucket, key, file);
     scores = decodeScoresFile(file);
   }
-  await inParallel(await store.listKeys(bucket, scoresPrefix(jobId)), PARALLEL_REQUESTS, (part) => store.remove(bucket, part));
+  await store.removeMany(bucket, await store.listKeys(bucket, scoresPrefix(jobId)));
   return scores;
 }
 
-/** Object-store requests in flight at once while joining or removing a job's chunk files. */
+/** Object-store requests in flight at once while joining a job's chunk files. */
 const PARALLEL_REQUESTS = 8;
 
 /** Maps items through `work` with at most `limit` calls at once; results in item order. */

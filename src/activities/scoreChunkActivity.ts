@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { readCsv } from '../data/csv';
+import type { CsvIndex } from '../data/csvIndex';
 import { CsvLayoutScanner } from '../data/csvLayout';
 import { DatasetFormatError } from '../data/datasetError';
 import { readDataset } from '../data/readDataset';
@@ -8,6 +9,7 @@ import { decodeModel } from '../scoring/codec';
 import type { Detector } from '../scoring/detector';
 import type { Matrix } from '../scoring/matrix';
 import { chunkScoresKey, chunkSegmentsPrefix, segmentScoresKey } from '../storage/keys';
+import { loadCsvIndex, readIndexedRange, type CsvIndexRef } from './csvIndexStore';
 import type { ActivityDeps } from './deps';
 import { failFastOnPermanent } from './failures';
 import { LruCache } from './lruCache';
@@ -17,8 +19,11 @@ export interface ScoreChunkInput {
   chunkIndex: number;
   rowStart: number;
   rowEnd: number;
-  /** Where the chunk's rows sit in a CSV (from planCsvChunks): the chunk reads only these bytes. */
-  csvRange?: { byteStart: number; byteEnd: number; headerEnd: number };
+  /**
+   * Where the chunk's rows sit in a CSV (from planCsvChunks): the chunk reads only these bytes,
+   * and checks them against the dataset's row index when the plan names one.
+   */
+  csvRange?: { byteStart: number; byteEnd: number; headerEnd: number; index?: CsvIndexRef };
   datasetKey: string;
   datasetSha256: string;
   /** csv, jsonl or parquet; formats other than CSV are read whole, then sliced to the chunk's rows. */
@@ -95,6 +100,8 @@ export function createScoreChunkActivities({ orm, store, config, metrics, logger
   const models = new LruCache<Detector>(config.scoring.modelCacheSize);
   // Header lines by dataset: every chunk of a job needs the same one.
   const headers = new LruCache<Buffer>(16);
+  // Row indexes by their sha256 (about 100 KB for 10 million rows): every chunk of a job checks its bytes against one.
+  const indexes = new LruCache<CsvIndex>(16);
   const results = config.buckets.results;
 
   /**
@@ -102,8 +109,13 @@ export function createScoreChunkActivities({ orm, store, config, metrics, logger
    * blocks of SCORE_BLOCK_ROWS rows, each parsed with the header in front and the file's line numbers.
    */
   async function* csvBlocks(input: ScoreChunkInput, range: NonNullable<ScoreChunkInput['csvRange']>, from: number, rowsDone: number): AsyncGenerator<Block> {
-    const header = await headers.getOrLoad(input.datasetSha256, () => store.getRange(config.buckets.datasets, input.datasetKey, 0, range.headerEnd));
-    const bytes = await store.getRange(config.buckets.datasets, input.datasetKey, from, range.byteEnd);
+    const bucket = config.buckets.datasets;
+    const ref = range.index;
+    const index = ref && (await indexes.getOrLoad(ref.sha256, () => loadCsvIndex(store, bucket, ref)));
+    const read = (start: number, end: number) =>
+      index ? readIndexedRange(store, bucket, input.datasetKey, index, start, end) : store.getRange(bucket, input.datasetKey, start, end);
+    const header = await headers.getOrLoad(input.datasetSha256, () => read(0, range.headerEnd));
+    const bytes = await read(from, range.byteEnd);
     const scanner = new CsvLayoutScanner(SCORE_BLOCK_ROWS);
     scanner.push(header);
     scanner.push(bytes);
@@ -172,15 +184,15 @@ export function createScoreChunkActivities({ orm, store, config, metrics, logger
   }
 
   async function removeSegments(input: ScoreChunkInput): Promise<void> {
-    for (const key of await store.listKeys(results, chunkSegmentsPrefix(input.jobId, input.chunkIndex))) await store.remove(results, key);
+    await store.removeMany(results, await store.listKeys(results, chunkSegmentsPrefix(input.jobId, input.chunkIndex)));
   }
 
   return {
     /**
      * Scores rows [rowStart, rowEnd), a CSV chunk read by byte range, block by block, with a
      * heartbeat after each block. Every SEGMENT_INTERVAL_MS or so, the blocks scored since the
-     * last segment are written as one segment object (their anomalies are upserted block by
-     * block before that), and only then does the heartbeat's cursor move past them. A retried
+     * last segment are written as one segment object (their anomalies are upserted in one
+     * statement before that), and only then does the heartbeat's cursor move past them. A retried
      * attempt resumes after the last segment its heartbeat names (reading the CSV from that
      * byte on), so it never scores a durable row again and never loses one. The chunk's score
      * file is assembled from the segments and this attempt's blocks in row order: exactly the
@@ -222,9 +234,16 @@ export function createScoreChunkActivities({ orm, store, config, metrics, logger
         const pending = { first: 0, blocks: 0, rows: 0, anomalies: 0, nextByte: cursor.nextByte };
         let segmentsWritten = 0;
         let lastSegmentAt = Date.now();
-        /** Writes the pending blocks as the next segment, then moves the cursor past them. */
+        // Anomalies of scored blocks not yet in PostgreSQL: upserted in one go before their rows become durable.
+        let unsaved: AnomalyRow[] = [];
+        const saveAnomalies = async () => {
+          await upsertAnomalies(orm, input.jobId, unsaved);
+          unsaved = [];
+        };
+        /** Stores the pending blocks' anomalies, writes their scores as the next segment, then moves the cursor past them. */
         const writeSegment = async () => {
           if (pending.blocks === 0) return;
+          await saveAnomalies();
           const segment = new Float64Array(pending.rows);
           let at = 0;
           for (const scores of fresh.slice(pending.first, pending.first + pending.blocks)) {
@@ -266,7 +285,7 @@ export function createScoreChunkActivities({ orm, store, config, metrics, logger
           const scores = new Float64Array(block.features.rows);
           detector.score(block.features, scores);
           metrics.predictions.inc(scores.length);
-          const found = await upsertAnomalies(orm, input.jobId, input.rowStart + scoredRows, detector.threshold, scores, block.ids);
+          const found = collectAnomalies(input.rowStart + scoredRows, detector.threshold, scores, block.ids, unsaved);
           fresh.push(scores);
           scoredRows += scores.length;
           anomalies += found;
@@ -281,6 +300,7 @@ export function createScoreChunkActivities({ orm, store, config, metrics, logger
           if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
         }
         stopTimer();
+        await saveAnomalies();
         if (scoredRows !== chunkRows) {
           throw ApplicationFailure.nonRetryable(`chunk ${input.chunkIndex}: scored ${scoredRows} rows, expected ${chunkRows}`, 'DatasetMismatch');
         }
@@ -343,18 +363,24 @@ async function countAnomalies(orm: ActivityDeps['orm'], input: ScoreChunkInput):
   return Number(count);
 }
 
-async function upsertAnomalies(
-  orm: ActivityDeps['orm'],
-  jobId: string,
-  firstRow: number,
-  threshold: number,
-  scores: Float64Array,
-  ids: string[] | undefined,
-): Promise<number> {
-  const rows: Array<{ row_index: number; score: number; row_id: string | null }> = [];
+interface AnomalyRow {
+  row_index: number;
+  score: number;
+  row_id: string | null;
+}
+
+/** Adds the block's rows over the threshold to `into`; returns how many there were. */
+function collectAnomalies(firstRow: number, threshold: number, scores: Float64Array, ids: string[] | undefined, into: AnomalyRow[]): number {
+  const before = into.length;
   for (let i = 0; i < scores.length; i++) {
-    if (scores[i] > threshold) rows.push({ row_index: firstRow + i, score: scores[i], row_id: ids ? ids[i] : null });
+    if (scores[i] > threshold) into.push({ row_index: firstRow + i, score: scores[i], row_id: ids ? ids[i] : null });
   }
+  return into.length - before;
+}
+
+/** Upserts on (job, row): rows stored by an earlier attempt are overwritten with the same values, never doubled. */
+async function upsertAnomalies(orm: ActivityDeps['orm'], jobId: string, rows: AnomalyRow[]): Promise<void> {
+  if (rows.length === 0) return;
   const connection = orm.em.fork().getConnection();
   for (let start = 0; start < rows.length; start += UPSERT_BATCH) {
     const batch = rows.slice(start, start + UPSERT_BATCH);
@@ -366,5 +392,4 @@ async function upsertAnomalies(
       [jobId, JSON.stringify(batch)],
     );
   }
-  return rows.length;
 }

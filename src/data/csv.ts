@@ -477,7 +477,8 @@ export function resolveColumns(
 function estimateRows(buf: Buffer, len: number, p: number): number {
   if (p >= len) return 0;
   let n = 0;
-  for (let i = p; i < len; i++) if (buf[i] === LF) n++;
+  // indexOf is a native byte search: a few times faster than a JS loop over every byte.
+  for (let i = buf.indexOf(LF, p); i >= 0 && i < len; i = buf.indexOf(LF, i + 1)) n++;
   return buf[len - 1] === LF ? n : n + 1;
 }
 

@@ -13,6 +13,11 @@ export interface CsvLayout {
   dataRows: number;
   /** chunkStarts[i] is where chunk i's first row begins; the last entry is where the last row ends. */
   chunkStarts: number[];
+  /**
+   * The dataset's row index (src/data/csvIndex.ts), when the layout came from one: chunks check
+   * the bytes they read against it.
+   */
+  index?: { key: string; sha256: string };
 }
 
 const LF = 10;

@@ -43,3 +43,8 @@ export function jobScoresCsvKey(jobId: string): string {
 export function jobReportKey(jobId: string): string {
   return `jobs/${jobId}/report.html`;
 }
+
+/** A CSV dataset's row index (src/data/csvIndex.ts), next to the dataset it describes. */
+export function csvIndexKey(datasetSha256: string): string {
+  return `sha256/${datasetSha256.slice(0, 2)}/${datasetSha256}.csv.index`;
+}

@@ -25,6 +25,14 @@ export class ChecksumMismatchError extends ObjectStoreError {
   }
 }
 
+/** Bytes read by range that no longer match the CRC-32 their index recorded for them. */
+export class CorruptRangeError extends ObjectStoreError {
+  constructor(bucket: string, key: string, block: number, blockBytes: number) {
+    super(`object ${bucket}/${key} is corrupt: bytes ${block * blockBytes}-${(block + 1) * blockBytes} do not match the CRC-32 its index recorded`);
+    this.name = 'CorruptRangeError';
+  }
+}
+
 /** A registered object that is not in the store: the registry and the store disagree, which no retry repairs. */
 export class ObjectMissingError extends ObjectStoreError {
   constructor(bucket: string, key: string) {
@@ -200,6 +208,15 @@ export class ObjectStore {
   async remove(bucket: string, key: string): Promise<void> {
     assertSafeKey(key);
     await this.client.removeObject(bucket, key);
+  }
+
+  /** Removes many objects in as few requests as S3 allows (1,000 keys each); missing ones are no error. */
+  async removeMany(bucket: string, keys: string[]): Promise<void> {
+    keys.forEach(assertSafeKey);
+    if (keys.length === 0) return;
+    // The client returns the per-key errors of a quiet multi-delete: nothing when all went.
+    const failed = (await this.client.removeObjects(bucket, keys)) as Array<{ Key?: string; Code?: string; Message?: string }>;
+    if (failed.length > 0) throw new ObjectStoreError(`removing ${failed.length} of ${keys.length} objects from ${bucket} failed: ${failed[0].Key}: ${failed[0].Code} ${failed[0].Message ?? ''}`.trim());
   }
 
   async listKeys(bucket: string, prefix: string): Promise<string[]> {

@@ -206,6 +206,7 @@ async function scoreChunks(
             byteStart: layout.chunkStarts[chunkIndex],
             byteEnd: layout.chunkStarts[chunkIndex + 1],
             headerEnd: layout.headerEnd,
+            index: layout.index,
           },
           datasetKey: plan.datasetKey,
           datasetSha256: plan.datasetSha256,

@@ -1,0 +1,30 @@
+import { startTestPlatform, type TestPlatform } from '../support/testPlatform';
+
+/** What the object store layer promises callers, checked against the real MinIO and minio client. */
+describe('object store on MinIO', () => {
+  let p: TestPlatform;
+  const bucket = () => p.config.buckets.results;
+  beforeAll(async () => {
+    p = await startTestPlatform([]);
+  });
+  afterAll(async () => {
+    await p?.stop();
+  });
+
+  it('publishes a buffer above the client part size whole, with nothing left at a staging key', async () => {
+    const bytes = Buffer.alloc(70 * 1024 * 1024, 7);
+    bytes.writeUInt32LE(0xdeadbeef, bytes.length - 4);
+    const stored = await p.platform.store.putBytesPublished(bucket(), 'store-test/large.bin', bytes);
+    expect((await p.platform.store.getVerifiedBytes(bucket(), 'store-test/large.bin', stored.sha256)).equals(bytes)).toBe(true);
+    expect(await p.platform.store.listKeys(bucket(), 'store-test/')).toEqual(['store-test/large.bin']);
+    await p.platform.store.remove(bucket(), 'store-test/large.bin');
+  });
+
+  it('removes many objects at once, missing ones included', async () => {
+    const keys = Array.from({ length: 25 }, (_, i) => `store-test/many/${i}.bin`);
+    for (const key of keys) await p.platform.store.putBytes(bucket(), key, Buffer.from(key));
+    await p.platform.store.removeMany(bucket(), [...keys, 'store-test/many/never-written.bin']);
+    expect(await p.platform.store.listKeys(bucket(), 'store-test/many/')).toEqual([]);
+    await expect(p.platform.store.removeMany(bucket(), [])).resolves.toBeUndefined();
+  });
+});
