@@ -398,7 +398,7 @@ async function main(): Promise<void> {
   const { csvBatches } = await import('../../src/data/csvStream');
   const { encodeScoresHeader, decodeScoresFile } = await import('../../src/data/scoresFile');
   const { planChunks } = await import('../../src/workflows/chunkPlan');
-  const { DETECT_DEFAULTS } = await import('../../src/workflows/inputs');
+  const { DETECT_DEFAULTS, defaultChunkRows } = await import('../../src/workflows/inputs');
   const { ensureCsvIndex } = await import('../../src/activities/csvIndexStore');
 
   const config = loadConfig();
@@ -508,7 +508,7 @@ async function main(): Promise<void> {
     // --- detectBatch with N scoring worker processes ---
     const scoringConcurrency = config.scoring.maxConcurrentActivities;
     const detect = async (label: string, workers: number, ds: { id: string; rows: number }, compare: Float64Array | null): Promise<DetectRun> => {
-      const chunkPlan = planChunks(ds.rows, chunkRowsWanted ?? DETECT_DEFAULTS.chunkRows, DETECT_DEFAULTS.maxChunksPerJob);
+      const chunkPlan = planChunks(ds.rows, chunkRowsWanted ?? defaultChunkRows(ds.rows), DETECT_DEFAULTS.maxChunksPerJob);
       const window = windowWanted ?? Math.max(DETECT_DEFAULTS.maxConcurrentChunks, workers * scoringConcurrency);
       log(`${label}: detectBatch, ${workers} scoring worker process(es), ${fmtInt(ds.rows)} rows, chunks of ${fmtInt(chunkPlan.chunkRows)}, window ${window}`);
       const scorers: WorkerProcess[] = [];

@@ -130,7 +130,8 @@ export function createScoreChunkActivities({ orm, store, config, metrics, logger
     const starts = layout.chunkStarts.map((offset) => offset - header.length);
     let line = input.rowStart + rowsDone + 2;
     for (let b = 0; b + 1 < starts.length; b++) {
-      const table = readCsv(Buffer.concat([header, bytes.subarray(starts[b], starts[b + 1])]), {
+      const table = readCsv(header, {
+        body: bytes.subarray(starts[b], starts[b + 1]),
         featureColumns: input.featureColumns,
         idColumn: input.idColumn ?? undefined,
         firstDataLine: line,

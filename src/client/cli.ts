@@ -158,7 +158,7 @@ program
   .description('score every row of a dataset with a model (a detection batch job)')
   .requiredOption('--model <name[@version]>', 'model name (its active version) or name@version')
   .requiredOption('--dataset <id>', 'dataset id')
-  .option('--chunk-rows <n>', 'rows per chunk (default 50000)', integer)
+  .option('--chunk-rows <n>', 'rows per chunk (default: about 50 chunks of 50000-200000 rows)', integer)
   .option('--concurrency <n>', 'chunks in flight at once (default 4)', integer)
   .option('--alert-above <rate>', 'post an alert to NOMALY_ALERT_WEBHOOK_URL when the anomaly rate exceeds this share (0-1)', decimal)
   .option('--export-csv', 'also write every row\'s score as scores.csv (row, id, score, is_anomaly) next to scores.f64')

@@ -54,6 +54,12 @@ export interface CsvReadOptions {
    * messages pointing at the line in the whole file.
    */
   firstDataLine?: number;
+  /**
+   * The data rows, when they are not in the input after its header: `input` then holds just the
+   * header line. A chunk read by byte range parses its rows where they are, instead of copying
+   * them behind a copy of the header.
+   */
+  body?: Buffer;
   /** Accept a header without data rows (checks the header only); default false. */
   allowNoRows?: boolean;
 }
@@ -483,17 +489,23 @@ function estimateRows(buf: Buffer, len: number, p: number): number {
 }
 
 export function readCsv(input: Buffer | string, options: CsvReadOptions = {}): CsvTable {
-  const buf = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
-  const len = buf.length;
+  let buf = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
+  let len = buf.length;
   const rowStart = options.rowStart ?? 0;
   const rowEnd = options.rowEnd ?? Infinity;
   checkWindow(rowStart, options.rowEnd);
 
   let pos = 0;
   if (len >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) pos = 3; // UTF-8 BOM
-  const sc = new FieldScanner(buf, len, pos);
+  let sc = new FieldScanner(buf, len, pos);
 
   const header = readHeader(sc);
+  if (options.body) {
+    buf = options.body;
+    len = buf.length;
+    sc = new FieldScanner(buf, len, 0);
+    sc.line = 2;
+  }
   if (options.firstDataLine !== undefined) sc.line = options.firstDataLine;
   const ncols = header.length;
   const { roles, featureColumns, labelIndex, idIndex } = resolveColumns(header, options);

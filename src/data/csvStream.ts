@@ -148,7 +148,7 @@ export async function* csvBatches(
     if (blankLine !== undefined) {
       throw new DatasetFormatError(`line ${blankLine}: blank line between data rows; remove it`, blankLine);
     }
-    const table = readCsv(Buffer.concat([header!, body]), { ...readOptions, firstDataLine: startLine });
+    const table = readCsv(header!, { ...readOptions, body, firstDataLine: startLine });
     const trailing = trailingBlankLine(body);
     if (trailing !== undefined) blankLine = startLine + trailing - 1;
     table.firstRow = rows;

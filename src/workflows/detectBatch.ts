@@ -19,7 +19,7 @@ import type { MalformedRowDetails } from '../activities/scoreChunkActivity';
 import type { CsvLayout } from '../data/csvLayout';
 import { control, exporting, planning, scoring } from './activityOptions';
 import { chunkRange, planChunks } from './chunkPlan';
-import { DETECT_DEFAULTS, validateDetectBatchInput, type DetectBatchInput, type DetectContinuation } from './inputs';
+import { DETECT_DEFAULTS, defaultChunkRows, validateDetectBatchInput, type DetectBatchInput, type DetectContinuation } from './inputs';
 import { rootCauseMessage } from './rootCause';
 import { SEARCH_ATTRIBUTES } from './searchAttributes';
 import { sendAlert } from './sendAlert';
@@ -165,7 +165,7 @@ export async function detectBatch(rawInput: DetectBatchInput): Promise<Detection
 async function planJob(jobId: string, input: ReturnType<typeof validateDetectBatchInput>, progress: DetectProgress): Promise<DetectContinuation> {
   progress.phase = 'planning';
   const plan = await control.startDetectionJob({ jobId, model: input.model, datasetId: input.datasetId });
-  const chunkPlan = planChunks(plan.rows, input.chunkRows, DETECT_DEFAULTS.maxChunksPerJob);
+  const chunkPlan = planChunks(plan.rows, input.chunkRows ?? defaultChunkRows(plan.rows), DETECT_DEFAULTS.maxChunksPerJob);
   const layout =
     plan.format === 'csv'
       ? await planning.planCsvChunks({ datasetKey: plan.datasetKey, datasetSha256: plan.datasetSha256, rows: plan.rows, chunkRows: chunkPlan.chunkRows })

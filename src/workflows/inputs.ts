@@ -165,6 +165,7 @@ export interface DetectBatchInput {
   /** `NAME` (the active version) or `NAME@VERSION`. */
   model: string;
   datasetId: string;
+  /** Rows per chunk; by default chosen from the dataset's size (defaultChunkRows). */
   chunkRows?: number;
   maxConcurrentChunks?: number;
   /** Post an alert to the configured webhook when the job's anomaly rate exceeds this share (0-1). */
@@ -188,9 +189,29 @@ export interface DetectContinuation {
   scoringStartedAt?: number;
 }
 
-export const DETECT_DEFAULTS = { chunkRows: 50_000, maxConcurrentChunks: 4, maxChunksPerJob: 20_000, chunksPerRun: 500 } as const;
+export const DETECT_DEFAULTS = {
+  /** Without chunkRows in the input a job aims at this many chunks, each of minChunkRows to maxChunkRows rows. */
+  targetChunks: 50,
+  minChunkRows: 50_000,
+  maxChunkRows: 200_000,
+  maxConcurrentChunks: 4,
+  maxChunksPerJob: 20_000,
+  chunksPerRun: 500,
+} as const;
 
-export type ValidDetectBatchInput = Required<Omit<DetectBatchInput, 'alertAnomalyRateAbove' | 'continuation'>> & {
+/**
+ * Rows per chunk when the input names none. Every chunk costs tens of milliseconds of CPU in the
+ * Temporal server and the workers (schedule, start, complete, a score file), which big chunks
+ * pay less often; a small job still gets enough chunks to spread over the scoring workers.
+ */
+export function defaultChunkRows(rows: number): number {
+  const { targetChunks, minChunkRows, maxChunkRows } = DETECT_DEFAULTS;
+  return Math.min(maxChunkRows, Math.max(minChunkRows, Math.ceil(rows / targetChunks)));
+}
+
+export type ValidDetectBatchInput = Required<Omit<DetectBatchInput, 'chunkRows' | 'alertAnomalyRateAbove' | 'continuation'>> & {
+  /** null: defaultChunkRows of the dataset's rows. */
+  chunkRows: number | null;
   alertAnomalyRateAbove: number | null;
   continuation?: DetectContinuation;
 };
@@ -203,7 +224,7 @@ export function validateDetectBatchInput(raw: unknown): ValidDetectBatchInput {
   return {
     model: requiredString(w, input, 'model', /^[a-z0-9][a-z0-9_.-]{0,99}(@[1-9][0-9]*)?$/i, ' (use NAME or NAME@VERSION)'),
     datasetId: requiredString(w, input, 'datasetId', /^ds_[0-9a-f]{16}$/, ' (dataset ids look like ds_0123456789abcdef)'),
-    chunkRows: optionalNumber(w, input, 'chunkRows', 100, 10_000_000, true) ?? DETECT_DEFAULTS.chunkRows,
+    chunkRows: optionalNumber(w, input, 'chunkRows', 100, 10_000_000, true) ?? null,
     maxConcurrentChunks: optionalNumber(w, input, 'maxConcurrentChunks', 1, 100, true) ?? DETECT_DEFAULTS.maxConcurrentChunks,
     alertAnomalyRateAbove: optionalNumber(w, input, 'alertAnomalyRateAbove', 0, 1, false) ?? null,
     chunksPerRun: optionalNumber(w, input, 'chunksPerRun', 1, 5000, true) ?? DETECT_DEFAULTS.chunksPerRun,

@@ -402,3 +402,21 @@ describe('role column names', () => {
     expect(plain.idColumn).toBeUndefined();
   });
 });
+
+describe('readCsv: rows in a separate body', () => {
+  const header = Buffer.from('\ufeffid,f0,"f,1",label\r\n');
+  const body = Buffer.from('a,1.5,"2",0\r\n"b\nc",3,4e2,1\r\n');
+
+  it('reads the same table as header and body joined', () => {
+    const joined = readCsv(Buffer.concat([header, body]), { firstDataLine: 40 });
+    const separate = readCsv(header, { body, firstDataLine: 40 });
+    expect(separate).toEqual(joined);
+    expect(separate.ids).toEqual(['a', 'b\nc']);
+  });
+
+  it('names the line of a bad row as the joined file would', () => {
+    const bad = Buffer.from('a,1,2,0\nb,x,2,0\n');
+    expect(() => readCsv(header, { body: bad })).toThrow(/^line 3, column "f0"/);
+    expect(() => readCsv(header, { body: bad, firstDataLine: 100 })).toThrow(/^line 101, column "f0"/);
+  });
+});

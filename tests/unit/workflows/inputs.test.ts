@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { chunkRange, planChunks } from '../../../src/workflows/chunkPlan';
 import { supportedAlgorithms } from '../../../src/scoring/registry';
-import { ALGORITHMS, validateDetectBatchInput, validateRegisterDatasetInput, validateTrainModelInput } from '../../../src/workflows/inputs';
+import { ALGORITHMS, defaultChunkRows, validateDetectBatchInput, validateRegisterDatasetInput, validateTrainModelInput } from '../../../src/workflows/inputs';
 
 function failureOf(work: () => unknown): ApplicationFailure {
   try {
@@ -27,7 +27,7 @@ describe('workflow input validation', () => {
     expect(validateDetectBatchInput({ model: 'm@3', datasetId: 'ds_0123456789abcdef' })).toEqual({
       model: 'm@3',
       datasetId: 'ds_0123456789abcdef',
-      chunkRows: 50_000,
+      chunkRows: null, // chosen from the dataset's rows once they are known
       maxConcurrentChunks: 4,
       alertAnomalyRateAbove: null,
       chunksPerRun: 500,
@@ -76,6 +76,15 @@ describe('chunk planning', () => {
     expect(ranges[0]).toEqual({ rowStart: 0, rowEnd: 400 });
     expect(ranges[4]).toEqual({ rowStart: 1600, rowEnd: 1831 });
     expect(ranges.reduce((n, r) => n + r.rowEnd - r.rowStart, 0)).toBe(1831);
+  });
+
+  it('picks about 50 chunks of 50,000 to 200,000 rows when the input names no size', () => {
+    expect(defaultChunkRows(1831)).toBe(50_000);
+    expect(defaultChunkRows(1_000_000)).toBe(50_000);
+    expect(defaultChunkRows(5_000_000)).toBe(100_000);
+    expect(defaultChunkRows(5_000_001)).toBe(100_001);
+    expect(defaultChunkRows(10_000_000)).toBe(200_000);
+    expect(defaultChunkRows(100_000_000)).toBe(200_000);
   });
 
   it('grows the chunk size so a job never exceeds the chunk cap', () => {
