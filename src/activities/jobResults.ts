@@ -34,7 +34,7 @@ export async function assembleJobScores(store: ObjectStore, bucket: string, jobI
       offset += bytes.length;
     }
     if (offset !== file.length) throw new Error(`job ${jobId}: chunk score files hold ${(offset - 16) / 8} rows, expected ${rows}`);
-    await store.putBytesPublished(bucket, key, file);
+    await store.putBytes(bucket, key, file);
     scores = decodeScoresFile(file);
   }
   await store.removeMany(bucket, await store.listKeys(bucket, scoresPrefix(jobId)));

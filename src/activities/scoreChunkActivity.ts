@@ -251,7 +251,7 @@ export function createScoreChunkActivities({ orm, store, config, metrics, logger
             segment.set(scores, at);
             at += scores.length;
           }
-          await store.putBytesPublished(results, segmentScoresKey(input.jobId, input.chunkIndex, cursor.blocksDone), asBytes(segment));
+          await store.putBytes(results, segmentScoresKey(input.jobId, input.chunkIndex, cursor.blocksDone), asBytes(segment));
           segmentsWritten += 1;
           Object.assign(cursor, {
             blocksDone: cursor.blocksDone + pending.blocks,
@@ -321,7 +321,7 @@ export function createScoreChunkActivities({ orm, store, config, metrics, logger
           file.set(scores, offset);
           offset += scores.length;
         }
-        await store.putBytesPublished(results, scoresKey, asBytes(file));
+        await store.putBytes(results, scoresKey, asBytes(file));
         // An earlier attempt may have left segments even when its cursor was of no use.
         if (attempt > 1 || segmentsWritten > 0) await removeSegments(input);
         return {

@@ -54,8 +54,10 @@ export interface StoredObject {
 }
 
 const SHA_META = 'sha256';
-/** The minio client's default part size: buffers up to this go up in one atomic PUT. */
+/** The minio client's default part size: a file up to this goes up in one atomic PUT. */
 const SINGLE_PUT_BYTES = 64 * 1024 * 1024;
+/** S3's limit on one PUT. */
+const MAX_SINGLE_PUT_BYTES = 5 * 1024 ** 3;
 
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -76,10 +78,18 @@ export async function sha256OfFile(file: string): Promise<{ sha256: string; size
  * only, so every write records the digest and every read recomputes it before use.
  */
 export class ObjectStore {
-  constructor(readonly client: Minio.Client) {}
+  /**
+   * @param wholePutClient the same server with the largest part size, so a buffer of any size up
+   *   to S3's 5 GiB single-PUT limit goes up in one PUT (the client splits anything above its
+   *   part size into a multipart upload, which is not atomic).
+   */
+  constructor(
+    readonly client: Minio.Client,
+    private readonly wholePutClient: Minio.Client = client,
+  ) {}
 
   static connect(options: { endPoint: string; port: number; useSSL: boolean; accessKey: string; secretKey: string }): ObjectStore {
-    return new ObjectStore(new Minio.Client(options));
+    return new ObjectStore(new Minio.Client(options), new Minio.Client({ ...options, partSize: MAX_SINGLE_PUT_BYTES }));
   }
 
   async ensureBuckets(buckets: string[]): Promise<void> {
@@ -95,32 +105,16 @@ export class ObjectStore {
   }
 
   /**
-   * Writes bytes at a deterministic key. A buffer below the multipart size goes up in one PUT,
-   * which MinIO applies atomically, so a retry simply overwrites with the same bytes.
+   * Writes bytes at a deterministic key in one PUT, which MinIO applies atomically: readers see
+   * the old object or the new one, never a part, and a retry overwrites with the same bytes.
    */
   async putBytes(bucket: string, key: string, bytes: Uint8Array, contentType = 'application/octet-stream'): Promise<StoredObject> {
     assertSafeKey(key);
+    if (bytes.byteLength > MAX_SINGLE_PUT_BYTES) throw new ObjectStoreError(`${bucket}/${key}: ${bytes.byteLength} bytes is more than one PUT takes (5 GiB)`);
     const sha256 = sha256Hex(bytes);
     const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    await this.client.putObject(bucket, key, buffer, buffer.length, { 'Content-Type': contentType, [SHA_META]: sha256 });
+    await this.wholePutClient.putObject(bucket, key, buffer, buffer.length, { 'Content-Type': contentType, [SHA_META]: sha256 });
     return { bucket, key, size: buffer.length, sha256 };
-  }
-
-  /**
-   * Like putBytes, for buffers of any size. Above the client's single-PUT size a multipart
-   * upload is not atomic (and the client may resume a stale one for the same key), so large
-   * buffers go to a key unique to this attempt and are published by a server-side copy.
-   */
-  async putBytesPublished(bucket: string, key: string, bytes: Uint8Array, contentType = 'application/octet-stream'): Promise<StoredObject> {
-    if (bytes.byteLength <= SINGLE_PUT_BYTES) return this.putBytes(bucket, key, bytes, contentType);
-    const staging = `${key}.staging-${randomBytes(6).toString('hex')}`;
-    const stored = await this.putBytes(bucket, staging, bytes, contentType);
-    try {
-      await this.client.copyObject(bucket, key, `/${bucket}/${staging}`);
-    } finally {
-      await this.client.removeObject(bucket, staging);
-    }
-    return { ...stored, key };
   }
 
   /** Streams a local file up with its size given (an unknown size makes the client buffer ~0.5 GiB parts). */
