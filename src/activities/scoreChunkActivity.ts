@@ -106,7 +106,8 @@ export function createScoreChunkActivities({ orm, store, config, metrics, logger
 
   /**
    * The CSV rows of the chunk from byte `from` on (a resumed attempt skips what is done), cut into
-   * blocks of SCORE_BLOCK_ROWS rows, each parsed with the header in front and the file's line numbers.
+   * blocks of SCORE_BLOCK_ROWS rows, each parsed where it lies in the bytes read (not copied
+   * behind a copy of the header), with the file's line numbers.
    */
   async function* csvBlocks(input: ScoreChunkInput, range: NonNullable<ScoreChunkInput['csvRange']>, from: number, rowsDone: number): AsyncGenerator<Block> {
     const bucket = config.buckets.datasets;
