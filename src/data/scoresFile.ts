@@ -26,8 +26,6 @@ export function decodeScoresFile(bytes: Uint8Array): Float64Array {
   if (version !== SCORES_FORMAT_VERSION) throw new Error(`score file format version ${version}; this build reads ${SCORES_FORMAT_VERSION}`);
   const rows = Number(buf.readBigUInt64LE(8));
   if (buf.length !== HEADER_BYTES + rows * 8) throw new Error(`score file is truncated: ${rows} rows need ${HEADER_BYTES + rows * 8} bytes, found ${buf.length}`);
-  // A view when the body is 8-byte aligned (it shares the caller's bytes), else a copy.
-  const body = buf.byteOffset + HEADER_BYTES;
-  if (body % 8 === 0) return new Float64Array(buf.buffer, body, rows);
+  // Copy: the body need not be 8-byte aligned inside the caller's buffer.
   return new Float64Array(Uint8Array.prototype.slice.call(buf, HEADER_BYTES).buffer);
 }
