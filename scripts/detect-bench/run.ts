@@ -507,8 +507,10 @@ async function main(): Promise<void> {
 
     // --- detectBatch with N scoring worker processes ---
     const scoringConcurrency = config.scoring.maxConcurrentActivities;
+    // Every run uses the chunk size the full dataset gets by default, so the smaller memory run differs in rows only.
+    const chunkRows = chunkRowsWanted ?? defaultChunkRows(rows);
     const detect = async (label: string, workers: number, ds: { id: string; rows: number }, compare: Float64Array | null): Promise<DetectRun> => {
-      const chunkPlan = planChunks(ds.rows, chunkRowsWanted ?? defaultChunkRows(ds.rows), DETECT_DEFAULTS.maxChunksPerJob);
+      const chunkPlan = planChunks(ds.rows, chunkRows, DETECT_DEFAULTS.maxChunksPerJob);
       const window = windowWanted ?? Math.max(DETECT_DEFAULTS.maxConcurrentChunks, workers * scoringConcurrency);
       log(`${label}: detectBatch, ${workers} scoring worker process(es), ${fmtInt(ds.rows)} rows, chunks of ${fmtInt(chunkPlan.chunkRows)}, window ${window}`);
       const scorers: WorkerProcess[] = [];
@@ -643,7 +645,7 @@ async function main(): Promise<void> {
       `- Stack: ${external ? `existing stack at ${config.temporal.address} (namespace ${config.temporal.namespace})` : `private (scripts/stack-up.sh --services-only): Temporal dev server (SQLite), MinIO on one local drive, PostgreSQL ${new URL(config.databaseUrl).host}`}; worker processes \`node ${path.relative(root, builtSrc)}/workers/{control,scoring}.js\`, LOG_LEVEL=warn, ${scoringConcurrency} scoring activities at once per worker (NOMALY_SCORING_CONCURRENCY)`,
       `- Dataset: ${fmtInt(rows)} rows × ${BENCH_COLUMNS} numeric columns, CSV ${mib(csv.bytes)} MiB (seed ${seed}, ${fmtInt(injectedAnomalies(rows))} injected anomalies: every feature +6 on rows i ≡ ${ANOMALY_OFFSET} mod ${ANOMALY_EVERY}); ${dataset.id}, ${dataset.reused ? 'already registered (reused)' : `uploaded and registered through registerDataset in ${dataset.seconds.toFixed(1)} s`}${csv.generatedSeconds === null ? '; CSV from the cache' : `; CSV generated in ${csv.generatedSeconds.toFixed(0)} s`}`,
       `- Model: ${modelRef}, isolation-forest (100 trees × 256), contamination ${contamination}, threshold ${Number(model.threshold).toFixed(4)}; ${trainSeconds === null ? 'already trained (reused)' : `trained through trainModel in ${trainSeconds.toFixed(1)} s`}`,
-      `- Chunk size: ${one ? chunkText(one) : chunkText(runs[0])}; ${runs[0].chunks} chunks; window (maxConcurrentChunks) ${runs.map((r) => `${r.window} with ${r.workers} worker${r.workers > 1 ? 's' : ''}`).join(', ')}`,
+      `- Chunk size: ${one ? chunkText(one) : chunkText(runs[0])}${chunkRowsWanted ? ' (BENCH_CHUNK_ROWS)' : ' (the default for this many rows: about 50 chunks of 50,000–200,000 rows; the memory run uses the same size)'}; ${runs[0].chunks} chunks; window (maxConcurrentChunks) ${runs.map((r) => `${r.window} with ${r.workers} worker${r.workers > 1 ? 's' : ''}`).join(', ')}`,
       '',
       '| run | seconds | rows/s | vs raw (a) | vs 1 worker | scoring worker peak RSS, MiB (VmHWM) | CPU of this benchmark\'s processes, µs per row |',
       '| --- | ---: | ---: | ---: | ---: | --- | ---: |',
