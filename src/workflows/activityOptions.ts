@@ -27,7 +27,7 @@ export const scoring = proxyActivities<Pick<ScoringActivities, 'scoreChunk'>>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 20 },
 });
 
-/** Planning streams the whole dataset once (checksum and chunk offsets); it heartbeats as it reads. */
+/** Planning reads the dataset's row index; a dataset without one is streamed once to build it (heartbeating as it reads). */
 export const planning = proxyActivities<Pick<ControlActivities, 'planCsvChunks'>>({
   taskQueue: TASK_QUEUES.control,
   startToCloseTimeout: '1 hour',
