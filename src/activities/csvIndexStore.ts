@@ -1,5 +1,6 @@
 import { blockSpan, buildCsvIndex, CsvIndexError, decodeCsvIndex, encodeCsvIndex, firstCorruptBlock, indexedRowStart, type CsvIndex } from '../data/csvIndex';
 import { CsvLayoutScanner } from '../data/csvLayout';
+import { tap } from '../data/tap';
 import { csvIndexKey } from '../storage/keys';
 import { ChecksumMismatchError, CorruptRangeError, type ObjectStore } from '../storage/objectStore';
 
@@ -40,14 +41,13 @@ export async function ensureCsvIndex(
     }
   }
   let bytes = 0;
-  const counted = async function* (source: AsyncIterable<Buffer>) {
-    for await (const piece of source) {
+  const source = store.streamVerified(bucket, dataset.key, dataset.sha256);
+  const index = await buildCsvIndex(
+    tap(source, (piece) => {
       bytes += piece.length;
       onProgress(bytes);
-      yield piece;
-    }
-  };
-  const index = await buildCsvIndex(counted(store.streamVerified(bucket, dataset.key, dataset.sha256)));
+    }),
+  );
   return { index, ref: await saveCsvIndex(store, bucket, dataset.sha256, index), built: true };
 }
 

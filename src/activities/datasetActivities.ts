@@ -2,6 +2,7 @@ import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { CsvIndexBuilder } from '../data/csvIndex';
+import { tap } from '../data/tap';
 import { DatasetFormatError } from '../data/datasetError';
 import { DatasetProfiler } from '../data/profile';
 import { datasetBatches, isDatasetFormat } from '../data/readDataset';
@@ -33,14 +34,6 @@ function activityHeartbeat(): ((details: unknown) => void) | undefined {
     return (details) => context.heartbeat(details);
   } catch {
     return undefined;
-  }
-}
-
-/** Passes a stream through, showing each piece to `see` on the way. */
-async function* tap(source: AsyncIterable<Buffer>, see: (piece: Buffer) => void): AsyncGenerator<Buffer> {
-  for await (const piece of source) {
-    see(piece);
-    yield piece;
   }
 }
 

@@ -93,9 +93,3 @@ export class CsvLayoutScanner {
     this.lineHasContent = false;
   }
 }
-
-export async function scanCsvLayout(chunks: AsyncIterable<Uint8Array>, rowsPerChunk: number): Promise<CsvLayout> {
-  const scanner = new CsvLayoutScanner(rowsPerChunk);
-  for await (const chunk of chunks) scanner.push(chunk);
-  return scanner.finish();
-}
