@@ -55,9 +55,9 @@ export async function ensureCsvIndex(
  * Bytes [start, end) of an indexed dataset, checked against the index's block CRCs: the whole
  * blocks around the range are read and verified, then the range is cut out of them.
  */
-export async function readIndexedRange(store: ObjectStore, bucket: string, key: string, index: CsvIndex, start: number, end: number): Promise<Buffer> {
+export async function readIndexedRange(store: ObjectStore, bucket: string, key: string, index: CsvIndex, start: number, end: number, into?: Buffer): Promise<Buffer> {
   const { readStart, readEnd } = blockSpan(index, start, end);
-  const bytes = await store.getRange(bucket, key, readStart, readEnd);
+  const bytes = await store.getRange(bucket, key, readStart, readEnd, into);
   const corrupt = firstCorruptBlock(index, readStart, bytes);
   if (corrupt >= 0) throw new CorruptRangeError(bucket, key, corrupt, index.blockBytes);
   return bytes.subarray(start - readStart, end - readStart);

@@ -10,6 +10,7 @@ import type { Detector } from '../scoring/detector';
 import type { Matrix } from '../scoring/matrix';
 import { chunkScoresKey, chunkSegmentsPrefix, segmentScoresKey } from '../storage/keys';
 import { loadCsvIndex, readIndexedRange, type CsvIndexRef } from './csvIndexStore';
+import { BufferPool } from './bufferPool';
 import type { ActivityDeps } from './deps';
 import { failFastOnPermanent } from './failures';
 import { LruCache } from './lruCache';
@@ -102,21 +103,34 @@ export function createScoreChunkActivities({ orm, store, config, metrics, logger
   const headers = new LruCache<Buffer>(16);
   // Row indexes by their sha256 (about 100 KB for 10 million rows): every chunk of a job checks its bytes against one.
   const indexes = new LruCache<CsvIndex>(16);
+  // A chunk's CSV bytes (tens of MB), one buffer per chunk running at once, reused by the next chunk.
+  const rangeBuffers = new BufferPool(config.scoring.maxConcurrentActivities);
   const results = config.buckets.results;
 
   /**
    * The CSV rows of the chunk from byte `from` on (a resumed attempt skips what is done), cut into
    * blocks of SCORE_BLOCK_ROWS rows, each parsed where it lies in the bytes read (not copied
-   * behind a copy of the header), with the file's line numbers.
+   * behind a copy of the header), with the file's line numbers. A block's features are valid
+   * until the next block is asked for: every block is parsed into the same buffer.
    */
   async function* csvBlocks(input: ScoreChunkInput, range: NonNullable<ScoreChunkInput['csvRange']>, from: number, rowsDone: number): AsyncGenerator<Block> {
     const bucket = config.buckets.datasets;
     const ref = range.index;
     const index = ref && (await indexes.getOrLoad(ref.sha256, () => loadCsvIndex(store, bucket, ref)));
-    const read = (start: number, end: number) =>
-      index ? readIndexedRange(store, bucket, input.datasetKey, index, start, end) : store.getRange(bucket, input.datasetKey, start, end);
+    const read = (start: number, end: number, into?: Buffer) =>
+      index ? readIndexedRange(store, bucket, input.datasetKey, index, start, end, into) : store.getRange(bucket, input.datasetKey, start, end, into);
     const header = await headers.getOrLoad(input.datasetSha256, () => read(0, range.headerEnd));
-    const bytes = await read(from, range.byteEnd);
+    // The CRC-checked read spans whole index blocks around the range.
+    const buffer = rangeBuffers.take(range.byteEnd - from + (index ? 2 * index.blockBytes : 0));
+    try {
+      yield* blocksOf(input, header, await read(from, range.byteEnd, buffer), from, rowsDone);
+    } finally {
+      rangeBuffers.give(buffer);
+    }
+  }
+
+  function* blocksOf(input: ScoreChunkInput, header: Buffer, bytes: Buffer, from: number, rowsDone: number): Generator<Block> {
+    const range = input.csvRange!;
     const scanner = new CsvLayoutScanner(SCORE_BLOCK_ROWS);
     scanner.push(header);
     scanner.push(bytes);
@@ -130,12 +144,14 @@ export function createScoreChunkActivities({ orm, store, config, metrics, logger
     }
     const starts = layout.chunkStarts.map((offset) => offset - header.length);
     let line = input.rowStart + rowsDone + 2;
+    const features = new Float64Array(SCORE_BLOCK_ROWS * input.featureColumns.length);
     for (let b = 0; b + 1 < starts.length; b++) {
       const table = readCsv(header, {
         body: bytes.subarray(starts[b], starts[b + 1]),
         featureColumns: input.featureColumns,
         idColumn: input.idColumn ?? undefined,
         firstDataLine: line,
+        into: features,
       });
       line += table.features.rows;
       yield { features: table.features, ids: table.ids, nextByte: from + starts[b + 1] };
@@ -231,9 +247,10 @@ export function createScoreChunkActivities({ orm, store, config, metrics, logger
           decodeModel(await store.getVerifiedBytes(config.buckets.models, input.modelArtifactKey, input.modelSha256)),
         );
         const blocks = input.csvRange ? csvBlocks(input, input.csvRange, cursor.nextByte!, cursor.rowsDone) : wholeFileBlocks(input, cursor.rowsDone);
-        const fresh: Float64Array[] = []; // every block this attempt scored, in order
-        // Scored blocks not yet in a segment (fresh[first...]): their rows, anomalies and where they end.
-        const pending = { first: 0, blocks: 0, rows: 0, anomalies: 0, nextByte: cursor.nextByte };
+        // The chunk's score file: the segments of earlier attempts go first (at the end), then every block this attempt scores.
+        const file = new Float64Array(chunkRows);
+        // Scored blocks not yet in a segment (the rows after cursor.rowsDone): their rows, anomalies and where they end.
+        const pending = { blocks: 0, rows: 0, anomalies: 0, nextByte: cursor.nextByte };
         let segmentsWritten = 0;
         let lastSegmentAt = Date.now();
         // Anomalies of scored blocks not yet in PostgreSQL: upserted in one go before their rows become durable.
@@ -246,12 +263,7 @@ export function createScoreChunkActivities({ orm, store, config, metrics, logger
         const writeSegment = async () => {
           if (pending.blocks === 0) return;
           await saveAnomalies();
-          const segment = new Float64Array(pending.rows);
-          let at = 0;
-          for (const scores of fresh.slice(pending.first, pending.first + pending.blocks)) {
-            segment.set(scores, at);
-            at += scores.length;
-          }
+          const segment = file.subarray(cursor.rowsDone, cursor.rowsDone + pending.rows);
           await store.putBytes(results, segmentScoresKey(input.jobId, input.chunkIndex, cursor.blocksDone), asBytes(segment));
           segmentsWritten += 1;
           Object.assign(cursor, {
@@ -260,7 +272,7 @@ export function createScoreChunkActivities({ orm, store, config, metrics, logger
             anomalies: cursor.anomalies + pending.anomalies,
             nextByte: pending.nextByte,
           });
-          Object.assign(pending, { first: pending.first + pending.blocks, blocks: 0, rows: 0, anomalies: 0 });
+          Object.assign(pending, { blocks: 0, rows: 0, anomalies: 0 });
           lastSegmentAt = Date.now();
         };
         const stopTimer = metrics.modelLatency.startTimer();
@@ -270,36 +282,40 @@ export function createScoreChunkActivities({ orm, store, config, metrics, logger
         // retry resumes after the last segment a heartbeat named.
         let scoredRows = cursor.rowsDone;
         let anomalies = cursor.anomalies;
-        for (;;) {
-          let next: IteratorResult<Block>;
-          try {
-            next = await blocks.next();
-          } catch (err) {
-            if (err instanceof DatasetFormatError && err.line !== undefined && err.line > 1) {
-              // Keep what was scored before the bad row: its anomalies are stored, its scores go to a segment.
-              await writeSegment();
-              throw malformedRow(input, err, scoredRows);
+        try {
+          for (;;) {
+            let next: IteratorResult<Block>;
+            try {
+              next = await blocks.next();
+            } catch (err) {
+              if (err instanceof DatasetFormatError && err.line !== undefined && err.line > 1) {
+                // Keep what was scored before the bad row: its anomalies are stored, its scores go to a segment.
+                await writeSegment();
+                throw malformedRow(input, err, scoredRows);
+              }
+              throw err;
             }
-            throw err;
+            if (next.done) break;
+            const block = next.value;
+            if (scoredRows + block.features.rows > chunkRows) break; // reported as a row count mismatch below
+            const scores = file.subarray(scoredRows, scoredRows + block.features.rows);
+            detector.score(block.features, scores);
+            metrics.predictions.inc(scores.length);
+            const found = collectAnomalies(input.rowStart + scoredRows, detector.threshold, scores, block.ids, unsaved);
+            scoredRows += scores.length;
+            anomalies += found;
+            // The last block goes straight into the chunk's score file below.
+            if (scoredRows === chunkRows) break;
+            Object.assign(pending, { blocks: pending.blocks + 1, rows: pending.rows + scores.length, anomalies: pending.anomalies + found, nextByte: block.nextByte });
+            if (Date.now() - lastSegmentAt >= SEGMENT_INTERVAL_MS) await writeSegment();
+            context.heartbeat({ ...cursor });
+            await new Promise((resolve) => setImmediate(resolve)); // let the heartbeat go out
+            // A cancelled job (or a timed-out attempt) stops here, between blocks: nothing after
+            // this point writes anomalies the workflow has already stopped counting.
+            if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
           }
-          if (next.done) break;
-          const block = next.value;
-          const scores = new Float64Array(block.features.rows);
-          detector.score(block.features, scores);
-          metrics.predictions.inc(scores.length);
-          const found = collectAnomalies(input.rowStart + scoredRows, detector.threshold, scores, block.ids, unsaved);
-          fresh.push(scores);
-          scoredRows += scores.length;
-          anomalies += found;
-          // The last block goes straight into the chunk's score file below.
-          if (scoredRows === chunkRows) break;
-          Object.assign(pending, { blocks: pending.blocks + 1, rows: pending.rows + scores.length, anomalies: pending.anomalies + found, nextByte: block.nextByte });
-          if (Date.now() - lastSegmentAt >= SEGMENT_INTERVAL_MS) await writeSegment();
-          context.heartbeat({ ...cursor });
-          await new Promise((resolve) => setImmediate(resolve)); // let the heartbeat go out
-          // A cancelled job (or a timed-out attempt) stops here, between blocks: nothing after
-          // this point writes anomalies the workflow has already stopped counting.
-          if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
+        } finally {
+          await blocks.return(undefined); // hands the chunk's read buffer back, also when the loop ended early
         }
         stopTimer();
         await saveAnomalies();
@@ -307,8 +323,7 @@ export function createScoreChunkActivities({ orm, store, config, metrics, logger
           throw ApplicationFailure.nonRetryable(`chunk ${input.chunkIndex}: scored ${scoredRows} rows, expected ${chunkRows}`, 'DatasetMismatch');
         }
 
-        // The chunk's score file: the earlier attempts' segments (verified), then this attempt's blocks, in row order.
-        const file = new Float64Array(chunkRows);
+        // The earlier attempts' segments (verified) before this attempt's blocks.
         const fileBytes = Buffer.from(file.buffer);
         let offset = 0;
         for (const segment of resumed?.segments ?? []) {
@@ -318,10 +333,6 @@ export function createScoreChunkActivities({ orm, store, config, metrics, logger
           offset += segment.rows;
         }
         if (offset !== resumedFromRow) throw new Error(`chunk ${input.chunkIndex}: segments hold ${offset} rows, the cursor says ${resumedFromRow}`);
-        for (const scores of fresh) {
-          file.set(scores, offset);
-          offset += scores.length;
-        }
         await store.putBytes(results, scoresKey, asBytes(file));
         // An earlier attempt may have left segments even when its cursor was of no use.
         if (attempt > 1 || segmentsWritten > 0) await removeSegments(input);

@@ -60,6 +60,12 @@ export interface CsvReadOptions {
    * them behind a copy of the header.
    */
   body?: Buffer;
+  /**
+   * Where to parse the features (rows × feature columns; a bigger table outgrows it into a new
+   * array): the table's matrix is then a view of it, valid until the caller reuses it. A chunk scored block by block parses
+   * every block into one buffer, instead of allocating (and collecting) a matrix per block.
+   */
+  into?: Float64Array;
   /** Accept a header without data rows (checks the header only); default false. */
   allowNoRows?: boolean;
 }
@@ -513,8 +519,9 @@ export function readCsv(input: Buffer | string, options: CsvReadOptions = {}): C
   const hasLabels = labelIndex >= 0;
   const hasIds = idIndex >= 0;
 
-  let capacity = Math.max(0, Math.min(estimateRows(buf, len, sc.pos), rowEnd) - rowStart);
-  let data = new Float64Array(capacity * nf);
+  const into = nf > 0 ? options.into : undefined;
+  let capacity = into ? Math.floor(into.length / nf) : Math.max(0, Math.min(estimateRows(buf, len, sc.pos), rowEnd) - rowStart);
+  let data = into ?? new Float64Array(capacity * nf);
   let labels = hasLabels ? new Uint8Array(capacity) : undefined;
   const ids: string[] | undefined = hasIds ? [] : undefined;
 
@@ -590,10 +597,9 @@ export function readCsv(input: Buffer | string, options: CsvReadOptions = {}): C
     throw new DatasetFormatError('empty file: header but no data rows');
   }
 
-  if (kept !== capacity) {
-    data = data.slice(0, kept * nf);
-    if (labels) labels = labels.slice(0, kept);
-  }
+  if (data === into) data = data.subarray(0, kept * nf);
+  else if (kept !== capacity) data = data.slice(0, kept * nf);
+  if (labels && kept !== capacity) labels = labels.slice(0, kept);
   const table: CsvTable = {
     header,
     featureColumns,

@@ -170,17 +170,28 @@ export class ObjectStore {
   /**
    * Reads bytes [start, end) of an object. Ranges carry no checksum of their own: use them on
    * content-addressed objects whose whole-object sha256 was verified (e.g. when planning chunks).
+   * With `into` (large enough), the bytes land in it and the result is a view of it.
    */
-  async getRange(bucket: string, key: string, start: number, end: number): Promise<Buffer> {
+  async getRange(bucket: string, key: string, start: number, end: number, into?: Buffer): Promise<Buffer> {
     assertSafeKey(key);
     if (end <= start) return Buffer.alloc(0);
     const stream = await this.client.getPartialObject(bucket, key, start, end - start).catch((err: unknown) => {
       throw isNotFound(err) ? new ObjectMissingError(bucket, key) : err;
     });
-    const chunks: Buffer[] = [];
-    for await (const chunk of stream) chunks.push(chunk as Buffer);
-    const bytes = Buffer.concat(chunks);
-    if (bytes.length !== end - start) throw new ObjectStoreError(`object ${bucket}/${key}: asked for ${end - start} bytes at ${start}, got ${bytes.length}`);
+    // Copied straight into one buffer of the range's size, not collected and concatenated: a
+    // chunk of a big job reads tens of MB, and every copy of them is garbage to collect.
+    const bytes = into && into.length >= end - start ? into.subarray(0, end - start) : Buffer.allocUnsafe(end - start);
+    let at = 0;
+    for await (const chunk of stream) {
+      const piece = chunk as Buffer;
+      if (at + piece.length > bytes.length) {
+        stream.destroy();
+        throw new ObjectStoreError(`object ${bucket}/${key}: asked for ${end - start} bytes at ${start}, got more`);
+      }
+      piece.copy(bytes, at);
+      at += piece.length;
+    }
+    if (at !== bytes.length) throw new ObjectStoreError(`object ${bucket}/${key}: asked for ${end - start} bytes at ${start}, got ${at}`);
     return bytes;
   }
 

@@ -30,4 +30,17 @@ describe('object store on MinIO', () => {
     expect(await p.platform.store.listKeys(bucket(), 'store-test/many/')).toEqual([]);
     await expect(p.platform.store.removeMany(bucket(), [])).resolves.toBeUndefined();
   });
+
+  it('reads a range into a given buffer, or into a new one when it is too small', async () => {
+    const bytes = Buffer.from(Array.from({ length: 300_000 }, (_, i) => i % 251));
+    await p.platform.store.putBytes(bucket(), 'store-test/range.bin', bytes);
+    const into = Buffer.alloc(200_000);
+    const range = await p.platform.store.getRange(bucket(), 'store-test/range.bin', 1000, 151_000, into);
+    expect(range.buffer).toBe(into.buffer);
+    expect(range.equals(bytes.subarray(1000, 151_000))).toBe(true);
+    const fresh = await p.platform.store.getRange(bucket(), 'store-test/range.bin', 0, 300_000, into);
+    expect(fresh.buffer).not.toBe(into.buffer);
+    expect(fresh.equals(bytes)).toBe(true);
+    await p.platform.store.remove(bucket(), 'store-test/range.bin');
+  });
 });

@@ -420,3 +420,26 @@ describe('readCsv: rows in a separate body', () => {
     expect(() => readCsv(header, { body: bad, firstDataLine: 100 })).toThrow(/^line 101, column "f0"/);
   });
 });
+
+describe('readCsv: parsing into a given buffer', () => {
+  const header = Buffer.from('id,f0,f1\n');
+
+  it('fills the buffer and returns a view of it, block after block', () => {
+    const into = new Float64Array(8);
+    const first = readCsv(header, { body: Buffer.from('a,1,2\nb,3,4\n'), into });
+    expect(first.features.data.buffer).toBe(into.buffer);
+    expect(Array.from(first.features.data)).toEqual([1, 2, 3, 4]);
+    const second = readCsv(header, { body: Buffer.from('c,5,6\n'), into });
+    expect(second.features.data.buffer).toBe(into.buffer);
+    expect(second.features.rows).toBe(1);
+    expect(Array.from(second.features.data)).toEqual([5, 6]);
+    expect(second.ids).toEqual(['c']);
+  });
+
+  it('outgrows a buffer that is too small into a new array, with every row', () => {
+    const into = new Float64Array(3); // one row and a half
+    const table = readCsv(header, { body: Buffer.from('a,1,2\nb,3,4\nc,5,6\n'), into });
+    expect(table.features.data.buffer).not.toBe(into.buffer);
+    expect(Array.from(table.features.data)).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+});
