@@ -198,21 +198,25 @@ class FieldScanner {
   }
 }
 
+/** What fastDecimal found: a value (written out), not a plain decimal, or a plain decimal too long or too large for it. */
+const DECIMAL = 0;
+const NOT_DECIMAL = 1;
+const LONG_DECIMAL = 2;
+
 /**
  * Exact parse of a plain decimal (`[+-]digits[.digits][(e|E)[+-]digits]`, spaces/tabs around it
  * allowed) with at most 15 significant digits and a decimal exponent within ±22: then the mantissa
  * and the power of ten are both exact doubles and one multiplication or division rounds correctly,
- * so the result is exactly what `Number(text)` gives. Returns NaN for anything else (the caller
- * then falls back to `Number()`); then `plainDecimal` says whether the cell was a plain decimal
- * that was only too long or too large for the fast path (so it is ASCII and not blank).
+ * so the result is exactly what `Number(text)` gives. Writes it to out[at] and returns DECIMAL;
+ * for anything else it returns NOT_DECIMAL, or LONG_DECIMAL for a plain decimal that was only too
+ * long or too large for the fast path (so it is ASCII and not blank); the caller then falls back
+ * to `Number()`. The value is written, not returned: a double returned from a call that is not
+ * inlined is boxed, a heap object per cell for the collector to sweep.
  */
-let plainDecimal = false;
-
-function fastDecimal(buf: Buffer, s: number, e: number): number {
-  plainDecimal = false;
+function fastDecimal(buf: Buffer, s: number, e: number, out: Float64Array, at: number): number {
   while (s < e && (buf[s] === SPACE || buf[s] === TAB)) s++;
   while (e > s && (buf[e - 1] === SPACE || buf[e - 1] === TAB)) e--;
-  if (s === e) return NaN;
+  if (s === e) return NOT_DECIMAL;
   let p = s;
   let negative = false;
   let c = buf[p];
@@ -248,10 +252,10 @@ function fastDecimal(buf: Buffer, s: number, e: number): number {
       p++;
     }
   }
-  if (digits === 0) return NaN;
+  if (digits === 0) return NOT_DECIMAL;
   if (p < e) {
     c = buf[p];
-    if (c !== LOWER_E && c !== UPPER_E) return NaN;
+    if (c !== LOWER_E && c !== UPPER_E) return NOT_DECIMAL;
     p++;
     let expNegative = false;
     if (p < e && (buf[p] === MINUS || buf[p] === PLUS)) {
@@ -262,47 +266,50 @@ function fastDecimal(buf: Buffer, s: number, e: number): number {
     let expDigits = 0;
     while (p < e) {
       const d = buf[p] - ZERO;
-      if (d < 0 || d > 9) return NaN;
+      if (d < 0 || d > 9) return NOT_DECIMAL;
       if (exp < 100000) exp = exp * 10 + d;
       expDigits++;
       p++;
     }
-    if (expDigits === 0) return NaN;
+    if (expDigits === 0) return NOT_DECIMAL;
     exponent += expNegative ? -exp : exp;
   }
-  if (significant > 15) {
-    plainDecimal = true;
-    return NaN;
-  }
+  if (significant > 15) return LONG_DECIMAL;
   let value: number;
   if (mantissa === 0) value = 0;
   else if (exponent === 0) value = mantissa;
   else if (exponent > 0 && exponent <= 22) value = mantissa * POW10[exponent];
   else if (exponent < 0 && exponent >= -22) value = mantissa / POW10[-exponent];
-  else {
-    plainDecimal = true;
-    return NaN;
-  }
-  return negative ? -value : value;
+  else return LONG_DECIMAL;
+  out[at] = negative ? -value : value;
+  return DECIMAL;
 }
 
-/** The current field as a finite number, or NaN when it is not one (empty, text, infinite). */
-function cellNumber(sc: FieldScanner): number {
+/** Writes the current field to out[at] when it is a finite number; false when it is not one (empty, text, infinite). */
+function readNumberCell(sc: FieldScanner, out: Float64Array, at: number): boolean {
+  let v: number;
   if (!sc.escaped) {
-    const v = fastDecimal(sc.buf, sc.start, sc.end);
-    if (v === v) return v;
-    if (plainDecimal) {
+    const found = fastDecimal(sc.buf, sc.start, sc.end, out, at);
+    if (found === DECIMAL) return true;
+    if (found === LONG_DECIMAL) {
       // Most writers print doubles with 17 significant digits: Number() on a latin1 slice is
       // cheaper than a UTF-8 decode, and the same text for a plain (ASCII) decimal.
-      const plain = Number(sc.buf.toString('latin1', sc.start, sc.end));
-      return Number.isFinite(plain) ? plain : NaN;
+      v = Number(sc.buf.toString('latin1', sc.start, sc.end));
+      if (!Number.isFinite(v)) return false;
+      out[at] = v;
+      return true;
     }
   }
   const text = sc.text();
-  if (text.trim() === '') return NaN; // Number('  ') is 0: an empty cell is not a zero
-  const v = Number(text);
-  return Number.isFinite(v) ? v : NaN;
+  if (text.trim() === '') return false; // Number('  ') is 0: an empty cell is not a zero
+  v = Number(text);
+  if (!Number.isFinite(v)) return false;
+  out[at] = v;
+  return true;
 }
+
+/** Where a label cell is parsed before it is checked to be 0 or 1. */
+const LABEL_CELL = new Float64Array(1);
 
 /** The column where a row with the wrong number of fields goes wrong: the first missing one, or the first extra one (#n). */
 function countErrorColumn(header: string[], found: number): string {
@@ -563,11 +570,9 @@ export function readCsv(input: Buffer | string, options: CsvReadOptions = {}): C
         if (field < ncols) {
           const role = roles[field];
           if (role >= 0) {
-            const v = cellNumber(sc);
-            if (v === v) data[offset + role] = v;
-            else cellError ??= featureCellError(sc, cellLine, header[field]);
+            if (!readNumberCell(sc, data, offset + role)) cellError ??= featureCellError(sc, cellLine, header[field]);
           } else if (role === ROLE_LABEL) {
-            const v = cellNumber(sc);
+            const v = readNumberCell(sc, LABEL_CELL, 0) ? LABEL_CELL[0] : NaN;
             if (v === 0 || v === 1) labels![kept] = v;
             else cellError ??= labelCellError(sc, cellLine, header[field]);
           } else if (role === ROLE_ID) {
