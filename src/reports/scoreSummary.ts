@@ -27,6 +27,8 @@ export function summarizeScores(scores: Float64Array, bins = 40): ScoreSummary {
   // every score (a 10-million-row job spent seconds in the sort).
   const order = orderStatistics(
     scores,
+    min,
+    max,
     Object.values(QUANTILES).flatMap((q) => {
       const low = Math.floor(q * (n - 1));
       return [low, Math.min(low + 1, n - 1)];
@@ -51,10 +53,71 @@ export function summarizeScores(scores: Float64Array, bins = 40): ScoreSummary {
   };
 }
 
-/** The values the sorted scores would hold at the given positions, by quickselect on one copy. */
-function orderStatistics(scores: Float64Array, positions: number[]): Map<number, number> {
-  const a = Float64Array.from(scores);
+/** Value buckets for orderStatistics: enough that a bucket holds few scores, small enough to count cheaply. */
+const SELECT_BUCKETS = 1 << 16;
+
+/**
+ * The values the sorted scores would hold at the given positions. One pass counts the scores in
+ * equal-width value buckets (the bucket of a value never decreases as the value grows), so each
+ * position falls in a known bucket; a second pass copies out only those buckets' scores, and a
+ * quickselect finds the position among them. Two reads of the scores and a few small copies,
+ * instead of copying them all and partitioning the copy over and over.
+ */
+function orderStatistics(scores: Float64Array, min: number, max: number, positions: number[]): Map<number, number> {
   const wanted = [...new Set(positions)].sort((x, y) => x - y);
+  const found = new Map<number, number>();
+  const scale = SELECT_BUCKETS / (max - min);
+  if (!(max > min) || !Number.isFinite(scale) || scale === 0) {
+    if (max !== min) return quickselectAll(scores, wanted);
+    for (const k of wanted) found.set(k, min);
+    return found;
+  }
+  // x >= min, so truncation is floor; the largest scores round to the last bucket.
+  const bucketOf = (x: number) => {
+    const b = ((x - min) * scale) | 0;
+    return b < SELECT_BUCKETS ? b : SELECT_BUCKETS - 1;
+  };
+  const counts = new Uint32Array(SELECT_BUCKETS);
+  for (let i = 0; i < scores.length; i++) {
+    const x = scores[i];
+    if (x !== x) return quickselectAll(scores, wanted); // a NaN score has no bucket
+    counts[bucketOf(x)]++;
+  }
+  // For each wanted position: its bucket, and how many scores come before that bucket.
+  const slotOf = new Int32Array(SELECT_BUCKETS).fill(-1);
+  const slots: Array<{ before: number; values: Float64Array; filled: number }> = [];
+  const slotOfPosition = new Map<number, number>();
+  let before = 0;
+  let next = 0;
+  for (let b = 0; b < SELECT_BUCKETS && next < wanted.length; b++) {
+    while (next < wanted.length && wanted[next] < before + counts[b]) {
+      if (slotOf[b] < 0) {
+        slotOf[b] = slots.length;
+        slots.push({ before, values: new Float64Array(counts[b]), filled: 0 });
+      }
+      slotOfPosition.set(wanted[next++], slotOf[b]);
+    }
+    before += counts[b];
+  }
+  for (let i = 0; i < scores.length; i++) {
+    const slot = slotOf[bucketOf(scores[i])];
+    if (slot >= 0) {
+      const s = slots[slot];
+      s.values[s.filled++] = scores[i];
+    }
+  }
+  for (const k of wanted) {
+    const slot = slots[slotOfPosition.get(k)!];
+    const r = k - slot.before;
+    selectInPlace(slot.values, r, 0, slot.values.length - 1);
+    found.set(k, slot.values[r]);
+  }
+  return found;
+}
+
+/** The positions' values by quickselect on one copy of the scores (when they cannot be bucketed by value). */
+function quickselectAll(scores: Float64Array, wanted: number[]): Map<number, number> {
+  const a = Float64Array.from(scores);
   const found = new Map<number, number>();
   let lo = 0;
   for (const k of wanted) {
