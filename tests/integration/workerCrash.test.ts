@@ -48,13 +48,22 @@ describe('a scoring worker killed with SIGKILL in the middle of detectBatch', ()
 
     let worker = await startScoringProcess();
     children.push(worker.child);
-    const trained = await (await p.client.startTraining({ datasetId: dataset.id, modelName: 'crash', contamination: 0.02 })).result();
+    // KNN against 5,000 training rows: a 4,000-row chunk takes a few hundred milliseconds, so a
+    // chunk seen running is still running when the kill lands (an Isolation Forest chunk of this
+    // size is over in milliseconds, and the kill could fall between chunks).
+    const trained = await (
+      await p.client.startTraining({ datasetId: dataset.id, modelName: 'crash', algorithm: 'knn', contamination: 0.02, params: { maxTrainRows: 5000 } })
+    ).result();
 
     const handle = await p.client.startDetection({ model: 'crash', datasetId: dataset.id, chunkRows: 4000, maxConcurrentChunks: 2 });
-    let progress = await p.client.progress(handle.workflowId);
-    while (progress.chunksDone < 3) {
-      await new Promise((r) => setTimeout(r, 50));
-      progress = await p.client.progress(handle.workflowId);
+    const deadline = Date.now() + 5 * 60_000;
+    for (;;) {
+      if (Date.now() > deadline) throw new Error('never saw a chunk running after the third one finished');
+      if ((await p.client.progress(handle.workflowId)).chunksDone >= 3) {
+        const pending = (await handle.describe()).raw.pendingActivities ?? [];
+        if (pending.some((a) => a.activityType?.name === 'scoreChunk' && Number(a.state) === 2 /* STARTED */)) break;
+      }
+      await new Promise((r) => setTimeout(r, 20));
     }
     worker.child.kill('SIGKILL');
     await worker.exited;
@@ -82,7 +91,7 @@ describe('a scoring worker killed with SIGKILL in the middle of detectBatch', ()
     expect(sample.row_id).toBe(`r${sample.row_index}`);
     const stored = decodeScoresFile(await p.platform.store.getVerifiedBytes(summary.scoresBucket, summary.scoresKey));
     expect(stored).toHaveLength(120000);
-    expect(stored.filter((s) => s > 0).length).toBe(120000); // every row scored (isolation forest scores are in (0, 1))
+    expect(Array.from(stored)).toEqual(Array.from(scores)); // every row scored once, in order
 
     // The chunks that were running when the worker died ran again (attempt 2) on the new worker.
     const history = await handle.fetchHistory();
