@@ -62,8 +62,9 @@ export interface CsvReadOptions {
   body?: Buffer;
   /**
    * Where to parse the features (rows × feature columns; a bigger table outgrows it into a new
-   * array): the table's matrix is then a view of it, valid until the caller reuses it. A chunk scored block by block parses
-   * every block into one buffer, instead of allocating (and collecting) a matrix per block.
+   * array): the table's matrix is then a view of it, valid until the caller reuses it. A chunk
+   * scored block by block parses every block into one buffer, instead of allocating (and
+   * collecting) a matrix per block.
    */
   into?: Float64Array;
   /** Accept a header without data rows (checks the header only); default false. */

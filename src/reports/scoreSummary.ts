@@ -86,16 +86,15 @@ function orderStatistics(scores: Float64Array, min: number, max: number, positio
   // For each wanted position: its bucket, and how many scores come before that bucket.
   const slotOf = new Int32Array(SELECT_BUCKETS).fill(-1);
   const slots: Array<{ before: number; values: Float64Array; filled: number }> = [];
-  const slotOfPosition = new Map<number, number>();
+  const slotOfWanted: number[] = []; // parallel to `wanted`
   let before = 0;
-  let next = 0;
-  for (let b = 0; b < SELECT_BUCKETS && next < wanted.length; b++) {
-    while (next < wanted.length && wanted[next] < before + counts[b]) {
+  for (let b = 0; b < SELECT_BUCKETS && slotOfWanted.length < wanted.length; b++) {
+    while (slotOfWanted.length < wanted.length && wanted[slotOfWanted.length] < before + counts[b]) {
       if (slotOf[b] < 0) {
         slotOf[b] = slots.length;
         slots.push({ before, values: new Float64Array(counts[b]), filled: 0 });
       }
-      slotOfPosition.set(wanted[next++], slotOf[b]);
+      slotOfWanted.push(slotOf[b]);
     }
     before += counts[b];
   }
@@ -106,12 +105,12 @@ function orderStatistics(scores: Float64Array, min: number, max: number, positio
       s.values[s.filled++] = scores[i];
     }
   }
-  for (const k of wanted) {
-    const slot = slots[slotOfPosition.get(k)!];
+  wanted.forEach((k, i) => {
+    const slot = slots[slotOfWanted[i]];
     const r = k - slot.before;
     selectInPlace(slot.values, r, 0, slot.values.length - 1);
     found.set(k, slot.values[r]);
-  }
+  });
   return found;
 }
 
