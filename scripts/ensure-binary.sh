@@ -27,7 +27,7 @@ if [ -x "$cached" ]; then echo "$cached"; exit 0; fi
 
 command -v go >/dev/null 2>&1 || {
   echo "ensure-binary.sh: no '$name' binary found and Go is not installed to build it." >&2
-  echo "  Install Go (https://go.dev/dl/), or set ${name^^}_BIN to a $name binary (see README: 'Getting the binaries')." >&2
+  echo "  Install Go (https://go.dev/dl/), or set ${name^^}_BIN to a $name binary (see docs/operations.md: 'Getting the binaries without Go')." >&2
   exit 1
 }
 mkdir -p "$NOMALY_CACHE_DIR/bin"

@@ -37,7 +37,7 @@ if [ -x "$cached" ]; then echo "$cached"; exit 0; fi
 
 command -v go >/dev/null 2>&1 || {
   echo "ensure-temporal-server.sh: no '$name' binary found and Go is not installed to build it." >&2
-  echo "  Install Go (https://go.dev/dl/), or set $var to a $name binary (see README: 'The production topology')." >&2
+  echo "  Install Go (https://go.dev/dl/), or set $var to a $name binary (see docs/operations.md: 'The production topology')." >&2
   exit 1
 }
 mkdir -p "$NOMALY_CACHE_DIR/bin"
