@@ -64,10 +64,9 @@ function asPostgresError(err: unknown): PostgresError | undefined {
 function databaseFailure(err: PostgresError): ApplicationFailure {
   const where = [err.table && `table "${err.table}"`, err.column && `column "${err.column}"`, err.constraint && `constraint "${err.constraint}"`].filter(Boolean);
   const meaning = SQLSTATE_MEANINGS[err.code] ?? SQLSTATE_CLASS_MEANINGS[err.code.slice(0, 2)];
-  const message = `the database refused the statement: SQLSTATE ${err.code}${meaning ? ` (${meaning})` : ''}${where.length ? `, ${where.join(', ')}` : ''}`;
-  return PERMANENT_SQLSTATE_CLASSES.includes(err.code.slice(0, 2))
-    ? ApplicationFailure.nonRetryable(message, 'DatabaseRefusedData')
-    : ApplicationFailure.retryable(message, 'DatabaseError');
+  const permanent = PERMANENT_SQLSTATE_CLASSES.includes(err.code.slice(0, 2));
+  const message = `the database ${permanent ? 'refused' : 'failed'} the statement: SQLSTATE ${err.code}${meaning ? ` (${meaning})` : ''}${where.length ? `, ${where.join(', ')}` : ''}`;
+  return permanent ? ApplicationFailure.nonRetryable(message, 'DatabaseRefusedData') : ApplicationFailure.retryable(message, 'DatabaseError');
 }
 
 export function isPermanent(err: unknown): boolean {
