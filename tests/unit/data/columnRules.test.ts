@@ -1,4 +1,4 @@
-import { MAX_COLUMN_NAME_CHARS, MAX_COLUMNS } from '../../../src/data/columnLimits';
+import { MAX_COLUMN_NAME_CHARS, MAX_COLUMNS } from '../../../src/data/columnRules';
 import { DatasetFormatError, readCsv } from '../../../src/data';
 import { DatasetProfiler } from '../../../src/data/profile';
 
@@ -25,5 +25,10 @@ describe('a registered dataset is at most MAX_COLUMNS wide, with names of at mos
     expect(() => profileOf(`a,${'é'.repeat(MAX_COLUMN_NAME_CHARS + 1)}\n1,2\n`)).toThrow(
       `column 2's name is ${MAX_COLUMN_NAME_CHARS + 1} characters long ("${'é'.repeat(40)}…"); a column name has at most ${MAX_COLUMN_NAME_CHARS}`,
     );
+  });
+
+  it('refuses a control character in a column name (a NUL cannot be stored)', () => {
+    expect(() => profileOf('a\u0000b,c\n1,2\n')).toThrow(`column 1's name holds a control character (U+0000): "a\\u0000b"; use printable text`);
+    expect(() => profileOf('a,"line\nbreak"\n1,2\n')).toThrow("column 2's name holds a control character (U+000A)");
   });
 });
