@@ -223,4 +223,26 @@ describe('datasets: formats, validation, nothing left behind', () => {
     expect(cancelled).toMatchObject({ nonRetryable: false, type: 'DatabaseError' });
     expect(cancelled.message).toMatch(/^the database failed the statement: SQLSTATE 57014$/);
   });
+
+  it('a database refusal at the last step fails at once and removes the object and the index written before it', async () => {
+    const bytes = Buffer.from('a,b\n5,6\n7,8\n');
+    const sha = createHash('sha256').update(bytes).digest('hex');
+    // Another dataset's row already holds this file's id (its first 16 hex digits): the insert breaks the primary key.
+    const squatter = { id: `ds_${sha.slice(0, 16)}`, name: 'squatter.csv', sha256: `${sha.slice(0, 16)}${'0'.repeat(48)}`, objectKey: 'elsewhere', format: 'csv', sizeBytes: 1, rows: 1, columns: [], featureColumns: [], createdAt: new Date() };
+    await p.platform.orm.em.fork().insert(Dataset, squatter);
+    try {
+      const before = await footprint();
+      const started = Date.now();
+      const err = await p.client.uploadDataset(file('collides.csv', bytes)).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(err).toMatchObject({ nonRetryable: true, type: 'DatabaseRefusedData' });
+      expect((err as Error).message).toMatch(/collides\.csv: the database refused the statement: SQLSTATE 23505 .*constraint "dataset_pkey"$/);
+      expect(await footprint()).toEqual(before);
+    } finally {
+      await p.sql('delete from dataset where id = ?', [squatter.id]);
+    }
+  });
 });
