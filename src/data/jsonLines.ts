@@ -1,6 +1,6 @@
 /**
  * JSON lines datasets: one JSON object per line, every object with the same keys (the first
- * object's keys, in its order, are the header). Feature values are JSON numbers (numeric
+ * object's keys, in its order, are the header). Feature values are JSON numbers (decimal
  * strings are accepted); the label is 0/1 (or true/false); the id may be any scalar.
  * Blank lines are skipped; a UTF-8 byte order mark is allowed; the text must be UTF-8.
  */
