@@ -3,14 +3,14 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { CsvIndexBuilder } from '../data/csvIndex';
 import { tap } from '../data/tap';
-import { DatasetFormatError } from '../data/datasetError';
 import { DatasetProfiler } from '../data/profile';
 import { datasetBatches, isDatasetFormat } from '../data/readDataset';
 import { Dataset } from '../db/entities';
 import { datasetInfo, type DatasetInfo } from '../db/modelRegistry';
+import { csvIndexKey } from '../storage/keys';
 import { saveCsvIndex } from './csvIndexStore';
 import type { ActivityDeps } from './deps';
-import { failFastOnPermanent } from './failures';
+import { deliverable, failFastOnPermanent } from './failures';
 
 export interface RegisterDatasetInput {
   name: string;
@@ -19,13 +19,24 @@ export interface RegisterDatasetInput {
   format: string;
 }
 
-/** What registration returns and `nomaly datasets show` prints: one shape, from the registry. */
-export type DatasetSummary = DatasetInfo;
+/**
+ * What registration returns and `nomaly datasets upload` prints: bounded whatever the file's
+ * width, because it travels through the workflow's history. The full column list and every
+ * column's profile stay in PostgreSQL (`nomaly datasets show`).
+ */
+export type DatasetSummary = Omit<DatasetInfo, 'columns' | 'columnProfiles'> & {
+  /** Columns in the file: features, plus the label and id columns when it has them. */
+  columnCount: number;
+};
+
+export function datasetSummary(info: DatasetInfo): DatasetSummary {
+  const { columns, columnProfiles: _profiles, ...summary } = info;
+  return { ...summary, columnCount: columns.length };
+}
 
 export function datasetIdFor(sha256: string): string {
   return `ds_${sha256.slice(0, 16)}`;
 }
-
 
 /** The running activity's heartbeat, or undefined when called outside an activity (a test). */
 function activityHeartbeat(): ((details: unknown) => void) | undefined {
@@ -41,69 +52,103 @@ function mib(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
+function refused(message: string, type = 'DatasetFormatError'): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(message, type);
+}
+
 export function createDatasetActivities({ orm, store, config }: ActivityDeps) {
+  const bucket = config.buckets.datasets;
+
+  /** Same bytes, same dataset, but only as what it was registered as: another format or key is refused. */
+  async function existingDataset(existing: Dataset, input: RegisterDatasetInput): Promise<DatasetSummary> {
+    if (existing.format !== input.format || existing.objectKey !== input.objectKey) {
+      // The bytes just put under the other key belong to no dataset; the registered ones stay.
+      if (input.objectKey !== existing.objectKey) await store.remove(bucket, input.objectKey);
+      throw refused(
+        `these bytes are already dataset ${existing.id} ("${existing.name}"), registered as ${existing.format} at ${existing.objectKey}; ` +
+          `registering them as ${input.format} at ${input.objectKey} is refused: use ${existing.id}, or upload the file with a .${existing.format} name`,
+        'DatasetMismatch',
+      );
+    }
+    if (!(await store.stat(bucket, existing.objectKey))) {
+      throw refused(`dataset ${existing.id} is registered, but its object ${bucket}/${existing.objectKey} is missing: upload the file again (nomaly datasets upload FILE)`, 'NotFound');
+    }
+    return deliverable('registerDatasetFile', datasetSummary(datasetInfo(existing)));
+  }
+
+  /**
+   * After a refusal, nothing of the upload stays: its object and a CSV index written before the
+   * refusal. Unless a dataset row holds these bytes (a concurrent registration of the same file
+   * that completed), whose object they are.
+   */
+  async function removeRefusedUpload(input: RegisterDatasetInput): Promise<void> {
+    if (await orm.em.fork().findOne(Dataset, { sha256: input.sha256 })) return;
+    await store.removeMany(bucket, [input.objectKey, csvIndexKey(input.sha256)]);
+  }
+
+  /** Streams, checks and profiles the file; the row is written last, only for a dataset that registered completely. */
+  async function registerNew(input: RegisterDatasetInput): Promise<DatasetSummary> {
+    if (!isDatasetFormat(input.format)) throw refused(`unsupported dataset format "${input.format}" (supported: csv, jsonl, parquet)`);
+    const stat = await store.stat(bucket, input.objectKey);
+    if (!stat) throw refused(`object ${bucket}/${input.objectKey} does not exist: upload the file first (nomaly datasets upload FILE)`, 'NotFound');
+    if (stat.size === 0) throw refused(`${input.name}: empty file (0 bytes)`);
+    if (stat.size > config.datasets.maxBytes) {
+      throw refused(`${input.name}: ${mib(stat.size)} is over the dataset size limit of ${mib(config.datasets.maxBytes)} (raise NOMALY_MAX_DATASET_BYTES to accept it)`);
+    }
+
+    const profiler = new DatasetProfiler();
+    // A CSV's row index comes from the same pass: jobs then plan without reading the file again.
+    const indexer = input.format === 'csv' ? new CsvIndexBuilder() : undefined;
+    const heartbeat = activityHeartbeat();
+    const source = store.streamVerified(bucket, input.objectKey, input.sha256);
+    for await (const batch of datasetBatches(indexer ? tap(source, (piece) => indexer.push(piece)) : source, input.format)) {
+      profiler.add(batch);
+      heartbeat?.({ rows: batch.totalRows });
+    }
+    const profile = profiler.result();
+    if (indexer) await saveCsvIndex(store, bucket, input.sha256, indexer.finish());
+    const em = orm.em.fork();
+    const row = em.create(Dataset, {
+      id: datasetIdFor(input.sha256),
+      name: path.basename(input.name) || input.name,
+      sha256: input.sha256,
+      objectKey: input.objectKey,
+      format: input.format,
+      sizeBytes: stat.size,
+      rows: profile.rows,
+      columns: profile.header,
+      featureColumns: profile.featureColumns,
+      labelColumn: profile.labelColumn,
+      idColumn: profile.idColumn,
+      columnProfiles: profile.columns,
+      createdAt: new Date(),
+    });
+    // Checked before the row exists: a result that cannot be delivered must not leave a dataset behind.
+    deliverable('registerDatasetFile', datasetSummary(datasetInfo(row)));
+    await em.upsert(Dataset, row, { onConflictFields: ['sha256'], onConflictAction: 'ignore' });
+    const stored = await orm.em.fork().findOneOrFail(Dataset, { sha256: input.sha256 });
+    return datasetSummary(datasetInfo(stored));
+  }
+
   return {
     /**
      * Validates an uploaded file in one streaming pass (types, row count, per-column profile) and
      * records it. Content-addressed: the same bytes always map to the same dataset, so a retry or
-     * a second upload returns the existing row. A file that fails validation is removed from
-     * MinIO before the error is raised, and no row is written: a rejected upload leaves nothing.
+     * a second upload of them returns the existing row. A refused file leaves nothing: its
+     * object and index are removed before the error is raised, and no row is written.
      */
     async registerDatasetFile(input: RegisterDatasetInput): Promise<DatasetSummary> {
-      const em = orm.em.fork();
-      const existing = await em.findOne(Dataset, { sha256: input.sha256 });
-      if (existing) return datasetInfo(existing);
-      const bucket = config.buckets.datasets;
-      const reject = async (message: string): Promise<never> => {
-        await store.remove(bucket, input.objectKey);
-        throw ApplicationFailure.nonRetryable(message, 'DatasetFormatError');
-      };
-      if (!isDatasetFormat(input.format)) await reject(`unsupported dataset format "${input.format}" (supported: csv, jsonl, parquet)`);
-      const stat = await store.stat(bucket, input.objectKey);
-      if (!stat) throw ApplicationFailure.nonRetryable(`object ${bucket}/${input.objectKey} does not exist: upload the file first (nomaly datasets upload FILE)`, 'NotFound');
-      if (stat.size === 0) await reject(`${input.name}: empty file (0 bytes)`);
-      if (stat.size > config.datasets.maxBytes) {
-        await reject(`${input.name}: ${mib(stat.size)} is over the dataset size limit of ${mib(config.datasets.maxBytes)} (raise NOMALY_MAX_DATASET_BYTES to accept it)`);
-      }
-
-      const profiler = new DatasetProfiler();
-      // A CSV's row index comes from the same pass: jobs then plan without reading the file again.
-      const indexer = input.format === 'csv' ? new CsvIndexBuilder() : undefined;
-      try {
-        await failFastOnPermanent(async () => {
-          const heartbeat = activityHeartbeat();
-          const source = store.streamVerified(bucket, input.objectKey, input.sha256);
-          for await (const batch of datasetBatches(indexer ? tap(source, (piece) => indexer.push(piece)) : source, input.format)) {
-            profiler.add(batch);
-            heartbeat?.({ rows: batch.totalRows });
-          }
-        });
-      } catch (err) {
-        // A malformed or corrupt file: nothing of it stays. A transient error (network) just retries.
-        if (err instanceof ApplicationFailure && err.nonRetryable) await store.remove(bucket, input.objectKey);
-        if (err instanceof DatasetFormatError) await reject(err.message);
-        throw err;
-      }
-      const profile = profiler.result();
-      if (indexer) await saveCsvIndex(store, bucket, input.sha256, indexer.finish());
-      const row = em.create(Dataset, {
-        id: datasetIdFor(input.sha256),
-        name: path.basename(input.name),
-        sha256: input.sha256,
-        objectKey: input.objectKey,
-        format: input.format,
-        sizeBytes: stat.size,
-        rows: profile.rows,
-        columns: profile.header,
-        featureColumns: profile.featureColumns,
-        labelColumn: profile.labelColumn,
-        idColumn: profile.idColumn,
-        columnProfiles: profile.columns,
-        createdAt: new Date(),
+      return failFastOnPermanent(async () => {
+        const existing = await orm.em.fork().findOne(Dataset, { sha256: input.sha256 });
+        if (existing) return existingDataset(existing, input);
+        try {
+          return await failFastOnPermanent(() => registerNew(input));
+        } catch (err) {
+          // A malformed or corrupt file: nothing of it stays. A transient error (network) just retries.
+          if (err instanceof ApplicationFailure && err.nonRetryable) await removeRefusedUpload(input);
+          throw err;
+        }
       });
-      await em.upsert(Dataset, row, { onConflictFields: ['sha256'], onConflictAction: 'ignore' });
-      const stored = await em.fork().findOneOrFail(Dataset, { sha256: input.sha256 });
-      return datasetInfo(stored);
     },
   };
 }

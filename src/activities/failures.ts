@@ -17,21 +17,100 @@ const PERMANENT: Array<new (...args: never[]) => Error> = [
   CsvIndexError,
 ];
 
+/**
+ * PostgreSQL SQLSTATE classes that no retry fixes: 22 (data exception: a value too long or out
+ * of range, a byte the encoding refuses) and 23 (integrity constraint violation). The same
+ * statement with the same values fails the same way every time.
+ */
+const PERMANENT_SQLSTATE_CLASSES = ['22', '23'];
+
+/** What the common SQLSTATEs mean, for messages that must not quote the statement. */
+const SQLSTATE_MEANINGS: Record<string, string> = {
+  '22001': 'a text value is longer than its column allows',
+  '22003': 'a number is out of range for its column',
+  '22021': 'text holds a byte the database encoding refuses (e.g. a NUL character)',
+  '22P02': 'a value has the wrong type for its column',
+  '22P05': 'text holds a character the database cannot store (e.g. \\u0000)',
+  '23502': 'a required value is missing (not-null constraint)',
+  '23503': 'a referenced row does not exist (foreign-key constraint)',
+  '23505': 'a row with the same key already exists (unique constraint)',
+  '23514': 'a value breaks a check constraint',
+};
+const SQLSTATE_CLASS_MEANINGS: Record<string, string> = {
+  '22': 'data exception',
+  '23': 'integrity constraint violation',
+};
+
+/** The fields a PostgreSQL error (from pg, or wrapped by MikroORM, which copies them) carries. */
+interface PostgresError {
+  code: string;
+  severity: string;
+  table?: string;
+  column?: string;
+  constraint?: string;
+}
+
+function asPostgresError(err: unknown): PostgresError | undefined {
+  const e = err as Partial<PostgresError> | null;
+  if (typeof e !== 'object' || e === null) return undefined;
+  return typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) && typeof e.severity === 'string' ? (e as PostgresError) : undefined;
+}
+
+/**
+ * A PostgreSQL error told by its SQLSTATE and the names it carries (table, column, constraint),
+ * never by its message: the driver's message starts with the whole statement, values included,
+ * which can be larger than Temporal accepts for a failure and can hold users' data.
+ */
+function databaseFailure(err: PostgresError): ApplicationFailure {
+  const where = [err.table && `table "${err.table}"`, err.column && `column "${err.column}"`, err.constraint && `constraint "${err.constraint}"`].filter(Boolean);
+  const meaning = SQLSTATE_MEANINGS[err.code] ?? SQLSTATE_CLASS_MEANINGS[err.code.slice(0, 2)];
+  const permanent = PERMANENT_SQLSTATE_CLASSES.includes(err.code.slice(0, 2));
+  const message = `the database ${permanent ? 'refused' : 'failed'} the statement: SQLSTATE ${err.code}${meaning ? ` (${meaning})` : ''}${where.length ? `, ${where.join(', ')}` : ''}`;
+  return permanent ? ApplicationFailure.nonRetryable(message, 'DatabaseRefusedData') : ApplicationFailure.retryable(message, 'DatabaseError');
+}
+
 export function isPermanent(err: unknown): boolean {
+  const database = asPostgresError(err);
+  if (database) return PERMANENT_SQLSTATE_CLASSES.includes(database.code.slice(0, 2));
   return PERMANENT.some((type) => err instanceof type);
 }
 
-/** Runs `work`, turning a permanent error into a non-retryable failure with the same message and type. */
+/**
+ * Runs `work`, turning a permanent error into a non-retryable failure with the same message and
+ * type, and any PostgreSQL error into a failure that names its SQLSTATE instead of quoting the
+ * statement (non-retryable for data exceptions and constraint violations).
+ */
 export async function failFastOnPermanent<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (err) {
+    const database = asPostgresError(err);
+    if (database) throw databaseFailure(database);
     if (isPermanent(err)) {
       const error = err as Error;
       throw ApplicationFailure.nonRetryable(error.message, error.name);
     }
     throw err;
   }
+}
+
+/**
+ * What an activity may return: its result goes into the workflow's history, where Temporal warns
+ * at 512 KB per payload and refuses 2 MB (and gRPC 4 MB). A result past that is never delivered:
+ * the attempt times out and is retried for ever, so it fails at once, non-retryably, instead.
+ */
+export const MAX_ACTIVITY_RESULT_BYTES = 512 * 1024;
+
+/** `result`, when its JSON fits in MAX_ACTIVITY_RESULT_BYTES; else a non-retryable ResultTooLarge failure naming `what`. */
+export function deliverable<T>(what: string, result: T, limit = MAX_ACTIVITY_RESULT_BYTES): T {
+  const bytes = Buffer.byteLength(JSON.stringify(result) ?? '');
+  if (bytes > limit) {
+    throw ApplicationFailure.nonRetryable(
+      `${what}: the result is ${Math.ceil(bytes / 1024)} KiB, over the ${Math.floor(limit / 1024)} KiB an activity may return through the workflow history`,
+      'ResultTooLarge',
+    );
+  }
+  return result;
 }
 
 export function notFound(message: string): ApplicationFailure {

@@ -1,14 +1,18 @@
+import { open } from 'node:fs/promises';
 import path from 'node:path';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure, Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { DatasetSummary, DetectionSummary } from '../activities';
 import { loadConfig, temporalConnectionOptions, type NomalyConfig } from '../config';
 import { TASK_QUEUES } from '../config/taskQueues';
 import { datasetKey } from '../storage/keys';
+import { DatasetFormatError } from '../data/datasetError';
+import { wrongFileSignature } from '../data/fileSignature';
 import { formatFromFileName } from '../data/readDataset';
 import { ObjectStore, sha256OfFile } from '../storage/objectStore';
 import type { DetectProgress } from '../workflows/detectBatch';
 import {
   validateDetectBatchInput,
+  validateRegisterDatasetInput,
   validateTrainModelInput,
   type DetectBatchInput,
   type TrainModelInput,
@@ -78,30 +82,44 @@ export class NomalyClient {
   }
 
   /**
-   * Puts the file into MinIO under its content address, then registers it through the
-   * `registerDataset` workflow, which validates it. The same bytes always give the same dataset.
+   * Checks what can be checked here (extension, emptiness, size, name, the file's signature)
+   * before anything is uploaded, puts the file into MinIO under its content address, then
+   * registers it through the `registerDataset` workflow, which validates the rest. The same bytes
+   * always give the same dataset. Throws a non-retryable ApplicationFailure naming the file when
+   * the dataset is refused (here or by the worker); a refused upload leaves nothing behind.
    */
   async uploadDataset(file: string, options: { name?: string } = {}): Promise<DatasetSummary> {
-    const format = formatFromFileName(file);
+    const format = refusedUnless(file, () => formatFromFileName(file));
     const { sha256, size } = await sha256OfFile(file);
-    if (size === 0) throw new Error(`${file}: empty file (0 bytes)`);
+    if (size === 0) throw uploadRefused(file, 'empty file (0 bytes)');
     if (size > this.config.datasets.maxBytes) {
-      throw new Error(`${file}: ${size} bytes is over the dataset size limit of ${this.config.datasets.maxBytes} bytes (raise NOMALY_MAX_DATASET_BYTES to accept it)`);
+      throw uploadRefused(file, `${size} bytes is over the dataset size limit of ${this.config.datasets.maxBytes} bytes (raise NOMALY_MAX_DATASET_BYTES to accept it)`);
     }
-    const objectKey = datasetKey(sha256, format);
-    await this.store.ensureBuckets([this.config.buckets.datasets]);
-    const existing = await this.store.stat(this.config.buckets.datasets, objectKey);
-    if (!existing || existing.sha256 !== sha256) await this.store.putFile(this.config.buckets.datasets, objectKey, file, { sha256, size });
+    const wrongSignature = wrongFileSignature(format, ...(await fileEnds(file, size)));
+    if (wrongSignature) throw uploadRefused(file, wrongSignature);
+    const bucket = this.config.buckets.datasets;
+    const input = refusedUnless(file, () =>
+      validateRegisterDatasetInput({ name: options.name ?? path.basename(file), objectKey: datasetKey(sha256, format), sha256, format }),
+    );
+    await this.store.ensureBuckets([bucket]);
+    const existing = await this.store.stat(bucket, input.objectKey);
+    const uploaded = !existing || existing.sha256 !== sha256;
+    if (uploaded) await this.store.putFile(bucket, input.objectKey, file, { sha256, size });
     try {
       return await this.temporal.workflow.execute('registerDataset', {
         taskQueue: TASK_QUEUES.control,
         workflowId: `dataset-${sha256}`,
         workflowIdConflictPolicy: 'USE_EXISTING',
         workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-        args: [{ name: options.name ?? path.basename(file), objectKey, sha256, format }],
+        args: [input],
       });
     } catch (err) {
-      throw new Error(`${file}: ${failureMessage(err)}`);
+      const refusal = err instanceof WorkflowFailedError ? nonRetryableRoot(err) : undefined;
+      if (!refusal) throw new Error(`${file}: ${failureMessage(err)}`, { cause: err });
+      // The worker removes what it refuses; this covers a refusal before its activity ran (the
+      // workflow's own input check). The refusal is the news: a failed removal must not hide it.
+      if (uploaded) await this.store.remove(bucket, input.objectKey).catch(() => undefined);
+      throw uploadRefused(file, refusal.message, refusal.type ?? undefined);
     }
   }
 
@@ -232,6 +250,44 @@ export class NomalyClient {
 
 /** The innermost cause is the message a user can act on (e.g. the bad input field). */
 export const failureMessage = rootCauseMessage;
+
+function uploadRefused(file: string, problem: string, type = 'DatasetRefused'): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(`${file}: ${problem}`, type);
+}
+
+/** `check()`'s value; a refusal it throws (a bad extension, an invalid input) becomes an upload refusal. */
+function refusedUnless<T>(file: string, check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    if (err instanceof DatasetFormatError) throw ApplicationFailure.nonRetryable(err.message, err.name);
+    if (err instanceof ApplicationFailure && err.nonRetryable) throw uploadRefused(file, err.message, err.type ?? undefined);
+    throw err;
+  }
+}
+
+/** The innermost ApplicationFailure of a failed workflow, when no retry can fix it. */
+function nonRetryableRoot(err: unknown): ApplicationFailure | undefined {
+  let found: ApplicationFailure | undefined;
+  for (let e = err as { cause?: unknown } | undefined; e && typeof e === 'object'; e = e.cause as typeof e) {
+    if (e instanceof ApplicationFailure) found = e;
+  }
+  return found?.nonRetryable ? found : undefined;
+}
+
+/** A file's first and last four bytes: its format's signature. */
+async function fileEnds(file: string, size: number): Promise<[Buffer, Buffer]> {
+  const handle = await open(file, 'r');
+  try {
+    const head = Buffer.alloc(Math.min(4, size));
+    const tail = Buffer.alloc(Math.min(4, size));
+    await handle.read(head, 0, head.length, 0);
+    await handle.read(tail, 0, tail.length, size - tail.length);
+    return [head, tail];
+  } finally {
+    await handle.close();
+  }
+}
 
 function uniqueSuffix(): string {
   return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;

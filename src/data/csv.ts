@@ -3,8 +3,9 @@
  *
  * The file is parsed byte by byte straight from the Buffer. Numeric cells go into a preallocated
  * row-major Float64Array without creating a string per cell (a fast exact decimal parse, with
- * `Number()` on the cell text as the fallback for anything unusual). Only header names, id cells
- * and cells that are in error are turned into strings.
+ * `Number()` as the fallback for decimals too long for it). Numbers are plain decimals only
+ * (see decimalText.ts). Only header names, id cells and cells that are in error are turned into
+ * strings; the text must be UTF-8.
  *
  * Format: RFC 4180 — comma separated, `\n` or `\r\n` line endings, optional double-quoted fields
  * (`""` inside quotes is one quote; quoted fields may span lines), an optional UTF-8 byte order
@@ -12,6 +13,8 @@
  */
 import { Matrix } from '../scoring/matrix';
 import { DatasetFormatError } from './datasetError';
+import { decimalValue, notANumberReason } from './decimalText';
+import { assertUtf8 } from './utf8';
 
 export { DatasetFormatError } from './datasetError';
 
@@ -286,24 +289,19 @@ function fastDecimal(buf: Buffer, s: number, e: number, out: Float64Array, at: n
   return DECIMAL;
 }
 
-/** Writes the current field to out[at] when it is a finite number; false when it is not one (empty, text, infinite). */
+/**
+ * Writes the current field to out[at] when it is a finite decimal; false when it is not one
+ * (empty, text, infinite, a hexadecimal/binary/octal numeral). A field with `""` in it holds a
+ * quote, so it is never a number.
+ */
 function readNumberCell(sc: FieldScanner, out: Float64Array, at: number): boolean {
-  let v: number;
-  if (!sc.escaped) {
-    const found = fastDecimal(sc.buf, sc.start, sc.end, out, at);
-    if (found === DECIMAL) return true;
-    if (found === LONG_DECIMAL) {
-      // Most writers print doubles with 17 significant digits: Number() on a latin1 slice is
-      // cheaper than a UTF-8 decode, and the same text for a plain (ASCII) decimal.
-      v = Number(sc.buf.toString('latin1', sc.start, sc.end));
-      if (!Number.isFinite(v)) return false;
-      out[at] = v;
-      return true;
-    }
-  }
-  const text = sc.text();
-  if (text.trim() === '') return false; // Number('  ') is 0: an empty cell is not a zero
-  v = Number(text);
+  if (sc.escaped) return false;
+  const found = fastDecimal(sc.buf, sc.start, sc.end, out, at);
+  if (found === DECIMAL) return true;
+  if (found === NOT_DECIMAL) return false;
+  // Most writers print doubles with 17 significant digits: Number() on a latin1 slice is
+  // cheaper than a UTF-8 decode, and the same text for a plain (ASCII) decimal.
+  const v = Number(sc.buf.toString('latin1', sc.start, sc.end));
   if (!Number.isFinite(v)) return false;
   out[at] = v;
   return true;
@@ -325,10 +323,7 @@ function shown(text: string): string {
 /** Why the current field is not a valid feature value. */
 function featureCellError(sc: FieldScanner, line: number, column: string): DatasetFormatError {
   const text = sc.text();
-  let why: string;
-  if (text.trim() === '') why = 'the cell is empty (every feature cell needs a number)';
-  else if (Number.isNaN(Number(text))) why = `${shown(text)} is not a number`;
-  else why = `${shown(text)} is not a finite number`;
+  const why = text.trim() === '' ? 'the cell is empty (every feature cell needs a number)' : `${shown(text)} ${notANumberReason(text)}`;
   return new DatasetFormatError(`line ${line}, column "${column}": ${why}`, line, column);
 }
 
@@ -336,7 +331,7 @@ function labelCellError(sc: FieldScanner, line: number, column: string): Dataset
   const text = sc.text().trim();
   let found: string;
   if (text === '') found = 'an empty cell';
-  else if (Number.isFinite(Number(text))) found = text.length > 40 ? `${text.slice(0, 40)}…` : text;
+  else if (Number.isFinite(decimalValue(text))) found = text.length > 40 ? `${text.slice(0, 40)}…` : text;
   else found = shown(text);
   return new DatasetFormatError(`line ${line}, column "${column}": label must be 0 or 1, found ${found}`, line, column);
 }
@@ -389,12 +384,15 @@ function readHeader(sc: FieldScanner): string[] {
     throw new DatasetFormatError(`line 1: the header line is empty (${HEADER_EXAMPLE})`, 1);
   }
   const header: string[] = [];
+  const headerStart = sc.pos;
   do {
     sc.next(() => `#${header.length + 1}`);
     header.push(sc.quoted ? sc.text() : sc.text().trim());
   } while (!sc.recordEnd);
+  // Names were decoded with replacement characters: refuse them before anyone sees them.
+  assertUtf8(buf, 1, headerStart, sc.pos);
 
-  if (header.every((name) => name.trim() !== '' && Number.isFinite(Number(name)))) {
+  if (header.every((name) => Number.isFinite(decimalValue(name)))) {
     throw new DatasetFormatError(
       `line 1: missing header (${HEADER_EXAMPLE}); the first line holds only numbers: ${header.slice(0, 5).join(',')}${header.length > 5 ? ',…' : ''}`,
       1,
@@ -521,6 +519,7 @@ export function readCsv(input: Buffer | string, options: CsvReadOptions = {}): C
     sc.line = 2;
   }
   if (options.firstDataLine !== undefined) sc.line = options.firstDataLine;
+  assertUtf8(buf, sc.line, sc.pos, len);
   const ncols = header.length;
   const { roles, featureColumns, labelIndex, idIndex } = resolveColumns(header, options);
   const nf = featureColumns.length;

@@ -1,12 +1,13 @@
 /**
  * JSON lines datasets: one JSON object per line, every object with the same keys (the first
- * object's keys, in its order, are the header). Feature values are JSON numbers (numeric
+ * object's keys, in its order, are the header). Feature values are JSON numbers (decimal
  * strings are accepted); the label is 0/1 (or true/false); the id may be any scalar.
- * Blank lines are skipped; a UTF-8 byte order mark is allowed.
+ * Blank lines are skipped; a UTF-8 byte order mark is allowed; the text must be UTF-8.
  */
 import type { CsvTable } from './csv';
 import { DatasetFormatError } from './datasetError';
 import { checkHeader, TableBuilder, type TableReadOptions } from './tableBuilder';
+import { assertUtf8 } from './utf8';
 
 const LF = 10;
 
@@ -49,6 +50,11 @@ export class JsonLinesParser {
 
   get totalRows(): number {
     return this.rows;
+  }
+
+  /** Lines fed so far (blank ones included): the next line is line linesRead + 1. */
+  get linesRead(): number {
+    return this.line;
   }
 
   /** Feeds one line (without its line feed). */
@@ -112,6 +118,7 @@ export class JsonLinesParser {
 }
 
 export function readJsonLines(input: Buffer | string, options: TableReadOptions = {}): CsvTable {
+  if (typeof input !== 'string') assertUtf8(input, 1);
   const text = typeof input === 'string' ? input : input.toString('utf8');
   const parser = new JsonLinesParser(options);
   if (text.length > 0) {
@@ -140,6 +147,7 @@ export async function* jsonLinesBatches(
     let buf = rest.length ? Buffer.concat([rest, chunk]) : chunk;
     let start = 0;
     for (let i = buf.indexOf(LF); i !== -1; i = buf.indexOf(LF, start)) {
+      assertUtf8(buf, parser.linesRead + 1, start, i);
       parser.pushLine(buf.toString('utf8', start, i).replace(/\r$/, ''));
       start = i + 1;
       if (parser.totalRows % batchRows === 0 && parser.totalRows > 0) {
@@ -150,7 +158,10 @@ export async function* jsonLinesBatches(
     rest = Buffer.from(buf.subarray(start));
     buf = rest;
   }
-  if (rest.length) parser.pushLine(rest.toString('utf8').replace(/\r$/, ''));
+  if (rest.length) {
+    assertUtf8(rest, parser.linesRead + 1);
+    parser.pushLine(rest.toString('utf8').replace(/\r$/, ''));
+  }
   parser.finish();
   const table = parser.take();
   if (table) yield table;

@@ -3,6 +3,7 @@
  * role and type, and per column min, max, mean and null count (for the label also the count of
  * 1s), so the registry can show a dataset without reading it again.
  */
+import { checkColumns } from './columnRules';
 import type { CsvTable } from './csv';
 
 export type ColumnRole = 'feature' | 'label' | 'id';
@@ -43,8 +44,10 @@ export class DatasetProfiler {
   private positives = 0;
   private idNulls = 0;
 
+  /** Adds a batch of rows; the first one's header must be within the column rules (columnRules.ts). */
   add(table: CsvTable): void {
     if (!this.header) {
+      checkColumns(table.header);
       this.header = table.header;
       this.featureColumns = table.featureColumns;
       this.labelColumn = table.labelColumn ?? null;

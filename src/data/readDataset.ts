@@ -5,6 +5,7 @@
 import { readCsv, type CsvReadOptions, type CsvTable } from './csv';
 import { csvBatches } from './csvStream';
 import { DatasetFormatError } from './datasetError';
+import { wrongFileSignature } from './fileSignature';
 import { jsonLinesBatches, readJsonLines } from './jsonLines';
 import { parquetBatches, readParquet } from './parquet';
 
@@ -62,10 +63,10 @@ export async function* datasetBatches(
 ): AsyncGenerator<CsvTable> {
   switch (format) {
     case 'csv':
-      yield* csvBatches(source, options);
+      yield* csvBatches(refusingForeignText(source, format), options);
       return;
     case 'jsonl':
-      yield* jsonLinesBatches(source, options);
+      yield* jsonLinesBatches(refusingForeignText(source, format), options);
       return;
     case 'parquet': {
       const chunks: Buffer[] = [];
@@ -76,6 +77,32 @@ export async function* datasetBatches(
     default:
       throw new DatasetFormatError(`unknown dataset format "${format}"; supported: ${DATASET_FORMATS.join(', ')}`);
   }
+}
+
+/** The source, after checking that its first bytes are not an archive's or a Parquet file's. */
+async function* refusingForeignText(source: AsyncIterable<Buffer>, format: DatasetFormat): AsyncGenerator<Buffer> {
+  const SIGNATURE_BYTES = 4;
+  let head: Buffer | undefined = Buffer.alloc(0);
+  for await (const chunk of source) {
+    if (!head) {
+      yield chunk;
+      continue;
+    }
+    head = Buffer.concat([head, chunk]);
+    if (head.length < SIGNATURE_BYTES) continue;
+    refuseForeign(format, head);
+    yield head;
+    head = undefined;
+  }
+  if (head?.length) {
+    refuseForeign(format, head);
+    yield head;
+  }
+}
+
+function refuseForeign(format: DatasetFormat, head: Buffer): void {
+  const wrong = wrongFileSignature(format, head, head);
+  if (wrong) throw new DatasetFormatError(wrong, 1);
 }
 
 function sliceRows(table: CsvTable, rowStart?: number, rowEnd?: number): CsvTable {

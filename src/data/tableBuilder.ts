@@ -5,6 +5,7 @@
 import { Matrix } from '../scoring/matrix';
 import { resolveColumns, ROLE_ID, ROLE_LABEL, type CsvReadOptions, type CsvTable } from './csv';
 import { DatasetFormatError } from './datasetError';
+import { decimalValue, notANumberReason } from './decimalText';
 
 export type TableReadOptions = Pick<CsvReadOptions, 'labelColumn' | 'idColumn' | 'featureColumns'>;
 
@@ -35,12 +36,12 @@ function shown(value: unknown): string {
   return text;
 }
 
-/** A finite number from a cell value, or NaN. Numbers, bigints and numeric strings count. */
+/** A finite number from a cell value, or NaN. Numbers, bigints and decimal strings count. */
 function cellNumber(value: unknown): number {
   if (typeof value === 'number') return Number.isFinite(value) ? value : NaN;
   if (typeof value === 'bigint') return Number(value);
-  if (typeof value === 'string' && value.trim() !== '') {
-    const v = Number(value);
+  if (typeof value === 'string') {
+    const v = decimalValue(value);
     return Number.isFinite(v) ? v : NaN;
   }
   return NaN;
@@ -96,7 +97,9 @@ export class TableBuilder {
           const why =
             value === null || value === undefined || (typeof value === 'string' && value.trim() === '')
               ? 'the cell is empty (every feature cell needs a number)'
-              : `${shown(value)} is not a ${typeof value === 'number' ? 'finite ' : ''}number`;
+              : typeof value === 'string'
+                ? `${shown(value)} ${notANumberReason(value)}`
+                : `${shown(value)} is not a ${typeof value === 'number' ? 'finite ' : ''}number`;
           throw new DatasetFormatError(`${where}, column "${this.header[c]}": ${why}`, undefined, this.header[c]);
         }
         this.data[offset + role] = v;

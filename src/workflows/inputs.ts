@@ -65,14 +65,28 @@ export function validateRegisterDatasetInput(raw: unknown): Required<RegisterDat
   if (!DATASET_FORMATS.includes(format as never)) {
     invalidInput(w, 'format', `"${String(format)}" is not supported (supported: ${DATASET_FORMATS.join(', ')})`);
   }
+  // Lengths first, so that a huge value is not quoted back in the error.
+  if (typeof input.sha256 === 'string' && input.sha256.length > 64) invalidInput(w, 'sha256', `must be 64 lowercase hex digits, got ${input.sha256.length} characters`);
   const sha256 = requiredString(w, input, 'sha256', /^[0-9a-f]{64}$/, ' (64 lowercase hex digits)');
   const objectKey = requiredString(w, input, 'objectKey');
   // Content-addressed: the key is a function of the digest, so no key can point outside the dataset prefix.
   const expectedKey = `sha256/${sha256.slice(0, 2)}/${sha256}.${String(format)}`;
   if (objectKey !== expectedKey) {
-    invalidInput(w, 'objectKey', `"${objectKey}" is refused: a dataset's key must be "${expectedKey}" (its sha256 under the sha256/ prefix; keys that escape it are not allowed)`);
+    const shown = objectKey.length > 200 ? `${objectKey.slice(0, 200)}…` : objectKey;
+    invalidInput(w, 'objectKey', `"${shown}" is refused: a dataset's key must be "${expectedKey}" (its sha256 under the sha256/ prefix; keys that escape it are not allowed)`);
   }
-  return { name: requiredString(w, input, 'name'), objectKey, sha256, format: format as DatasetFormatName };
+  return { name: datasetName(w, input), objectKey, sha256, format: format as DatasetFormatName };
+}
+
+/** The registry's dataset name column is varchar(255): a longer name is refused here, not by the database. */
+export const MAX_DATASET_NAME_CHARS = 255;
+
+function datasetName(w: string, input: Json): string {
+  const name = requiredString(w, input, 'name');
+  if (name.length > MAX_DATASET_NAME_CHARS) invalidInput(w, 'name', `is ${name.length} characters long; a dataset name has at most ${MAX_DATASET_NAME_CHARS}`);
+  if (/[\u0000-\u001f\u007f]/.test(name)) invalidInput(w, 'name', 'holds a control character (a line break, tab or NUL); use printable text');
+  if (name.trim() === '') invalidInput(w, 'name', 'is blank; give the dataset a name');
+  return name;
 }
 
 /** The scoring core's algorithms (a unit test keeps this list equal to the registry's). */

@@ -3,7 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { parquetWriteBuffer } from 'hyparquet-writer';
+import { failFastOnPermanent } from '../../src/activities/failures';
 import { failureMessage } from '../../src/client/nomalyClient';
+import { Dataset } from '../../src/db/entities';
 import { TASK_QUEUES } from '../../src/config/taskQueues';
 import { ModelRegistry } from '../../src/db/modelRegistry';
 import { startTestPlatform, type TestPlatform } from '../support/testPlatform';
@@ -65,17 +67,18 @@ describe('datasets: formats, validation, nothing left behind', () => {
         }),
       ),
     );
-    const summaries = [];
     const detected: unknown[] = [];
     for (const [f, format] of [[csv, 'csv'], [jsonl, 'jsonl'], [parquet, 'parquet']] as const) {
       const ds = await p.client.uploadDataset(f);
-      summaries.push(ds);
-      expect(ds).toMatchObject({ format, rows: 300, featureColumns: ['a', 'b'], labelColumn: 'label', idColumn: 'id' });
-      const a = ds.columnProfiles.find((c) => c.name === 'a')!;
+      expect(ds).toMatchObject({ format, rows: 300, columnCount: 4, featureColumns: ['a', 'b'], labelColumn: 'label', idColumn: 'id' });
+      // The profiles stay in PostgreSQL, out of the workflow's history.
+      expect(ds).not.toHaveProperty('columnProfiles');
+      const { columnProfiles } = await new ModelRegistry(p.platform.orm).showDataset(ds.id);
+      const a = columnProfiles.find((c) => c.name === 'a')!;
       expect(a).toMatchObject({ role: 'feature', type: 'number', min: Math.min(...rows.map((r) => r.a)), max: Math.max(...rows.map((r) => r.a)), nullCount: 0 });
       expect(a.mean).toBeCloseTo(rows.reduce((s, r) => s + r.a, 0) / 300, 10);
-      expect(ds.columnProfiles.find((c) => c.name === 'label')).toMatchObject({ role: 'label', positives: 30 });
-      expect(ds.columnProfiles.find((c) => c.name === 'id')).toMatchObject({ role: 'id', type: 'text', nullCount: 0 });
+      expect(columnProfiles.find((c) => c.name === 'label')).toMatchObject({ role: 'label', positives: 30 });
+      expect(columnProfiles.find((c) => c.name === 'id')).toMatchObject({ role: 'id', type: 'text', nullCount: 0 });
       // Same bytes again: the same dataset.
       expect((await p.client.uploadDataset(f)).id).toBe(ds.id);
 
@@ -92,8 +95,6 @@ describe('datasets: formats, validation, nothing left behind', () => {
     }
     expect(detected[1]).toEqual(detected[0]);
     expect(detected[2]).toEqual(detected[0]);
-    const shown = await new ModelRegistry(p.platform.orm).showDataset(summaries[2].id);
-    expect(shown.columnProfiles).toEqual(summaries[2].columnProfiles);
   });
 
   const rejections: Array<[string, string, string | Uint8Array, RegExp]> = [
@@ -150,5 +151,98 @@ describe('datasets: formats, validation, nothing left behind', () => {
       /line 2, column "b": "x" is not a number/,
     );
     expect(await footprint()).toEqual(before);
+  });
+
+  it('refuses the bytes of a registered dataset under another format or key, leaving the dataset as it was', async () => {
+    const csvFile = file('same.csv', 'a,b\n1,2\n3,4\n');
+    const ds = await p.client.uploadDataset(csvFile);
+    const before = await footprint();
+    const started = Date.now();
+    const err = await p.client.uploadDataset(file('same.jsonl', 'a,b\n1,2\n3,4\n')).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(err).toMatchObject({ nonRetryable: true, type: 'DatasetMismatch' });
+    expect((err as Error).message).toContain(`these bytes are already dataset ${ds.id} ("same.csv"), registered as csv at sha256/${ds.sha256.slice(0, 2)}/${ds.sha256}.csv; registering them as jsonl`);
+    expect(await footprint()).toEqual(before);
+
+    // Started without the client, naming a key where no object is: refused the same way.
+    const jsonlKey = `sha256/${ds.sha256.slice(0, 2)}/${ds.sha256}.jsonl`;
+    expect(await registerDirectly({ name: 'same.jsonl', objectKey: jsonlKey, sha256: ds.sha256, format: 'jsonl' })).toMatch(
+      new RegExp(`registering them as jsonl at ${jsonlKey.replace(/[./]/g, '\\$&')} is refused: use ${ds.id}`),
+    );
+    expect(await footprint()).toEqual(before);
+    expect((await p.client.uploadDataset(csvFile)).id).toBe(ds.id);
+  });
+
+  it('refuses a 1,000-character name at the input, at once, instead of retrying the database\'s refusal for ever', async () => {
+    const bytes = Buffer.from('a,b\n1,2\n');
+    const sha = createHash('sha256').update(bytes).digest('hex');
+    const objectKey = `sha256/${sha.slice(0, 2)}/${sha}.csv`;
+    const started = Date.now();
+    expect(await registerDirectly({ name: 'n'.repeat(1000), objectKey, sha256: sha }, bytes)).toMatch(
+      /registerDataset input: "name" is 1000 characters long; a dataset name has at most 255/,
+    );
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(await p.sql('select id from dataset where sha256 = ?', [sha])).toEqual([]);
+    await p.platform.store.remove(p.config.buckets.datasets, objectKey); // put there by this test, as a caller without the client would
+  });
+
+  it('a PostgreSQL data exception or constraint violation fails non-retryably, naming its SQLSTATE, never the statement or its values', async () => {
+    const em = p.platform.orm.em.fork();
+    const row = { id: 'ds_0000pgerror000', name: 'pg-errors.csv', sha256: 'e'.repeat(64), objectKey: 'k', format: 'csv', sizeBytes: 1, rows: 1, columns: [], featureColumns: [], createdAt: new Date() };
+    const translated = async (work: () => Promise<unknown>) => {
+      const raw = await work().then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(raw?.message).toMatch(/^insert into|^select|^set/); // what the driver says: the statement first
+      return failFastOnPermanent(() => Promise.reject(raw)).catch((e: unknown) => e as Error & { nonRetryable: boolean; type: string });
+    };
+
+    const secret = 'x'.repeat(1000);
+    const tooLong = await translated(() => em.insert(Dataset, { ...row, name: secret }));
+    expect(tooLong).toMatchObject({ nonRetryable: true, type: 'DatabaseRefusedData' });
+    expect(tooLong.message).toBe('the database refused the statement: SQLSTATE 22001 (a text value is longer than its column allows)');
+
+    await em.insert(Dataset, row);
+    try {
+      const duplicate = await translated(() => em.insert(Dataset, { ...row, sha256: 'd'.repeat(64) }));
+      expect(duplicate).toMatchObject({ nonRetryable: true, type: 'DatabaseRefusedData' });
+      expect(duplicate.message).toBe('the database refused the statement: SQLSTATE 23505 (a row with the same key already exists (unique constraint)), table "dataset", constraint "dataset_pkey"');
+    } finally {
+      await p.sql('delete from dataset where id = ?', [row.id]);
+    }
+
+    // A statement cancelled by its timeout may well work next time: retried, and still without its text.
+    const cancelled = await translated(() => em.transactional(async (tx) => {
+      await tx.execute('set local statement_timeout = 10');
+      await tx.execute('select pg_sleep(2)');
+    }));
+    expect(cancelled).toMatchObject({ nonRetryable: false, type: 'DatabaseError' });
+    expect(cancelled.message).toMatch(/^the database failed the statement: SQLSTATE 57014$/);
+  });
+
+  it('a database refusal at the last step fails at once and removes the object and the index written before it', async () => {
+    const bytes = Buffer.from('a,b\n5,6\n7,8\n');
+    const sha = createHash('sha256').update(bytes).digest('hex');
+    // Another dataset's row already holds this file's id (its first 16 hex digits): the insert breaks the primary key.
+    const squatter = { id: `ds_${sha.slice(0, 16)}`, name: 'squatter.csv', sha256: `${sha.slice(0, 16)}${'0'.repeat(48)}`, objectKey: 'elsewhere', format: 'csv', sizeBytes: 1, rows: 1, columns: [], featureColumns: [], createdAt: new Date() };
+    await p.platform.orm.em.fork().insert(Dataset, squatter);
+    try {
+      const before = await footprint();
+      const started = Date.now();
+      const err = await p.client.uploadDataset(file('collides.csv', bytes)).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(err).toMatchObject({ nonRetryable: true, type: 'DatabaseRefusedData' });
+      expect((err as Error).message).toMatch(/collides\.csv: the database refused the statement: SQLSTATE 23505 .*constraint "dataset_pkey"$/);
+      expect(await footprint()).toEqual(before);
+    } finally {
+      await p.sql('delete from dataset where id = ?', [squatter.id]);
+    }
   });
 });
