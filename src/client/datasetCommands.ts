@@ -1,6 +1,10 @@
 import type { Command } from 'commander';
 import { fixed, printJsonOr, withRegistry } from './registryCli';
 
+/** What `datasets upload` takes (the readers in src/data, chosen by the file's extension). */
+export const DATASET_FILE_HELP =
+  'a CSV (.csv), JSON lines (.jsonl, .ndjson) or Parquet (.parquet, .pq) file, chosen by its extension; a CSV needs a header line; a "label" column (0/1) and an "id" column are recognised';
+
 /** Adds `list` and `show` to `nomaly datasets` (created by the CLI with `upload`). */
 export function registerDatasetCommands(program: Command): void {
   const datasets = program.commands.find((c) => c.name() === 'datasets') ?? program.command('datasets').description('manage datasets');
