@@ -13,6 +13,7 @@ import { registerScheduleCommands } from './scheduleCommands';
 import { registerDatasetCommands } from './datasetCommands';
 import { registerModelCommands } from './modelCommands';
 import { registerJobCommands } from './jobCommands';
+import { registerResultCommands } from './resultCommands';
 import { detectionSummaryLines } from './detectionSummaryText';
 import { formatMetric } from './table';
 import { DATASET_FILE_HELP } from './datasetCommands';
@@ -211,6 +212,7 @@ program
 registerDatasetCommands(program);
 registerModelCommands(program);
 registerJobCommands(program, withClient);
+registerResultCommands(program);
 
 registerBackupCommands(program);
 registerScheduleCommands(program);

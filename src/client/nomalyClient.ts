@@ -211,11 +211,17 @@ export class NomalyClient {
   /**
    * Recent jobs from Temporal's visibility store, in its order (running jobs first, then the most
    * recently closed); it lags a start or a close by a moment. A job that continued as new shows once, as its current run.
+   * `offset` skips that many matching jobs first (the next page).
    */
-  async listJobs(filter: JobFilter = {}, limit = 20): Promise<JobListing[]> {
+  async listJobs(filter: JobFilter = {}, limit = 20, offset = 0): Promise<JobListing[]> {
     const jobs: JobListing[] = [];
-    for await (const run of this.temporal.workflow.list({ query: jobListQuery(filter), pageSize: Math.min(limit * 2, 1000) })) {
+    let skipped = 0;
+    for await (const run of this.temporal.workflow.list({ query: jobListQuery(filter), pageSize: Math.min((limit + offset) * 2, 1000) })) {
       if (run.status.name === 'CONTINUED_AS_NEW') continue;
+      if (skipped < offset) {
+        skipped++;
+        continue;
+      }
       const attributes = run.typedSearchAttributes;
       jobs.push({
         workflowId: run.workflowId,
