@@ -201,6 +201,8 @@ program
       }
       if (status.failure) console.log(`failure: ${status.failure}`);
       if (status.result) console.log(JSON.stringify(status.result, null, 2));
+      const exported = (status.result as Partial<DetectionSummary> | undefined)?.scoresCsvKey;
+      if (exported) console.log(`scores csv: ${(status.result as DetectionSummary).scoresBucket}/${exported}`);
       if (status.reportUrl) console.log(`report: ${status.reportUrl}`);
       if (status.scoresCsvUrl) console.log(`scores.csv: ${status.scoresCsvUrl}`);
       if (status.scoresUrl) console.log(`scores.f64: ${status.scoresUrl}`);
