@@ -106,7 +106,7 @@ export function registerModelCommands(program: Command): void {
     .command('delete')
     .argument('<model>', 'NAME@VERSION, or NAME for every version')
     .option('--json', 'print JSON')
-    .description('delete model versions: artifacts in MinIO and registry rows; refused for the active version, one still training, or one a running job uses (finished jobs keep their results)')
+    .description('delete model versions: artifacts in MinIO and registry rows; refused for the active version alone (NAME deletes every version), one still training, or one a running job uses; finished jobs keep their results')
     .action(async (reference: string, opts: { json?: boolean }) => {
       if (!reference.includes('@')) {
         const running = await runningJobsUsing({ model: reference });

@@ -241,8 +241,9 @@ export class ModelRegistry {
 
   /**
    * Deletes NAME@VERSION, or every version of NAME: artifacts, then rows. Refuses, naming the
-   * version and why, an active version (detection by NAME uses it), a version still training,
-   * and one a running detection job scores with. Finished jobs keep their results (their model
+   * version and why, the active version alone (detection by NAME would silently move to another;
+   * deleting NAME removes the name with it), a version still training, and one a running
+   * detection job scores with. Finished jobs keep their results (their model
    * becomes null). Under the name's lock, like promotion; a crash after the artifacts went leaves
    * rows that a second delete removes.
    */
@@ -255,7 +256,8 @@ export class ModelRegistry {
       if (targets.length === 0) throw new RegistryError(`model ${reference} does not exist (nomaly models list shows the models)`);
       const refusals: string[] = [];
       for (const m of targets) {
-        if (m.status === 'active') refusals.push(`${m.name}@${m.version} is the active version (detection by "${m.name}" uses it): promote another version first (nomaly models promote ${m.name}@N)`);
+        // Only one version of several: NAME would silently switch to another. The whole name may go.
+        if (m.status === 'active' && version !== undefined) refusals.push(`${m.name}@${m.version} is the active version (detection by "${m.name}" uses it): promote another version first (nomaly models promote ${m.name}@N)`);
         if (m.status === 'training') refusals.push(`${m.name}@${m.version} is still training (workflow ${m.trainingWorkflowId})`);
       }
       const running = await em.find(DetectionJob, { modelId: { $in: targets.map((m) => m.id) }, status: 'running' }, { orderBy: { id: 'asc' } });
