@@ -1,4 +1,5 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { DATASET_FORMATS } from '../data/readDataset';
 import { DEFAULT_LIST_LIMIT, listLimit, listOffset } from './listOptions';
 import { runningJobsUsing } from './runningJobs';
 import { fixed, printJsonOr, withRecords, withRegistry } from './registryCli';
@@ -14,7 +15,7 @@ export function registerDatasetCommands(program: Command): void {
   datasets
     .command('list')
     .option('--name <text>', 'only datasets whose name contains this text (any case)')
-    .option('--format <format>', 'only this format: csv, jsonl or parquet')
+    .addOption(new Option('--format <format>', 'only this format').choices([...DATASET_FORMATS]))
     .option('--limit <n>', 'at most this many', listLimit, DEFAULT_LIST_LIMIT)
     .option('--offset <n>', 'skip this many first (the next page)', listOffset, 0)
     .option('--json', 'print JSON')

@@ -1,5 +1,5 @@
-import type { Command } from 'commander';
-import type { ModelInfo } from '../db/modelRegistry';
+import { Option, type Command } from 'commander';
+import { MODEL_STATUSES, type ModelInfo } from '../db/modelRegistry';
 import type { ModelStatus } from '../db/entities';
 import { fixed, printJsonOr, withRegistry } from './registryCli';
 import { runningJobsUsing } from './runningJobs';
@@ -38,7 +38,7 @@ export function registerModelCommands(program: Command): void {
     .command('list')
     .description('list model versions (newest first per name)')
     .option('--name <name>', 'only this model name')
-    .option('--status <status>', 'only versions in this status (training, ready, active, archived, failed)')
+    .addOption(new Option('--status <status>', 'only versions in this status').choices([...MODEL_STATUSES]))
     .option('--dataset <id>', 'only versions trained on this dataset (ds_…)')
     .option('--limit <n>', 'at most this many', listLimit, DEFAULT_LIST_LIMIT)
     .option('--offset <n>', 'skip this many first (the next page)', listOffset, 0)

@@ -20,6 +20,12 @@ export interface ScheduleRow {
   nextRun: string;
 }
 
+/** The schedules `schedules list` shows: those matching its filters, one page of them. */
+export function selectSchedules(rows: ScheduleRow[], opts: { paused?: boolean; workflow?: string; limit: number; offset: number }): ScheduleRow[] {
+  const matching = rows.filter((r) => (!opts.paused || r.paused) && (opts.workflow === undefined || r.workflowType === opts.workflow));
+  return matching.slice(opts.offset, opts.offset + opts.limit);
+}
+
 /** `schedules list` as text: a table, or a sentence saying there are none and how to make them. */
 export function scheduleListLines(rows: ScheduleRow[]): string[] {
   if (rows.length === 0) return ['no schedules (nomaly schedules apply creates the nightly backup; --file adds nightly detections)'];
@@ -64,8 +70,7 @@ export function registerScheduleCommands(program: Command): void {
         }
         return found;
       });
-      const matching = rows.filter((r) => (!opts.paused || r.paused) && (opts.workflow === undefined || r.workflowType === opts.workflow));
-      console.log(scheduleListLines(matching.slice(opts.offset, opts.offset + opts.limit)).join('\n'));
+      console.log(scheduleListLines(selectSchedules(rows, opts)).join('\n'));
     });
 
   schedules

@@ -12,6 +12,10 @@ import type { ObjectStore } from '../storage/objectStore';
 import { Dataset, DetectionJob, Model, type ModelStatus } from './entities';
 import type { Orm } from './orm';
 
+/** Every model status, for filters; a Record so the compiler notices a status added to ModelStatus. */
+const STATUS_SET: Record<ModelStatus, true> = { training: true, ready: true, active: true, archived: true, failed: true };
+export const MODEL_STATUSES = Object.keys(STATUS_SET) as ModelStatus[];
+
 /** A page of a list: at most `limit` rows after skipping `offset`. */
 export interface ListPage {
   limit?: number;

@@ -121,6 +121,11 @@ describe('model registry', () => {
       expect(await cliJson(['datasets', 'list', '--name', `list-${tag}`, '--offset', '2'])).toEqual([]);
       expect((await run('node', [cli, 'datasets', 'list', '--name', `none-${tag}`], { env })).stdout).toMatch(/^no datasets match/);
       expect(await cliFailure(['datasets', 'list', '--limit', '0'])).toMatch(/--limit.*must be a whole number from 1 to 1000/);
+      expect(await cliFailure(['models', 'list', '--status', 'bogus'])).toMatch(/--status.*Allowed choices are training, ready, active, archived, failed/);
+      expect(await cliJson(['datasets', 'list', '--name', `list-${tag}`, '--format', 'parquet'])).toEqual([]);
+      expect((await cliJson<unknown[]>(['datasets', 'list', '--name', `list-${tag}`, '--format', 'csv'])).length).toBe(2);
+      const active = await cliJson<Array<{ status: string }>>(['models', 'list', '--name', 'reg-lineage', '--status', 'active']);
+      expect(active.map((m) => m.status)).toEqual(['active']);
     });
 
     it('models delete refuses the active version alone and one a running job uses; deletes others with their artifacts, keeping finished jobs\' results', async () => {

@@ -3,7 +3,7 @@ import type { DetectionSummary } from '../../../src/activities';
 import { DATASET_FILE_HELP } from '../../../src/client/datasetCommands';
 import { detectionSummaryLines } from '../../../src/client/detectionSummaryText';
 import { formatMetric, renderTable } from '../../../src/client/table';
-import { scheduleListLines } from '../../../src/client/scheduleCommands';
+import { scheduleListLines, selectSchedules } from '../../../src/client/scheduleCommands';
 
 const summary: DetectionSummary = {
   jobId: 'detect-m-1',
@@ -69,5 +69,13 @@ describe('CLI text', () => {
       'schedule               workflow  state   next run',
       'nomaly-nightly-backup  backup    active  2026-12-05T02:30:00.000Z',
     ]);
+  });
+
+  it('filters and pages schedules list (--paused, --workflow, --limit, --offset)', () => {
+    const rows = ['a', 'b', 'c', 'd'].map((id, i) => ({ id, workflowType: i % 2 ? 'backup' : 'detectBatch', paused: i >= 2, nextRun: '-' }));
+    expect(selectSchedules(rows, { limit: 2, offset: 1 }).map((r) => r.id)).toEqual(['b', 'c']);
+    expect(selectSchedules(rows, { paused: true, limit: 50, offset: 0 }).map((r) => r.id)).toEqual(['c', 'd']);
+    expect(selectSchedules(rows, { workflow: 'backup', limit: 50, offset: 0 }).map((r) => r.id)).toEqual(['b', 'd']);
+    expect(selectSchedules(rows, { workflow: 'backup', limit: 50, offset: 2 })).toEqual([]);
   });
 });
