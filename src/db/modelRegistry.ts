@@ -244,12 +244,12 @@ export class ModelRegistry {
   }
 
   /**
-   * Deletes NAME@VERSION, or every version of NAME: artifacts, then rows. Refuses, naming the
+   * Deletes NAME@VERSION, or every version of NAME: rows and artifacts. Refuses, naming the
    * version and why, the active version alone (detection by NAME would silently move to another;
    * deleting NAME removes the name with it), a version still training, and one a running
-   * detection job scores with. Finished jobs keep their results (their model
-   * becomes null). Under the name's lock, like promotion; a crash after the artifacts went leaves
-   * rows that a second delete removes.
+   * detection job scores with. Finished jobs keep their results (their model becomes null).
+   * Under the name's lock, like promotion, in one transaction that commits only
+   * after the artifacts are gone.
    */
   async deleteModel(reference: string): Promise<ModelInfo[]> {
     const storage = this.requireStorage();
@@ -270,16 +270,18 @@ export class ModelRegistry {
         refusals.push(`${m.name}@${m.version} is scoring in running job ${job.id} (wait for it, or nomaly cancel ${job.id})`);
       }
       if (refusals.length > 0) throw new RegistryError(`model ${reference} was not deleted: ${refusals.join('; ')}`);
-      await storage.store.removeMany(storage.buckets.models, targets.map((m) => m.artifactKey));
+      // Rows first (uncommitted: a job starting on them now waits on their locks, then finds them
+      // gone), artifacts next; if removing an artifact fails, the rows come back and a retry finishes.
       await em.nativeDelete(Model, { id: { $in: targets.map((m) => m.id) } });
+      await storage.store.removeMany(storage.buckets.models, targets.map((m) => m.artifactKey));
       return targets.map(modelInfo);
     });
   }
 
   /**
-   * Deletes a dataset: its objects (the file and what was derived from it, such as a CSV's row
-   * index), then its row. A model's lineage and a detection job's record point at their dataset,
-   * so it refuses while any model version was trained on it (naming them) or any job scores or
+   * Deletes a dataset: its row and its objects (the file and what was derived from it, such as a
+   * CSV's row index). A model's lineage and a detection job's record point at their dataset, so
+   * it refuses while any model version was trained on it (naming them) or any job scores or
    * scored it, unless `withJobs`: then finished jobs go too, with their anomalies and result
    * files. A running job always stops it.
    */
@@ -302,14 +304,16 @@ export class ModelRegistry {
         refusals.push(`${jobs.length} finished detection job(s) scored it (e.g. ${jobs[0].id}); add --with-jobs to delete their records and results too`);
       }
       if (refusals.length > 0) throw new RegistryError(`dataset ${id} was not deleted: ${refusals.join('; ')}`);
+      // Rows first, uncommitted: a job that starts on this dataset meanwhile fails on the foreign
+      // key instead of finding its file gone; if removing an object fails, the rows come back.
+      if (jobs.length > 0) await em.nativeDelete(DetectionJob, { id: { $in: jobs.map((j) => j.id) } });
+      await em.nativeDelete(Dataset, { id });
       for (const job of jobs) {
         await storage.store.removeMany(storage.buckets.results, await storage.store.listKeys(storage.buckets.results, `${path.posix.dirname(jobScoresKey(job.id))}/`));
       }
       // The file and every object derived from it share its content-addressed key as a prefix.
       const derived = await storage.store.listKeys(storage.buckets.datasets, dataset.objectKey.replace(/\.[^./]+$/, ''));
       await storage.store.removeMany(storage.buckets.datasets, [...new Set([dataset.objectKey, ...derived])]);
-      if (jobs.length > 0) await em.nativeDelete(DetectionJob, { id: { $in: jobs.map((j) => j.id) } });
-      await em.nativeDelete(Dataset, { id });
       return { dataset: datasetInfo(dataset), removedJobs: jobs.map((j) => j.id) };
     });
   }
