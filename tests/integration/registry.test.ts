@@ -5,6 +5,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { ModelRegistry } from '../../src/db/modelRegistry';
 import { startTestPlatform, type TestPlatform } from '../support/testPlatform';
+import { SEARCH_ATTRIBUTES } from '../../src/workflows/searchAttributes';
+import { waitFor } from './backupFixtures';
 
 const run = promisify(execFile);
 
@@ -186,6 +188,30 @@ describe('model registry', () => {
       // The same bytes can be uploaded again afterwards.
       const again = await uniqueDataset(`del-data-${tag}`, 13);
       expect(again.id).toBe(data.id);
+    });
+    it('refuses to delete a dataset or model a job still running in Temporal names, before its record exists', async () => {
+      const data = await uniqueDataset(`del-running-${tag}`, 17);
+      const name = `reg-running-${tag}`;
+      // A detection nobody works on yet (its task queue has no worker): running, with no detection_job row.
+      const handle = await p.client.temporal.workflow.start('detectBatch', {
+        taskQueue: `nobody-polls-${tag}`,
+        workflowId: `detect-waiting-${tag}`,
+        args: [{ model: name, datasetId: data.id }],
+        typedSearchAttributes: [
+          { key: SEARCH_ATTRIBUTES.dataset, value: data.id },
+          { key: SEARCH_ATTRIBUTES.model, value: name },
+        ],
+      });
+      try {
+        await waitFor('the waiting job listed', async () => (await p.client.listJobs({ dataset: data.id })).some((j) => j.status === 'RUNNING'), 30_000, 200);
+        expect(await cliFailure(['datasets', 'delete', data.id])).toMatch(new RegExp(`dataset ${data.id} was not deleted: running jobs use it: detectBatch ${handle.workflowId}`));
+        expect(await cliFailure(['models', 'delete', name])).toMatch(new RegExp(`model ${name} was not deleted: running jobs use it: detectBatch ${handle.workflowId}`));
+        expect(await p.sql('select id from dataset where id = ?', [data.id])).toHaveLength(1);
+      } finally {
+        await handle.terminate('test over');
+      }
+      await waitFor('the job listed as closed', async () => (await p.client.listJobs({ dataset: data.id })).every((j) => j.status !== 'RUNNING'), 30_000, 200);
+      expect((await run('node', [cli, 'datasets', 'delete', data.id], { env })).stdout).toMatch(new RegExp(`^deleted dataset ${data.id}`));
     });
   });
 });
