@@ -37,9 +37,9 @@ describe('worker health/metrics port', () => {
     try {
       expect(server.host).toBe('127.0.0.1');
       expect(await connects('127.0.0.1', server.port)).toBe(true);
+      // Where the machine has another address (here: eth0), the port does not answer on it.
       const external = externalIPv4();
-      expect(external).toBeDefined();
-      expect(await connects(external!, server.port)).toBe(false);
+      if (external) expect(await connects(external, server.port)).toBe(false);
     } finally {
       await server.close();
     }
@@ -49,7 +49,9 @@ describe('worker health/metrics port', () => {
     const config = loadConfig({ NOMALY_HEALTH_HOST: '0.0.0.0' });
     const server = await startHealthServer({ ...options, host: config.healthHost });
     try {
-      expect(await connects(externalIPv4()!, server.port)).toBe(true);
+      expect(server.host).toBe('0.0.0.0');
+      const external = externalIPv4();
+      if (external) expect(await connects(external, server.port)).toBe(true);
     } finally {
       await server.close();
     }
