@@ -3,6 +3,7 @@
 # MinIO (local data folder), PostgreSQL (the server at DATABASE_URL, or a private cluster),
 # and, unless --services-only, the control and scoring workers. Safe to run again: whatever
 # is already running is left alone. Writes $NOMALY_DATA_DIR/stack.env for clients to source.
+# Logs go to $NOMALY_DATA_DIR/logs/NAME.log, appended across restarts.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/stack-env.sh"
@@ -13,12 +14,7 @@ data="$NOMALY_DATA_DIR"
 mkdir -p "$data/pids" "$data/logs" "$data/temporal" "$data/minio"
 
 say() { echo "[stack] $*" >&2; }
-running() { local f="$data/pids/$1.pid"; [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null; }
-start_bg() { # name, command...: detached from this shell so it outlives the script
-  local name="$1"; shift
-  setsid "$@" >"$data/logs/$name.log" 2>&1 < /dev/null &
-  echo $! >"$data/pids/$name.pid"
-}
+source "$here/stack-processes.sh"
 wait_for() { # name (its pid file), seconds, command...: fails fast if the process died
   local name="$1" seconds="$2" log="$data/logs/$1.log"; shift 2
   for _ in $(seq 1 $((seconds * 4))); do
@@ -37,7 +33,7 @@ minio_bin="$("$here/ensure-binary.sh" minio)"
 if running temporal; then
   say "temporal already running (pid $(cat "$data/pids/temporal.pid"))"
 else
-  say "starting temporal dev server on $TEMPORAL_ADDRESS (UI $TEMPORAL_UI_URL, state in $data/temporal/temporal.db)"
+  say "starting temporal dev server on $TEMPORAL_ADDRESS (UI $TEMPORAL_UI_URL, state in $data/temporal/temporal.db, log $data/logs/temporal.log)"
   start_bg temporal "$temporal_bin" server start-dev \
     --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" \
     --db-filename "$data/temporal/temporal.db" \
@@ -50,7 +46,7 @@ fi
 if running minio; then
   say "minio already running (pid $(cat "$data/pids/minio.pid"))"
 else
-  say "starting minio on $MINIO_ENDPOINT (data in $data/minio)"
+  say "starting minio on $MINIO_ENDPOINT (data in $data/minio, log $data/logs/minio.log)"
   MINIO_BROWSER=on start_bg minio "$minio_bin" server "$data/minio" \
     --address "127.0.0.1:$MINIO_PORT" --console-address "127.0.0.1:$MINIO_CONSOLE_PORT" --quiet
 fi
@@ -99,10 +95,11 @@ if [ "$services_only" = 0 ]; then
   for kind in control scoring; do
     if running "$kind-worker"; then say "$kind worker already running"; continue; fi
     port_var="$(echo "$kind" | tr a-z A-Z)_HTTP_PORT"
-    say "starting $kind worker (health, readiness and metrics on :${!port_var})"
+    say "starting $kind worker (health, readiness and metrics on 127.0.0.1:${!port_var}, log $data/logs/$kind-worker.log)"
     NOMALY_HTTP_PORT="${!port_var}" start_bg "$kind-worker" node "$NOMALY_ROOT/dist/workers/$kind.js"
   done
   wait_for control-worker 90 curl -fsS "http://127.0.0.1:$CONTROL_HTTP_PORT/ready"
   wait_for scoring-worker 90 curl -fsS "http://127.0.0.1:$SCORING_HTTP_PORT/ready"
 fi
-say "stack is up: Temporal UI $TEMPORAL_UI_URL, MinIO console http://127.0.0.1:$MINIO_CONSOLE_PORT, logs in $data/logs"
+say "stack is up: Temporal UI $TEMPORAL_UI_URL, MinIO console http://127.0.0.1:$MINIO_CONSOLE_PORT"
+say "logs (kept across restarts; the previous 10 MiB in NAME.log.1): $data/logs/*.log${cluster:+, PostgreSQL $cluster/server.log}"

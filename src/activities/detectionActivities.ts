@@ -6,14 +6,13 @@ import type { ScoreSummary } from '../reports/scoreSummary';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { datasetBatches } from '../data/readDataset';
 import { scoresCsvPieces, writePiecesToFile } from '../data/scoresCsv';
-import { decodeScoresFile } from '../data/scoresFile';
 import { jobScoresCsvKey, jobScoresKey, scoresPrefix } from '../storage/keys';
 import type { ActivityDeps } from './deps';
 import { ApplicationFailure } from '@temporalio/common';
 import { failFastOnPermanent, notFound } from './failures';
 import { assembleJobScores, summarizeScores, writeJobReport } from './jobResults';
+import { JobResultsError, jobScoresCsvSource } from '../reports/jobScoresCsv';
 
 export interface StartDetectionInput {
   jobId: string;
@@ -258,35 +257,9 @@ export function createDetectionActivities({ orm, store, config, metrics }: Activ
       const context = Context.current();
       const em = orm.em.fork();
       const job = await em.findOneOrFail(DetectionJob, { id: input.jobId });
-      const dataset = await em.findOneOrFail(Dataset, { id: job.datasetId });
-      const model = job.modelId === null || job.modelId === undefined ? null : await em.findOne(Model, { id: job.modelId });
-      const results = config.buckets.results;
-      const scoresKey = jobScoresKey(job.id);
-      const stored = await store.stat(results, scoresKey);
-      if (!stored?.sha256) throw ApplicationFailure.nonRetryable(`job ${job.id} has no score file to export (${results}/${scoresKey})`, 'NotFound');
-      const scores = decodeScoresFile(await store.getVerifiedBytes(results, scoresKey, stored.sha256));
-      let isAnomaly: (row: number, score: number) => boolean;
-      if (model?.threshold !== undefined && model?.threshold !== null) {
-        const threshold = model.threshold;
-        isAnomaly = (_row, score) => score > threshold;
-      } else {
-        // The model was removed since (maintenance): the anomaly table still says which rows were anomalies.
-        const rows = await em.getConnection().execute<Array<{ row_index: number }>>('select row_index from anomaly where job_id = ?', [job.id]);
-        const anomalous = new Set(rows.map((r) => Number(r.row_index)));
-        isAnomaly = (row) => anomalous.has(row);
-      }
-      const idColumn = dataset.idColumn ?? undefined;
-      const ids = idColumn
-        ? {
-            column: idColumn,
-            batches: (async function* () {
-              const source = store.streamVerified(config.buckets.datasets, dataset.objectKey, dataset.sha256);
-              for await (const batch of datasetBatches(source, dataset.format, { idColumn, featureColumns: dataset.featureColumns.slice(0, 1) })) {
-                yield batch.ids ?? [];
-              }
-            })(),
-          }
-        : undefined;
+      const { scores, isAnomaly, ids } = await jobScoresCsvSource(orm, store, config.buckets, job).catch((err: unknown) => {
+        throw err instanceof JobResultsError ? ApplicationFailure.nonRetryable((err as Error).message, 'NotFound') : err;
+      });
       const dir = await mkdtemp(path.join(os.tmpdir(), 'nomaly-export-'));
       try {
         const file = path.join(dir, 'scores.csv');
@@ -301,7 +274,7 @@ export function createDetectionActivities({ orm, store, config, metrics }: Activ
         const written = await failFastOnPermanent(() => writePiecesToFile(file, pieces));
         context.heartbeat({ phase: 'uploading', bytes: written.size });
         const scoresCsvKey = jobScoresCsvKey(job.id);
-        await store.putFilePublished(results, scoresCsvKey, file, written);
+        await store.putFilePublished(config.buckets.results, scoresCsvKey, file, written);
         // The job row's summary names the export as well.
         const fresh = await em.fork().findOneOrFail(DetectionJob, { id: job.id });
         if (fresh.summary) await em.nativeUpdate(DetectionJob, { id: job.id }, { summary: { ...fresh.summary, scoresCsvKey } });

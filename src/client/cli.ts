@@ -2,7 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { DetectionSummary } from '../activities';
-import { failureMessage, NomalyClient } from './nomalyClient';
+import { failureMessage, NomalyClient, RESULT_LINK_DAYS } from './nomalyClient';
 import { redactSecrets } from '../config/redaction';
 import { ProgressLine, renderDetectProgress } from './progressBar';
 import type { DetectProgress } from '../workflows/detectBatch';
@@ -13,6 +13,10 @@ import { registerScheduleCommands } from './scheduleCommands';
 import { registerDatasetCommands } from './datasetCommands';
 import { registerModelCommands } from './modelCommands';
 import { registerJobCommands } from './jobCommands';
+import { registerResultCommands } from './resultCommands';
+import { detectionSummaryLines } from './detectionSummaryText';
+import { formatMetric } from './table';
+import { DATASET_FILE_HELP } from './datasetCommands';
 
 function integer(value: string): number {
   const n = Number(value);
@@ -55,30 +59,12 @@ async function waitWithProgress<T>(client: NomalyClient, handle: WorkflowHandle,
   return result as Promise<T>;
 }
 
-export function printDetectionSummary(summary: DetectionSummary, uiUrl: string, reportUrl: string): void {
-  console.log(`detection job ${summary.jobId} completed: model ${summary.model}, dataset ${summary.datasetId}`);
-  console.log(`rows scored:   ${summary.rows.toLocaleString('en-US')}`);
-  console.log(`anomalies:     ${summary.anomalies.toLocaleString('en-US')}`);
-  console.log(`anomaly rate:  ${(summary.anomalyRate * 100).toFixed(2)}%`);
-  console.log(`duration:      ${(summary.durationMs / 1000).toFixed(1)}s (${Math.round(summary.rowsPerSecond).toLocaleString('en-US')} rows/s)`);
-  const q = summary.quantiles;
-  console.log(`scores:        p50 ${q.p50.toFixed(4)}  p95 ${q.p95.toFixed(4)}  p99 ${q.p99.toFixed(4)}  (all rows: ${summary.scoresBucket}/${summary.scoresKey})`);
-  console.log('top anomalies:');
-  console.log('  rank  row     id        score');
-  summary.topAnomalies.forEach((a, i) => {
-    console.log(`  ${String(i + 1).padStart(4)}  ${String(a.rowIndex).padEnd(6)}  ${String(a.rowId ?? '-').padEnd(8)}  ${a.score.toFixed(4)}`);
-  });
-  if (summary.scoresCsvKey) console.log(`scores csv:    ${summary.scoresBucket}/${summary.scoresCsvKey}`);
-  console.log(`report:        ${reportUrl}`);
-  console.log(`Temporal UI:   ${uiUrl}`);
-}
-
 const program = new Command('nomaly').description('Train anomaly detectors and run detection batch jobs on Temporal').showHelpAfterError();
 
 const datasets = program.command('datasets').description('manage datasets');
 datasets
   .command('upload')
-  .argument('<file>', 'a CSV file with a header line; a "label" column (0/1) and an "id" column are recognised')
+  .argument('<file>', DATASET_FILE_HELP)
   .option('--name <name>', 'a display name (default: the file name)')
   .option('--json', 'print JSON')
   .description('upload a dataset to MinIO and register it (the same bytes always give the same dataset id)')
@@ -137,7 +123,7 @@ program
       const result = await waitWithProgress<TrainModelResult>(client, handle, (p) => `training: ${(p as { phase: string }).phase}`);
       print(!!opts.json, result, () => {
         console.log(`model ${result.modelName}@${result.version} (${result.algorithm}) is ${result.status}: ${result.trainRows} rows, threshold ${result.threshold.toFixed(4)}`);
-        for (const [name, value] of Object.entries(result.metrics)) console.log(`  ${name}: ${value.toFixed(4)}`);
+        for (const [name, value] of Object.entries(result.metrics)) console.log(`  ${name}: ${formatMetric(value)}`);
         console.log(`Temporal UI: ${client.uiUrl(handle.workflowId)}`);
       });
     });
@@ -181,8 +167,8 @@ program
         return;
       }
       const summary = await waitWithProgress<DetectionSummary>(client, handle, (p) => renderDetectProgress(p as DetectProgress));
-      const reportUrl = await client.reportUrl(summary);
-      print(!!opts.json, { ...summary, reportUrl }, () => printDetectionSummary(summary, client.uiUrl(handle.workflowId), reportUrl));
+      const links = await client.resultLinks(summary);
+      print(!!opts.json, { ...summary, ...links }, () => console.log(detectionSummaryLines(summary, { uiUrl: client.uiUrl(handle.workflowId), ...links }).join('\n')));
     });
   });
 
@@ -204,8 +190,8 @@ program
     const status = await withClient(async (client) => {
       const found = await client.status(workflowId);
       const result = found.result as Partial<DetectionSummary> | undefined;
-      const reportUrl = result?.reportKey && result.scoresBucket ? await client.reportUrl({ reportKey: result.reportKey, scoresBucket: result.scoresBucket }) : undefined;
-      return { ...found, reportUrl };
+      const links = result?.reportKey && result.scoresKey && result.scoresBucket ? await client.resultLinks(result as DetectionSummary) : undefined;
+      return { ...found, ...links };
     });
     print(!!opts.json, status, () => {
       console.log(`${status.workflowType} ${status.workflowId}: ${status.status}`);
@@ -215,11 +201,12 @@ program
       }
       if (status.failure) console.log(`failure: ${status.failure}`);
       if (status.result) console.log(JSON.stringify(status.result, null, 2));
-      if (status.result && (status.result as Partial<DetectionSummary>).scoresCsvKey) {
-        const r = status.result as DetectionSummary;
-        console.log(`scores csv: ${r.scoresBucket}/${r.scoresCsvKey}`);
-      }
+      const exported = (status.result as Partial<DetectionSummary> | undefined)?.scoresCsvKey;
+      if (exported) console.log(`scores csv: ${(status.result as DetectionSummary).scoresBucket}/${exported}`);
       if (status.reportUrl) console.log(`report: ${status.reportUrl}`);
+      if (status.scoresCsvUrl) console.log(`scores.csv: ${status.scoresCsvUrl}`);
+      if (status.scoresUrl) console.log(`scores.f64: ${status.scoresUrl}`);
+      if (status.reportUrl) console.log(`(signed links, valid for ${RESULT_LINK_DAYS} days; or: nomaly results download ${status.workflowId} --out scores.csv)`);
       console.log(`Temporal UI: ${status.uiUrl}`);
     });
   });
@@ -227,6 +214,7 @@ program
 registerDatasetCommands(program);
 registerModelCommands(program);
 registerJobCommands(program, withClient);
+registerResultCommands(program);
 
 registerBackupCommands(program);
 registerScheduleCommands(program);

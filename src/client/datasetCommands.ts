@@ -1,20 +1,39 @@
-import type { Command } from 'commander';
-import { fixed, printJsonOr, withRegistry } from './registryCli';
+import { Option, type Command } from 'commander';
+import { DATASET_FORMATS } from '../data/readDataset';
+import { DEFAULT_LIST_LIMIT, listLimit, listOffset } from './listOptions';
+import { runningJobsUsing } from './runningJobs';
+import { fixed, printJsonOr, withRecords, withRegistry } from './registryCli';
+import { renderTable } from './table';
 
-/** Adds `list` and `show` to `nomaly datasets` (created by the CLI with `upload`). */
+/** What `datasets upload` takes (the readers in src/data, chosen by the file's extension). */
+export const DATASET_FILE_HELP =
+  'a CSV (.csv), JSON lines (.jsonl, .ndjson) or Parquet (.parquet, .pq) file, chosen by its extension; a CSV needs a header line; a "label" column (0/1) and an "id" column are recognised';
+
+/** Adds `list`, `show` and `delete` to `nomaly datasets` (created by the CLI with `upload`). */
 export function registerDatasetCommands(program: Command): void {
   const datasets = program.commands.find((c) => c.name() === 'datasets') ?? program.command('datasets').description('manage datasets');
   datasets
     .command('list')
+    .option('--name <text>', 'only datasets whose name contains this text (any case)')
+    .addOption(new Option('--format <format>', 'only this format').choices([...DATASET_FORMATS]))
+    .option('--limit <n>', 'at most this many', listLimit, DEFAULT_LIST_LIMIT)
+    .option('--offset <n>', 'skip this many first (the next page)', listOffset, 0)
     .option('--json', 'print JSON')
     .description('list registered datasets, newest first')
-    .action(async (opts: { json?: boolean }) => {
-      const list = await withRegistry((r) => r.listDatasets());
+    .action(async (opts: { name?: string; format?: string; limit: number; offset: number; json?: boolean }) => {
+      const list = await withRegistry((r) => r.listDatasets({ name: opts.name, format: opts.format }, { limit: opts.limit, offset: opts.offset }));
       printJsonOr(opts.json, list, () => {
-        console.log('id                   format   rows        features  label   name');
-        for (const d of list) {
-          console.log(`${d.id.padEnd(20)} ${d.format.padEnd(8)} ${String(d.rows).padEnd(11)} ${String(d.featureColumns.length).padEnd(9)} ${(d.labelColumn ?? '-').padEnd(7)} ${d.name}`);
+        if (list.length === 0) {
+          console.log('no datasets match (nomaly datasets upload FILE adds one)');
+          return;
         }
+        const rows = list.map((d) => [d.id, d.format, String(d.rows), String(d.featureColumns.length), d.labelColumn ?? '-', d.name]);
+        console.log(
+          renderTable(
+            [{ header: 'id' }, { header: 'format' }, { header: 'rows', align: 'right' }, { header: 'features', align: 'right' }, { header: 'label' }, { header: 'name' }],
+            rows,
+          ).join('\n'),
+        );
       });
     });
   datasets
@@ -31,5 +50,19 @@ export function registerDatasetCommands(program: Command): void {
           console.log(`${c.name.padEnd(22)} ${c.role.padEnd(8)} ${fixed(c.min).padEnd(12)} ${fixed(c.max).padEnd(12)} ${fixed(c.mean).padEnd(12)} ${c.nullCount}`);
         }
       });
+    });
+  datasets
+    .command('delete')
+    .argument('<id>', 'dataset id (ds_…)')
+    .option('--with-jobs', 'also delete the finished detection jobs that scored it: their records, anomalies and result files')
+    .option('--json', 'print JSON')
+    .description('delete a dataset: its file in MinIO and its record; refused while a model version was trained on it or a job uses it')
+    .action(async (id: string, opts: { withJobs?: boolean; json?: boolean }) => {
+      const running = await runningJobsUsing({ dataset: id });
+      if (running.length > 0) throw new Error(`dataset ${id} was not deleted: running jobs use it: ${running.join(', ')} (wait for them, or nomaly cancel JOB)`);
+      const deleted = await withRecords(({ registry }) => registry.deleteDataset(id, { withJobs: opts.withJobs }));
+      printJsonOr(opts.json, deleted, () =>
+        console.log(`deleted dataset ${id} (${deleted.dataset.name})${deleted.removedJobs.length > 0 ? ` and ${deleted.removedJobs.length} detection job(s) with their results` : ''}`),
+      );
     });
 }

@@ -1,7 +1,10 @@
-import type { Command } from 'commander';
-import type { ModelInfo } from '../db/modelRegistry';
+import { Option, type Command } from 'commander';
+import { MODEL_STATUSES, type ModelInfo } from '../db/modelRegistry';
 import type { ModelStatus } from '../db/entities';
 import { fixed, printJsonOr, withRegistry } from './registryCli';
+import { runningJobsUsing } from './runningJobs';
+import { DEFAULT_LIST_LIMIT, listLimit, listOffset } from './listOptions';
+import { renderTable } from './table';
 
 function printModel(m: ModelInfo): void {
   const rows: Array<[string, string]> = [
@@ -28,25 +31,44 @@ function printModel(m: ModelInfo): void {
   for (const [k, v] of rows) console.log(`${k.padEnd(17)} ${v}`);
 }
 
-/** `nomaly models list | show | promote | archive`. */
+/** `nomaly models list | show | promote | archive | delete`. */
 export function registerModelCommands(program: Command): void {
   const models = program.command('models').description('the model registry: versions, status, lineage, promotion');
   models
     .command('list')
     .description('list model versions (newest first per name)')
     .option('--name <name>', 'only this model name')
-    .option('--status <status>', 'only versions in this status (training, ready, active, archived, failed)')
+    .addOption(new Option('--status <status>', 'only versions in this status').choices([...MODEL_STATUSES]))
+    .option('--dataset <id>', 'only versions trained on this dataset (ds_…)')
+    .option('--limit <n>', 'at most this many', listLimit, DEFAULT_LIST_LIMIT)
+    .option('--offset <n>', 'skip this many first (the next page)', listOffset, 0)
     .option('--json', 'print JSON')
-    .action(async (opts: { name?: string; status?: ModelStatus; json?: boolean }) => {
-      const list = await withRegistry((r) => r.listModels({ name: opts.name, status: opts.status }));
+    .action(async (opts: { name?: string; status?: ModelStatus; dataset?: string; limit: number; offset: number; json?: boolean }) => {
+      const list = await withRegistry((r) => r.listModels({ name: opts.name, status: opts.status, dataset: opts.dataset }, { limit: opts.limit, offset: opts.offset }));
       printJsonOr(opts.json, list, () => {
-        console.log('model                          status    algorithm         rows      ROC-AUC  AP       trained');
-        for (const m of list) {
-          console.log(
-            `${`${m.name}@${m.version}`.padEnd(30)} ${m.status.padEnd(9)} ${m.algorithm.padEnd(17)} ${String(m.trainRows ?? '-').padEnd(9)} ${fixed(m.metrics.heldOutRocAuc).padEnd(8)} ${fixed(m.metrics.heldOutAveragePrecision).padEnd(8)} ${m.trainedAt ?? '-'}`,
-          );
+        if (list.length === 0) {
+          console.log('(no models match: nomaly train --dataset ds_… --model NAME)');
+          return;
         }
-        if (list.length === 0) console.log('(no models: nomaly train --dataset ds_… --model NAME)');
+        const columns = [
+          { header: 'model' },
+          { header: 'status' },
+          { header: 'algorithm' },
+          { header: 'rows', align: 'right' as const },
+          { header: 'ROC-AUC', align: 'right' as const },
+          { header: 'AP', align: 'right' as const },
+          { header: 'trained' },
+        ];
+        const rows = list.map((m) => [
+          `${m.name}@${m.version}`,
+          m.status,
+          m.algorithm,
+          m.trainRows === null ? '-' : String(m.trainRows),
+          fixed(m.metrics.heldOutRocAuc),
+          fixed(m.metrics.heldOutAveragePrecision),
+          m.trainedAt ?? '-',
+        ]);
+        console.log(renderTable(columns, rows).join('\n'));
       });
     });
   models
@@ -79,5 +101,18 @@ export function registerModelCommands(program: Command): void {
     .action(async (reference: string, opts: { json?: boolean }) => {
       const m = await withRegistry((r) => r.archive(reference));
       printJsonOr(opts.json, m, () => console.log(`${m.name}@${m.version} is archived`));
+    });
+  models
+    .command('delete')
+    .argument('<model>', 'NAME@VERSION, or NAME for every version')
+    .option('--json', 'print JSON')
+    .description('delete model versions: artifacts in MinIO and registry rows; refused for the active version alone (NAME deletes every version), one still training, or one a running job uses; finished jobs keep their results')
+    .action(async (reference: string, opts: { json?: boolean }) => {
+      if (!reference.includes('@')) {
+        const running = await runningJobsUsing({ model: reference });
+        if (running.length > 0) throw new Error(`model ${reference} was not deleted: running jobs use it: ${running.join(', ')} (wait for them, or nomaly cancel JOB)`);
+      }
+      const deleted = await withRegistry((r) => r.deleteModel(reference));
+      printJsonOr(opts.json, deleted, () => console.log(`deleted ${deleted.map((m) => `${m.name}@${m.version}`).join(', ')}`));
     });
 }

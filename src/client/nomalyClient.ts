@@ -56,6 +56,15 @@ export interface JobListing {
   uiUrl: string;
 }
 
+/** How long a signed result link works: MinIO refuses more than 7 days. */
+export const RESULT_LINK_DAYS = 7;
+
+export interface ResultLinks {
+  reportUrl: string;
+  scoresUrl: string;
+  scoresCsvUrl?: string;
+}
+
 /** A typed client for Nomaly's workflows: what the CLI uses, and what other programs can import. */
 export class NomalyClient {
   private constructor(
@@ -189,9 +198,28 @@ export class NomalyClient {
     return new BackupStore(this.config, this.store).readManifest(backupId);
   }
 
-  /** A link to a finished job's HTML report, valid for a week (MinIO signs it; no login needed). */
+  /** A link to a finished job's HTML report, valid for RESULT_LINK_DAYS (MinIO signs it; no login needed). */
   async reportUrl(summary: Pick<DetectionSummary, 'scoresBucket' | 'reportKey'>): Promise<string> {
-    return this.store.client.presignedGetObject(summary.scoresBucket, summary.reportKey, 7 * 24 * 3600);
+    return this.signedUrl(summary.scoresBucket, summary.reportKey);
+  }
+
+  /**
+   * Signed, time-limited links to a finished detection's results: the report, every row's score
+   * (scores.f64) and, when the job exported it and it is still there, scores.csv.
+   */
+  async resultLinks(summary: Pick<DetectionSummary, 'scoresBucket' | 'reportKey' | 'scoresKey' | 'scoresCsvKey'>): Promise<ResultLinks> {
+    const links: ResultLinks = {
+      reportUrl: await this.signedUrl(summary.scoresBucket, summary.reportKey),
+      scoresUrl: await this.signedUrl(summary.scoresBucket, summary.scoresKey),
+    };
+    if (summary.scoresCsvKey && (await this.store.stat(summary.scoresBucket, summary.scoresCsvKey))) {
+      links.scoresCsvUrl = await this.signedUrl(summary.scoresBucket, summary.scoresCsvKey);
+    }
+    return links;
+  }
+
+  private signedUrl(bucket: string, key: string): Promise<string> {
+    return this.store.client.presignedGetObject(bucket, key, RESULT_LINK_DAYS * 24 * 3600);
   }
 
   async progress<T = DetectProgress>(workflowId: string): Promise<T> {
@@ -201,11 +229,17 @@ export class NomalyClient {
   /**
    * Recent jobs from Temporal's visibility store, in its order (running jobs first, then the most
    * recently closed); it lags a start or a close by a moment. A job that continued as new shows once, as its current run.
+   * `offset` skips that many matching jobs first (the next page).
    */
-  async listJobs(filter: JobFilter = {}, limit = 20): Promise<JobListing[]> {
+  async listJobs(filter: JobFilter = {}, limit = 20, offset = 0): Promise<JobListing[]> {
     const jobs: JobListing[] = [];
-    for await (const run of this.temporal.workflow.list({ query: jobListQuery(filter), pageSize: Math.min(limit * 2, 1000) })) {
+    let skipped = 0;
+    for await (const run of this.temporal.workflow.list({ query: jobListQuery(filter), pageSize: Math.min((limit + offset) * 2, 1000) })) {
       if (run.status.name === 'CONTINUED_AS_NEW') continue;
+      if (skipped < offset) {
+        skipped++;
+        continue;
+      }
       const attributes = run.typedSearchAttributes;
       jobs.push({
         workflowId: run.workflowId,

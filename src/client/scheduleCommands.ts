@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { NomalyClient } from './nomalyClient';
 import { applySchedulesFile, readSchedulesFile } from './schedules';
+import { DEFAULT_LIST_LIMIT, listLimit, listOffset } from './listOptions';
+import { renderTable } from './table';
 
 async function withClient<T>(work: (client: NomalyClient) => Promise<T>): Promise<T> {
   const client = await NomalyClient.connect();
@@ -9,6 +11,28 @@ async function withClient<T>(work: (client: NomalyClient) => Promise<T>): Promis
   } finally {
     await client.close();
   }
+}
+
+export interface ScheduleRow {
+  id: string;
+  workflowType: string;
+  paused: boolean;
+  nextRun: string;
+}
+
+/** The schedules `schedules list` shows: those matching its filters, one page of them. */
+export function selectSchedules(rows: ScheduleRow[], opts: { paused?: boolean; workflow?: string; limit: number; offset: number }): ScheduleRow[] {
+  const matching = rows.filter((r) => (!opts.paused || r.paused) && (opts.workflow === undefined || r.workflowType === opts.workflow));
+  return matching.slice(opts.offset, opts.offset + opts.limit);
+}
+
+/** `schedules list` as text: a table, or a sentence saying there are none and how to make them. */
+export function scheduleListLines(rows: ScheduleRow[]): string[] {
+  if (rows.length === 0) return ['no schedules (nomaly schedules apply creates the nightly backup; --file adds nightly detections)'];
+  return renderTable(
+    [{ header: 'schedule' }, { header: 'workflow' }, { header: 'state' }, { header: 'next run' }],
+    rows.map((r) => [r.id, r.workflowType, r.paused ? 'paused' : 'active', r.nextRun]),
+  );
 }
 
 /** `nomaly schedules apply | list | trigger | pause | unpause | backfill`: the Temporal Schedule API. */
@@ -29,14 +53,24 @@ export function registerScheduleCommands(program: Command): void {
   schedules
     .command('list')
     .description('every schedule with its state and next run')
-    .action(async () => {
-      await withClient(async (client) => {
+    .option('--paused', 'only paused schedules')
+    .option('--workflow <type>', 'only schedules that start this workflow (e.g. backup, detectBatch)')
+    .option('--limit <n>', 'at most this many', listLimit, DEFAULT_LIST_LIMIT)
+    .option('--offset <n>', 'skip this many first', listOffset, 0)
+    .action(async (opts: { paused?: boolean; workflow?: string; limit: number; offset: number }) => {
+      const rows = await withClient(async (client) => {
+        const found: ScheduleRow[] = [];
         for await (const s of client.temporal.schedule.list()) {
-          const next = s.info.nextActionTimes[0]?.toISOString() ?? '-';
-          const action = s.action?.type === 'startWorkflow' ? s.action.workflowType : '-';
-          console.log(`${s.scheduleId.padEnd(32)} ${action.padEnd(12)} ${s.state.paused ? 'paused ' : 'active '} next ${next}`);
+          found.push({
+            id: s.scheduleId,
+            workflowType: s.action?.type === 'startWorkflow' ? s.action.workflowType : '-',
+            paused: s.state.paused,
+            nextRun: s.info.nextActionTimes[0]?.toISOString() ?? '-',
+          });
         }
+        return found;
       });
+      console.log(scheduleListLines(selectSchedules(rows, opts)).join('\n'));
     });
 
   schedules

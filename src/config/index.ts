@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { registerSecret, registerUrlSecret } from './redaction';
 
@@ -38,6 +39,11 @@ export interface NomalyConfig {
   datasets: { maxBytes: number };
   logLevel: string;
   httpPort: number;
+  /**
+   * Where the health/readiness/metrics port listens (NOMALY_HEALTH_HOST, default 127.0.0.1, like
+   * every other port of the local stack); containers set 0.0.0.0 so probes and Prometheus reach it.
+   */
+  healthHost: string;
   /** Where detection alerts are POSTed (JSON); without it alerts are only logged. */
   alertWebhookUrl?: string;
   scoring: { maxConcurrentActivities: number; modelCacheSize: number };
@@ -184,6 +190,13 @@ function webhookUrl(raw: string): string | undefined {
   return raw;
 }
 
+/** An IP address to listen on (v4 or v6), so a typo fails at start rather than as a DNS lookup inside listen(). */
+function listenHost(env: Env, name: string, fallback: string): string {
+  const raw = env[name] || fallback;
+  if (net.isIP(raw) === 0) throw new ConfigError(`${name}=${raw} must be an IP address to listen on, e.g. 127.0.0.1 (loopback only) or 0.0.0.0 (every interface, for containers)`);
+  return raw;
+}
+
 export function loadConfig(env: Env = process.env): NomalyConfig {
   const dataDir = path.resolve(env.NOMALY_DATA_DIR ?? path.join(process.cwd(), '.nomaly'));
   const bucketPrefix = env.NOMALY_BUCKET_PREFIX ?? 'nomaly';
@@ -221,6 +234,7 @@ export function loadConfig(env: Env = process.env): NomalyConfig {
     datasets: { maxBytes: integer(env, 'NOMALY_MAX_DATASET_BYTES', 100 * 1024 * 1024, 1, Number.MAX_SAFE_INTEGER) },
     logLevel: env.LOG_LEVEL ?? 'info',
     httpPort: integer(env, 'NOMALY_HTTP_PORT', 0, 0, 65535),
+    healthHost: listenHost(env, 'NOMALY_HEALTH_HOST', '127.0.0.1'),
     alertWebhookUrl: webhookUrl(secret(env, 'NOMALY_ALERT_WEBHOOK_URL', '')),
     scoring: {
       maxConcurrentActivities: integer(env, 'NOMALY_SCORING_CONCURRENCY', 2, 1, 256),

@@ -20,6 +20,20 @@ function escape(text: string): string {
 
 const fmt = (n: number, digits = 4) => (Number.isFinite(n) ? n.toFixed(digits) : String(n));
 
+/** Widest an 11 px system-ui character gets (digits, letters of "threshold"), to keep a label inside the chart. */
+const LABEL_CHAR_WIDTH = 7;
+
+/**
+ * The threshold's label beside its line: to the right, or to the left when the threshold is
+ * near the highest score and a label on the right would run past the chart's edge.
+ */
+function thresholdLabel(text: string, x: number, chartWidth: number): string {
+  const fitsRight = x + 4 + text.length * LABEL_CHAR_WIDTH <= chartWidth;
+  return fitsRight
+    ? `<text x="${fmt(x + 4, 2)}" y="30" font-size="11">${text}</text>`
+    : `<text x="${fmt(x - 4, 2)}" y="30" font-size="11" text-anchor="end">${text}</text>`;
+}
+
 /** Score histogram with the anomaly threshold marked; bars at or past it are drawn in red. */
 function histogramSvg(summary: ScoreSummary, threshold: number): string {
   const { start, width, counts } = summary.histogram;
@@ -40,7 +54,7 @@ function histogramSvg(summary: ScoreSummary, threshold: number): string {
   const tx = pad + ((threshold - start) / span) * (w - 2 * pad);
   const marker =
     threshold >= start && threshold <= start + span
-      ? `<line x1="${fmt(tx, 2)}" x2="${fmt(tx, 2)}" y1="${pad / 2}" y2="${h - pad}" stroke="#000" stroke-dasharray="4 3"/><text x="${fmt(tx + 4, 2)}" y="${pad}" font-size="11">threshold ${fmt(threshold)}</text>`
+      ? `<line x1="${fmt(tx, 2)}" x2="${fmt(tx, 2)}" y1="${pad / 2}" y2="${h - pad}" stroke="#000" stroke-dasharray="4 3"/>${thresholdLabel(`threshold ${fmt(threshold)}`, tx, w)}`
       : '';
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" role="img" aria-label="score histogram">${bars}${marker}<text x="${pad}" y="${h - 8}" font-size="11">${fmt(start)}</text><text x="${w - pad}" y="${h - 8}" font-size="11" text-anchor="end">${fmt(start + span)}</text></svg>`;
 }

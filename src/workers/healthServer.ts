@@ -7,6 +7,8 @@ export type ReadinessCheck = () => Promise<void>;
 
 export interface HealthServerOptions {
   port: number;
+  /** The address to listen on: loopback unless the process runs in a container (NOMALY_HEALTH_HOST). */
+  host: string;
   registry: Registry;
   /** Named checks for /ready: each must resolve for the worker to count as ready. */
   checks: Record<string, ReadinessCheck>;
@@ -16,7 +18,7 @@ export interface HealthServerOptions {
 }
 
 /** /health: the process is alive. /ready: Temporal, PostgreSQL and MinIO answer. /metrics: Prometheus text. */
-export async function startHealthServer(options: HealthServerOptions): Promise<{ port: number; close: () => Promise<void> }> {
+export async function startHealthServer(options: HealthServerOptions): Promise<{ host: string; port: number; close: () => Promise<void> }> {
   const server = http.createServer((req, res) => {
     void route(req.url ?? '/', options).then(
       ({ status, type, body }) => {
@@ -30,9 +32,9 @@ export async function startHealthServer(options: HealthServerOptions): Promise<{
       },
     );
   });
-  await new Promise<void>((resolve) => server.listen(options.port, '0.0.0.0', resolve));
-  const port = (server.address() as AddressInfo).port;
-  return { port, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  await new Promise<void>((resolve) => server.listen(options.port, options.host, resolve));
+  const { address: host, port } = server.address() as AddressInfo;
+  return { host, port, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
 async function route(url: string, options: HealthServerOptions): Promise<{ status: number; type: string; body: string }> {

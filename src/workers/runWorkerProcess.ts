@@ -32,6 +32,7 @@ export async function runWorkerProcess(kind: WorkerKind): Promise<void> {
   });
   const health = await startHealthServer({
     port: config.httpPort,
+    host: config.healthHost,
     registry: platform.metrics.registry,
     sdkMetricsUrl: `http://127.0.0.1:${sdkMetricsPort}/metrics`,
     logger,
@@ -45,7 +46,7 @@ export async function runWorkerProcess(kind: WorkerKind): Promise<void> {
       minio: () => platform.store.ping(config.buckets.models),
     },
   });
-  logger.info({ kind, httpPort: health.port, temporal: config.temporal.address, temporalTls: Boolean(config.temporal.tls) }, 'worker started');
+  logger.info({ kind, httpHost: health.host, httpPort: health.port, temporal: config.temporal.address, temporalTls: Boolean(config.temporal.tls) }, 'worker started');
 
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {

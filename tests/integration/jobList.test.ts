@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { JobListing } from '../../src/client/nomalyClient';
+import type { JobRow } from '../../src/client/jobCommands';
 import { EXAMPLE_CSV, startTestPlatform, type TestPlatform } from '../support/testPlatform';
 import { waitFor } from './backupFixtures';
 
@@ -40,12 +40,25 @@ describe('listing jobs', () => {
     expect(await p.client.listJobs({ model, status: 'failed' })).toEqual([]);
     expect(await p.client.listJobs({ model }, 1)).toHaveLength(1);
 
-    const json = JSON.parse((await run(process.execPath, [cli, 'jobs', '--model', model, '--json'])).stdout) as JobListing[];
+    const json = JSON.parse((await run(process.execPath, [cli, 'jobs', '--model', model, '--json'])).stdout) as JobRow[];
     expect(json.map((j) => j.workflowId)).toEqual([detection.workflowId, training.workflowId]);
+    // Rows, anomalies and rate from the detection's record; duration from Temporal.
+    const summary = await detection.result();
+    expect(json[0]).toMatchObject({ rows: summary.rows, anomalies: summary.anomalies, anomalyRate: summary.anomalyRate });
+    expect(json[0].durationMs).toBeGreaterThan(0);
+    expect(json[1]).toMatchObject({ rows: null, anomalies: null, anomalyRate: null });
     const table = (await run(process.execPath, [cli, 'jobs', '--model', model, '--type', 'detectBatch'])).stdout;
     expect(table).toContain(detection.workflowId);
     expect(table).not.toContain(training.workflowId);
-    expect(table).toMatch(/detectBatch\s+completed\s+jobs-/);
+    expect(table).toMatch(/^started\s+type\s+status\s+duration\s+rows\s+anomalies\s+rate\s+model\s+id$/m);
+    const rate = `${(summary.anomalyRate * 100).toFixed(2)}%`;
+    expect(table).toMatch(new RegExp(`detectBatch\\s+completed\\s+\\d+s\\s+${summary.rows.toLocaleString('en-US')}\\s+${summary.anomalies}\\s+${rate.replace('.', '\\.')}\\s+jobs-`));
+
+    // --offset skips the first matches: the next page.
+    const second = JSON.parse((await run(process.execPath, [cli, 'jobs', '--model', model, '--limit', '1', '--offset', '1', '--json'])).stdout) as JobRow[];
+    expect(second.map((j) => j.workflowId)).toEqual([training.workflowId]);
+    expect((await run(process.execPath, [cli, 'jobs', '--model', model, '--offset', '2'])).stdout).toBe('no jobs match after the first 2\n');
+    expect(await p.client.listJobs({ model }, 5, 1)).toHaveLength(1);
   });
 
   it('refuses a filter it cannot use, naming it', async () => {

@@ -5,6 +5,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { ModelRegistry } from '../../src/db/modelRegistry';
 import { startTestPlatform, type TestPlatform } from '../support/testPlatform';
+import { SEARCH_ATTRIBUTES } from '../../src/workflows/searchAttributes';
+import { waitFor } from './backupFixtures';
 
 const run = promisify(execFile);
 
@@ -80,5 +82,136 @@ describe('model registry', () => {
     const failed = await run('node', [cli, 'models', 'archive', 'reg-lineage@2'], { env }).catch((err: { stderr: string }) => err.stderr);
     expect(failed).toMatch(/is the active version/);
     expect((await run('node', [cli, 'datasets', 'show', datasetId], { env })).stdout).toMatch(/label\s+label/);
+  });
+
+  describe('lists, pages and deletions', () => {
+    const env = { ...process.env };
+    const cliJson = async <T>(args: string[]): Promise<T> => JSON.parse((await run('node', [cli, ...args, '--json'], { env })).stdout) as T;
+    const cliFailure = (args: string[]): Promise<string> =>
+      run('node', [cli, ...args], { env }).then(
+        (ok) => {
+          throw new Error(`expected nomaly ${args.join(' ')} to fail; it printed ${ok.stdout}`);
+        },
+        (err: { stderr: string }) => err.stderr,
+      );
+    const tag = Date.now().toString(36);
+    /** A dataset of its own bytes (content-addressed ids), with a name to find it by. */
+    async function uniqueDataset(name: string, seed: number): Promise<{ id: string; sha256: string; objectKey: string }> {
+      const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'nomaly-registry-')), `${name}.csv`);
+      const lines = ['id,a,b'];
+      for (let i = 0; i < 300; i++) lines.push(`r${i},${((i * seed) % 101) / 100},${((i * 53 + seed) % 97) / 100}`);
+      writeFileSync(file, `${lines.join('\n')}\n`);
+      const summary = await p.client.uploadDataset(file, { name });
+      const [row] = await p.sql<{ sha256: string; object_key: string }>('select sha256, object_key from dataset where id = ?', [summary.id]);
+      return { id: summary.id, sha256: row.sha256, objectKey: row.object_key };
+    }
+
+    it('pages and filters models list and datasets list with --limit, --offset, --name, --dataset', async () => {
+      const page = await cliJson<Array<{ version: number }>>(['models', 'list', '--name', 'reg-lineage', '--limit', '2', '--offset', '1']);
+      expect(page.map((m) => m.version)).toEqual([2, 1]);
+      const byDataset = await cliJson<Array<{ name: string; datasetId: string }>>(['models', 'list', '--dataset', datasetId]);
+      expect(byDataset.length).toBeGreaterThanOrEqual(3);
+      expect(byDataset.every((m) => m.datasetId === datasetId)).toBe(true);
+
+      const a = await uniqueDataset(`list-${tag}-a`, 3);
+      const b = await uniqueDataset(`list-${tag}-b`, 7);
+      const named = await cliJson<Array<{ id: string }>>(['datasets', 'list', '--name', `LIST-${tag}`]);
+      expect(named.map((d) => d.id).sort()).toEqual([a.id, b.id].sort());
+      const first = await cliJson<Array<{ id: string }>>(['datasets', 'list', '--name', `list-${tag}`, '--limit', '1']);
+      const second = await cliJson<Array<{ id: string }>>(['datasets', 'list', '--name', `list-${tag}`, '--limit', '1', '--offset', '1']);
+      expect([...first, ...second].map((d) => d.id).sort()).toEqual([a.id, b.id].sort());
+      expect(await cliJson(['datasets', 'list', '--name', `list-${tag}`, '--offset', '2'])).toEqual([]);
+      expect((await run('node', [cli, 'datasets', 'list', '--name', `none-${tag}`], { env })).stdout).toMatch(/^no datasets match/);
+      expect(await cliFailure(['datasets', 'list', '--limit', '0'])).toMatch(/--limit.*must be a whole number from 1 to 1000/);
+      expect(await cliFailure(['models', 'list', '--status', 'bogus'])).toMatch(/--status.*Allowed choices are training, ready, active, archived, failed/);
+      expect(await cliJson(['datasets', 'list', '--name', `list-${tag}`, '--format', 'parquet'])).toEqual([]);
+      expect((await cliJson<unknown[]>(['datasets', 'list', '--name', `list-${tag}`, '--format', 'csv'])).length).toBe(2);
+      const active = await cliJson<Array<{ status: string }>>(['models', 'list', '--name', 'reg-lineage', '--status', 'active']);
+      expect(active.map((m) => m.status)).toEqual(['active']);
+    });
+
+    it('models delete refuses the active version alone and one a running job uses; deletes others with their artifacts, keeping finished jobs\' results', async () => {
+      const data = await uniqueDataset(`del-model-${tag}`, 11);
+      const name = `reg-del-${tag}`;
+      for (const seed of [1, 2]) await (await p.client.startTraining({ datasetId: data.id, modelName: name, seed, params: { nTrees: 10 } })).result();
+      const job = await (await p.client.startDetection({ model: `${name}@2`, datasetId: data.id })).result();
+      const v2 = await registry.showModel(`${name}@2`);
+
+      expect(await cliFailure(['models', 'delete', `${name}@1`])).toMatch(new RegExp(`${name}@1 is the active version \\(detection by "${name}" uses it\\): promote another version first`));
+      await p.sql("update detection_job set status = 'running' where id = ?", [job.jobId]);
+      try {
+        expect(await cliFailure(['models', 'delete', `${name}@2`])).toMatch(new RegExp(`${name}@2 is scoring in running job ${job.jobId}`));
+      } finally {
+        await p.sql("update detection_job set status = 'completed' where id = ?", [job.jobId]);
+      }
+      expect(await p.platform.store.stat(p.config.buckets.models, v2.artifactKey)).toBeDefined();
+
+      expect((await run('node', [cli, 'models', 'delete', `${name}@2`], { env })).stdout).toBe(`deleted ${name}@2\n`);
+      expect(await p.platform.store.stat(p.config.buckets.models, v2.artifactKey)).toBeUndefined();
+      expect(await p.sql('select id from model where id = ?', [v2.id])).toEqual([]);
+      const [kept] = await p.sql<{ model_id: number | null; status: string }>('select model_id, status from detection_job where id = ?', [job.jobId]);
+      expect(kept).toEqual({ model_id: null, status: 'completed' });
+      expect(await p.platform.store.stat(job.scoresBucket, job.scoresKey)).toBeDefined();
+      expect(await cliFailure(['models', 'delete', `${name}@2`])).toMatch(/does not exist/);
+    });
+
+    it('datasets delete refuses while a model was trained on it or a job scored it, then removes its objects and row (and with --with-jobs the jobs\' records and results)', async () => {
+      const data = await uniqueDataset(`del-data-${tag}`, 13);
+      const name = `reg-deldata-${tag}`;
+      await (await p.client.startTraining({ datasetId: data.id, modelName: name, params: { nTrees: 10 } })).result();
+      const job = await (await p.client.startDetection({ model: name, datasetId: data.id })).result();
+      const datasetObjects = () => p.platform.store.listKeys(p.config.buckets.datasets, data.objectKey.replace(/\.csv$/, ''));
+      expect((await datasetObjects()).length).toBeGreaterThanOrEqual(2); // the file and its row index
+
+      expect(await cliFailure(['datasets', 'delete', data.id])).toMatch(new RegExp(`dataset ${data.id} was not deleted: model versions were trained on it: ${name}@1 \\(active\\)`));
+      // The whole name may go, active version and all.
+      expect((await run('node', [cli, 'models', 'delete', name], { env })).stdout).toBe(`deleted ${name}@1\n`);
+
+      await p.sql("update detection_job set status = 'running' where id = ?", [job.jobId]);
+      try {
+        expect(await cliFailure(['datasets', 'delete', data.id, '--with-jobs'])).toMatch(new RegExp(`running detection jobs use it: ${job.jobId}`));
+      } finally {
+        await p.sql("update detection_job set status = 'completed' where id = ?", [job.jobId]);
+      }
+      expect(await cliFailure(['datasets', 'delete', data.id])).toMatch(/1 finished detection job\(s\) scored it .*add --with-jobs/);
+      expect((await datasetObjects()).length).toBeGreaterThanOrEqual(2);
+
+      const deleted = await cliJson<{ removedJobs: string[] }>(['datasets', 'delete', data.id, '--with-jobs']);
+      expect(deleted.removedJobs).toEqual([job.jobId]);
+      expect(await datasetObjects()).toEqual([]);
+      expect(await p.platform.store.listKeys(job.scoresBucket, `jobs/${job.jobId}/`)).toEqual([]);
+      expect(await p.sql('select id from dataset where id = ?', [data.id])).toEqual([]);
+      expect(await p.sql('select id from detection_job where id = ?', [job.jobId])).toEqual([]);
+      expect(await p.sql('select id from anomaly where job_id = ?', [job.jobId])).toEqual([]);
+      expect(await cliFailure(['datasets', 'show', data.id])).toMatch(/does not exist/);
+
+      // The same bytes can be uploaded again afterwards.
+      const again = await uniqueDataset(`del-data-${tag}`, 13);
+      expect(again.id).toBe(data.id);
+    });
+    it('refuses to delete a dataset or model a job still running in Temporal names, before its record exists', async () => {
+      const data = await uniqueDataset(`del-running-${tag}`, 17);
+      const name = `reg-running-${tag}`;
+      // A detection nobody works on yet (its task queue has no worker): running, with no detection_job row.
+      const handle = await p.client.temporal.workflow.start('detectBatch', {
+        taskQueue: `nobody-polls-${tag}`,
+        workflowId: `detect-waiting-${tag}`,
+        args: [{ model: name, datasetId: data.id }],
+        typedSearchAttributes: [
+          { key: SEARCH_ATTRIBUTES.dataset, value: data.id },
+          { key: SEARCH_ATTRIBUTES.model, value: name },
+        ],
+      });
+      try {
+        await waitFor('the waiting job listed', async () => (await p.client.listJobs({ dataset: data.id })).some((j) => j.status === 'RUNNING'), 30_000, 200);
+        expect(await cliFailure(['datasets', 'delete', data.id])).toMatch(new RegExp(`dataset ${data.id} was not deleted: running jobs use it: detectBatch ${handle.workflowId}`));
+        expect(await cliFailure(['models', 'delete', name])).toMatch(new RegExp(`model ${name} was not deleted: running jobs use it: detectBatch ${handle.workflowId}`));
+        expect(await p.sql('select id from dataset where id = ?', [data.id])).toHaveLength(1);
+      } finally {
+        await handle.terminate('test over');
+      }
+      await waitFor('the job listed as closed', async () => (await p.client.listJobs({ dataset: data.id })).every((j) => j.status !== 'RUNNING'), 30_000, 200);
+      expect((await run('node', [cli, 'datasets', 'delete', data.id], { env })).stdout).toMatch(new RegExp(`^deleted dataset ${data.id}`));
+    });
   });
 });

@@ -3,6 +3,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { loadConfig } from '../../../src/config';
 
 /**
  * The Dockerfile and infra/compose.yaml, checked offline (docker cannot build here): pinned
@@ -156,6 +157,14 @@ describe('infra/compose.yaml', () => {
     }
     // The real secrets folder is never committed.
     expect(readFileSync(path.join(infra, 'secrets/.gitignore'), 'utf8')).toMatch(/^\*$/m);
+  });
+
+  it('has both workers listen for health checks and Prometheus on every container interface (src/config defaults to loopback)', () => {
+    for (const worker of ['control-worker', 'scoring-worker']) {
+      const host = services[worker].environment?.NOMALY_HEALTH_HOST;
+      expect([worker, host]).toEqual([worker, '0.0.0.0']);
+      expect(loadConfig({ NOMALY_HEALTH_HOST: host }).healthHost).toBe('0.0.0.0');
+    }
   });
 
   it('mounts the Prometheus and Grafana configuration that exists', () => {

@@ -6,6 +6,7 @@ import { Deployment } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { Job } from 'kubernetes-models/batch/v1';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
+import { loadConfig } from '../../../src/config';
 
 /**
  * The Kubernetes manifests in infra/k8s: each validates against the Kubernetes OpenAPI schema of
@@ -175,6 +176,13 @@ describe('infra/k8s manifests', () => {
       expect([key, /PASSWORD|SECRET|_KEY$|DATABASE_URL/.test(key)]).toEqual([key, false]);
       expect([key, value]).not.toEqual([key, expect.stringMatching(/:\/\/[^/@\s]*:[^/@\s]*@/)]); // no credentials in a URL
     }
+  });
+
+  it('has the workers listen for probes and Prometheus on the pod IP, since src/config defaults to loopback', () => {
+    const config = byKind('ConfigMap')[0] as unknown as { data: Record<string, string> };
+    expect(config.data.NOMALY_HEALTH_HOST).toBe('0.0.0.0');
+    expect(loadConfig({ NOMALY_HEALTH_HOST: config.data.NOMALY_HEALTH_HOST }).healthHost).toBe('0.0.0.0');
+    for (const d of deployments) expect(d.spec.template.spec.containers[0].envFrom).toEqual([{ configMapRef: { name: 'nomaly-config' } }]);
   });
 
   it('autoscales the scoring workers with autoscaling/v2, within bounds', () => {

@@ -1,0 +1,66 @@
+/**
+ * What a detection job's scores.csv is made of (src/data/scoresCsv.ts): its score file, which
+ * rows are anomalies, and the dataset's id column. Used where a job had no CSV exported and one
+ * is asked for afterwards (`nomaly results download`).
+ */
+import type { NomalyConfig } from '../config';
+import { datasetBatches } from '../data/readDataset';
+import { decodeScoresFile } from '../data/scoresFile';
+import type { ScoresCsvSource } from '../data/scoresCsv';
+import { Dataset, DetectionJob, Model } from '../db/entities';
+import type { Orm } from '../db/orm';
+import { jobScoresKey } from '../storage/keys';
+import type { ObjectStore } from '../storage/objectStore';
+
+export class JobResultsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'JobResultsError';
+  }
+}
+
+/** A completed job's record, or an error saying why its results cannot be had. */
+export async function completedDetectionJob(orm: Orm, jobId: string): Promise<DetectionJob> {
+  const job = await orm.em.fork().findOne(DetectionJob, { id: jobId });
+  if (!job) throw new JobResultsError(`no detection job ${jobId} (nomaly jobs --type detectBatch lists them)`);
+  if (job.status !== 'completed') {
+    throw new JobResultsError(`detection job ${jobId} is ${job.status}: only a completed job has results to download${job.status === 'running' ? ' (wait for it: nomaly status ' + jobId + ')' : ''}`);
+  }
+  return job;
+}
+
+export async function jobScoresCsvSource(orm: Orm, store: ObjectStore, buckets: NomalyConfig['buckets'], job: DetectionJob): Promise<ScoresCsvSource> {
+  const em = orm.em.fork();
+  const dataset = await em.findOne(Dataset, { id: job.datasetId });
+  if (!dataset) throw new JobResultsError(`detection job ${job.id}: its dataset ${job.datasetId} no longer exists`);
+  const model = job.modelId === null || job.modelId === undefined ? null : await em.findOne(Model, { id: job.modelId });
+  const scoresKey = jobScoresKey(job.id);
+  const stored = await store.stat(buckets.results, scoresKey);
+  if (!stored?.sha256) throw new JobResultsError(`detection job ${job.id} has no score file (${buckets.results}/${scoresKey}); were its results removed?`);
+  const scores = decodeScoresFile(await store.getVerifiedBytes(buckets.results, scoresKey, stored.sha256));
+  let isAnomaly: ScoresCsvSource['isAnomaly'];
+  if (model?.threshold !== undefined && model?.threshold !== null) {
+    const threshold = model.threshold;
+    isAnomaly = (_row, score) => score > threshold;
+  } else {
+    // The model was removed since: the anomaly table still says which rows were anomalies.
+    const rows = await em.getConnection().execute<Array<{ row_index: number }>>('select row_index from anomaly where job_id = ?', [job.id]);
+    const anomalous = new Set(rows.map((r) => Number(r.row_index)));
+    isAnomaly = (row) => anomalous.has(row);
+  }
+  const idColumn = dataset.idColumn ?? undefined;
+  if (!idColumn) return { scores, isAnomaly };
+  return {
+    scores,
+    isAnomaly,
+    ids: {
+      column: idColumn,
+      batches: (async function* () {
+        const source = store.streamVerified(buckets.datasets, dataset.objectKey, dataset.sha256);
+        for await (const batch of datasetBatches(source, dataset.format, { idColumn, featureColumns: dataset.featureColumns.slice(0, 1) })) {
+          yield batch.ids ?? [];
+        }
+      })(),
+    },
+  };
+}
