@@ -29,6 +29,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production \
     NOMALY_HTTP_PORT=9464 \
+    NOMALY_HEALTH_HOST=0.0.0.0 \
     NOMALY_DATA_DIR=/tmp/nomaly \
     LOG_LEVEL=info
 WORKDIR /app
