@@ -9,7 +9,7 @@ export function registerResultCommands(program: Command): void {
     .command('download')
     .argument('<job>', 'a completed detection job id (nomaly jobs --type detectBatch)')
     .addOption(new Option('--format <format>', 'file format').choices([...RESULT_FORMATS]).default('csv'))
-    .option('--out <file>', 'where to write it (default: JOB-scores.csv here)')
+    .option('--out <file>', 'where to write it (default: JOB-scores.csv or .parquet here)')
     .option('--json', 'print JSON')
     .description('write every row\'s score (row, id, score, is_anomaly) to a local file; the job\'s scores.csv if it exported one, else built from its scores and dataset')
     .action(async (jobId: string, opts: { format: string; out?: string; json?: boolean }) => {

@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { NomalyConfig } from '../config';
 import { scoresCsvPieces, writePiecesToFile } from '../data/scoresCsv';
+import { writeScoresParquet } from '../data/scoresParquet';
 import type { Orm } from '../db/orm';
 import { completedDetectionJob, JobResultsError, jobScoresCsvSource } from '../reports/jobScoresCsv';
 import { jobScoresCsvKey } from '../storage/keys';
@@ -23,7 +24,8 @@ export interface DownloadedResults {
 
 /**
  * Writes a completed job's scores to a local file: the scores.csv the job exported when it has
- * one (checksum verified), else the same CSV built from its score file and dataset. The file
+ * one (checksum verified), else the same CSV built from its score file and dataset; Parquet is
+ * always built. The file
  * appears only once complete (written beside it, then renamed).
  */
 export async function downloadJobScores(
@@ -31,14 +33,16 @@ export async function downloadJobScores(
   jobId: string,
   options: { format: string; out?: string },
 ): Promise<DownloadedResults> {
-  if (options.format === 'parquet') {
-    throw new JobResultsError('--format parquet is not available yet (writing Parquet needs a Parquet writer in the runtime dependencies); use --format csv');
-  }
-  if (options.format !== 'csv') throw new JobResultsError(`--format ${options.format}: use csv`);
+  if (!RESULT_FORMATS.includes(options.format as never)) throw new JobResultsError(`--format ${options.format}: use ${RESULT_FORMATS.join(' or ')}`);
   const job = await completedDetectionJob(deps.orm, jobId);
-  const file = options.out ?? `${jobId}-scores.csv`;
+  const file = options.out ?? `${jobId}-scores.${options.format}`;
   const partial = `${file}.partial`;
   try {
+    if (options.format === 'parquet') {
+      const written = await writeScoresParquet(partial, await jobScoresCsvSource(deps.orm, deps.store, deps.buckets, job));
+      await rename(partial, file);
+      return { jobId, file, format: 'parquet', ...written, source: 'built' };
+    }
     const exportedKey = jobScoresCsvKey(jobId);
     const exported = await deps.store.stat(deps.buckets.results, exportedKey);
     if (exported?.sha256) {

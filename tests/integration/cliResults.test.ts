@@ -1,8 +1,10 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { parquetReadObjects } from 'hyparquet';
 import type { DetectionSummary } from '../../src/activities';
 import { jobScoresCsvKey } from '../../src/storage/keys';
 import { writeSyntheticCsv } from '../support/generatedData';
@@ -61,9 +63,25 @@ describe('downloading results', () => {
     expect(readFileSync(out, 'utf8').split('\n')[0]).toBe('row,id,score,is_anomaly');
   });
 
-  it('refuses parquet, an unknown job and a running one, saying why, and leaves no file', async () => {
+  it('writes the same rows as Parquet: row, id, score and is_anomaly, typed', async () => {
+    const out = path.join(dir, 'scores.parquet');
+    const printed = JSON.parse((await run(process.execPath, [cli, 'results', 'download', plain.jobId, '--format', 'parquet', '--out', out, '--json'])).stdout);
+    expect(printed).toMatchObject({ jobId: plain.jobId, file: out, format: 'parquet', source: 'built' });
+    const bytes = readFileSync(out);
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(printed.sha256);
+    const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+    const rows = (await parquetReadObjects({ file })) as Array<{ row: number; id: string; score: number; is_anomaly: boolean }>;
+    const csv = (await p.platform.store.getVerifiedBytes(exported.scoresBucket, jobScoresCsvKey(exported.jobId))).toString('utf8').trim().split('\n').slice(1);
+    expect(rows).toHaveLength(csv.length);
+    rows.forEach((r, i) => {
+      const [row, id, score, flag] = csv[i].split(',');
+      expect([r.row, r.id, r.score, r.is_anomaly]).toEqual([Number(row), id, Number(score), flag === '1']);
+    });
+  });
+
+  it('refuses an unknown format, an unknown job and a running one, saying why, and leaves no file', async () => {
     const out = path.join(dir, 'refused.csv');
-    expect((await failure(['results', 'download', plain.jobId, '--format', 'parquet', '--out', out])).stderr).toMatch(/--format parquet is not available yet.*use --format csv/);
+    expect((await failure(['results', 'download', plain.jobId, '--format', 'xlsx', '--out', out])).stderr).toMatch(/xlsx/);
     expect((await failure(['results', 'download', 'detect-nope', '--out', out])).stderr).toMatch(/no detection job detect-nope/);
     await p.sql("update detection_job set status = 'running' where id = ?", [plain.jobId]);
     try {
