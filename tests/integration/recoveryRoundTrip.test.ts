@@ -152,11 +152,14 @@ describe('backup, then disaster recovery on the real stack', () => {
       expect(message).toMatch(/corrupt/);
       const progress = await p.client.progress<RecoveryProgress>(handle.workflowId);
       expect(progress.phase).toBe('failed');
-      // Nothing touched: same databases, same rows (apart from the recovery's own failed row).
+      // Nothing touched: same databases, same rows (apart from the recovery's own failed row and the backup's check).
       expect(await databasesLike(env.DATABASE_URL)).toEqual(databasesBefore);
-      const sumsAfter = await tableChecksums(env.DATABASE_URL, ['recovery']);
-      const { recovery: _r, ...expected } = sumsBefore;
+      const sumsAfter = await tableChecksums(env.DATABASE_URL, ['recovery', 'backup']);
+      const { recovery: _r, backup: _b, ...expected } = sumsBefore;
       expect(sumsAfter).toEqual(expected);
+      const [checked] = await p.sql<{ check_state: string; check_problem: string }>('select check_state, check_problem from backup where id = ?', [backupResult.backupId]);
+      expect(checked.check_state).toBe('corrupt');
+      expect(checked.check_problem).toContain(dump.key);
       const [rec] = await p.sql<{ status: string; error: string }>('select status, error from recovery where id = ?', [handle.workflowId]);
       expect(rec.status).toBe('failed');
       expect(rec.error).toContain(dump.key);
