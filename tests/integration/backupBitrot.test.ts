@@ -10,7 +10,7 @@ import type { RecoveryProgress } from '../../src/workflows/disasterRecovery';
 import { rootCauseMessage } from '../../src/workflows/rootCause';
 import type { verifyBackups } from '../../src/workflows/verifyBackups';
 import type { TestPlatform } from '../support/testPlatform';
-import { dropDatabasesLike, isolatedEnv, root, startIsolatedPlatform, tableChecksums, waitFor } from './backupFixtures';
+import { activitiesRetriedWithoutEnd, dropDatabasesLike, isolatedEnv, root, startIsolatedPlatform, tableChecksums, waitFor } from './backupFixtures';
 
 const FAST = { maxAttempts: 2, retryInitialSeconds: 0.2, retryMaxSeconds: 0.5, heartbeatTimeoutSeconds: 10 };
 
@@ -46,7 +46,9 @@ describe('a backup damaged on MinIO\'s disk', () => {
   beforeAll(async () => {
     p = await startIsolatedPlatform(env, ['control']);
     older = await (await p.client.startBackup({ scope: 'database', retention: false })).result();
-    damaged = await (await p.client.startBackup({ scope: 'database', retention: false })).result();
+    const damagedRun = await p.client.startBackup({ scope: 'database', retention: false });
+    damaged = await damagedRun.result();
+    expect(await activitiesRetriedWithoutEnd(damagedRun)).toEqual([]);
     dumpKey = (await p.client.showBackup(damaged.backupId)).database!.dump.key;
     flipStoredByte(p.config.buckets.backups, dumpKey);
   });
@@ -68,6 +70,7 @@ describe('a backup damaged on MinIO\'s disk', () => {
     expect(((failure as WorkflowFailedError).cause?.cause as { type?: string } | undefined)?.type).toBe('BackupIntegrityError');
     expect((await p.client.progress<RecoveryProgress>(handle.workflowId)).phase).toBe('failed'); // not awaiting-operator
     expect(seconds).toBeLessThan(60);
+    expect(await activitiesRetriedWithoutEnd(handle)).toEqual([]);
     expect(await tableChecksums(env.DATABASE_URL, ['recovery', 'backup'])).toEqual(sums);
     // The catalog now knows: backup list must stop calling it sound.
     const [row] = await p.sql<{ check_state: string; check_problem: string }>('select check_state, check_problem from backup where id = ?', [damaged.backupId]);
@@ -81,7 +84,9 @@ describe('a backup damaged on MinIO\'s disk', () => {
     expect(bad.checks[0]).toMatchObject({ backupId: damaged.backupId, state: 'corrupt', objects: 1, objectsChecked: 0 });
     expect(bad.checks[0].problems.join()).toContain(`${p.config.buckets.backups}/${dumpKey}`);
 
-    const good = await verify({ backupId: older.backupId });
+    const goodId = `verify-good-${Date.now()}`;
+    const good = await verify({ backupId: older.backupId }, goodId);
+    expect(await activitiesRetriedWithoutEnd(p.client.temporal.workflow.getHandle(goodId))).toEqual([]);
     expect(good.checks[0]).toMatchObject({ backupId: older.backupId, state: 'verified', objects: 1, objectsChecked: 1, problems: [] });
     const rows = await p.sql<{ id: string; check_state: string; last_checked_at: Date }>(
       'select id, check_state, last_checked_at from backup where id in (?, ?) order by started_at',
