@@ -103,12 +103,26 @@ export function createRecoveryActivities({ config, orm, store, logger, metrics }
     throw new Error(`the platform database did not answer after the swap: ${(lastError as Error)?.message ?? 'unknown'}`);
   }
 
+  /** Backups a later check found damaged; none when the database is lost (the manifests alone decide then). */
+  async function backupsFoundCorrupt(): Promise<Set<string>> {
+    const rows = await orm.em
+      .fork()
+      .find(Backup, { checkState: 'corrupt' }, { fields: ['id'] })
+      .catch(() => [] as Backup[]);
+    return new Set(rows.map((r) => r.id));
+  }
+
   return {
-    /** The backup to restore: the one asked for, else the newest verified one (from the manifests, not the database). */
+    /** The backup to restore: the one asked for, else the newest verified one not since found damaged (from the manifests; the catalog only vetoes). */
     async resolveRecoveryBackup(input: { backupId?: string; scope: BackupScope }): Promise<ResolvedBackup> {
       return permanentAsNonRetryable(async () => {
         const candidates = input.backupId ? [input.backupId] : (await bs.listBackupIds()).reverse();
+        const damaged = input.backupId ? new Set<string>() : await backupsFoundCorrupt();
         for (const id of candidates) {
+          if (damaged.has(id)) {
+            logger.warn({ backupId: id }, 'skipping a backup a later check found damaged');
+            continue;
+          }
           const manifest = await bs.readManifest(id).catch((err: Error) => {
             if (input.backupId) throw err;
             logger.warn({ backupId: id, err: err.message }, 'skipping unreadable backup manifest');

@@ -253,29 +253,30 @@ export class ObjectStore {
   }
 
   /**
-   * Runs `read` (one whole read of bucket/key) up to PERSISTENT_READ_ATTEMPTS times. When every
-   * attempt failed and the server still answers for the bucket, the object itself is the problem:
-   * ObjectUnreadableError. When the server does not answer (an outage), the last error is thrown
-   * as it is, for the caller's retries. Errors that already say what is wrong (missing, corrupt,
-   * or `isFinal`) are not read again.
+   * Runs `read` (one whole read of bucket/key), again after each failure, up to
+   * PERSISTENT_READ_ATTEMPTS reads. A failed read counts against the object only when the server
+   * answers for its bucket right after it; when every read failed that way, the object itself is
+   * the problem: ObjectUnreadableError. When the server does not answer (an outage), the read's
+   * error is thrown as it is, for the caller's retries. Errors that already say what is wrong
+   * (missing, corrupt, or `isFinal`) are not read again.
    */
   async readPersistently<T>(bucket: string, key: string, read: () => Promise<T>, isFinal: (err: unknown) => boolean = () => false): Promise<T> {
-    let lastError: unknown;
-    for (let attempt = 1; attempt <= PERSISTENT_READ_ATTEMPTS; attempt++) {
+    for (let attempt = 1; ; attempt++) {
+      let failure: unknown;
       try {
         return await read();
       } catch (err) {
         if (err instanceof ObjectStoreError || isNotFound(err) || (err as Error).name === 'AbortError' || isFinal(err)) throw err;
-        lastError = err;
+        failure = err;
       }
-      if (attempt < PERSISTENT_READ_ATTEMPTS) await new Promise((r) => setTimeout(r, REREAD_DELAY_MS * attempt));
+      const serverAnswers = await this.client.bucketExists(bucket).then(
+        () => true,
+        () => false,
+      );
+      if (!serverAnswers) throw failure;
+      if (attempt >= PERSISTENT_READ_ATTEMPTS) throw new ObjectUnreadableError(bucket, key, attempt, (failure as Error)?.message ?? String(failure));
+      await new Promise((r) => setTimeout(r, REREAD_DELAY_MS * attempt));
     }
-    const serverAnswers = await this.client.bucketExists(bucket).then(
-      () => true,
-      () => false,
-    );
-    if (serverAnswers) throw new ObjectUnreadableError(bucket, key, PERSISTENT_READ_ATTEMPTS, (lastError as Error)?.message ?? String(lastError));
-    throw lastError;
   }
 
   async ping(bucket: string): Promise<void> {

@@ -119,6 +119,12 @@ describe('a backup damaged on MinIO\'s disk', () => {
     expect(run.stdout).toContain(`${p.config.buckets.backups}/${dumpKey}`);
   });
 
+  it('a recovery of "the newest verified backup" passes over the one a check found damaged', async () => {
+    const handle = await p.client.startRecovery({ scope: 'database', options: FAST });
+    const result = await handle.result();
+    expect(result.backupId).toBe(older.backupId);
+  });
+
   it('the scheduled re-check verifies the newest backups and records when', async () => {
     const spec = { ...DEFAULT_BACKUP_VERIFY_SCHEDULE, id: `test-backup-verify-${Date.now()}`, input: { newest: 2 } };
     expect(await applyBackupVerifySchedule(p.client.temporal, spec)).toBe('created');
