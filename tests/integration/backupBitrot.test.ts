@@ -10,7 +10,17 @@ import type { RecoveryProgress } from '../../src/workflows/disasterRecovery';
 import { rootCauseMessage } from '../../src/workflows/rootCause';
 import type { verifyBackups } from '../../src/workflows/verifyBackups';
 import type { TestPlatform } from '../support/testPlatform';
-import { activitiesRetriedWithoutEnd, dropDatabasesLike, isolatedEnv, root, startIsolatedPlatform, tableChecksums, waitFor } from './backupFixtures';
+import {
+  activitiesRetriedWithoutEnd,
+  dropDatabasesLike,
+  isAlive,
+  isolatedEnv,
+  restartServices,
+  root,
+  startIsolatedPlatform,
+  tableChecksums,
+  waitFor,
+} from './backupFixtures';
 
 const FAST = { maxAttempts: 2, retryInitialSeconds: 0.2, retryMaxSeconds: 0.5, heartbeatTimeoutSeconds: 10 };
 
@@ -144,5 +154,22 @@ describe('a backup damaged on MinIO\'s disk', () => {
       [damaged.backupId, 'corrupt'],
     ]);
     await handle.delete();
+  });
+
+  it('with MinIO stopped, a check fails and retries as an outage: nothing is called corrupt', async () => {
+    const [before] = await p.sql<{ check_state: string; last_checked_at: Date }>('select check_state, last_checked_at from backup where id = ?', [older.backupId]);
+    const pid = Number(readFileSync(path.join(process.env.NOMALY_DATA_DIR!, 'pids/minio.pid'), 'utf8'));
+    process.kill(pid, 'SIGKILL');
+    await waitFor('minio to stop', async () => !isAlive(pid));
+    try {
+      const failure = await verify({ backupId: older.backupId, options: FAST }).then(() => undefined, (err: unknown) => err);
+      expect(failure).toBeInstanceOf(WorkflowFailedError);
+      expect(rootCauseMessage(failure)).toMatch(/ECONNREFUSED/);
+      expect(rootCauseMessage(failure)).not.toMatch(/unreadable|corrupt/);
+    } finally {
+      restartServices();
+    }
+    const [after] = await p.sql<{ check_state: string; last_checked_at: Date }>('select check_state, last_checked_at from backup where id = ?', [older.backupId]);
+    expect(after).toEqual(before);
   });
 });
