@@ -22,15 +22,27 @@ export interface RecoveryWaitingAlert {
   commands: { retry: string; abort: string };
 }
 
+/** A check of backups (`backup verify`, the scheduled re-check) found damaged objects. */
+export interface BackupCorruptAlert {
+  kind: 'nomaly.backup.corrupt';
+  /** The verifyBackups run: one alert per run. */
+  checkId: string;
+  backups: Array<{ backupId: string; problems: string[] }>;
+}
+
 export function createAlertActivities({ config, logger }: ActivityDeps) {
   return {
     /**
      * Posts one alert as JSON to the configured webhook. A non-2xx answer or no answer throws,
      * so Temporal retries it with backoff; the job itself finished before this started.
      */
-    async postAlert(alert: DetectionAlert | RecoveryWaitingAlert): Promise<'sent' | 'not-configured'> {
+    async postAlert(alert: DetectionAlert | RecoveryWaitingAlert | BackupCorruptAlert): Promise<'sent' | 'not-configured'> {
       const body = 'kind' in alert ? alert : { kind: 'nomaly.detection.anomaly-rate', ...alert };
-      const idempotencyKey = 'kind' in alert ? `${alert.recoveryId}-awaiting-operator-${alert.operatorRetries}` : `${alert.jobId}-alert`;
+      const idempotencyKey = !('kind' in alert)
+        ? `${alert.jobId}-alert`
+        : alert.kind === 'nomaly.backup.corrupt'
+          ? `${alert.checkId}-backup-corrupt`
+          : `${alert.recoveryId}-awaiting-operator-${alert.operatorRetries}`;
       if (!config.alertWebhookUrl) {
         logger.warn(body, `${body.kind} alert (NOMALY_ALERT_WEBHOOK_URL is not set, so it is only logged)`);
         return 'not-configured';
