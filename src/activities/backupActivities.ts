@@ -398,9 +398,11 @@ export function createBackupActivities({ config, orm, store, logger, metrics }: 
           } else {
             let bytes: Buffer;
             try {
-              bytes = await store.getVerifiedBytes(config.buckets.models, row.artifact_key, row.artifact_sha256);
+              bytes = await store.readPersistently(config.buckets.models, row.artifact_key, () =>
+                store.getVerifiedBytes(config.buckets.models, row.artifact_key, row.artifact_sha256),
+              );
             } catch (err) {
-              if (err instanceof ObjectMissingError || (err as Error).name === 'ChecksumMismatchError') {
+              if (err instanceof ObjectMissingError || err instanceof ObjectUnreadableError || (err as Error).name === 'ChecksumMismatchError') {
                 missing.push(`${row.name}@${row.version}: ${(err as Error).message}`);
                 continue;
               }

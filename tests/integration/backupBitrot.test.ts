@@ -11,7 +11,7 @@ import type { BackupResult } from '../../src/workflows/backup';
 import type { RecoveryProgress } from '../../src/workflows/disasterRecovery';
 import { rootCauseMessage } from '../../src/workflows/rootCause';
 import type { verifyBackups } from '../../src/workflows/verifyBackups';
-import type { TestPlatform } from '../support/testPlatform';
+import { EXAMPLE_CSV, type TestPlatform } from '../support/testPlatform';
 import {
   activitiesRetriedWithoutEnd,
   dropDatabasesLike,
@@ -74,7 +74,7 @@ describe('a backup damaged on MinIO\'s disk', () => {
   beforeAll(async () => {
     receiver = await startReceiver();
     process.env.NOMALY_ALERT_WEBHOOK_URL = receiver.url; // read by the worker's config at start
-    p = await startIsolatedPlatform(env, ['control']);
+    p = await startIsolatedPlatform(env, ['control', 'scoring']);
     older = await (await p.client.startBackup({ scope: 'database', retention: false })).result();
     const damagedRun = await p.client.startBackup({ scope: 'database', retention: false });
     damaged = await damagedRun.result();
@@ -198,5 +198,17 @@ describe('a backup damaged on MinIO\'s disk', () => {
     }
     const [after] = await p.sql<{ check_state: string; last_checked_at: Date }>('select check_state, last_checked_at from backup where id = ?', [older.backupId]);
     expect(after).toEqual(before);
+  });
+
+  it('a backup of models whose live artifact is damaged on disk completes at once, naming what it could not back up', async () => {
+    const dataset = await p.client.uploadDataset(EXAMPLE_CSV);
+    const model = await (await p.client.startTraining({ datasetId: dataset.id, modelName: 'rot-model', algorithm: 'hbos' })).result();
+    flipStoredByte(p.config.buckets.models, model.artifactKey);
+    const started = Date.now();
+    const result = await (await p.client.startBackup({ scope: 'models', retention: false })).result();
+    expect((Date.now() - started) / 1000).toBeLessThan(60);
+    const manifest = await p.client.showBackup(result.backupId);
+    expect(manifest.models).toEqual([]);
+    expect(manifest.verification.problems.join()).toContain(`not backed up, rot-model@1: object ${p.config.buckets.models}/${model.artifactKey} is unreadable`);
   });
 });
