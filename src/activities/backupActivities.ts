@@ -8,7 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Client } from 'pg';
 import { Backup, type BackupScope } from '../db/backupEntities';
 import { DecryptStream, EncryptionError, EncryptStream } from '../storage/encryption';
-import { ObjectMissingError } from '../storage/objectStore';
+import { ObjectMissingError, ObjectUnreadableError } from '../storage/objectStore';
 import {
   attemptStagingKey,
   BackupIntegrityError,
@@ -113,7 +113,7 @@ export async function permanentAsNonRetryable<T>(work: () => Promise<T>): Promis
     if (err instanceof BackupIntegrityError || err instanceof EncryptionError || (err as Error).name === 'PgToolMissingError') {
       throw ApplicationFailure.nonRetryable((err as Error).message, (err as Error).name);
     }
-    if (err instanceof ObjectMissingError) throw ApplicationFailure.nonRetryable(err.message, 'BackupIntegrityError');
+    if (err instanceof ObjectMissingError || err instanceof ObjectUnreadableError) throw ApplicationFailure.nonRetryable(err.message, 'BackupIntegrityError');
     throw err;
   }
 }
@@ -223,32 +223,33 @@ async function downloadVerified(
   signal: AbortSignal | undefined,
 ): Promise<{ size: number; sha256: string }> {
   const name = `${bs.bucket}/${dump.key}`;
-  const source = await bs.store.client.getObject(bs.bucket, dump.key).catch((err: { code?: string }) => {
-    if (err.code === 'NoSuchKey' || err.code === 'NotFound') throw new BackupIntegrityError(`backup object ${name} is missing`);
-    throw err;
-  });
-  let lastReport = 0;
-  const hasher = new HashingStream((bytes) => {
-    if (Date.now() - lastReport >= 1000) {
-      lastReport = Date.now();
-      progress({ phase: 'downloading', bytes, total: dump.size });
+  const key = dump.key.endsWith('.enc') ? bs.encryptionKey() : null;
+  if (dump.key.endsWith('.enc') && !key) throw new EncryptionError(`${name} is encrypted; set NOMALY_BACKUP_KEY_FILE to the key the backup was made with`);
+  // Each attempt writes the whole file again: a read that broke off mid-way leaves nothing behind.
+  const digest = await bs.readPersistently(dump.key, async () => {
+    const source = await bs.store.client.getObject(bs.bucket, dump.key).catch((err: { code?: string }) => {
+      if (err.code === 'NoSuchKey' || err.code === 'NotFound') throw new BackupIntegrityError(`backup object ${name} is missing`);
+      throw err;
+    });
+    let lastReport = 0;
+    const hasher = new HashingStream((bytes) => {
+      if (Date.now() - lastReport >= 1000) {
+        lastReport = Date.now();
+        progress({ phase: 'downloading', bytes, total: dump.size });
+      }
+    });
+    const stages: Array<NodeJS.ReadableStream | NodeJS.WritableStream> = [source, hasher];
+    if (key) stages.push(new DecryptStream(key, name));
+    stages.push(createWriteStream(file, { mode: 0o600 }));
+    try {
+      await pipeline(stages as unknown as [Readable, Writable], signal ? { signal } : {});
+    } catch (err) {
+      // Decryption fails on altered bytes before the hash can be compared: name a corrupt object as such.
+      if (err instanceof EncryptionError) await bs.checkObject(dump);
+      throw err;
     }
+    return hasher.digest;
   });
-  const stages: Array<NodeJS.ReadableStream | NodeJS.WritableStream> = [source, hasher];
-  if (dump.key.endsWith('.enc')) {
-    const key = bs.encryptionKey();
-    if (!key) throw new EncryptionError(`${name} is encrypted; set NOMALY_BACKUP_KEY_FILE to the key the backup was made with`);
-    stages.push(new DecryptStream(key, name));
-  }
-  stages.push(createWriteStream(file, { mode: 0o600 }));
-  try {
-    await pipeline(stages as unknown as [Readable, Writable], signal ? { signal } : {});
-  } catch (err) {
-    // Decryption fails on altered bytes before the hash can be compared: name a corrupt object as such.
-    if (err instanceof EncryptionError) await bs.checkObject(dump);
-    throw err;
-  }
-  const digest = await hasher.digest;
   if (digest.size !== dump.size || digest.sha256 !== dump.sha256) {
     throw new BackupIntegrityError(
       `backup object ${name} is corrupt: ${digest.size} bytes with sha256 ${digest.sha256}, the manifest records ${dump.size} bytes with sha256 ${dump.sha256}`,
@@ -397,9 +398,11 @@ export function createBackupActivities({ config, orm, store, logger, metrics }: 
           } else {
             let bytes: Buffer;
             try {
-              bytes = await store.getVerifiedBytes(config.buckets.models, row.artifact_key, row.artifact_sha256);
+              bytes = await store.readPersistently(config.buckets.models, row.artifact_key, () =>
+                store.getVerifiedBytes(config.buckets.models, row.artifact_key, row.artifact_sha256),
+              );
             } catch (err) {
-              if (err instanceof ObjectMissingError || (err as Error).name === 'ChecksumMismatchError') {
+              if (err instanceof ObjectMissingError || err instanceof ObjectUnreadableError || (err as Error).name === 'ChecksumMismatchError') {
                 missing.push(`${row.name}@${row.version}: ${(err as Error).message}`);
                 continue;
               }

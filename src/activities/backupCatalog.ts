@@ -5,7 +5,7 @@ import * as Minio from 'minio';
 import type { NomalyConfig } from '../config';
 import type { BackupScope } from '../db/backupEntities';
 import { decryptBytes, encryptBytes, EncryptionError, encryptedKeyId, readBackupKeyFile, type BackupKey } from '../storage/encryption';
-import { ChecksumMismatchError, ObjectMissingError, type ObjectStore } from '../storage/objectStore';
+import { ChecksumMismatchError, ObjectMissingError, ObjectUnreadableError, type ObjectStore } from '../storage/objectStore';
 
 /**
  * Layout of the backup bucket and the manifest format, shared by the backup and recovery
@@ -169,8 +169,26 @@ export class BackupStore {
     return { key, size: stored.size, sha256: stored.sha256 };
   }
 
+  /**
+   * One whole read of a backup object, read again a few times when it fails; an object that
+   * stays unreadable while MinIO answers is a BackupIntegrityError naming it, not an outage.
+   */
+  async readPersistently<T>(key: string, read: () => Promise<T>): Promise<T> {
+    try {
+      return await this.store.readPersistently(this.bucket, key, read, (err) => err instanceof BackupIntegrityError || err instanceof EncryptionError);
+    } catch (err) {
+      if (err instanceof ObjectUnreadableError) throw new BackupIntegrityError(`backup ${err.message}`);
+      throw err;
+    }
+  }
+
+  /** A backup object's bytes, checked against `sha256` (see readPersistently for unreadable ones). */
+  async getVerifiedBytes(key: string, sha256: string): Promise<Buffer> {
+    return this.readPersistently(key, () => this.store.getVerifiedBytes(this.bucket, key, sha256));
+  }
+
   async getJson<T>(key: string, expectedSha256?: string): Promise<T> {
-    const bytes = await this.store.getVerifiedBytes(this.bucket, key, expectedSha256);
+    const bytes = await this.readPersistently(key, () => this.store.getVerifiedBytes(this.bucket, key, expectedSha256));
     const keyId = encryptedKeyId(bytes);
     const plain = keyId ? await decryptBytes(this.requireKey(`${this.bucket}/${key}`, keyId), bytes, `${this.bucket}/${key}`) : bytes;
     return JSON.parse(plain.toString('utf8')) as T;
@@ -239,14 +257,16 @@ export class BackupStore {
 
   /** Recomputes an object's sha256 and compares it with the manifest's; throws naming the object. */
   async checkObject(entry: ObjectEntry, onBytes?: (bytes: number) => void): Promise<void> {
-    const stat = await this.store.stat(this.bucket, entry.key);
-    if (!stat) throw new BackupIntegrityError(`backup object ${this.bucket}/${entry.key} is missing`);
-    if (stat.size !== entry.size) {
-      throw new BackupIntegrityError(`backup object ${this.bucket}/${entry.key} is corrupt: ${stat.size} bytes, the manifest records ${entry.size}`);
-    }
-    const { stream, digest } = await this.openHashed(entry.key);
-    for await (const chunk of stream) onBytes?.((chunk as Buffer).length);
-    const actual = await digest;
+    const actual = await this.readPersistently(entry.key, async () => {
+      const stat = await this.store.stat(this.bucket, entry.key);
+      if (!stat) throw new BackupIntegrityError(`backup object ${this.bucket}/${entry.key} is missing`);
+      if (stat.size !== entry.size) {
+        throw new BackupIntegrityError(`backup object ${this.bucket}/${entry.key} is corrupt: ${stat.size} bytes, the manifest records ${entry.size}`);
+      }
+      const { stream, digest } = await this.openHashed(entry.key);
+      for await (const chunk of stream) onBytes?.((chunk as Buffer).length);
+      return digest;
+    });
     if (actual.sha256 !== entry.sha256) {
       throw new BackupIntegrityError(`backup object ${this.bucket}/${entry.key} is corrupt: sha256 ${actual.sha256} does not match the manifest's ${entry.sha256}`);
     }

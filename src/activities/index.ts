@@ -1,5 +1,6 @@
 import { createAlertActivities } from './alertActivities';
 import { createBackupActivities } from './backupActivities';
+import { createBackupCheckActivities } from './backupCheckActivities';
 import { createDatasetActivities } from './datasetActivities';
 import { createDetectionActivities } from './detectionActivities';
 import { createFitActivities } from './fitActivities';
@@ -16,6 +17,7 @@ export function createControlActivities(deps: ActivityDeps) {
     ...createTrainingActivities(deps),
     ...createDetectionActivities(deps),
     ...createBackupActivities(deps),
+    ...createBackupCheckActivities(deps),
     ...createRecoveryActivities(deps),
     ...createMaintenanceActivities(deps),
     ...createAlertActivities(deps),

@@ -79,3 +79,5 @@ export function createMaintenanceActivities({ orm, store, config, logger }: Acti
     },
   };
 }
+
+export type MaintenanceActivities = ReturnType<typeof createMaintenanceActivities>;

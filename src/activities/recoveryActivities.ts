@@ -2,8 +2,10 @@ import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { Backup, Recovery, type BackupScope, type RecoveryStatus } from '../db/backupEntities';
 import { migrate } from '../db/orm';
-import { ChecksumMismatchError, ObjectMissingError } from '../storage/objectStore';
+import { ChecksumMismatchError, ObjectMissingError, ObjectUnreadableError } from '../storage/objectStore';
 import { BackupIntegrityError, BackupStore, heartbeat, type BackupManifest } from './backupCatalog';
+import { catalogRow, recordBackupCheck } from './backupCheckActivities';
+import { carryOverAudit } from './recoveryAudit';
 import { permanentAsNonRetryable, restoreDump } from './backupActivities';
 import type { ActivityDeps } from './deps';
 import {
@@ -101,12 +103,26 @@ export function createRecoveryActivities({ config, orm, store, logger, metrics }
     throw new Error(`the platform database did not answer after the swap: ${(lastError as Error)?.message ?? 'unknown'}`);
   }
 
+  /** Backups a later check found damaged; none when the database is lost (the manifests alone decide then). */
+  async function backupsFoundCorrupt(): Promise<Set<string>> {
+    const rows = await orm.em
+      .fork()
+      .find(Backup, { checkState: 'corrupt' }, { fields: ['id'] })
+      .catch(() => [] as Backup[]);
+    return new Set(rows.map((r) => r.id));
+  }
+
   return {
-    /** The backup to restore: the one asked for, else the newest verified one (from the manifests, not the database). */
+    /** The backup to restore: the one asked for, else the newest verified one not since found damaged (from the manifests; the catalog only vetoes). */
     async resolveRecoveryBackup(input: { backupId?: string; scope: BackupScope }): Promise<ResolvedBackup> {
       return permanentAsNonRetryable(async () => {
         const candidates = input.backupId ? [input.backupId] : (await bs.listBackupIds()).reverse();
+        const damaged = input.backupId ? new Set<string>() : await backupsFoundCorrupt();
         for (const id of candidates) {
+          if (damaged.has(id)) {
+            logger.warn({ backupId: id }, 'skipping a backup a later check found damaged');
+            continue;
+          }
           const manifest = await bs.readManifest(id).catch((err: Error) => {
             if (input.backupId) throw err;
             logger.warn({ backupId: id, err: err.message }, 'skipping unreadable backup manifest');
@@ -136,7 +152,13 @@ export function createRecoveryActivities({ config, orm, store, logger, metrics }
         let bytes = 0;
         for (const [i, entry] of objects.entries()) {
           heartbeat({ phase: 'verifying', done: i, total: objects.length });
-          await bs.checkObject(entry);
+          await bs.checkObject(entry).catch(async (err: unknown) => {
+            // The catalog learns of the damage too: `backup list` must stop calling this backup sound.
+            if (err instanceof BackupIntegrityError) {
+              await recordBackupCheck(orm, { backupId: input.backupId, state: 'corrupt', checkedAt: new Date().toISOString(), problems: [err.message] }).catch(() => undefined);
+            }
+            throw err;
+          });
           bytes += entry.size;
         }
         return { backupId: input.backupId, objects: objects.length, bytes };
@@ -260,10 +282,11 @@ export function createRecoveryActivities({ config, orm, store, logger, metrics }
         let unchanged = 0;
         for (const [i, model] of models.entries()) {
           heartbeat({ phase: 'models', done: i, total: models.length });
-          const intact = await store.getVerifiedBytes(config.buckets.models, model.artifactKey, model.sha256).then(
+          const intact = await store.readPersistently(config.buckets.models, model.artifactKey, () => store.getVerifiedBytes(config.buckets.models, model.artifactKey, model.sha256)).then(
             () => true,
             (err: Error) => {
-              if (err instanceof ObjectMissingError || err instanceof ChecksumMismatchError) return false;
+              // A damaged live artifact is replaced from the backup like a missing one.
+              if (err instanceof ObjectMissingError || err instanceof ChecksumMismatchError || err instanceof ObjectUnreadableError) return false;
               throw err;
             },
           );
@@ -271,7 +294,7 @@ export function createRecoveryActivities({ config, orm, store, logger, metrics }
             unchanged++;
             continue;
           }
-          const bytes = await store.getVerifiedBytes(bs.bucket, model.key, model.sha256).catch((err: Error) => {
+          const bytes = await bs.getVerifiedBytes(model.key, model.sha256).catch((err: Error) => {
             if (err instanceof ObjectMissingError || err instanceof ChecksumMismatchError) throw new BackupIntegrityError(err.message);
             throw err;
           });
@@ -318,6 +341,10 @@ export function createRecoveryActivities({ config, orm, store, logger, metrics }
           catalogSynced++;
         }
       }
+      if (input.previousDatabase && (await databaseExists(restoreUrl, input.previousDatabase))) {
+        const carried = await carryOverAudit(orm, urlForDatabase(config.databaseUrl, input.previousDatabase));
+        logger.info({ from: input.previousDatabase, ...carried }, 'audit rows recorded since the backup carried over');
+      }
       await em.upsert(Recovery, {
         id: input.recoveryId,
         backupId: input.backupId,
@@ -349,22 +376,6 @@ function objectsFor(manifest: BackupManifest, scope: BackupScope) {
   if (needsDatabase(scope) && manifest.database) entries.set(manifest.database.dump.key, manifest.database.dump);
   if (needsModels(scope)) for (const m of manifest.models ?? []) entries.set(m.key, { key: m.key, size: m.size, sha256: m.sha256 });
   return [...entries.values()];
-}
-
-function catalogRow(manifest: BackupManifest, key: string | undefined): Backup {
-  return {
-    id: manifest.id,
-    scope: manifest.scope,
-    status: manifest.verification.status,
-    startedAt: new Date(manifest.createdAt),
-    finishedAt: new Date(manifest.finishedAt),
-    pgVersion: manifest.database?.pgVersion ?? null,
-    dbSizeBytes: manifest.database?.sizeBytes ?? null,
-    manifestKey: key ?? null,
-    workflowId: manifest.workflowId,
-    encryptionKeyId: manifest.encryption?.keyId ?? null,
-    error: manifest.verification.status === 'failed' ? manifest.verification.problems.join('; ').slice(0, 4000) : null,
-  };
 }
 
 export type RecoveryActivities = ReturnType<typeof createRecoveryActivities>;

@@ -41,8 +41,8 @@ export function registerScheduleCommands(program: Command): void {
 
   schedules
     .command('apply')
-    .description('create or update the schedules in a config file (without one: the nightly backup at 02:30 UTC)')
-    .option('--file <file>', 'JSON: {"backup": {...}, "detections": [{"id", "hour", "minute", "input": {"model", "datasetId"}}]}')
+    .description('create or update the schedules in a config file (without one: the nightly backup at 02:30 UTC and the backup re-check at 04:00 UTC)')
+    .option('--file <file>', 'JSON: {"backup": {...}, "backupVerify": {...}, "detections": [{"id", "hour", "minute", "input": {"model", "datasetId"}}]}')
     .action(async (opts: { file?: string }) => {
       const file = readSchedulesFile(opts.file);
       for (const r of await withClient((client) => applySchedulesFile(client.temporal, file))) {

@@ -1,16 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
 import { TASK_QUEUES } from '../config/taskQueues';
-import { validateBackupInput, type BackupInput } from '../workflows/backupInputs';
+import { validateBackupInput, validateVerifyBackupsInput, type BackupInput, type VerifyBackupsInput } from '../workflows/backupInputs';
 import { validateDetectBatchInput, type DetectBatchInput } from '../workflows/inputs';
 
 /**
  * Temporal Schedules from one config file, installed or updated by `nomaly schedules apply`:
  *   {"backup": {"hour": 2, "minute": 30, "input": {"scope": "full"}},
+ *    "backupVerify": {"hour": 4, "minute": 0, "input": {"newest": 3}},
  *    "detections": [{"id": "nightly-cardio", "hour": 2, "minute": 0,
  *                    "input": {"model": "cardio", "datasetId": "ds_…", "alertAnomalyRateAbove": 0.2}}]}
  * Every schedule: overlap SKIP (a slow night never doubles up) and an explicit catch-up window
  * (defaults differ between SDK and server). `everySeconds` replaces hour/minute with an interval.
+ * Without a file, the nightly backup and the daily re-check of the newest backups are installed;
+ * with one, the re-check only when the file has `backupVerify`.
  */
 
 interface ScheduleTiming {
@@ -28,12 +31,17 @@ export interface BackupScheduleSpec extends ScheduleTiming {
   input: BackupInput;
 }
 
+export interface BackupVerifyScheduleSpec extends ScheduleTiming {
+  input: VerifyBackupsInput;
+}
+
 export interface DetectionScheduleSpec extends ScheduleTiming {
   input: DetectBatchInput;
 }
 
 export interface SchedulesFile {
   backup: BackupScheduleSpec;
+  backupVerify?: BackupVerifyScheduleSpec;
   detections: DetectionScheduleSpec[];
 }
 
@@ -44,6 +52,14 @@ export const DEFAULT_BACKUP_SCHEDULE: BackupScheduleSpec = {
   id: 'nomaly-nightly-backup',
   minute: 30,
   input: { scope: 'full' },
+};
+
+/** Re-reads and re-hashes the newest backups daily, so damage on disk is found before a recovery needs them. */
+export const DEFAULT_BACKUP_VERIFY_SCHEDULE: BackupVerifyScheduleSpec = {
+  ...TIMING_DEFAULTS,
+  id: 'nomaly-backup-verify',
+  hour: 4,
+  input: { newest: 3 },
 };
 
 function checkTiming(where: string, spec: ScheduleTiming): void {
@@ -60,7 +76,7 @@ function checkTiming(where: string, spec: ScheduleTiming): void {
 
 /** Reads the config file (or the defaults: just the nightly backup), validating every field and workflow input. */
 export function readSchedulesFile(file?: string): SchedulesFile {
-  let parsed: { backup?: Partial<BackupScheduleSpec>; detections?: Array<Partial<DetectionScheduleSpec>> } = {};
+  let parsed: { backup?: Partial<BackupScheduleSpec>; backupVerify?: Partial<BackupVerifyScheduleSpec>; detections?: Array<Partial<DetectionScheduleSpec>> } = {};
   if (file) {
     try {
       parsed = JSON.parse(readFileSync(file, 'utf8'));
@@ -71,6 +87,12 @@ export function readSchedulesFile(file?: string): SchedulesFile {
   const backup = { ...DEFAULT_BACKUP_SCHEDULE, ...(parsed.backup ?? {}) };
   checkTiming(`${file ?? 'defaults'}: backup`, backup);
   validateBackupInput(backup.input);
+  let backupVerify: BackupVerifyScheduleSpec | undefined;
+  if (!file || parsed.backupVerify !== undefined) {
+    backupVerify = { ...DEFAULT_BACKUP_VERIFY_SCHEDULE, ...(parsed.backupVerify ?? {}) };
+    checkTiming(`${file ?? 'defaults'}: backupVerify`, backupVerify);
+    validateVerifyBackupsInput(backupVerify.input);
+  }
   if (parsed.detections !== undefined && !Array.isArray(parsed.detections)) throw new Error(`${file}: detections must be a list`);
   const detections = (parsed.detections ?? []).map((raw, i) => {
     const spec = { ...TIMING_DEFAULTS, ...raw } as DetectionScheduleSpec;
@@ -78,7 +100,7 @@ export function readSchedulesFile(file?: string): SchedulesFile {
     validateDetectBatchInput(spec.input);
     return spec;
   });
-  return { backup, detections };
+  return { backup, backupVerify, detections };
 }
 
 function scheduleOptions(spec: ScheduleTiming, workflowType: string, input: unknown): ScheduleOptions {
@@ -122,15 +144,22 @@ export function applyBackupSchedule(client: Client, spec: BackupScheduleSpec): P
   return applySchedule(client, scheduleOptions(spec, 'backup', spec.input), spec.paused);
 }
 
+export function applyBackupVerifySchedule(client: Client, spec: BackupVerifyScheduleSpec): Promise<'created' | 'updated'> {
+  return applySchedule(client, scheduleOptions(spec, 'verifyBackups', spec.input), spec.paused);
+}
+
 export function applyDetectionSchedule(client: Client, spec: DetectionScheduleSpec): Promise<'created' | 'updated'> {
   return applySchedule(client, scheduleOptions(spec, 'detectBatch', spec.input), spec.paused);
 }
 
-/** Applies the whole file: the backup schedule and every detection schedule. */
+/** Applies the whole file: the backup schedule, the backup re-check and every detection schedule. */
 export async function applySchedulesFile(client: Client, schedules: SchedulesFile): Promise<Array<{ id: string; what: 'created' | 'updated'; when: string }>> {
   const when = (s: ScheduleTiming) =>
     s.everySeconds !== undefined ? `every ${s.everySeconds}s` : `daily at ${String(s.hour).padStart(2, '0')}:${String(s.minute).padStart(2, '0')} ${s.timezone}`;
   const results = [{ id: schedules.backup.id, what: await applyBackupSchedule(client, schedules.backup), when: when(schedules.backup) }];
+  if (schedules.backupVerify) {
+    results.push({ id: schedules.backupVerify.id, what: await applyBackupVerifySchedule(client, schedules.backupVerify), when: when(schedules.backupVerify) });
+  }
   for (const spec of schedules.detections) results.push({ id: spec.id, what: await applyDetectionSchedule(client, spec), when: when(spec) });
   return results;
 }

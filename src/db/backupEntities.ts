@@ -8,6 +8,8 @@ import { BigIntType, EntitySchema } from '@mikro-orm/core';
 
 export type BackupScope = 'database' | 'models' | 'full';
 export type BackupStatus = 'running' | 'verified' | 'failed';
+/** What the last re-read of a backup's objects found; null: never re-checked since it was made. */
+export type BackupCheckState = 'verified' | 'corrupt';
 
 export class Backup {
   id!: string;
@@ -22,6 +24,10 @@ export class Backup {
   workflowId!: string;
   encryptionKeyId?: string | null;
   error?: string | null;
+  lastCheckedAt?: Date | null;
+  checkState?: BackupCheckState | null;
+  /** The first problem the last check found (it names the object). */
+  checkProblem?: string | null;
 }
 
 export const BackupSchema = new EntitySchema<Backup>({
@@ -39,6 +45,9 @@ export const BackupSchema = new EntitySchema<Backup>({
     workflowId: { type: 'string' },
     encryptionKeyId: { type: 'string', nullable: true },
     error: { type: 'text', nullable: true },
+    lastCheckedAt: { type: 'datetime', nullable: true },
+    checkState: { type: 'string', nullable: true },
+    checkProblem: { type: 'text', nullable: true },
   },
 });
 

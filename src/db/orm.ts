@@ -7,6 +7,7 @@ import { Migration20261121000000_foundation } from './migrations/Migration202611
 import { Migration20261122000000_backup } from './migrations/Migration20261122000000_backup';
 import { Migration20261122100000_registry } from './migrations/Migration20261122100000_registry';
 import { Migration20261122200000_jobResults } from './migrations/Migration20261122200000_jobResults';
+import { Migration20261204000000_backupChecks } from './migrations/Migration20261204000000_backupChecks';
 
 export type Orm = MikroORM;
 
@@ -16,6 +17,7 @@ const MIGRATIONS = [
   { name: 'Migration20261122000000_backup', class: Migration20261122000000_backup },
   { name: 'Migration20261122100000_registry', class: Migration20261122100000_registry },
   { name: 'Migration20261122200000_jobResults', class: Migration20261122200000_jobResults },
+  { name: 'Migration20261204000000_backupChecks', class: Migration20261204000000_backupChecks },
 ];
 
 export async function openOrm(databaseUrl: string, options: { poolMax?: number } = {}): Promise<Orm> {

@@ -41,6 +41,27 @@ export class ObjectMissingError extends ObjectStoreError {
   }
 }
 
+/**
+ * An object the server still holds but cannot serve, read after read, while it answers for its
+ * bucket: its stored bytes are damaged (MinIO answers 503 for bitrot on a single drive). No
+ * retry repairs it.
+ */
+export class ObjectUnreadableError extends ObjectStoreError {
+  constructor(
+    readonly bucket: string,
+    readonly key: string,
+    attempts: number,
+    cause: string,
+  ) {
+    super(`object ${bucket}/${key} is unreadable: ${attempts} reads failed (${cause}) while the server answers for ${bucket}; its stored bytes are likely damaged`);
+    this.name = 'ObjectUnreadableError';
+  }
+}
+
+/** Whole reads of one object before its failures count as the object's, not the server's. */
+export const PERSISTENT_READ_ATTEMPTS = 3;
+const REREAD_DELAY_MS = 300;
+
 function isNotFound(err: unknown): boolean {
   const code = (err as { code?: string }).code;
   return code === 'NotFound' || code === 'NoSuchKey';
@@ -229,6 +250,33 @@ export class ObjectStore {
     const stream = this.client.listObjectsV2(bucket, prefix, true);
     for await (const item of stream as AsyncIterable<{ name?: string }>) if (item.name) keys.push(item.name);
     return keys;
+  }
+
+  /**
+   * Runs `read` (one whole read of bucket/key), again after each failure, up to
+   * PERSISTENT_READ_ATTEMPTS reads. A failed read counts against the object only when the server
+   * answers for its bucket right after it; when every read failed that way, the object itself is
+   * the problem: ObjectUnreadableError. When the server does not answer (an outage), the read's
+   * error is thrown as it is, for the caller's retries. Errors that already say what is wrong
+   * (missing, corrupt, or `isFinal`) are not read again.
+   */
+  async readPersistently<T>(bucket: string, key: string, read: () => Promise<T>, isFinal: (err: unknown) => boolean = () => false): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      let failure: unknown;
+      try {
+        return await read();
+      } catch (err) {
+        if (err instanceof ObjectStoreError || isNotFound(err) || (err as Error).name === 'AbortError' || isFinal(err)) throw err;
+        failure = err;
+      }
+      const serverAnswers = await this.client.bucketExists(bucket).then(
+        () => true,
+        () => false,
+      );
+      if (!serverAnswers) throw failure;
+      if (attempt >= PERSISTENT_READ_ATTEMPTS) throw new ObjectUnreadableError(bucket, key, attempt, (failure as Error)?.message ?? String(failure));
+      await new Promise((r) => setTimeout(r, REREAD_DELAY_MS * attempt));
+    }
   }
 
   async ping(bucket: string): Promise<void> {

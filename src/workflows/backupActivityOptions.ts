@@ -1,10 +1,11 @@
 import { proxyActivities, type RetryPolicy } from '@temporalio/workflow';
 import type { BackupActivities } from '../activities/backupActivities';
+import type { BackupCheckActivities } from '../activities/backupCheckActivities';
 import type { RecoveryActivities } from '../activities/recoveryActivities';
 import { TASK_QUEUES } from '../config/taskQueues';
 import type { ValidStepRetryOptions } from './backupInputs';
 
-type Activities = BackupActivities & RecoveryActivities;
+type Activities = BackupActivities & RecoveryActivities & BackupCheckActivities;
 
 function retry(options: ValidStepRetryOptions): RetryPolicy {
   return {

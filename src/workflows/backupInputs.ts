@@ -121,6 +121,42 @@ export function validateDisasterRecoveryInput(raw: unknown): ValidDisasterRecove
   return { scope: scopeOf(w, input.scope), backupId: backupId as string | undefined, options: retryOptions(w, input.options, RECOVERY_RETRY_DEFAULTS) };
 }
 
+export interface VerifyBackupsInput {
+  /** Check this backup; without it, the newest `newest` verified backups. */
+  backupId?: string;
+  newest?: number;
+  options?: StepRetryOptions;
+}
+
+export interface ValidVerifyBackupsInput {
+  backupId?: string;
+  newest: number;
+  options: ValidStepRetryOptions;
+}
+
+export const VERIFY_BACKUPS_DEFAULTS = { newest: 3 } as const;
+
+export function validateVerifyBackupsInput(raw: unknown): ValidVerifyBackupsInput {
+  const w = 'verifyBackups';
+  const input = asObject(w, '(input)', raw ?? {}, '{"backupId": "bk-…"} or {"newest": 3}');
+  rejectUnknown(w, '', input, ['backupId', 'newest', 'options']);
+  const backupId = input.backupId;
+  if (backupId !== undefined && (typeof backupId !== 'string' || !BACKUP_ID.test(backupId))) {
+    invalidInput(w, 'backupId', `${JSON.stringify(backupId)} is not a backup id (they look like bk-20261122-023000-1a2b3c4d; nomaly backup list)`);
+  }
+  if (backupId !== undefined && input.newest !== undefined) invalidInput(w, 'newest', 'goes without backupId: give one backup id or how many of the newest backups to check');
+  return {
+    backupId: backupId as string | undefined,
+    newest: optionalNumber(w, input, 'newest', 'newest', 1, 1000, true) ?? VERIFY_BACKUPS_DEFAULTS.newest,
+    options: retryOptions(w, input.options, BACKUP_RETRY_DEFAULTS),
+  };
+}
+
+/** What an operator runs to resume or give up a recovery that waits for one (printed by the CLI, sent with the alert). */
+export function operatorCommands(recoveryId: string): { retry: string; abort: string } {
+  return { retry: `nomaly restore retry ${recoveryId}`, abort: `nomaly restore abort ${recoveryId}` };
+}
+
 /** The backup id of a workflow run: its start time and run id, the same on every replay. */
 export function backupIdFor(started: Date, runId: string): string {
   const iso = started.toISOString(); // 2026-11-22T02:30:00.000Z

@@ -6,3 +6,4 @@ export { backup } from './backup';
 export { disasterRecovery } from './disasterRecovery';
 export { maintenance } from './maintenance';
 export { sendAlert } from './sendAlert';
+export { verifyBackups } from './verifyBackups';

@@ -1,7 +1,14 @@
-import { workflowInfo } from '@temporalio/workflow';
-import type { RemovedModel } from '../activities/maintenanceActivities';
-import { control } from './activityOptions';
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { MaintenanceActivities, RemovedModel } from '../activities/maintenanceActivities';
+import { TASK_QUEUES } from '../config/taskQueues';
 import { invalidInput } from './inputs';
+
+/** A removal is per model and idempotent; after ten tries the failure goes to the workflow, and the next weekly run starts over. */
+const steps = proxyActivities<MaintenanceActivities>({
+  taskQueue: TASK_QUEUES.control,
+  startToCloseTimeout: '10 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
+});
 
 export interface MaintenanceInput {
   /** Remove models created more than this many days ago (default 30) that are neither active nor used by a job younger than that. */
@@ -32,6 +39,6 @@ export function validateMaintenanceInput(raw: unknown): Required<MaintenanceInpu
 export async function maintenance(rawInput: MaintenanceInput = {}): Promise<MaintenanceResult> {
   const input = validateMaintenanceInput(rawInput);
   const now = new Date(workflowInfo().startTime).toISOString();
-  const { cutoff, removed } = await control.removeExpiredModels({ retentionDays: input.retentionDays, now });
+  const { cutoff, removed } = await steps.removeExpiredModels({ retentionDays: input.retentionDays, now });
   return { retentionDays: input.retentionDays, cutoff, removedModels: removed };
 }

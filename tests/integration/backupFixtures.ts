@@ -162,3 +162,12 @@ export async function addBulkRows(databaseUrl: string, rows: number): Promise<vo
     await client.end();
   }
 }
+
+/** Activities a workflow run scheduled with no maximum of attempts (Temporal's default: retry for ever). */
+export async function activitiesRetriedWithoutEnd(handle: { fetchHistory(): Promise<{ events?: Array<{ activityTaskScheduledEventAttributes?: unknown }> | null }> }): Promise<string[]> {
+  const history = await handle.fetchHistory();
+  return (history.events ?? [])
+    .map((e) => e.activityTaskScheduledEventAttributes as { activityType?: { name?: string }; retryPolicy?: { maximumAttempts?: number } } | undefined)
+    .filter((a): a is NonNullable<typeof a> => a != null && !(a.retryPolicy?.maximumAttempts && a.retryPolicy.maximumAttempts > 0))
+    .map((a) => a.activityType?.name ?? '?');
+}

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { TASK_QUEUES } from '../../src/config/taskQueues';
 import type { MaintenanceResult } from '../../src/workflows/maintenance';
 import { maybeRecordHistory, startTestPlatform, type TestPlatform } from '../support/testPlatform';
+import { activitiesRetriedWithoutEnd } from './backupFixtures';
 
 /** The maintenance workflow removes exactly the old, inactive, unused models: artifacts and rows together. */
 describe('maintenance workflow', () => {
@@ -73,5 +74,23 @@ describe('maintenance workflow', () => {
       args: [{ retentionDays: 30 }],
     });
     expect(again.removedModels.filter((m) => m.name.startsWith('mt-'))).toEqual([]);
+  });
+
+  it('reports an empty list, not null, when nothing is old enough to remove: in the result and in the stored payload', async () => {
+    const workflowId = `maintenance-nothing-${Date.now()}`;
+    const result = await p.client.temporal.workflow.execute<() => Promise<MaintenanceResult>>('maintenance', {
+      taskQueue: TASK_QUEUES.control,
+      workflowId,
+      args: [{ retentionDays: 36500 }],
+    });
+    expect(result).toMatchObject({ retentionDays: 36500, removedModels: [] });
+    // The bytes in the history are what the UI decodes. (`temporal workflow execute --output json`
+    // prints every empty JSON array as null: that is the CLI's rendering, not this payload.)
+    const history = await p.client.temporal.workflow.getHandle(workflowId).fetchHistory();
+    const completed = history.events?.find((e) => e.workflowExecutionCompletedEventAttributes)?.workflowExecutionCompletedEventAttributes;
+    const payload = JSON.parse(Buffer.from(completed!.result!.payloads![0].data!).toString('utf8'));
+    expect(payload.removedModels).toEqual([]);
+    // Its activity's retries end: a lasting failure reaches the workflow instead of retrying for ever.
+    expect(await activitiesRetriedWithoutEnd(p.client.temporal.workflow.getHandle(workflowId))).toEqual([]);
   });
 });

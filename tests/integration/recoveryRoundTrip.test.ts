@@ -6,6 +6,7 @@ import { decodeModel } from '../../src/scoring/codec';
 import type { BackupManifest } from '../../src/activities/backupCatalog';
 import type { RecoveryProgress, RecoveryResult } from '../../src/workflows/disasterRecovery';
 import type { BackupResult } from '../../src/workflows/backup';
+import type { verifyBackups } from '../../src/workflows/verifyBackups';
 import { rootCauseMessage } from '../../src/workflows/rootCause';
 import { EXAMPLE_CSV, maybeRecordHistory, type TestPlatform } from '../support/testPlatform';
 import {
@@ -151,11 +152,14 @@ describe('backup, then disaster recovery on the real stack', () => {
       expect(message).toMatch(/corrupt/);
       const progress = await p.client.progress<RecoveryProgress>(handle.workflowId);
       expect(progress.phase).toBe('failed');
-      // Nothing touched: same databases, same rows (apart from the recovery's own failed row).
+      // Nothing touched: same databases, same rows (apart from the recovery's own failed row and the backup's check).
       expect(await databasesLike(env.DATABASE_URL)).toEqual(databasesBefore);
-      const sumsAfter = await tableChecksums(env.DATABASE_URL, ['recovery']);
-      const { recovery: _r, ...expected } = sumsBefore;
+      const sumsAfter = await tableChecksums(env.DATABASE_URL, ['recovery', 'backup']);
+      const { recovery: _r, backup: _b, ...expected } = sumsBefore;
       expect(sumsAfter).toEqual(expected);
+      const [checked] = await p.sql<{ check_state: string; check_problem: string }>('select check_state, check_problem from backup where id = ?', [backupResult.backupId]);
+      expect(checked.check_state).toBe('corrupt');
+      expect(checked.check_problem).toContain(dump.key);
       const [rec] = await p.sql<{ status: string; error: string }>('select status, error from recovery where id = ?', [handle.workflowId]);
       expect(rec.status).toBe('failed');
       expect(rec.error).toContain(dump.key);
@@ -228,6 +232,27 @@ describe('backup, then disaster recovery on the real stack', () => {
     const handle = await p.client.startRecovery({ scope: 'models', backupId: 'bk-20000101-000000-deadbeef', options: FAST });
     const failure = await handle.result().then(() => undefined, (err: unknown) => err);
     expect(rootCauseMessage(failure)).toMatch(/bk-20000101-000000-deadbeef has no manifest/);
+  });
+
+  it('a database restore from an older backup keeps the recovery rows and backup checks recorded since that backup', async () => {
+    // The earlier tests' recoveries all ran after the backup: its snapshot holds none of their rows.
+    const before = await p.sql<{ id: string; status: string }>('select id, status from recovery order by id');
+    expect(before.length).toBeGreaterThanOrEqual(3);
+    const check = await p.client.temporal.workflow.execute<typeof verifyBackups>('verifyBackups', {
+      taskQueue: 'nomaly-control',
+      workflowId: `verify-before-restore-${Date.now()}`,
+      args: [{ backupId: backupResult.backupId }],
+    });
+    expect(check.corrupt).toEqual([]);
+
+    const handle = await p.client.startRecovery({ scope: 'database', backupId: backupResult.backupId, options: FAST });
+    await handle.result();
+    const after = await p.sql<{ id: string; status: string }>('select id, status from recovery order by id');
+    const byId = (rows: Array<{ id: string; status: string }>) => [...rows].sort((a, b) => a.id.localeCompare(b.id));
+    expect(byId(after)).toEqual(byId([...before, { id: handle.workflowId, status: 'completed' }]));
+    const [row] = await p.sql<{ check_state: string; last_checked_at: Date }>('select check_state, last_checked_at from backup where id = ?', [backupResult.backupId]);
+    expect(row.check_state).toBe('verified');
+    expect(new Date(row.last_checked_at).toISOString()).toBe(check.checks[0].checkedAt);
   });
 
   it('rejects bad input with a non-retryable error naming the field', async () => {
