@@ -1,6 +1,6 @@
-import { defineQuery, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { defineQuery, patched, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { control, fitting } from './activityOptions';
-import { validateTrainModelInput, type TrainModelInput } from './inputs';
+import { validateTrainModelInput, type TrainModelInput, type ValidTrainModelInput } from './inputs';
 import { rootCauseMessage } from './rootCause';
 import { SEARCH_ATTRIBUTES } from './searchAttributes';
 
@@ -22,11 +22,30 @@ export interface TrainModelResult {
 export type TrainingPhase = 'validating' | 'reserving-version' | 'fitting' | 'registering' | 'completed' | 'failed';
 export const trainingPhaseQuery = defineQuery<{ phase: TrainingPhase }>('progress');
 
+/**
+ * Runs from before these patches checked detector options at the start (they found bad ones at
+ * fit time), and left NomalyJobStatus at `running` when the input or the version reservation
+ * failed; they replay as they ran.
+ */
+const CHECKS_DETECTOR_OPTIONS = 'train-checks-detector-options';
+const FINAL_STATUS_ON_EVERY_PATH = 'train-final-status-on-every-path';
+
+function markFailed(): void {
+  if (patched(FINAL_STATUS_ON_EVERY_PATH)) upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.jobStatus, value: 'failed' }]);
+}
+
 /** Dataset → fitted detector → artifact in MinIO → registry row. */
 export async function trainModel(rawInput: TrainModelInput): Promise<TrainModelResult> {
   let phase: TrainingPhase = 'validating';
   setHandler(trainingPhaseQuery, () => ({ phase }));
-  const input = validateTrainModelInput(rawInput);
+  let input: ValidTrainModelInput;
+  try {
+    input = validateTrainModelInput(rawInput, { detectorOptions: patched(CHECKS_DETECTOR_OPTIONS) });
+  } catch (err) {
+    phase = 'failed';
+    markFailed();
+    throw err;
+  }
   const started = Date.now();
   upsertSearchAttributes([
     { key: SEARCH_ATTRIBUTES.model, value: input.modelName },
@@ -35,14 +54,21 @@ export async function trainModel(rawInput: TrainModelInput): Promise<TrainModelR
   ]);
 
   phase = 'reserving-version';
-  const plan = await control.createModelVersion({
-    trainingWorkflowId: workflowInfo().workflowId,
-    modelName: input.modelName,
-    datasetId: input.datasetId,
-    algorithm: input.algorithm,
-    params: input.params,
-    featureColumns: input.featureColumns,
-  });
+  const plan = await control
+    .createModelVersion({
+      trainingWorkflowId: workflowInfo().workflowId,
+      modelName: input.modelName,
+      datasetId: input.datasetId,
+      algorithm: input.algorithm,
+      params: input.params,
+      featureColumns: input.featureColumns,
+    })
+    .catch((err: unknown) => {
+      // An unknown dataset or feature column: nothing was reserved, but the job has ended.
+      phase = 'failed';
+      markFailed();
+      throw err;
+    });
   try {
     phase = 'fitting';
     const fit = await fitting.fitModel({
