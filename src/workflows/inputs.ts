@@ -170,8 +170,9 @@ function checkAlgorithmOptions(workflow: string, algorithm: string, params: Reco
   try {
     checkDetectorOptions(algorithm, params);
   } catch (err) {
-    if (!(err instanceof DetectorOptionError)) throw err;
-    invalidInput(workflow, err.option === undefined ? 'params' : `params.${err.option}`, `is refused: ${err.message}`);
+    if (err instanceof DetectorOptionError) invalidInput(workflow, err.option === undefined ? 'params' : `params.${err.option}`, `is refused: ${err.message}`);
+    // Anything else (an ensemble nested past the stack's depth) must still end the workflow, not fail its task for ever.
+    invalidInput(workflow, 'params', `could not be checked: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 

@@ -149,3 +149,14 @@ describe('chunk planning', () => {
     expect(planChunks(0, 1000, 1000).chunks).toBe(0);
   });
 });
+
+describe('options nested past any sense', () => {
+  it('are refused as input, not thrown as a plain error that would fail the workflow task', () => {
+    let params: Record<string, unknown> = { members: [{ algorithm: 'pca' }] };
+    for (let depth = 0; depth < 20_000; depth++) params = { members: [{ algorithm: 'ensemble', options: params }] };
+    const failure = failureOf(() => validateTrainModelInput({ datasetId: 'ds_0123456789abcdef', modelName: 'm', algorithm: 'ensemble', params }));
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toMatch(/^trainModel input: "params/);
+  });
+});
