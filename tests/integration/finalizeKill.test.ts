@@ -1,6 +1,6 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { Client } from 'pg';
-import { createDetectionActivities } from '../../src/activities/detectionActivities';
+import { createDetectionActivities, type DetectionSummary } from '../../src/activities/detectionActivities';
 import { EXAMPLE_CSV, startTestPlatform, type TestPlatform } from '../support/testPlatform';
 import { startControlProcess, waitFor, type WorkerProcess } from './backupFixtures';
 
@@ -12,11 +12,16 @@ import { startControlProcess, waitFor, type WorkerProcess } from './backupFixtur
 describe('a control worker killed during finalizeDetection', () => {
   let p: TestPlatform;
   let control: WorkerProcess | undefined;
+  let datasetId: string;
+  let model: string;
   const env = { DATABASE_URL: process.env.DATABASE_URL!, NOMALY_BUCKET_PREFIX: process.env.NOMALY_BUCKET_PREFIX ?? 'nomaly' };
 
   beforeAll(async () => {
     p = await startTestPlatform(['scoring']);
     control = await startControlProcess(env);
+    datasetId = (await p.client.uploadDataset(EXAMPLE_CSV)).id;
+    model = `finalize-kill-${Date.now().toString(36)}`;
+    await (await p.client.startTraining({ datasetId, modelName: model, contamination: 0.1 })).result();
   });
   afterAll(async () => {
     if (control?.child.exitCode === null) control.child.kill('SIGKILL');
@@ -24,10 +29,7 @@ describe('a control worker killed during finalizeDetection', () => {
   });
 
   it('costs seconds: the retry on a restarted worker completes the job', async () => {
-    const dataset = await p.client.uploadDataset(EXAMPLE_CSV);
-    const model = `finalize-kill-${Date.now().toString(36)}`;
-    await (await p.client.startTraining({ datasetId: dataset.id, modelName: model, contamination: 0.1 })).result();
-    const handle = await p.client.startDetection({ model: `${model}@1`, datasetId: dataset.id, chunkRows: 1000 });
+    const handle = await p.client.startDetection({ model: `${model}@1`, datasetId, chunkRows: 1000 });
 
     // Hold the job's row so finalizeDetection blocks at its last write: the kill lands mid-activity.
     // (NO KEY: chunks inserting anomalies, which reference the row, must not wait.)
@@ -65,13 +67,14 @@ describe('a control worker killed during finalizeDetection', () => {
   });
 
   it('heartbeats each phase while it finalizes', async () => {
-    const [job] = await p.sql<{ id: string; chunks: number }>("select id, chunks from detection_job where status = 'completed' order by finished_at desc limit 1");
+    const handle = await p.client.startDetection({ model: `${model}@1`, datasetId, chunkRows: 1000 });
+    const first = await handle.result();
     const beats: unknown[] = [];
     const activity = new MockActivityEnvironment();
     activity.on('heartbeat', (details: unknown) => beats.push(details));
     // Finalizing again is safe (same keys, same row): the summary stands.
-    const summary = await activity.run(createDetectionActivities(p.platform).finalizeDetection, { jobId: job.id, modelLabel: 'm@1', chunks: job.chunks });
-    expect(summary.status).toBe('completed');
+    const summary = (await activity.run(createDetectionActivities(p.platform).finalizeDetection, { jobId: handle.workflowId, modelLabel: `${model}@1`, chunks: 2 })) as DetectionSummary;
+    expect(summary).toMatchObject({ status: 'completed', rows: first.rows, anomalies: first.anomalies, scoresKey: first.scoresKey });
     expect(beats.map((b) => (b as { phase: string }).phase).filter((phase, i, all) => all.indexOf(phase) === i)).toEqual([
       'counting anomalies',
       'assembling scores',
