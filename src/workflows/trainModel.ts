@@ -66,7 +66,7 @@ export async function trainModel(rawInput: TrainModelInput): Promise<TrainModelR
       featureColumns: input.featureColumns,
     })
     .catch((err: unknown) => {
-      // An unknown dataset or feature column: nothing was reserved, but the job has ended.
+      // An unknown dataset or feature column (nothing reserved), or a cancel: the job has ended.
       phase = recordEnd(err);
       throw err;
     });
