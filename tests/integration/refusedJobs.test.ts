@@ -7,7 +7,7 @@ import { TASK_QUEUES } from '../../src/config/taskQueues';
 import { csvIndexKey } from '../../src/storage/keys';
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/searchAttributes';
 import { writeSyntheticCsv } from '../support/generatedData';
-import { EXAMPLE_CSV, startTestPlatform, type TestPlatform } from '../support/testPlatform';
+import { EXAMPLE_CSV, maybeRecordHistory, startTestPlatform, type TestPlatform } from '../support/testPlatform';
 import { waitFor } from './backupFixtures';
 
 /**
@@ -80,6 +80,7 @@ describe('refused jobs', () => {
     expect(modelsAfter).toBe(modelsBefore);
     expect(await eventTypes(handle)).not.toContain('EVENT_TYPE_ACTIVITY_TASK_SCHEDULED');
     expect(await jobStatus(handle)).toBe('failed');
+    if ('algorithm' in extra) await maybeRecordHistory(handle, 'trainModelRefusedOptions');
   });
 
   it.each([[{}], ['x'], [{ plan: null }]])('detectBatch refuses a continuation in its input (%j) instead of failing its workflow task for ever', async (continuation) => {
@@ -101,6 +102,7 @@ describe('refused jobs', () => {
       expect(failure.type).toBe('InvalidInput');
       expect(failure.message).toMatch(/^sendAlert input: /);
       expect(await eventTypes(handle)).not.toContain('EVENT_TYPE_ACTIVITY_TASK_SCHEDULED');
+      if (Array.isArray(input)) await maybeRecordHistory(handle, 'sendAlertRefused');
     },
   );
 
@@ -128,6 +130,7 @@ describe('refused jobs', () => {
     it('is marked failed for an unknown dataset', async () => {
       const handle = await start('detectBatch', { model, datasetId: 'ds_0000000000000000' });
       await expectFailedJob(handle, /dataset "ds_0000000000000000" does not exist/);
+      await maybeRecordHistory(handle, 'detectBatchPlanningFailed');
     });
 
     it('is marked failed when the dataset lacks the model\'s features, and `jobs --status failed` lists it', async () => {

@@ -1,7 +1,7 @@
 import { CancelledFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/searchAttributes';
-import { EXAMPLE_CSV, startTestPlatform, type TestPlatform } from '../support/testPlatform';
+import { EXAMPLE_CSV, maybeRecordHistory, startTestPlatform, type TestPlatform } from '../support/testPlatform';
 import { waitFor } from './backupFixtures';
 
 /**
@@ -30,5 +30,6 @@ describe('a cancelled training', () => {
     expect((outcome as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
     expect((await handle.describe()).typedSearchAttributes.get(SEARCH_ATTRIBUTES.jobStatus)).toBe('cancelled');
     expect(await p.sql('select version, status from model where name = ?', [modelName])).toEqual([{ version: 1, status: 'failed' }]);
+    await maybeRecordHistory(handle, 'trainModelCancelled');
   });
 });
