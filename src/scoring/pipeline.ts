@@ -101,6 +101,7 @@ export function parseNestedDetector(
   return { algorithm: value.algorithm, options: value.options ?? undefined };
 }
 
+/** The user options' shape (see the file comment); the inner detector's own options are its to check. */
 function parsePipelineOptions(options: unknown): { standardize: StandardizerKind; nested: { algorithm: string; options: unknown } } {
   if (!isPlainObject(options)) {
     throw new DetectorOptionError(
