@@ -7,7 +7,7 @@ import { validateBackupInput, validateDisasterRecoveryInput } from '../../src/wo
 import { validateDetectBatchInput, validateRegisterDatasetInput, validateTrainModelInput } from '../../src/workflows/inputs';
 import { validateMaintenanceInput } from '../../src/workflows/maintenance';
 import { startTestPlatform, type TestPlatform } from '../support/testPlatform';
-import { sweepPlatform } from './leftovers';
+import { sweepPlatform } from './platformSweep';
 
 /**
  * Every workflow, started as the Web UI starts it (its type name and one JSON argument), with
