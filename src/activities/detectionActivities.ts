@@ -10,6 +10,7 @@ import { scoresCsvPieces, writePiecesToFile } from '../data/scoresCsv';
 import { jobScoresCsvKey, jobScoresKey, scoresPrefix } from '../storage/keys';
 import type { ActivityDeps } from './deps';
 import { ApplicationFailure } from '@temporalio/common';
+import { heartbeat, withHeartbeat } from './backupCatalog';
 import { failFastOnPermanent, notFound } from './failures';
 import { assembleJobScores, summarizeScores, writeJobReport } from './jobResults';
 import { JobResultsError, jobScoresCsvSource } from '../reports/jobScoresCsv';
@@ -164,60 +165,67 @@ export function createDetectionActivities({ orm, store, config, metrics }: Activ
     /**
      * Summarises from the anomalies table and the chunks' score files themselves, so the totals
      * are right however often chunks ran: one score file, a summary on the job row, an HTML report.
+     * Heartbeats its phase (and every second between), so a worker that dies under it is noticed
+     * in seconds; a retry redoes it all, overwriting the same keys and row.
      */
     async finalizeDetection(input: { jobId: string; modelLabel: string; chunks: number }): Promise<DetectionSummary> {
-      const em = orm.em.fork();
-      const job = await em.findOneOrFail(DetectionJob, { id: input.jobId });
-      const model = job.modelId === null || job.modelId === undefined ? null : await em.findOne(Model, { id: job.modelId });
-      const connection = em.getConnection();
-      const [{ count }] = await connection.execute<Array<{ count: string }>>('select count(*) as count from anomaly where job_id = ?', [job.id]);
-      const anomalies = Number(count);
-      const top = await connection.execute<Array<{ row_index: number; row_id: string | null; score: number }>>(
-        'select row_index, row_id, score from anomaly where job_id = ? order by score desc, row_index limit 10',
-        [job.id],
-      );
-      const topAnomalies = top.map((r) => ({ rowIndex: Number(r.row_index), rowId: r.row_id, score: Number(r.score) }));
-      const scores = await assembleJobScores(store, config.buckets.results, job.id, job.rows, input.chunks);
-      const finishedAt = job.finishedAt ?? new Date();
-      const durationMs = finishedAt.getTime() - job.startedAt.getTime();
-      const anomalyRate = job.rows > 0 ? anomalies / job.rows : 0;
-      const rowsPerSecond = durationMs > 0 ? (job.rows * 1000) / durationMs : 0;
-      const scoreSummary = summarizeScores(scores);
-      const reportKey = await writeJobReport(store, config.buckets.results, {
-        jobId: job.id,
-        model: input.modelLabel,
-        datasetId: job.datasetId,
-        rows: job.rows,
-        anomalies,
-        anomalyRate,
-        threshold: model?.threshold ?? Number.NaN,
-        durationMs,
-        rowsPerSecond,
-        scores: scoreSummary,
-        topAnomalies,
+      return withHeartbeat(async () => {
+        const em = orm.em.fork();
+        heartbeat({ phase: 'counting anomalies' });
+        const job = await em.findOneOrFail(DetectionJob, { id: input.jobId });
+        const model = job.modelId === null || job.modelId === undefined ? null : await em.findOne(Model, { id: job.modelId });
+        const connection = em.getConnection();
+        const [{ count }] = await connection.execute<Array<{ count: string }>>('select count(*) as count from anomaly where job_id = ?', [job.id]);
+        const anomalies = Number(count);
+        const top = await connection.execute<Array<{ row_index: number; row_id: string | null; score: number }>>(
+          'select row_index, row_id, score from anomaly where job_id = ? order by score desc, row_index limit 10',
+          [job.id],
+        );
+        const topAnomalies = top.map((r) => ({ rowIndex: Number(r.row_index), rowId: r.row_id, score: Number(r.score) }));
+        heartbeat({ phase: 'assembling scores', chunks: input.chunks });
+        const scores = await assembleJobScores(store, config.buckets.results, job.id, job.rows, input.chunks);
+        const finishedAt = job.finishedAt ?? new Date();
+        const durationMs = finishedAt.getTime() - job.startedAt.getTime();
+        const anomalyRate = job.rows > 0 ? anomalies / job.rows : 0;
+        const rowsPerSecond = durationMs > 0 ? (job.rows * 1000) / durationMs : 0;
+        heartbeat({ phase: 'writing report' });
+        const scoreSummary = summarizeScores(scores);
+        const reportKey = await writeJobReport(store, config.buckets.results, {
+          jobId: job.id,
+          model: input.modelLabel,
+          datasetId: job.datasetId,
+          rows: job.rows,
+          anomalies,
+          anomalyRate,
+          threshold: model?.threshold ?? Number.NaN,
+          durationMs,
+          rowsPerSecond,
+          scores: scoreSummary,
+          topAnomalies,
+        });
+        const scoresKey = jobScoresKey(job.id);
+        const summary = { scoresKey, reportKey, rowsPerSecond, ...scoreSummary };
+        Object.assign(job, { status: 'completed', chunks: input.chunks, rowsScored: job.rows, anomalies, anomalyRate, finishedAt, durationMs, summary });
+        await em.flush();
+        metrics.anomalyRate.set({ model: input.modelLabel }, anomalyRate);
+        metrics.detectionJobs?.inc({ status: 'completed' });
+        return {
+          jobId: job.id,
+          status: 'completed',
+          model: input.modelLabel,
+          datasetId: job.datasetId,
+          rows: job.rows,
+          anomalies,
+          anomalyRate,
+          durationMs,
+          rowsPerSecond,
+          scoresBucket: config.buckets.results,
+          scoresKey,
+          reportKey,
+          quantiles: scoreSummary.quantiles,
+          topAnomalies,
+        };
       });
-      const scoresKey = jobScoresKey(job.id);
-      const summary = { scoresKey, reportKey, rowsPerSecond, ...scoreSummary };
-      Object.assign(job, { status: 'completed', chunks: input.chunks, rowsScored: job.rows, anomalies, anomalyRate, finishedAt, durationMs, summary });
-      await em.flush();
-      metrics.anomalyRate.set({ model: input.modelLabel }, anomalyRate);
-      metrics.detectionJobs?.inc({ status: 'completed' });
-      return {
-        jobId: job.id,
-        status: 'completed',
-        model: input.modelLabel,
-        datasetId: job.datasetId,
-        rows: job.rows,
-        anomalies,
-        anomalyRate,
-        durationMs,
-        rowsPerSecond,
-        scoresBucket: config.buckets.results,
-        scoresKey,
-        reportKey,
-        quantiles: scoreSummary.quantiles,
-        topAnomalies,
-      };
     },
 
     /**

@@ -1,10 +1,10 @@
-import { Context } from '@temporalio/activity';
 import { datasetBatches } from '../data/readDataset';
 import { isHeldOut, RowReservoir } from '../data/reservoir';
 import { codeVersion } from '../config/codeVersion';
 import { encodeModel } from '../scoring/codec';
 import { averagePrecision, rocAuc } from '../scoring/metrics';
 import { fitDetector, fitPipeline } from '../scoring/registry';
+import { heartbeat } from './backupCatalog';
 import type { ActivityDeps } from './deps';
 import { failFastOnPermanent } from './failures';
 
@@ -139,12 +139,4 @@ export function createFitActivities({ store, config }: ActivityDeps) {
       });
     },
   };
-}
-
-function heartbeat(details: unknown): void {
-  try {
-    Context.current().heartbeat(details);
-  } catch {
-    // called outside an activity (a benchmark): nothing to report to
-  }
 }

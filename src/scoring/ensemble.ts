@@ -37,7 +37,7 @@ import {
   predictInBlocks,
 } from './detector';
 import { Matrix } from './matrix';
-import { FitByName, parseNestedDetector, RebuildDetector, rethrowNested } from './pipeline';
+import { CheckByName, FitByName, parseNestedDetector, RebuildDetector, rethrowNested } from './pipeline';
 import { thresholdFromContamination } from './threshold';
 
 const ALGORITHM = 'ensemble';
@@ -109,6 +109,54 @@ function thinReference(sorted: Float64Array, points: number): Float64Array {
   return out;
 }
 
+interface ParsedEnsembleOptions {
+  members: Array<{ algorithm: string; options: unknown }>;
+  normalization?: EnsembleNormalization;
+  numeric: { contamination?: number; ecdfPoints?: number };
+}
+
+/** The shape of the user options, and the ensemble's own numeric ones; the members' options are theirs to check. */
+function parseEnsembleOptions(options: unknown): ParsedEnsembleOptions {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new DetectorOptionError(
+      `${ALGORITHM}: options must be an object like {"members": [{"algorithm": "isolation-forest"}, {"algorithm": "pca"}]}; got ${describe(options)}`,
+    );
+  }
+  const given = options as Record<string, unknown>;
+  for (const key of Object.keys(given)) {
+    if (!ALLOWED_KEYS.includes(key)) {
+      throw new DetectorOptionError(`${ALGORITHM}: unknown option "${key}". Allowed options: ${ALLOWED_KEYS.join(', ')}`, key);
+    }
+  }
+  const { members: rawMembers, normalization, ...numeric } = given;
+  if (!Array.isArray(rawMembers) || rawMembers.length < 1 || rawMembers.length > ENSEMBLE_MAX_MEMBERS) {
+    throw new DetectorOptionError(
+      `${ALGORITHM}: option "members" must be an array of 1 to ${ENSEMBLE_MAX_MEMBERS} detectors like {"algorithm": "pca", "options": {}}; ` +
+        `got ${Array.isArray(rawMembers) ? `${rawMembers.length} members` : describe(rawMembers)}`,
+      'members',
+    );
+  }
+  if (normalization !== undefined && !isNormalization(normalization)) {
+    throw new DetectorOptionError(
+      `${ALGORITHM}: option "normalization" must be one of ${ENSEMBLE_NORMALIZATIONS.map((k) => `"${k}"`).join(', ')}; got ${describe(normalization)}`,
+      'normalization',
+    );
+  }
+  const members = rawMembers.map((raw, i) => parseNestedDetector(`${ALGORITHM}: members[${i}]`, `members[${i}]`, raw));
+  resolveOptions(ALGORITHM, ENSEMBLE_OPTIONS, numeric);
+  return { members, normalization, numeric: numeric as ParsedEnsembleOptions['numeric'] };
+}
+
+/** Runs `work` on member i, naming it and its option path in any error. */
+function inMember<T>(i: number, algorithm: string, work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    const prefix = error instanceof DetectorOptionError && error.option === 'algorithm' ? `members[${i}].` : `members[${i}].options.`;
+    return rethrowNested(error, `${ALGORITHM}: members[${i}] ("${algorithm}")`, prefix);
+  }
+}
+
 export class Ensemble implements Detector {
   static readonly algorithm = ALGORITHM;
   readonly algorithm = ALGORITHM;
@@ -162,45 +210,19 @@ export class Ensemble implements Detector {
     return new Ensemble(X.cols, threshold, params, normalization, [...members], references);
   }
 
+  /** Checks user options (see the file comment) without data: their shape here, each member's own through `checkByName`. */
+  static checkOptions(options: unknown, checkByName: CheckByName): void {
+    parseEnsembleOptions(options).members.forEach(({ algorithm, options: memberOptions }, i) =>
+      inMember(i, algorithm, () => checkByName(algorithm, memberOptions)),
+    );
+  }
+
   /** Fits every member by name on X, then the ensemble, from user options (see the file comment). */
   static fit(X: Matrix, options: unknown, fitByName: FitByName): Ensemble {
-    if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-      throw new DetectorOptionError(
-        `${ALGORITHM}: options must be an object like {"members": [{"algorithm": "isolation-forest"}, {"algorithm": "pca"}]}; got ${describe(options)}`,
-      );
-    }
-    const given = options as Record<string, unknown>;
-    for (const key of Object.keys(given)) {
-      if (!ALLOWED_KEYS.includes(key)) {
-        throw new DetectorOptionError(`${ALGORITHM}: unknown option "${key}". Allowed options: ${ALLOWED_KEYS.join(', ')}`, key);
-      }
-    }
-    const { members: rawMembers, normalization, ...numeric } = given;
-    if (!Array.isArray(rawMembers) || rawMembers.length < 1 || rawMembers.length > ENSEMBLE_MAX_MEMBERS) {
-      throw new DetectorOptionError(
-        `${ALGORITHM}: option "members" must be an array of 1 to ${ENSEMBLE_MAX_MEMBERS} detectors like {"algorithm": "pca", "options": {}}; ` +
-          `got ${Array.isArray(rawMembers) ? `${rawMembers.length} members` : describe(rawMembers)}`,
-        'members',
-      );
-    }
-    if (normalization !== undefined && !isNormalization(normalization)) {
-      throw new DetectorOptionError(
-        `${ALGORITHM}: option "normalization" must be one of ${ENSEMBLE_NORMALIZATIONS.map((k) => `"${k}"`).join(', ')}; got ${describe(normalization)}`,
-        'normalization',
-      );
-    }
-    // Check every member's shape and the numeric options before any (possibly slow) fitting.
-    const specs = rawMembers.map((raw, i) => parseNestedDetector(`${ALGORITHM}: members[${i}]`, `members[${i}]`, raw));
-    resolveOptions(ALGORITHM, ENSEMBLE_OPTIONS, numeric);
-    const members = specs.map(({ algorithm, options: memberOptions }, i) => {
-      try {
-        return fitByName(algorithm, X, memberOptions);
-      } catch (error) {
-        const prefix = error instanceof DetectorOptionError && error.option === 'algorithm' ? `members[${i}].` : `members[${i}].options.`;
-        return rethrowNested(error, `${ALGORITHM}: members[${i}] ("${algorithm}")`, prefix);
-      }
-    });
-    return Ensemble.fitWith(X, members, { normalization, ...(numeric as { contamination?: number; ecdfPoints?: number }) });
+    // Every member's shape and the numeric options are checked before any (possibly slow) fitting.
+    const { members: specs, normalization, numeric } = parseEnsembleOptions(options);
+    const members = specs.map(({ algorithm, options: memberOptions }, i) => inMember(i, algorithm, () => fitByName(algorithm, X, memberOptions)));
+    return Ensemble.fitWith(X, members, { normalization, ...numeric });
   }
 
   static fromState(state: DetectorState, rebuild: RebuildDetector): Ensemble {

@@ -314,6 +314,16 @@ export function sampleRowIndices(n: number, m: number, seed: number): Int32Array
   return out;
 }
 
+/** What neighbour options must satisfy whatever the data: each kept row needs nNeighbors other kept rows. */
+export function checkNeighborOptions(algorithm: string, params: { readonly nNeighbors: number; readonly maxTrainRows: number }): void {
+  if (params.nNeighbors >= params.maxTrainRows) {
+    throw new DetectorOptionError(
+      `${algorithm}: option "nNeighbors" (${params.nNeighbors}) must be less than option "maxTrainRows" (${params.maxTrainRows})`,
+      'nNeighbors',
+    );
+  }
+}
+
 /**
  * The rows a neighbour model keeps: a copy of X, or of a seeded uniform sample of maxTrainRows
  * rows (in their original order) when X has more. Throws a DetectorOptionError when there are
@@ -326,12 +336,7 @@ export function neighborTrainingSet(
   params: { readonly nNeighbors: number; readonly maxTrainRows: number; readonly seed: number },
 ): Matrix {
   const { nNeighbors, maxTrainRows, seed } = params;
-  if (nNeighbors >= maxTrainRows) {
-    throw new DetectorOptionError(
-      `${algorithm}: option "nNeighbors" (${nNeighbors}) must be less than option "maxTrainRows" (${maxTrainRows})`,
-      'nNeighbors',
-    );
-  }
+  checkNeighborOptions(algorithm, params);
   if (nNeighbors >= X.rows) {
     throw new DetectorOptionError(
       `${algorithm}: option "nNeighbors" (${nNeighbors}) must be less than the number of training rows (${X.rows}): ` +

@@ -40,6 +40,8 @@ export const PIPELINE_BLOCK_ROWS = 8192;
 export type FitByName = (algorithm: string, X: Matrix, options?: unknown) => Detector;
 /** Rebuilds any detector from its decoded state (supplied by the registry). */
 export type RebuildDetector = (state: DetectorState) => Detector;
+/** Checks a detector's options by registry name, without data (supplied by the registry). */
+export type CheckByName = (algorithm: string, options?: unknown) => void;
 
 export interface PipelineOptions {
   standardize?: StandardizerKind;
@@ -99,6 +101,42 @@ export function parseNestedDetector(
   return { algorithm: value.algorithm, options: value.options ?? undefined };
 }
 
+/** The user options' shape (see the file comment); the inner detector's own options are its to check. */
+function parsePipelineOptions(options: unknown): { standardize: StandardizerKind; nested: { algorithm: string; options: unknown } } {
+  if (!isPlainObject(options)) {
+    throw new DetectorOptionError(
+      `${ALGORITHM}: options must be an object like {"standardize": "zscore", "detector": {"algorithm": "pca"}}; got ${describe(options)}`,
+    );
+  }
+  for (const key of Object.keys(options)) {
+    if (key !== 'standardize' && key !== 'detector') {
+      throw new DetectorOptionError(`${ALGORITHM}: unknown option "${key}". Allowed options: standardize, detector`, key);
+    }
+  }
+  const standardize = options.standardize ?? 'zscore';
+  if (!isStandardizerKind(standardize)) {
+    throw new DetectorOptionError(
+      `${ALGORITHM}: option "standardize" must be one of ${STANDARDIZER_KINDS.map((k) => `"${k}"`).join(', ')}; got ${describe(standardize)}`,
+      'standardize',
+    );
+  }
+  if (options.detector === undefined) {
+    throw new DetectorOptionError(`${ALGORITHM}: option "detector" is required, e.g. {"algorithm": "pca"}`, 'detector');
+  }
+  return { standardize, nested: parseNestedDetector(`${ALGORITHM}: option "detector"`, 'detector', options.detector) };
+}
+
+/** Runs `work` on the inner detector, naming it and its option path in any error. */
+function inNestedDetector<T>(algorithm: string, work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    // An unknown algorithm's option is 'algorithm'; others are options of the inner detector.
+    const prefix = error instanceof DetectorOptionError && error.option === 'algorithm' ? 'detector.' : 'detector.options.';
+    return rethrowNested(error, `${ALGORITHM}: detector "${algorithm}"`, prefix);
+  }
+}
+
 export class Pipeline implements Detector {
   static readonly algorithm = ALGORITHM;
   readonly algorithm = ALGORITHM;
@@ -136,38 +174,16 @@ export class Pipeline implements Detector {
     return new Pipeline(standardizer, inner);
   }
 
+  /** Checks user options (see the file comment) without data: their shape here, the inner detector's own through `checkByName`. */
+  static checkOptions(options: unknown, checkByName: CheckByName): void {
+    const { nested } = parsePipelineOptions(options);
+    inNestedDetector(nested.algorithm, () => checkByName(nested.algorithm, nested.options));
+  }
+
   /** Fits from user options (see the file comment), naming the nested option at fault in errors. */
   static fit(X: Matrix, options: unknown, fitByName: FitByName): Pipeline {
-    if (!isPlainObject(options)) {
-      throw new DetectorOptionError(
-        `${ALGORITHM}: options must be an object like {"standardize": "zscore", "detector": {"algorithm": "pca"}}; got ${describe(options)}`,
-      );
-    }
-    for (const key of Object.keys(options)) {
-      if (key !== 'standardize' && key !== 'detector') {
-        throw new DetectorOptionError(`${ALGORITHM}: unknown option "${key}". Allowed options: standardize, detector`, key);
-      }
-    }
-    const standardize = options.standardize ?? 'zscore';
-    if (!isStandardizerKind(standardize)) {
-      throw new DetectorOptionError(
-        `${ALGORITHM}: option "standardize" must be one of ${STANDARDIZER_KINDS.map((k) => `"${k}"`).join(', ')}; got ${describe(standardize)}`,
-        'standardize',
-      );
-    }
-    if (options.detector === undefined) {
-      throw new DetectorOptionError(`${ALGORITHM}: option "detector" is required, e.g. {"algorithm": "pca"}`, 'detector');
-    }
-    const nested = parseNestedDetector(`${ALGORITHM}: option "detector"`, 'detector', options.detector);
-    return Pipeline.fitWith(X, standardize, (standardized) => {
-      try {
-        return fitByName(nested.algorithm, standardized, nested.options);
-      } catch (error) {
-        // An unknown algorithm's option is 'algorithm'; others are options of the inner detector.
-        const prefix = error instanceof DetectorOptionError && error.option === 'algorithm' ? 'detector.' : 'detector.options.';
-        return rethrowNested(error, `${ALGORITHM}: detector "${nested.algorithm}"`, prefix);
-      }
-    });
+    const { standardize, nested } = parsePipelineOptions(options);
+    return Pipeline.fitWith(X, standardize, (standardized) => inNestedDetector(nested.algorithm, () => fitByName(nested.algorithm, standardized, nested.options)));
   }
 
   static fromState(state: DetectorState, rebuild: RebuildDetector): Pipeline {

@@ -2,25 +2,41 @@
  * Algorithm name → how to fit it and how to rebuild it from a decoded model file.
  * A new detector plugs in with one entry here; the codec and the activities stay untouched.
  */
-import { Detector, DetectorOptionError, DetectorState } from './detector';
-import { IsolationForest, IsolationForestOptions } from './isolationForest';
-import { KNN, KNN_ALGORITHMS, KnnOptions } from './knn';
-import { LOF, LofOptions } from './lof';
-import { Hbos, HbosOptions } from './hbos';
-import { Ecod, EcodOptions } from './ecod';
-import { Copod, CopodOptions } from './copod';
-import { RobustZScore, RobustZScoreOptions } from './robustZ';
+import { Detector, DetectorOptionError, DetectorState, OptionSpecs, resolveOptions } from './detector';
+import { IsolationForest, IsolationForestOptions, ISOLATION_FOREST_OPTIONS } from './isolationForest';
+import { KNN, KNN_ALGORITHMS, KNN_OPTIONS, KnnOptions } from './knn';
+import { LOF, LofOptions, LOF_OPTIONS } from './lof';
+import { checkNeighborOptions } from './neighbors';
+import { Hbos, HbosOptions, HBOS_OPTIONS } from './hbos';
+import { Ecod, EcodOptions, ECOD_OPTIONS } from './ecod';
+import { Copod, CopodOptions, COPOD_OPTIONS } from './copod';
+import { RobustZScore, RobustZScoreOptions, ROBUST_Z_SCORE_OPTIONS } from './robustZ';
 import { Matrix } from './matrix';
-import { Pca, PcaOptions } from './pca';
+import { Pca, PcaOptions, PCA_OPTIONS } from './pca';
 import { Pipeline } from './pipeline';
 import { Ensemble, EnsembleOptions } from './ensemble';
 import { StandardizerKind } from './standardizer';
 
 export interface DetectorFactory {
   readonly algorithm: string;
+  /**
+   * Throws the DetectorOptionError fit would throw for these options, without data or fitting,
+   * so bad options are refused before anything is reserved. Pure and deterministic: workflow code runs it.
+   */
+  checkOptions(options: unknown): void;
   /** `options` may come straight from user JSON; the detector validates it. */
   fit(X: Matrix, options?: unknown): Detector;
   fromState(state: DetectorState): Detector;
+}
+
+/** A plain detector's options are its numeric specs. */
+function specsCheck(algorithm: string, specs: OptionSpecs): (options: unknown) => void {
+  return (options) => void resolveOptions(algorithm, specs, options);
+}
+
+/** Neighbour detectors also need fewer neighbours than kept rows. */
+function neighborCheck(algorithm: string, specs: typeof KNN_OPTIONS | typeof LOF_OPTIONS): (options: unknown) => void {
+  return (options) => checkNeighborOptions(algorithm, resolveOptions(algorithm, specs, options));
 }
 
 const factories: ReadonlyMap<string, DetectorFactory> = new Map<string, DetectorFactory>([
@@ -28,6 +44,7 @@ const factories: ReadonlyMap<string, DetectorFactory> = new Map<string, Detector
     IsolationForest.algorithm,
     {
       algorithm: IsolationForest.algorithm,
+      checkOptions: specsCheck(IsolationForest.algorithm, ISOLATION_FOREST_OPTIONS),
       // The cast is safe: fit checks every option at run time.
       fit: (X, options) => IsolationForest.fit(X, options as IsolationForestOptions | undefined),
       fromState: (state) => IsolationForest.fromState(state),
@@ -38,6 +55,7 @@ const factories: ReadonlyMap<string, DetectorFactory> = new Map<string, Detector
     KNN_ALGORITHMS.largest,
     {
       algorithm: KNN_ALGORITHMS.largest,
+      checkOptions: neighborCheck(KNN_ALGORITHMS.largest, KNN_OPTIONS),
       fit: (X, options) => KNN.fit(X, options as KnnOptions | undefined, 'largest'),
       fromState: (state) => KNN.fromState(state),
     },
@@ -46,6 +64,7 @@ const factories: ReadonlyMap<string, DetectorFactory> = new Map<string, Detector
     KNN_ALGORITHMS.mean,
     {
       algorithm: KNN_ALGORITHMS.mean,
+      checkOptions: neighborCheck(KNN_ALGORITHMS.mean, KNN_OPTIONS),
       fit: (X, options) => KNN.fit(X, options as KnnOptions | undefined, 'mean'),
       fromState: (state) => KNN.fromState(state),
     },
@@ -54,6 +73,7 @@ const factories: ReadonlyMap<string, DetectorFactory> = new Map<string, Detector
     KNN_ALGORITHMS.median,
     {
       algorithm: KNN_ALGORITHMS.median,
+      checkOptions: neighborCheck(KNN_ALGORITHMS.median, KNN_OPTIONS),
       fit: (X, options) => KNN.fit(X, options as KnnOptions | undefined, 'median'),
       fromState: (state) => KNN.fromState(state),
     },
@@ -62,6 +82,7 @@ const factories: ReadonlyMap<string, DetectorFactory> = new Map<string, Detector
     LOF.algorithm,
     {
       algorithm: LOF.algorithm,
+      checkOptions: neighborCheck(LOF.algorithm, LOF_OPTIONS),
       fit: (X, options) => LOF.fit(X, options as LofOptions | undefined),
       fromState: (state) => LOF.fromState(state),
     },
@@ -70,6 +91,7 @@ const factories: ReadonlyMap<string, DetectorFactory> = new Map<string, Detector
     Pca.algorithm,
     {
       algorithm: Pca.algorithm,
+      checkOptions: specsCheck(Pca.algorithm, PCA_OPTIONS),
       fit: (X, options) => Pca.fit(X, options as PcaOptions | undefined),
       fromState: (state) => Pca.fromState(state),
     },
@@ -79,6 +101,7 @@ const factories: ReadonlyMap<string, DetectorFactory> = new Map<string, Detector
     Pipeline.algorithm,
     {
       algorithm: Pipeline.algorithm,
+      checkOptions: (options) => Pipeline.checkOptions(options, checkDetectorOptions),
       fit: (X, options) => Pipeline.fit(X, options, fitDetector),
       fromState: (state) => Pipeline.fromState(state, detectorFromState),
     },
@@ -87,6 +110,7 @@ const factories: ReadonlyMap<string, DetectorFactory> = new Map<string, Detector
     Ensemble.algorithm,
     {
       algorithm: Ensemble.algorithm,
+      checkOptions: (options) => Ensemble.checkOptions(options, checkDetectorOptions),
       fit: (X, options) => Ensemble.fit(X, options, fitDetector),
       fromState: (state) => Ensemble.fromState(state, detectorFromState),
     },
@@ -95,6 +119,7 @@ const factories: ReadonlyMap<string, DetectorFactory> = new Map<string, Detector
     Hbos.algorithm,
     {
       algorithm: Hbos.algorithm,
+      checkOptions: specsCheck(Hbos.algorithm, HBOS_OPTIONS),
       fit: (X, options) => Hbos.fit(X, options as HbosOptions | undefined),
       fromState: (state) => Hbos.fromState(state),
     },
@@ -103,6 +128,7 @@ const factories: ReadonlyMap<string, DetectorFactory> = new Map<string, Detector
     Ecod.algorithm,
     {
       algorithm: Ecod.algorithm,
+      checkOptions: specsCheck(Ecod.algorithm, ECOD_OPTIONS),
       fit: (X, options) => Ecod.fit(X, options as EcodOptions | undefined),
       fromState: (state) => Ecod.fromState(state),
     },
@@ -111,6 +137,7 @@ const factories: ReadonlyMap<string, DetectorFactory> = new Map<string, Detector
     Copod.algorithm,
     {
       algorithm: Copod.algorithm,
+      checkOptions: specsCheck(Copod.algorithm, COPOD_OPTIONS),
       fit: (X, options) => Copod.fit(X, options as CopodOptions | undefined),
       fromState: (state) => Copod.fromState(state),
     },
@@ -119,6 +146,7 @@ const factories: ReadonlyMap<string, DetectorFactory> = new Map<string, Detector
     RobustZScore.algorithm,
     {
       algorithm: RobustZScore.algorithm,
+      checkOptions: specsCheck(RobustZScore.algorithm, ROBUST_Z_SCORE_OPTIONS),
       fit: (X, options) => RobustZScore.fit(X, options as RobustZScoreOptions | undefined),
       fromState: (state) => RobustZScore.fromState(state),
     },
@@ -143,6 +171,11 @@ export function getDetectorFactory(algorithm: string): DetectorFactory {
     );
   }
   return factory;
+}
+
+/** Throws the DetectorOptionError fitting `algorithm` with `options` would throw (an unknown algorithm included), without data. */
+export function checkDetectorOptions(algorithm: string, options?: unknown): void {
+  getDetectorFactory(algorithm).checkOptions(options);
 }
 
 export function fitDetector(algorithm: string, X: Matrix, options?: unknown): Detector {

@@ -7,6 +7,7 @@ import {
   allHandlersFinished,
   defineQuery,
   isCancellation,
+  patched,
   setHandler,
   ParentClosePolicy,
   startChild,
@@ -17,9 +18,9 @@ import {
 import type { DetectionPlan, DetectionSummary } from '../activities';
 import type { MalformedRowDetails } from '../activities/scoreChunkActivity';
 import type { CsvLayout } from '../data/csvLayout';
-import { control, exporting, planning, scoring } from './activityOptions';
+import { control, exporting, finalizing, planning, scoring } from './activityOptions';
 import { chunkRange, planChunks } from './chunkPlan';
-import { DETECT_DEFAULTS, defaultChunkRows, validateDetectBatchInput, type DetectBatchInput, type DetectContinuation } from './inputs';
+import { DETECT_DEFAULTS, defaultChunkRows, validateDetectBatchInput, type DetectBatchInput, type DetectContinuation, type ValidDetectBatchInput } from './inputs';
 import { rootCauseMessage } from './rootCause';
 import { SEARCH_ATTRIBUTES } from './searchAttributes';
 import { sendAlert } from './sendAlert';
@@ -40,6 +41,12 @@ export interface DetectProgress {
 }
 
 export const detectProgressQuery = defineQuery<DetectProgress>('progress');
+
+/**
+ * Runs from before this patch left NomalyJobStatus (and a planned job's row) at `running` when
+ * the input was refused or planning failed; they replay as they ran.
+ */
+const FINAL_STATUS_ON_EVERY_PATH = 'detect-final-status-on-every-path';
 
 /** Model × dataset → a score for every row, anomalies in PostgreSQL, scores in MinIO. */
 export async function detectBatch(rawInput: DetectBatchInput): Promise<DetectionSummary> {
@@ -62,26 +69,41 @@ export async function detectBatch(rawInput: DetectBatchInput): Promise<Detection
     return { ...progress, rowsPerSecond, etaSeconds: rowsPerSecond > 0 ? left / rowsPerSecond : null };
   });
 
-  const input = validateDetectBatchInput(rawInput);
-  const jobId = workflowInfo().workflowId;
+  const info = workflowInfo();
+  const jobId = info.workflowId;
+  // Only a run this job continued into may carry a continuation; it is checked like any field.
+  const continued = info.continuedFromExecutionRunId !== undefined;
+  let input: ValidDetectBatchInput;
+  try {
+    input = validateDetectBatchInput(rawInput, { continuedJobId: continued ? jobId : undefined });
+  } catch (err) {
+    progress.phase = 'failed';
+    if (patched(FINAL_STATUS_ON_EVERY_PATH)) {
+      upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.jobStatus, value: 'failed' }]);
+      // A continued run's job has a row; the first run's refused input has none yet.
+      if (continued) await control.failDetectionJob({ jobId, status: 'failed', error: rootCauseMessage(err), rowsScored: 0 });
+    }
+    throw err;
+  }
   upsertSearchAttributes([
     { key: SEARCH_ATTRIBUTES.model, value: input.model.split('@')[0] },
     { key: SEARCH_ATTRIBUTES.dataset, value: input.datasetId },
     { key: SEARCH_ATTRIBUTES.jobStatus, value: 'running' },
   ]);
 
-  // A continued run carries the plan and the cursor; only the first run plans.
-  const state: DetectContinuation = input.continuation ?? (await planJob(jobId, input, progress));
-  const { plan, chunkPlan, layout } = state;
-  Object.assign(progress, {
-    chunksTotal: chunkPlan.chunks,
-    rowsTotal: plan.rows,
-    chunksDone: state.chunksDone,
-    rowsScored: state.rowsScored,
-    anomaliesSoFar: state.anomaliesSoFar,
-  });
-
+  let planned = false;
   try {
+    // A continued run carries the plan and the cursor; only the first run plans.
+    const state: DetectContinuation = input.continuation ?? (await planJob(jobId, input, progress));
+    planned = true;
+    const { plan, chunkPlan, layout } = state;
+    Object.assign(progress, {
+      chunksTotal: chunkPlan.chunks,
+      rowsTotal: plan.rows,
+      chunksDone: state.chunksDone,
+      rowsScored: state.rowsScored,
+      anomaliesSoFar: state.anomaliesSoFar,
+    });
     progress.phase = 'scoring';
     scoringStarted = state.scoringStartedAt ?? Date.now();
     const nextChunk = await scoreChunks(plan, chunkPlan, layout, state.nextChunk, input, progress);
@@ -103,7 +125,7 @@ export async function detectBatch(rawInput: DetectBatchInput): Promise<Detection
       });
     }
     progress.phase = 'finalizing';
-    let summary = await control.finalizeDetection({
+    let summary = await finalizing.finalizeDetection({
       jobId,
       modelLabel: `${plan.modelName}@${plan.modelVersion}`,
       chunks: chunkPlan.chunks,
@@ -141,6 +163,7 @@ export async function detectBatch(rawInput: DetectBatchInput): Promise<Detection
     return summary;
   } catch (err) {
     if (err instanceof ContinueAsNew) throw err; // not a failure: the job goes on in the next run
+    if (!planned && !patched(FINAL_STATUS_ON_EVERY_PATH)) throw err;
     const status = isCancellation(err) ? 'cancelled' : 'failed';
     progress.phase = status;
     // Record the outcome even when the workflow itself is being cancelled.

@@ -1,7 +1,10 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { DetectionPlan } from '../activities';
 import type { CsvLayout } from '../data/csvLayout';
+import { DetectorOptionError } from '../scoring/detector';
+import { checkDetectorOptions, supportedAlgorithms } from '../scoring/registry';
 import type { ChunkPlan } from './chunkPlan';
+import { validateContinuation } from './detectContinuation';
 
 /**
  * Input validation shared by the workflows (first thing they do) and the client (before it
@@ -13,16 +16,24 @@ export function invalidInput(workflow: string, field: string, problem: string): 
   throw ApplicationFailure.nonRetryable(`${workflow} input: "${field}" ${problem}`, 'InvalidInput');
 }
 
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 
-function asObject(workflow: string, input: unknown): Json {
+/** What each workflow's input looks like, for the error a person sees when it is not one JSON object. */
+export const INPUT_EXAMPLES: Readonly<Record<string, string>> = {
+  registerDataset: '{"name": "cardio.csv", "objectKey": "sha256/49/49108b…2e54.csv", "sha256": "49108b…2e54", "format": "csv"} (nomaly datasets upload FILE does this for you)',
+  trainModel: '{"datasetId": "ds_0123456789abcdef", "modelName": "cardio"}',
+  detectBatch: '{"model": "cardio", "datasetId": "ds_0123456789abcdef"}',
+  sendAlert: '{"jobId": "detect-…", "model": "cardio@1", "datasetId": "ds_0123456789abcdef", "rows": 1831, "anomalies": 192, "anomalyRate": 0.1049, "alertAnomalyRateAbove": 0.05, "report": "nomaly-results/jobs/detect-…/report.html"}',
+};
+
+export function asObject(workflow: string, input: unknown): Json {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    invalidInput(workflow, '(input)', 'must be one JSON object, e.g. {"datasetId": "ds_…", "modelName": "cardio"}');
+    invalidInput(workflow, '(input)', `must be one JSON object, e.g. ${INPUT_EXAMPLES[workflow] ?? '{}'}`);
   }
   return input as Json;
 }
 
-function rejectUnknown(workflow: string, input: Json, allowed: readonly string[]): void {
+export function rejectUnknown(workflow: string, input: Json, allowed: readonly string[]): void {
   for (const key of Object.keys(input)) {
     if (!allowed.includes(key)) invalidInput(workflow, key, `is not a known field (known: ${allowed.join(', ')})`);
   }
@@ -30,14 +41,14 @@ function rejectUnknown(workflow: string, input: Json, allowed: readonly string[]
 
 const NAME = /^[a-z0-9][a-z0-9_.-]{0,99}$/i;
 
-function requiredString(workflow: string, input: Json, field: string, pattern?: RegExp, hint = ''): string {
+export function requiredString(workflow: string, input: Json, field: string, pattern?: RegExp, hint = ''): string {
   const value = input[field];
   if (typeof value !== 'string' || value.length === 0) invalidInput(workflow, field, 'is required and must be a non-empty string');
   if (pattern && !pattern.test(value)) invalidInput(workflow, field, `"${value}" is not valid${hint}`);
   return value;
 }
 
-function optionalNumber(workflow: string, input: Json, field: string, min: number, max: number, integer: boolean): number | undefined {
+export function optionalNumber(workflow: string, input: Json, field: string, min: number, max: number, integer: boolean): number | undefined {
   const value = input[field];
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min || value > max) {
@@ -89,21 +100,9 @@ function datasetName(w: string, input: Json): string {
   return name;
 }
 
-/** The scoring core's algorithms (a unit test keeps this list equal to the registry's). */
-export const ALGORITHMS = [
-  'isolation-forest',
-  'hbos',
-  'ecod',
-  'copod',
-  'robust-z',
-  'knn',
-  'knn-mean',
-  'knn-median',
-  'lof',
-  'pca',
-  'ensemble',
-] as const;
-export type Algorithm = (typeof ALGORITHMS)[number];
+/** The scoring core's algorithms, from its registry; the pipeline is offered as the `standardize` field instead. */
+export const ALGORITHMS: readonly string[] = supportedAlgorithms().filter((algorithm) => algorithm !== 'pipeline');
+export type Algorithm = string;
 export const STANDARDIZATIONS = ['none', 'zscore', 'robust'] as const;
 
 export interface TrainModelInput {
@@ -137,7 +136,8 @@ export interface ValidTrainModelInput {
 /** Algorithms whose options include `seed`. */
 const SEEDED_ALGORITHMS: readonly string[] = ['isolation-forest', 'knn', 'knn-mean', 'knn-median', 'lof'];
 
-export function validateTrainModelInput(raw: unknown): ValidTrainModelInput {
+/** `detectorOptions: false` skips the detector's own option checks (for runs recorded before the workflow made them). */
+export function validateTrainModelInput(raw: unknown, checks: { detectorOptions: boolean } = { detectorOptions: true }): ValidTrainModelInput {
   const w = 'trainModel';
   const input = asObject(w, raw);
   rejectUnknown(w, input, ['datasetId', 'modelName', 'algorithm', 'params', 'featureColumns', 'contamination', 'standardize', 'seed', 'maxTrainRows']);
@@ -163,6 +163,7 @@ export function validateTrainModelInput(raw: unknown): ValidTrainModelInput {
   const seed = optionalNumber(w, input, 'seed', 0, 4294967295, true) ?? 0;
   if (input.seed !== undefined && SEEDED_ALGORITHMS.includes(algorithm as string) && params.seed === undefined) params.seed = seed;
   const maxTrainRows = optionalNumber(w, input, 'maxTrainRows', 1, 50_000_000, true);
+  if (checks.detectorOptions) checkAlgorithmOptions(w, algorithm as string, params);
   return {
     seed,
     maxTrainRows,
@@ -173,6 +174,20 @@ export function validateTrainModelInput(raw: unknown): ValidTrainModelInput {
     params,
     standardize: standardize as ValidTrainModelInput['standardize'],
   };
+}
+
+/**
+ * The detector's own checks of its options (the core's option specs are the one source), run
+ * before anything is reserved; the same checks fitModel would make, minus those that need the data.
+ */
+function checkAlgorithmOptions(workflow: string, algorithm: string, params: Record<string, unknown>): void {
+  try {
+    checkDetectorOptions(algorithm, params);
+  } catch (err) {
+    if (err instanceof DetectorOptionError) invalidInput(workflow, err.option === undefined ? 'params' : `params.${err.option}`, `is refused: ${err.message}`);
+    // Anything else (an ensemble nested past the stack's depth) must still end the workflow, not fail its task for ever.
+    invalidInput(workflow, 'params', `could not be checked: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 export interface DetectBatchInput {
@@ -188,7 +203,10 @@ export interface DetectBatchInput {
   chunksPerRun?: number;
   /** Also write every row's score as CSV (row, id when the dataset has one, score, is_anomaly) next to scores.f64. */
   exportCsv?: boolean;
-  /** Set by the workflow itself when it continues as new: the plan, the cursor and the totals so far. */
+  /**
+   * Set by the workflow itself when it continues as new: the plan, the cursor and the totals so
+   * far. Refused in any input but a continued run's own (see validateDetectBatchInput).
+   */
   continuation?: DetectContinuation;
 }
 
@@ -230,10 +248,18 @@ export type ValidDetectBatchInput = Required<Omit<DetectBatchInput, 'chunkRows' 
   continuation?: DetectContinuation;
 };
 
-export function validateDetectBatchInput(raw: unknown): ValidDetectBatchInput {
+/**
+ * `continuedJobId`: the job's id when this run was continued as new from an earlier run of it
+ * (workflowInfo().continuedFromExecutionRunId is set); only such a run may carry a
+ * `continuation`, and it is checked field by field like the rest of the input.
+ */
+export function validateDetectBatchInput(raw: unknown, run: { continuedJobId?: string } = {}): ValidDetectBatchInput {
   const w = 'detectBatch';
   const input = asObject(w, raw);
   rejectUnknown(w, input, ['model', 'datasetId', 'chunkRows', 'maxConcurrentChunks', 'alertAnomalyRateAbove', 'chunksPerRun', 'exportCsv', 'continuation']);
+  if (input.continuation !== undefined && run.continuedJobId === undefined) {
+    invalidInput(w, 'continuation', 'is set by detectBatch itself when a long job continues as new; leave it out');
+  }
   if (input.exportCsv !== undefined && typeof input.exportCsv !== 'boolean') invalidInput(w, 'exportCsv', `must be true or false, got ${JSON.stringify(input.exportCsv)}`);
   return {
     model: requiredString(w, input, 'model', /^[a-z0-9][a-z0-9_.-]{0,99}(@[1-9][0-9]*)?$/i, ' (use NAME or NAME@VERSION)'),
@@ -243,6 +269,6 @@ export function validateDetectBatchInput(raw: unknown): ValidDetectBatchInput {
     alertAnomalyRateAbove: optionalNumber(w, input, 'alertAnomalyRateAbove', 0, 1, false) ?? null,
     chunksPerRun: optionalNumber(w, input, 'chunksPerRun', 1, 5000, true) ?? DETECT_DEFAULTS.chunksPerRun,
     exportCsv: input.exportCsv === true,
-    continuation: input.continuation as DetectContinuation | undefined,
+    continuation: run.continuedJobId === undefined || input.continuation === undefined ? undefined : validateContinuation(input.continuation, run.continuedJobId),
   };
 }

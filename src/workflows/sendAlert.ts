@@ -1,14 +1,14 @@
-import { proxyActivities } from '@temporalio/workflow';
-import type { ControlActivities, DetectionAlert } from '../activities';
-import { TASK_QUEUES } from '../config/taskQueues';
+import { patched } from '@temporalio/workflow';
+import type { DetectionAlert } from '../activities';
+import { alerts } from './activityOptions';
+import { validateDetectionAlert } from './alertInput';
 
-const alerts = proxyActivities<Pick<ControlActivities, 'postAlert'>>({
-  taskQueue: TASK_QUEUES.control,
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 12 },
-});
-
-/** Delivers one alert with patient retries; started by detectBatch as an abandoned child, so it never holds the job up. */
+/**
+ * Delivers one alert with patient retries; started by detectBatch as an abandoned child, so it
+ * never holds the job up. Anyone can start a workflow on the control queue, so the input is
+ * checked before anything is posted. (Runs from before the check replay without it.)
+ */
 export async function sendAlert(alert: DetectionAlert): Promise<string> {
-  return alerts.postAlert(alert);
+  const checked = patched('send-alert-validates-input') ? validateDetectionAlert(alert) : alert;
+  return alerts.postAlert(checked);
 }

@@ -1,6 +1,6 @@
-import { defineQuery, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, defineQuery, isCancellation, patched, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { control, fitting } from './activityOptions';
-import { validateTrainModelInput, type TrainModelInput } from './inputs';
+import { validateTrainModelInput, type TrainModelInput, type ValidTrainModelInput } from './inputs';
 import { rootCauseMessage } from './rootCause';
 import { SEARCH_ATTRIBUTES } from './searchAttributes';
 
@@ -19,14 +19,35 @@ export interface TrainModelResult {
   codeVersion: string;
 }
 
-export type TrainingPhase = 'validating' | 'reserving-version' | 'fitting' | 'registering' | 'completed' | 'failed';
+export type TrainingPhase = 'validating' | 'reserving-version' | 'fitting' | 'registering' | 'completed' | 'failed' | 'cancelled';
 export const trainingPhaseQuery = defineQuery<{ phase: TrainingPhase }>('progress');
+
+/**
+ * Runs from before these patches checked detector options at the start (they found bad ones at
+ * fit time), and left NomalyJobStatus at `running` when the input or the version reservation
+ * failed (and `failed`, with the version `training`, when cancelled); they replay as they ran.
+ */
+const CHECKS_DETECTOR_OPTIONS = 'train-checks-detector-options';
+const FINAL_STATUS_ON_EVERY_PATH = 'train-final-status-on-every-path';
+
+/** The job's final status for the error it ended with, in NomalyJobStatus. */
+function recordEnd(err: unknown): 'failed' | 'cancelled' {
+  const status = isCancellation(err) ? 'cancelled' : 'failed';
+  if (patched(FINAL_STATUS_ON_EVERY_PATH)) upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.jobStatus, value: status }]);
+  return status;
+}
 
 /** Dataset → fitted detector → artifact in MinIO → registry row. */
 export async function trainModel(rawInput: TrainModelInput): Promise<TrainModelResult> {
   let phase: TrainingPhase = 'validating';
   setHandler(trainingPhaseQuery, () => ({ phase }));
-  const input = validateTrainModelInput(rawInput);
+  let input: ValidTrainModelInput;
+  try {
+    input = validateTrainModelInput(rawInput, { detectorOptions: patched(CHECKS_DETECTOR_OPTIONS) });
+  } catch (err) {
+    phase = recordEnd(err);
+    throw err;
+  }
   const started = Date.now();
   upsertSearchAttributes([
     { key: SEARCH_ATTRIBUTES.model, value: input.modelName },
@@ -35,14 +56,20 @@ export async function trainModel(rawInput: TrainModelInput): Promise<TrainModelR
   ]);
 
   phase = 'reserving-version';
-  const plan = await control.createModelVersion({
-    trainingWorkflowId: workflowInfo().workflowId,
-    modelName: input.modelName,
-    datasetId: input.datasetId,
-    algorithm: input.algorithm,
-    params: input.params,
-    featureColumns: input.featureColumns,
-  });
+  const plan = await control
+    .createModelVersion({
+      trainingWorkflowId: workflowInfo().workflowId,
+      modelName: input.modelName,
+      datasetId: input.datasetId,
+      algorithm: input.algorithm,
+      params: input.params,
+      featureColumns: input.featureColumns,
+    })
+    .catch((err: unknown) => {
+      // An unknown dataset or feature column (nothing reserved), or a cancel: the job has ended.
+      phase = recordEnd(err);
+      throw err;
+    });
   try {
     phase = 'fitting';
     const fit = await fitting.fitModel({
@@ -87,9 +114,17 @@ export async function trainModel(rawInput: TrainModelInput): Promise<TrainModelR
       codeVersion: fit.codeVersion,
     };
   } catch (err) {
-    phase = 'failed';
-    upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.jobStatus, value: 'failed' }]);
-    await control.failModelVersion({ modelId: plan.modelId, error: rootCauseMessage(err) });
+    if (!patched(FINAL_STATUS_ON_EVERY_PATH)) {
+      phase = 'failed';
+      upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.jobStatus, value: 'failed' }]);
+      await control.failModelVersion({ modelId: plan.modelId, error: rootCauseMessage(err) });
+      throw err;
+    }
+    // Recorded even when the workflow itself is being cancelled: the reserved version must not stay `training`.
+    await CancellationScope.nonCancellable(async () => {
+      phase = recordEnd(err);
+      await control.failModelVersion({ modelId: plan.modelId, error: rootCauseMessage(err) });
+    });
     throw err;
   }
 }

@@ -1,7 +1,10 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { chunkRange, planChunks } from '../../../src/workflows/chunkPlan';
 import { supportedAlgorithms } from '../../../src/scoring/registry';
+import { validateDetectionAlert } from '../../../src/workflows/alertInput';
+import { validateBackupInput, validateDisasterRecoveryInput } from '../../../src/workflows/backupInputs';
 import { ALGORITHMS, defaultChunkRows, validateDetectBatchInput, validateRegisterDatasetInput, validateTrainModelInput } from '../../../src/workflows/inputs';
+import { validateMaintenanceInput } from '../../../src/workflows/maintenance';
 
 function failureOf(work: () => unknown): ApplicationFailure {
   try {
@@ -62,6 +65,59 @@ describe('workflow input validation', () => {
   });
 });
 
+describe('detector options in a training input', () => {
+  const base = { datasetId: 'ds_0123456789abcdef', modelName: 'm' };
+
+  it.each([
+    [{ params: { nTrees: -5 } }, 'params.nTrees', 'isolation-forest: option "nTrees" must be an integer in [1, 10000]; got -5'],
+    [{ params: { nTress: 200 } }, 'params.nTress', 'unknown option "nTress"'],
+    [{ algorithm: 'ensemble', params: { members: [] } }, 'params.members', 'option "members" must be an array of 1 to 32 detectors'],
+    [{ algorithm: 'ensemble' }, 'params.members', 'got undefined'],
+    [{ algorithm: 'ensemble', params: { members: [{ algorithm: 'pca' }, { algorithm: 'isolation-forest', options: { nTrees: 0 } }] } }, 'params.members[1].options.nTrees', 'members[1] ("isolation-forest")'],
+    [{ algorithm: 'ensemble', params: { members: [{ algorithm: 'svm' }] } }, 'params.members[0].algorithm', 'unknown algorithm "svm"'],
+    [{ algorithm: 'knn', params: { nNeighbors: 50, maxTrainRows: 50 } }, 'params.nNeighbors', 'must be less than option "maxTrainRows"'],
+    [{ algorithm: 'hbos', standardize: 'zscore', params: { nBins: 'ten' } }, 'params.nBins', 'option "nBins" must be'],
+    [{ algorithm: 'pca', contamination: 0.2, params: { weighted: 2 } }, 'params.weighted', 'option "weighted" must be an integer in [0, 1]'],
+  ])('refuses %j before anything is reserved, naming the option', (extra, field, message) => {
+    const failure = failureOf(() => validateTrainModelInput({ ...base, ...extra }));
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.type).toBe('InvalidInput');
+    expect(failure.message).toContain(`"${field}" is refused`);
+    expect(failure.message).toContain(message);
+  });
+
+  it('accepts good options, nested ones included', () => {
+    expect(validateTrainModelInput({ ...base, params: { nTrees: 200, sampleSize: 128 } }).params).toEqual({ nTrees: 200, sampleSize: 128 });
+    const ensemble = { members: [{ algorithm: 'pca', options: { nComponents: 2 } }, { algorithm: 'knn', options: { nNeighbors: 5 } }], normalization: 'rank' };
+    expect(validateTrainModelInput({ ...base, algorithm: 'ensemble', params: ensemble }).params).toEqual(ensemble);
+    expect(validateTrainModelInput({ ...base, algorithm: 'lof', seed: 3 }).params).toEqual({ seed: 3 });
+  });
+
+  it('skips the detector checks only when told to (runs recorded before the workflow made them)', () => {
+    expect(validateTrainModelInput({ ...base, params: { nTrees: -5 } }, { detectorOptions: false }).params).toEqual({ nTrees: -5 });
+  });
+});
+
+describe('the example a refused non-object input gets', () => {
+  // Each workflow's example names its own fields, and only trainModel's names a model to train.
+  it.each([
+    ['registerDataset', validateRegisterDatasetInput, ['"name"', '"objectKey"', '"sha256"']],
+    ['trainModel', validateTrainModelInput, ['"datasetId"', '"modelName"']],
+    ['detectBatch', validateDetectBatchInput, ['"model"', '"datasetId"']],
+    ['sendAlert', validateDetectionAlert, ['"jobId"', '"anomalyRate"', '"report"']],
+    ['backup', validateBackupInput, ['"scope"']],
+    ['disasterRecovery', validateDisasterRecoveryInput, ['"scope"', '"backupId"']],
+    ['maintenance', validateMaintenanceInput, ['"retentionDays"']],
+  ] as Array<[string, (raw: unknown) => unknown, string[]]>)('%s suggests its own input', (workflow, validate, fields) => {
+    const failure = failureOf(() => validate([1, 2]));
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toContain(`${workflow} input: "(input)" must be one JSON object, e.g. {`);
+    for (const field of fields) expect(failure.message).toContain(field);
+    if (workflow !== 'trainModel') expect(failure.message).not.toContain('"modelName"');
+  });
+});
+
 describe('algorithm list', () => {
   it('offers every detector of the scoring core (the pipeline is the standardize field)', () => {
     expect([...ALGORITHMS].sort()).toEqual(supportedAlgorithms().filter((a) => a !== 'pipeline').sort());
@@ -91,5 +147,16 @@ describe('chunk planning', () => {
     expect(planChunks(10_000_000, 1000, 1000)).toEqual({ chunkRows: 10_000, chunks: 1000 });
     expect(planChunks(10_000_001, 1000, 1000)).toEqual({ chunkRows: 10_001, chunks: 1000 });
     expect(planChunks(0, 1000, 1000).chunks).toBe(0);
+  });
+});
+
+describe('options nested past any sense', () => {
+  it('are refused as input, not thrown as a plain error that would fail the workflow task', () => {
+    let params: Record<string, unknown> = { members: [{ algorithm: 'pca' }] };
+    for (let depth = 0; depth < 20_000; depth++) params = { members: [{ algorithm: 'ensemble', options: params }] };
+    const failure = failureOf(() => validateTrainModelInput({ datasetId: 'ds_0123456789abcdef', modelName: 'm', algorithm: 'ensemble', params }));
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toMatch(/^trainModel input: "params/);
   });
 });

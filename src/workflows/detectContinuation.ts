@@ -1,0 +1,98 @@
+import { DATASET_FORMATS, invalidInput, type DetectContinuation, type Json } from './inputs';
+
+/**
+ * The continuation a detectBatch run hands to the next when it continues as new, checked field
+ * by field before the run trusts it: a malformed one ends the job with a non-retryable error
+ * naming the field, never a workflow task that fails (and is retried) for ever.
+ */
+
+const W = 'detectBatch';
+const SHA256 = /^[0-9a-f]{64}$/;
+const DATASET_ID = /^ds_[0-9a-f]{16}$/;
+/** Far above any real row or byte count, and still an exact integer in a double. */
+const MAX_COUNT = Number.MAX_SAFE_INTEGER;
+
+function fail(path: string, problem: string): never {
+  return invalidInput(W, `continuation${path ? `.${path}` : ''}`, problem);
+}
+
+function object(path: string, value: unknown, required: readonly string[], optional: readonly string[] = []): Json {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(path, 'must be an object');
+  const known = [...required, ...optional];
+  for (const key of Object.keys(value as Json)) if (!known.includes(key)) fail(path, `has an unknown field "${key}"`);
+  for (const key of required) if ((value as Json)[key] === undefined) fail(path ? `${path}.${key}` : key, 'is missing');
+  return value as Json;
+}
+
+function integer(path: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    fail(path, `must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function text(path: string, value: unknown, pattern?: RegExp): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 1024 || (pattern && !pattern.test(value))) {
+    fail(path, `is not valid: ${JSON.stringify(value)?.slice(0, 80)}`);
+  }
+  return value;
+}
+
+function checkPlan(value: unknown, jobId: string): DetectContinuation['plan'] {
+  const plan = object('plan', value, [
+    'jobId', 'modelId', 'modelName', 'modelVersion', 'modelArtifactKey', 'modelSha256',
+    'datasetId', 'datasetKey', 'datasetSha256', 'featureColumns', 'idColumn', 'format', 'rows',
+  ]);
+  if (plan.jobId !== jobId) fail('plan.jobId', `must be this job's id "${jobId}"`);
+  integer('plan.modelId', plan.modelId, 1, MAX_COUNT);
+  text('plan.modelName', plan.modelName);
+  integer('plan.modelVersion', plan.modelVersion, 1, MAX_COUNT);
+  text('plan.modelArtifactKey', plan.modelArtifactKey);
+  text('plan.modelSha256', plan.modelSha256, SHA256);
+  text('plan.datasetId', plan.datasetId, DATASET_ID);
+  text('plan.datasetKey', plan.datasetKey);
+  text('plan.datasetSha256', plan.datasetSha256, SHA256);
+  const columns = plan.featureColumns;
+  if (!Array.isArray(columns) || columns.length === 0 || !columns.every((c) => typeof c === 'string' && c.length > 0)) {
+    fail('plan.featureColumns', 'must be a non-empty list of column names');
+  }
+  if (plan.idColumn !== null) text('plan.idColumn', plan.idColumn);
+  if (!DATASET_FORMATS.includes(plan.format as never)) fail('plan.format', `must be one of ${DATASET_FORMATS.join(', ')}`);
+  integer('plan.rows', plan.rows, 0, MAX_COUNT);
+  return plan as unknown as DetectContinuation['plan'];
+}
+
+function checkLayout(value: unknown, chunks: number): void {
+  const layout = object('layout', value, ['headerEnd', 'dataRows', 'chunkStarts'], ['index']);
+  integer('layout.headerEnd', layout.headerEnd, 0, MAX_COUNT);
+  integer('layout.dataRows', layout.dataRows, 0, MAX_COUNT);
+  const starts = layout.chunkStarts;
+  if (!Array.isArray(starts) || starts.length !== chunks + 1) fail('layout.chunkStarts', `must list ${chunks + 1} byte offsets`);
+  (starts as unknown[]).forEach((start, i) => {
+    integer(`layout.chunkStarts[${i}]`, start, i === 0 ? 0 : (starts as number[])[i - 1], MAX_COUNT);
+  });
+  if (layout.index !== undefined) {
+    const index = object('layout.index', layout.index, ['key', 'sha256']);
+    text('layout.index.key', index.key);
+    text('layout.index.sha256', index.sha256, SHA256);
+  }
+}
+
+/** `value` as a continuation of job `jobId`, or a non-retryable InvalidInput failure naming the first bad field. */
+export function validateContinuation(value: unknown, jobId: string): DetectContinuation {
+  const state = object('', value, ['plan', 'chunkPlan', 'nextChunk', 'chunksDone', 'rowsScored', 'anomaliesSoFar'], ['layout', 'scoringStartedAt']);
+  const plan = checkPlan(state.plan, jobId);
+  const chunkPlan = object('chunkPlan', state.chunkPlan, ['chunkRows', 'chunks']);
+  const chunkRows = integer('chunkPlan.chunkRows', chunkPlan.chunkRows, 1, MAX_COUNT);
+  const chunks = integer('chunkPlan.chunks', chunkPlan.chunks, 0, MAX_COUNT);
+  if (chunks !== Math.ceil(plan.rows / chunkRows)) fail('chunkPlan.chunks', `must be ${Math.ceil(plan.rows / chunkRows)} for ${plan.rows} rows of ${chunkRows}`);
+  if (state.layout !== undefined) checkLayout(state.layout, chunks);
+  integer('nextChunk', state.nextChunk, 0, chunks);
+  integer('chunksDone', state.chunksDone, 0, chunks);
+  const rowsScored = integer('rowsScored', state.rowsScored, 0, plan.rows);
+  integer('anomaliesSoFar', state.anomaliesSoFar, 0, rowsScored);
+  if (state.scoringStartedAt !== undefined && (typeof state.scoringStartedAt !== 'number' || !Number.isFinite(state.scoringStartedAt))) {
+    fail('scoringStartedAt', 'must be a time in milliseconds');
+  }
+  return state as unknown as DetectContinuation;
+}
