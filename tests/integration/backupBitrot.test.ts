@@ -11,7 +11,7 @@ import type { BackupResult } from '../../src/workflows/backup';
 import type { RecoveryProgress } from '../../src/workflows/disasterRecovery';
 import { rootCauseMessage } from '../../src/workflows/rootCause';
 import type { verifyBackups } from '../../src/workflows/verifyBackups';
-import { EXAMPLE_CSV, type TestPlatform } from '../support/testPlatform';
+import { EXAMPLE_CSV, maybeRecordHistory, type TestPlatform } from '../support/testPlatform';
 import {
   activitiesRetriedWithoutEnd,
   dropDatabasesLike,
@@ -114,6 +114,7 @@ describe('a backup damaged on MinIO\'s disk', () => {
     const badId = `verify-bad-${Date.now()}`;
     const bad = await verify({ backupId: damaged.backupId }, badId);
     expect(bad.corrupt).toEqual([damaged.backupId]);
+    await maybeRecordHistory(p.client.temporal.workflow.getHandle(badId), 'verifyBackupsCorrupt');
     const alert = receiver.received.find((a) => a.checkId === badId);
     expect(alert).toMatchObject({ kind: 'nomaly.backup.corrupt', backups: [{ backupId: damaged.backupId }] });
     expect(JSON.stringify(alert)).toContain(`${p.config.buckets.backups}/${dumpKey}`);

@@ -3,8 +3,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
 import { TASK_QUEUES } from '../../src/config/taskQueues';
 import { validateDetectionAlert } from '../../src/workflows/alertInput';
-import { validateBackupInput, validateDisasterRecoveryInput } from '../../src/workflows/backupInputs';
-import { validateDetectBatchInput, validateRegisterDatasetInput, validateTrainModelInput } from '../../src/workflows/inputs';
+import { validateBackupInput, validateDisasterRecoveryInput, validateVerifyBackupsInput } from '../../src/workflows/backupInputs';
+import { MAX_DATASET_NAME_CHARS, validateDetectBatchInput, validateRegisterDatasetInput, validateTrainModelInput } from '../../src/workflows/inputs';
 import { validateMaintenanceInput } from '../../src/workflows/maintenance';
 import { startTestPlatform, type TestPlatform } from '../support/testPlatform';
 import { sweepPlatform } from './platformSweep';
@@ -129,8 +129,7 @@ const SPECS: WorkflowSpec[] = [
     valid: { name: 'prop.csv', objectKey: `sha256/aa/${SHA}.csv`, sha256: SHA, format: 'csv' },
     required: ['name', 'objectKey', 'sha256'],
     fields: { name: 'string', objectKey: 'string', sha256: 'string', format: 'string' },
-    // `name` has no length limit yet: add over-long names here with the limit.
-    badStrings: { name: fc.constant(''), objectKey: malformed, sha256: malformed, format: malformed },
+    badStrings: { name: fc.oneof(fc.constant(''), overLong(MAX_DATASET_NAME_CHARS)), objectKey: malformed, sha256: malformed, format: malformed },
   },
   {
     type: 'trainModel',
@@ -165,6 +164,15 @@ const SPECS: WorkflowSpec[] = [
     required: ['scope'],
     fields: { scope: 'string', backupId: 'string', options: 'object' },
     badStrings: { scope: malformed, backupId: malformed },
+  },
+  {
+    type: 'verifyBackups',
+    validate: validateVerifyBackupsInput,
+    valid: {},
+    required: [],
+    fields: { backupId: 'string', newest: 'number', options: 'object' },
+    badStrings: { backupId: malformed },
+    nullIsValid: true,
   },
   {
     type: 'maintenance',
