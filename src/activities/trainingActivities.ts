@@ -54,9 +54,16 @@ export function createTrainingActivities({ orm }: ActivityDeps) {
         await em.getConnection().execute('select pg_advisory_xact_lock(hashtext(?))', [`model:${input.modelName}`], 'all', em.getTransactionContext());
         let model = await em.findOne(Model, { trainingWorkflowId: input.trainingWorkflowId });
         if (!model) {
-          const [{ next }] = await em
-            .getConnection()
-            .execute<Array<{ next: number }>>('select coalesce(max(version), 0) + 1 as next from model where name = ?', [input.modelName], 'all', em.getTransactionContext());
+          // Past every version this name ever had, deleted ones included: a number is never reused.
+          const [{ next }] = await em.getConnection().execute<Array<{ next: number }>>(
+            `insert into model_version_counter (name, last_version)
+               values (?, (select coalesce(max(version), 0) + 1 from model where name = ?))
+             on conflict (name) do update set last_version = greatest(model_version_counter.last_version, excluded.last_version - 1) + 1
+             returning last_version as next`,
+            [input.modelName, input.modelName],
+            'all',
+            em.getTransactionContext(),
+          );
           model = em.create(Model, {
             name: input.modelName,
             version: Number(next),

@@ -8,6 +8,7 @@ import { Migration20261122000000_backup } from './migrations/Migration2026112200
 import { Migration20261122100000_registry } from './migrations/Migration20261122100000_registry';
 import { Migration20261122200000_jobResults } from './migrations/Migration20261122200000_jobResults';
 import { Migration20261204000000_backupChecks } from './migrations/Migration20261204000000_backupChecks';
+import { Migration20261204100000_modelVersionCounter } from './migrations/Migration20261204100000_modelVersionCounter';
 
 export type Orm = MikroORM;
 
@@ -18,6 +19,7 @@ const MIGRATIONS = [
   { name: 'Migration20261122100000_registry', class: Migration20261122100000_registry },
   { name: 'Migration20261122200000_jobResults', class: Migration20261122200000_jobResults },
   { name: 'Migration20261204000000_backupChecks', class: Migration20261204000000_backupChecks },
+  { name: 'Migration20261204100000_modelVersionCounter', class: Migration20261204100000_modelVersionCounter },
 ];
 
 export async function openOrm(databaseUrl: string, options: { poolMax?: number } = {}): Promise<Orm> {

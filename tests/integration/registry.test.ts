@@ -153,6 +153,10 @@ describe('model registry', () => {
       expect(kept).toEqual({ model_id: null, status: 'completed' });
       expect(await p.platform.store.stat(job.scoresBucket, job.scoresKey)).toBeDefined();
       expect(await cliFailure(['models', 'delete', `${name}@2`])).toMatch(/does not exist/);
+
+      // The deleted number is not handed out again: job summaries naming NAME@2 keep meaning the deleted model.
+      const next = await (await p.client.startTraining({ datasetId: data.id, modelName: name, seed: 3, params: { nTrees: 10 } })).result();
+      expect(next.version).toBe(3);
     });
 
     it('datasets delete refuses while a model was trained on it or a job scored it, then removes its objects and row (and with --with-jobs the jobs\' records and results)', async () => {
