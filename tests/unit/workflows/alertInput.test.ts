@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { validateDetectionAlert } from '../../../src/workflows/alertInput';
+import { failureOf } from '../../support/failureOf';
 
 /** The alert detectBatch sends (as recorded in tests/replay/histories/sendAlert.json). */
 const alert = {
@@ -13,14 +14,6 @@ const alert = {
   report: 'nomaly-results/jobs/detect-alerting-ds_49108b5c9bb3111b-mwr5ldrd-bspq4/report.html',
 };
 
-function failureOf(work: () => unknown): ApplicationFailure {
-  try {
-    work();
-  } catch (err) {
-    return err as ApplicationFailure;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('sendAlert input', () => {
   it('takes the alert detectBatch sends', () => {

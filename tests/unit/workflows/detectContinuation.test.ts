@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { validateDetectBatchInput, type DetectContinuation } from '../../../src/workflows/inputs';
+import { failureOf } from '../../support/failureOf';
 
 const JOB = 'detect-cardio-ds_0123456789abcdef-abc';
 const SHA = 'a'.repeat(64);
@@ -34,14 +35,6 @@ function continuation(): DetectContinuation {
 
 const input = (c: unknown) => ({ model: 'cardio', datasetId: 'ds_0123456789abcdef', continuation: c });
 
-function failureOf(work: () => unknown): ApplicationFailure {
-  try {
-    work();
-  } catch (err) {
-    return err as ApplicationFailure;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('a detectBatch continuation', () => {
   it.each([[{}], ['x'], [continuation()]])('is refused in any run the job did not continue into (%#)', (c) => {

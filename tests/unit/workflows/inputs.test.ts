@@ -5,15 +5,8 @@ import { validateDetectionAlert } from '../../../src/workflows/alertInput';
 import { validateBackupInput, validateDisasterRecoveryInput } from '../../../src/workflows/backupInputs';
 import { ALGORITHMS, defaultChunkRows, validateDetectBatchInput, validateRegisterDatasetInput, validateTrainModelInput } from '../../../src/workflows/inputs';
 import { validateMaintenanceInput } from '../../../src/workflows/maintenance';
+import { failureOf } from '../../support/failureOf';
 
-function failureOf(work: () => unknown): ApplicationFailure {
-  try {
-    work();
-  } catch (err) {
-    return err as ApplicationFailure;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('workflow input validation', () => {
   it('fills defaults and keeps only given training parameters', () => {

@@ -1,18 +1,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ApplicationFailure } from '@temporalio/common';
 import { BACKUP_RETRY_DEFAULTS, operatorCommands, validateVerifyBackupsInput } from '../../../src/workflows/backupInputs';
 import { readSchedulesFile, DEFAULT_BACKUP_VERIFY_SCHEDULE } from '../../../src/client/schedules';
+import { failureOf } from '../../support/failureOf';
 
-function failureOf(work: () => unknown): ApplicationFailure {
-  try {
-    work();
-  } catch (err) {
-    return err as ApplicationFailure;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('verifyBackups input', () => {
   it('checks one backup, or the newest three by default', () => {
