@@ -1,7 +1,5 @@
 import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { WorkflowFailedError } from '@temporalio/client';
@@ -23,6 +21,7 @@ import {
   tableChecksums,
   waitFor,
 } from './backupFixtures';
+import { startWebhookReceiver } from '../support/webhookReceiver';
 
 const FAST = { maxAttempts: 2, retryInitialSeconds: 0.2, retryMaxSeconds: 0.5, heartbeatTimeoutSeconds: 10 };
 
@@ -45,34 +44,20 @@ function flipStoredByte(bucket: string, key: string): void {
   writeFileSync(file, bytes);
 }
 
-async function startReceiver() {
-  const received: Array<Record<string, unknown>> = [];
-  const server = http.createServer((req, res) => {
-    let text = '';
-    req.on('data', (chunk) => (text += chunk));
-    req.on('end', () => {
-      received.push(JSON.parse(text));
-      res.writeHead(200).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received, close: () => new Promise((r) => server.close(r)) };
-}
-
 describe('a backup damaged on MinIO\'s disk', () => {
   const env = isolatedEnv('rot');
   let p: TestPlatform;
   let older: BackupResult;
   let damaged: BackupResult;
   let dumpKey: string;
-  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
   const previousUrl = process.env.NOMALY_ALERT_WEBHOOK_URL;
 
   const verify = (args: Parameters<typeof verifyBackups>[0], id = `verify-${Date.now()}`) =>
     p.client.temporal.workflow.execute<typeof verifyBackups>('verifyBackups', { taskQueue: TASK_QUEUES.control, workflowId: id, args: [args] });
 
   beforeAll(async () => {
-    receiver = await startReceiver();
+    receiver = await startWebhookReceiver();
     process.env.NOMALY_ALERT_WEBHOOK_URL = receiver.url; // read by the worker's config at start
     p = await startIsolatedPlatform(env, ['control', 'scoring']);
     older = await (await p.client.startBackup({ scope: 'database', retention: false })).result();
@@ -115,7 +100,7 @@ describe('a backup damaged on MinIO\'s disk', () => {
     const bad = await verify({ backupId: damaged.backupId }, badId);
     expect(bad.corrupt).toEqual([damaged.backupId]);
     await maybeRecordHistory(p.client.temporal.workflow.getHandle(badId), 'verifyBackupsCorrupt');
-    const alert = receiver.received.find((a) => a.checkId === badId);
+    const alert = receiver.bodies().find((a) => a.checkId === badId);
     expect(alert).toMatchObject({ kind: 'nomaly.backup.corrupt', backups: [{ backupId: damaged.backupId }] });
     expect(JSON.stringify(alert)).toContain(`${p.config.buckets.backups}/${dumpKey}`);
     expect(bad.checks[0]).toMatchObject({ backupId: damaged.backupId, state: 'corrupt', objects: 1, objectsChecked: 0 });
@@ -123,7 +108,7 @@ describe('a backup damaged on MinIO\'s disk', () => {
 
     const goodId = `verify-good-${Date.now()}`;
     const good = await verify({ backupId: older.backupId }, goodId);
-    expect(receiver.received.filter((a) => a.checkId === goodId)).toEqual([]); // nothing to say about an intact backup
+    expect(receiver.bodies().filter((a) => a.checkId === goodId)).toEqual([]); // nothing to say about an intact backup
     expect(await activitiesRetriedWithoutEnd(p.client.temporal.workflow.getHandle(goodId))).toEqual([]);
     expect(good.checks[0]).toMatchObject({ backupId: older.backupId, state: 'verified', objects: 1, objectsChecked: 1, problems: [] });
     const rows = await p.sql<{ id: string; check_state: string; last_checked_at: Date }>(

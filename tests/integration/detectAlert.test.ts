@@ -1,29 +1,12 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { EXAMPLE_CSV, maybeRecordHistory, startTestPlatform, type TestPlatform } from '../support/testPlatform';
-
-/** A local webhook receiver that fails its first `failures` posts, as a flaky endpoint would. */
-async function startReceiver(failures: number) {
-  const received: Array<{ status: number; body: Record<string, unknown>; at: number }> = [];
-  const server = http.createServer((req, res) => {
-    let text = '';
-    req.on('data', (chunk) => (text += chunk));
-    req.on('end', () => {
-      const status = received.length < failures ? 503 : 200;
-      received.push({ status, body: JSON.parse(text), at: Date.now() });
-      res.writeHead(status).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received, close: () => new Promise((r) => server.close(r)) };
-}
+import { startWebhookReceiver } from '../support/webhookReceiver';
 
 describe('anomaly-rate alerts', () => {
   let p: TestPlatform;
-  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
   const previousUrl = process.env.NOMALY_ALERT_WEBHOOK_URL;
   beforeAll(async () => {
-    receiver = await startReceiver(2);
+    receiver = await startWebhookReceiver(2);
     process.env.NOMALY_ALERT_WEBHOOK_URL = receiver.url; // read by the workers' config at start
     p = await startTestPlatform();
   });

@@ -1,38 +1,23 @@
 import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { RecoveryProgress } from '../../src/workflows/disasterRecovery';
 import type { TestPlatform } from '../support/testPlatform';
 import { dropDatabasesLike, isAlive, isolatedEnv, restartServices, root, startIsolatedPlatform, waitFor } from './backupFixtures';
+import { startWebhookReceiver } from '../support/webhookReceiver';
 
 const FAST = { maxAttempts: 2, retryInitialSeconds: 0.2, retryMaxSeconds: 0.5, heartbeatTimeoutSeconds: 10 };
-
-async function startReceiver() {
-  const received: Array<Record<string, unknown>> = [];
-  const server = http.createServer((req, res) => {
-    let text = '';
-    req.on('data', (chunk) => (text += chunk));
-    req.on('end', () => {
-      received.push({ ...JSON.parse(text), idempotencyKey: req.headers['idempotency-key'] });
-      res.writeHead(200).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received, close: () => new Promise((r) => server.close(r)) };
-}
 
 /** MinIO killed before a recovery: it runs out of retries and waits for an operator, who must hear of it at once. */
 describe('a recovery waiting for an operator', () => {
   const env = isolatedEnv('op');
   let p: TestPlatform;
-  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
   const previousUrl = process.env.NOMALY_ALERT_WEBHOOK_URL;
 
   beforeAll(async () => {
-    receiver = await startReceiver();
+    receiver = await startWebhookReceiver();
     process.env.NOMALY_ALERT_WEBHOOK_URL = receiver.url; // read by the worker's config at start
     p = await startIsolatedPlatform(env, ['control']);
   });
@@ -69,7 +54,7 @@ describe('a recovery waiting for an operator', () => {
       expect(stderr).toContain(`nomaly restore retry ${workflowId}`);
       expect(stderr).toContain(`nomaly restore abort ${workflowId}`);
 
-      const alert = await waitFor('the alert', async () => receiver.received.find((a) => a.recoveryId === workflowId), 30_000, 100);
+      const alert = await waitFor('the alert', async () => receiver.received.map((r): Record<string, unknown> => ({ ...r.body, idempotencyKey: r.idempotencyKey })).find((a) => a.recoveryId === workflowId), 30_000, 100);
       expect(alert).toMatchObject({
         kind: 'nomaly.recovery.awaiting-operator',
         failedStep: 'resolving-backup',
