@@ -14,11 +14,8 @@ import {
   BackupIntegrityError,
   BackupStore,
   backupPrefix,
-  cancellationSignal,
   dumpKey,
   HashingStream,
-  heartbeat,
-  withHeartbeat,
   modelBackupKey,
   MANIFEST_FORMAT,
   partKey,
@@ -29,6 +26,7 @@ import {
   type ObjectEntry,
   type Verification,
 } from './backupCatalog';
+import { cancellationSignal, heartbeat, withHeartbeat } from './heartbeat';
 import type { ActivityDeps } from './deps';
 import {
   childConnection,

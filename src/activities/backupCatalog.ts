@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import { Context } from '@temporalio/activity';
 import * as Minio from 'minio';
 import type { NomalyConfig } from '../config';
 import type { BackupScope } from '../db/backupEntities';
@@ -334,53 +333,5 @@ export class HashingStream extends Transform {
   override _flush(callback: TransformCallback): void {
     this.resolveDigest({ size: this.size, sha256: this.hash.digest('hex') });
     callback();
-  }
-}
-
-/** Heartbeats when running as an activity (a no-op when called directly, e.g. from a script). */
-export function heartbeat(details: unknown): void {
-  try {
-    const context = Context.current();
-    lastDetails.set(context, details);
-    context.heartbeat(details);
-  } catch {
-    // not inside an activity
-  }
-}
-
-const lastDetails = new WeakMap<object, unknown>();
-
-/**
- * Runs `work` while heartbeating every second with the latest details, so stretches without
- * data flow (pg_restore building indexes, row counts, a slow connect) still show a live worker.
- */
-export async function withHeartbeat<T>(work: () => Promise<T>): Promise<T> {
-  let context: Context | undefined;
-  try {
-    context = Context.current();
-  } catch {
-    return work();
-  }
-  const ctx = context;
-  const timer = setInterval(() => {
-    try {
-      ctx.heartbeat(lastDetails.get(ctx) ?? { phase: 'working' });
-    } catch {
-      // the activity has finished
-    }
-  }, 1000);
-  try {
-    return await work();
-  } finally {
-    clearInterval(timer);
-  }
-}
-
-/** The activity's cancellation signal, when running as one. */
-export function cancellationSignal(): AbortSignal | undefined {
-  try {
-    return Context.current().cancellationSignal;
-  } catch {
-    return undefined;
   }
 }

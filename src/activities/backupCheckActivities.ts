@@ -3,7 +3,8 @@ import { Backup, type BackupCheckState } from '../db/backupEntities';
 import type { Orm } from '../db/orm';
 import { EncryptionError } from '../storage/encryption';
 import { ObjectMissingError } from '../storage/objectStore';
-import { BackupIntegrityError, BackupStore, heartbeat, withHeartbeat, type BackupManifest } from './backupCatalog';
+import { BackupIntegrityError, BackupStore, type BackupManifest } from './backupCatalog';
+import { heartbeat, withHeartbeat } from './heartbeat';
 import type { ActivityDeps } from './deps';
 
 /** What one re-read of a backup found. */

@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { CsvIndexBuilder } from '../data/csvIndex';
 import { tap } from '../data/tap';
@@ -10,6 +9,7 @@ import { datasetInfo, type DatasetInfo } from '../db/modelRegistry';
 import { csvIndexKey } from '../storage/keys';
 import { saveCsvIndex } from './csvIndexStore';
 import type { ActivityDeps } from './deps';
+import { heartbeat } from './heartbeat';
 import { deliverable, failFastOnPermanent } from './failures';
 
 export interface RegisterDatasetInput {
@@ -36,16 +36,6 @@ export function datasetSummary(info: DatasetInfo): DatasetSummary {
 
 export function datasetIdFor(sha256: string): string {
   return `ds_${sha256.slice(0, 16)}`;
-}
-
-/** The running activity's heartbeat, or undefined when called outside an activity (a test). */
-function activityHeartbeat(): ((details: unknown) => void) | undefined {
-  try {
-    const context = Context.current();
-    return (details) => context.heartbeat(details);
-  } catch {
-    return undefined;
-  }
 }
 
 function mib(bytes: number): string {
@@ -99,11 +89,10 @@ export function createDatasetActivities({ orm, store, config }: ActivityDeps) {
     const profiler = new DatasetProfiler();
     // A CSV's row index comes from the same pass: jobs then plan without reading the file again.
     const indexer = input.format === 'csv' ? new CsvIndexBuilder() : undefined;
-    const heartbeat = activityHeartbeat();
     const source = store.streamVerified(bucket, input.objectKey, input.sha256);
     for await (const batch of datasetBatches(indexer ? tap(source, (piece) => indexer.push(piece)) : source, input.format)) {
       profiler.add(batch);
-      heartbeat?.({ rows: batch.totalRows });
+      heartbeat({ rows: batch.totalRows });
     }
     const profile = profiler.result();
     if (indexer) await saveCsvIndex(store, bucket, input.sha256, indexer.finish());

@@ -10,7 +10,7 @@ import { scoresCsvPieces, writePiecesToFile } from '../data/scoresCsv';
 import { jobScoresCsvKey, jobScoresKey, scoresPrefix } from '../storage/keys';
 import type { ActivityDeps } from './deps';
 import { ApplicationFailure } from '@temporalio/common';
-import { heartbeat, withHeartbeat } from './backupCatalog';
+import { heartbeat, withHeartbeat } from './heartbeat';
 import { failFastOnPermanent, notFound } from './failures';
 import { assembleJobScores, summarizeScores, writeJobReport } from './jobResults';
 import { JobResultsError, jobScoresCsvSource } from '../reports/jobScoresCsv';

@@ -4,7 +4,7 @@ import { codeVersion } from '../config/codeVersion';
 import { encodeModel } from '../scoring/codec';
 import { averagePrecision, rocAuc } from '../scoring/metrics';
 import { fitDetector, fitPipeline } from '../scoring/registry';
-import { heartbeat } from './backupCatalog';
+import { heartbeat } from './heartbeat';
 import type { ActivityDeps } from './deps';
 import { failFastOnPermanent } from './failures';
 
