@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Readable, Writable } from 'node:stream';
 import { ApplicationFailure } from '@temporalio/common';
 import { Client } from 'pg';
-import { Backup, type BackupScope } from '../db/backupEntities';
+import { Backup, scopeIncludesDatabase, scopeIncludesModels, type BackupScope } from '../db/backupEntities';
 import { DecryptStream, EncryptionError, EncryptStream } from '../storage/encryption';
 import { ObjectMissingError, ObjectUnreadableError } from '../storage/objectStore';
 import {
@@ -100,8 +100,6 @@ export interface RetentionResult {
   artifactsRemoved: number;
 }
 
-const includesDatabase = (scope: BackupScope) => scope !== 'models';
-const includesModels = (scope: BackupScope) => scope !== 'database';
 
 /** Errors no retry fixes become non-retryable failures with the same message. */
 export async function permanentAsNonRetryable<T>(work: () => Promise<T>): Promise<T> {
@@ -264,8 +262,8 @@ export function createBackupActivities({ config, orm, store, logger, metrics }: 
 
   async function readParts(backupId: string, scope: BackupScope) {
     const encrypted = bs.encryptionKey() !== null;
-    const database = includesDatabase(scope) ? await bs.getJson<DatabasePart>(partKey(backupId, 'database', encrypted)) : null;
-    const models = includesModels(scope) ? await bs.getJson<ModelsPart>(partKey(backupId, 'models', encrypted)) : null;
+    const database = scopeIncludesDatabase(scope) ? await bs.getJson<DatabasePart>(partKey(backupId, 'database', encrypted)) : null;
+    const models = scopeIncludesModels(scope) ? await bs.getJson<ModelsPart>(partKey(backupId, 'models', encrypted)) : null;
     return { database, models };
   }
 
@@ -565,16 +563,16 @@ export function createBackupActivities({ config, orm, store, logger, metrics }: 
       const em = orm.em.fork();
       const backups = await em.find(Backup, {}, { orderBy: { startedAt: 'desc', id: 'desc' } });
       const finished = backups.filter((b) => b.status !== 'running' || now - b.startedAt.getTime() > 2 * 86_400_000);
-      const newestVerifiedDb = finished.find((b) => b.status === 'verified' && includesDatabase(b.scope));
-      const newestVerifiedModels = finished.find((b) => b.status === 'verified' && includesModels(b.scope));
-      const lastModelBackups = new Set(finished.filter((b) => b.status === 'verified' && includesModels(b.scope)).slice(0, keepModels).map((b) => b.id));
+      const newestVerifiedDb = finished.find((b) => b.status === 'verified' && scopeIncludesDatabase(b.scope));
+      const newestVerifiedModels = finished.find((b) => b.status === 'verified' && scopeIncludesModels(b.scope));
+      const lastModelBackups = new Set(finished.filter((b) => b.status === 'verified' && scopeIncludesModels(b.scope)).slice(0, keepModels).map((b) => b.id));
       const cutoff = now - days * 86_400_000;
       const result: RetentionResult = { pruned: [], modelPartsPruned: [], artifactsRemoved: 0 };
 
       for (const b of finished) {
         const isProtected = b.id === newestVerifiedDb?.id || b.id === newestVerifiedModels?.id;
-        const dbKept = includesDatabase(b.scope) && b.startedAt.getTime() >= cutoff;
-        const modelsKept = includesModels(b.scope) && (b.status === 'verified' ? lastModelBackups.has(b.id) : b.startedAt.getTime() >= cutoff);
+        const dbKept = scopeIncludesDatabase(b.scope) && b.startedAt.getTime() >= cutoff;
+        const modelsKept = scopeIncludesModels(b.scope) && (b.status === 'verified' ? lastModelBackups.has(b.id) : b.startedAt.getTime() >= cutoff);
         if (isProtected) continue;
         if (!dbKept && !modelsKept) {
           for (const key of await store.listKeys(bs.bucket, backupPrefix(b.id))) await store.remove(bs.bucket, key);
@@ -611,7 +609,7 @@ export function createBackupActivities({ config, orm, store, logger, metrics }: 
         const part = await bs
           .getJson<ModelsPart>(partKey(b.id, 'models', bs.encryptionKey() !== null))
           .catch(() => undefined);
-        if (!part && includesModels(b.scope)) return result;
+        if (!part && scopeIncludesModels(b.scope)) return result;
         for (const m of part?.models ?? []) referenced.add(m.key);
       }
       for (const key of await store.listKeys(bs.bucket, 'models/sha256/')) {

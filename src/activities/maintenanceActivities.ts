@@ -1,5 +1,6 @@
 import { Model } from '../db/entities';
 import type { ActivityDeps } from './deps';
+import { lockModelName } from '../db/locks';
 
 export interface RemoveExpiredModelsInput {
   /** Models created more than this many days ago are candidates. */
@@ -50,7 +51,7 @@ export function createMaintenanceActivities({ orm, store, config, logger }: Acti
         const gone = await orm.em.fork().transactional(async (em) => {
           const model = await em.findOne(Model, { id });
           if (!model) return undefined;
-          await em.getConnection().execute('select pg_advisory_xact_lock(hashtext(?))', [`model:${model.name}`], 'all', em.getTransactionContext());
+          await lockModelName(em, model.name);
           const [still] = await em.getConnection().execute<Array<{ ok: boolean }>>(
             `select (m.status in (${REMOVABLE.map(() => '?').join(',')}) and m.created_at < ?
                      and not exists (select 1 from detection_job j where j.model_id = m.id and j.started_at >= ?)) as ok

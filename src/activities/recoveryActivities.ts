@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
-import { Backup, Recovery, type BackupScope, type RecoveryStatus } from '../db/backupEntities';
+import { Backup, Recovery, scopeIncludesDatabase, scopeIncludesModels, type BackupScope, type RecoveryStatus } from '../db/backupEntities';
 import { migrate } from '../db/orm';
 import { ChecksumMismatchError, ObjectMissingError, ObjectUnreadableError } from '../storage/objectStore';
 import { BackupIntegrityError, BackupStore, type BackupManifest } from './backupCatalog';
@@ -69,8 +69,6 @@ export interface FinishRecoveryResult {
   catalogSynced: number;
 }
 
-const needsDatabase = (scope: BackupScope) => scope !== 'models';
-const needsModels = (scope: BackupScope) => scope !== 'database';
 
 function nonRetryable(message: string, type = 'BackupIntegrityError'): ApplicationFailure {
   return ApplicationFailure.nonRetryable(message, type);
@@ -130,7 +128,7 @@ export function createRecoveryActivities({ config, orm, store, logger, metrics }
             return undefined;
           });
           if (!manifest) continue;
-          const fits = (!needsDatabase(input.scope) || manifest.database) && (!needsModels(input.scope) || manifest.models);
+          const fits = (!scopeIncludesDatabase(input.scope) || manifest.database) && (!scopeIncludesModels(input.scope) || manifest.models);
           if (input.backupId || (manifest.verification.status === 'verified' && fits)) {
             return { backupId: id, createdAt: manifest.createdAt, scope: manifest.scope, encrypted: manifest.encryption !== null };
           }
@@ -147,8 +145,8 @@ export function createRecoveryActivities({ config, orm, store, logger, metrics }
           throw nonRetryable(`backup ${input.backupId} failed its verification (${manifest.verification.problems.join('; ')}); choose another backup`);
         }
         if (manifest.encryption) bs.requireKey(`backup ${input.backupId}`, manifest.encryption.keyId);
-        if (needsDatabase(input.scope) && !manifest.database) throw nonRetryable(`backup ${input.backupId} (scope ${manifest.scope}) holds no database`);
-        if (needsModels(input.scope) && !manifest.models) throw nonRetryable(`backup ${input.backupId} (scope ${manifest.scope}) holds no models`);
+        if (scopeIncludesDatabase(input.scope) && !manifest.database) throw nonRetryable(`backup ${input.backupId} (scope ${manifest.scope}) holds no database`);
+        if (scopeIncludesModels(input.scope) && !manifest.models) throw nonRetryable(`backup ${input.backupId} (scope ${manifest.scope}) holds no models`);
         const objects = objectsFor(manifest, input.scope);
         let bytes = 0;
         for (const [i, entry] of objects.entries()) {
@@ -374,8 +372,8 @@ export function createRecoveryActivities({ config, orm, store, logger, metrics }
 
 function objectsFor(manifest: BackupManifest, scope: BackupScope) {
   const entries = new Map<string, { key: string; size: number; sha256: string }>();
-  if (needsDatabase(scope) && manifest.database) entries.set(manifest.database.dump.key, manifest.database.dump);
-  if (needsModels(scope)) for (const m of manifest.models ?? []) entries.set(m.key, { key: m.key, size: m.size, sha256: m.sha256 });
+  if (scopeIncludesDatabase(scope) && manifest.database) entries.set(manifest.database.dump.key, manifest.database.dump);
+  if (scopeIncludesModels(scope)) for (const m of manifest.models ?? []) entries.set(m.key, { key: m.key, size: m.size, sha256: m.sha256 });
   return [...entries.values()];
 }
 

@@ -2,6 +2,7 @@ import { Dataset, Model } from '../db/entities';
 import { modelArtifactKey } from '../storage/keys';
 import type { ActivityDeps } from './deps';
 import { notFound } from './failures';
+import { lockModelName } from '../db/locks';
 
 export interface CreateModelVersionInput {
   trainingWorkflowId: string;
@@ -51,7 +52,7 @@ export function createTrainingActivities({ orm }: ActivityDeps) {
           throw notFound(`featureColumns: ${unknown.join(', ')} not numeric feature columns of dataset ${dataset.id} (it has ${dataset.featureColumns.join(', ')})`);
         }
         // Versions per name are handed out one at a time; the lock lives until the transaction ends.
-        await em.getConnection().execute('select pg_advisory_xact_lock(hashtext(?))', [`model:${input.modelName}`], 'all', em.getTransactionContext());
+        await lockModelName(em, input.modelName);
         let model = await em.findOne(Model, { trainingWorkflowId: input.trainingWorkflowId });
         if (!model) {
           // Past every version this name ever had, deleted ones included: a number is never reused.
@@ -97,7 +98,7 @@ export function createTrainingActivities({ orm }: ActivityDeps) {
       return orm.em.fork().transactional(async (em) => {
         const model = await em.findOneOrFail(Model, { id: input.modelId });
         if (model.status === 'training' || model.status === 'failed') {
-          await em.getConnection().execute('select pg_advisory_xact_lock(hashtext(?))', [`model:${model.name}`], 'all', em.getTransactionContext());
+          await lockModelName(em, model.name);
           const active = await em.count(Model, { name: model.name, status: 'active' });
           Object.assign(model, {
             status: active === 0 ? 'active' : 'ready',

@@ -7,6 +7,9 @@ import { BigIntType, EntitySchema } from '@mikro-orm/core';
  */
 
 export type BackupScope = 'database' | 'models' | 'full';
+/** Whether a backup or recovery of this scope covers the database, and the model artifacts. */
+export const scopeIncludesDatabase = (scope: BackupScope): boolean => scope !== 'models';
+export const scopeIncludesModels = (scope: BackupScope): boolean => scope !== 'database';
 export type BackupStatus = 'running' | 'verified' | 'failed';
 /** What the last re-read of a backup's objects found; null: never re-checked since it was made. */
 export type BackupCheckState = 'verified' | 'corrupt';

@@ -11,6 +11,7 @@ import type { NomalyConfig } from '../config';
 import type { ObjectStore } from '../storage/objectStore';
 import { Dataset, DetectionJob, Model, type ModelStatus } from './entities';
 import type { Orm } from './orm';
+import { lockDataset, lockModelName } from './locks';
 
 /** Every model status, for filters; a Record so the compiler notices a status added to ModelStatus. */
 const STATUS_SET: Record<ModelStatus, true> = { training: true, ready: true, active: true, archived: true, failed: true };
@@ -187,7 +188,7 @@ export class ModelRegistry {
     const [name, version] = parseModelReference(reference);
     if (version === undefined) throw new RegistryError(`promote needs a version: ${name}@VERSION`);
     return this.orm.em.fork().transactional(async (em) => {
-      await em.getConnection().execute('select pg_advisory_xact_lock(hashtext(?))', [`model:${name}`], 'all', em.getTransactionContext());
+      await lockModelName(em, name);
       const target = await em.findOne(Model, { name, version });
       if (!target) throw new RegistryError(`model ${reference} does not exist`);
       if (target.status === 'training' || target.status === 'failed') {
@@ -210,7 +211,7 @@ export class ModelRegistry {
     const [name, version] = parseModelReference(reference);
     if (version === undefined) throw new RegistryError(`archive needs a version: ${name}@VERSION`);
     return this.orm.em.fork().transactional(async (em) => {
-      await em.getConnection().execute('select pg_advisory_xact_lock(hashtext(?))', [`model:${name}`], 'all', em.getTransactionContext());
+      await lockModelName(em, name);
       const target = await em.findOne(Model, { name, version });
       if (!target) throw new RegistryError(`model ${reference} does not exist`);
       if (target.status === 'active') {
@@ -255,7 +256,7 @@ export class ModelRegistry {
     const storage = this.requireStorage();
     const [name, version] = parseModelReference(reference);
     return this.orm.em.fork().transactional(async (em) => {
-      await em.getConnection().execute('select pg_advisory_xact_lock(hashtext(?))', [`model:${name}`], 'all', em.getTransactionContext());
+      await lockModelName(em, name);
       const targets = await em.find(Model, version === undefined ? { name } : { name, version }, { orderBy: { version: 'asc' } });
       if (targets.length === 0) throw new RegistryError(`model ${reference} does not exist (nomaly models list shows the models)`);
       const refusals: string[] = [];
@@ -288,7 +289,7 @@ export class ModelRegistry {
   async deleteDataset(id: string, options: { withJobs?: boolean } = {}): Promise<{ dataset: DatasetInfo; removedJobs: string[] }> {
     const storage = this.requireStorage();
     return this.orm.em.fork().transactional(async (em) => {
-      await em.getConnection().execute('select pg_advisory_xact_lock(hashtext(?))', [`dataset:${id}`], 'all', em.getTransactionContext());
+      await lockDataset(em, id);
       const dataset = await em.findOne(Dataset, { id });
       if (!dataset) throw new RegistryError(`dataset ${id} does not exist (nomaly datasets list shows the datasets)`);
       const refusals: string[] = [];
