@@ -78,15 +78,12 @@ describe('workflows started with the temporal CLI and JSON input', () => {
     expect(await p.sql("select 1 from detection_job where id like 'cli-bad-%'")).toHaveLength(0);
   });
 
-  it('fails a training run with a bad algorithm option at once and records it as failed', async () => {
+  it('refuses a training run with a bad algorithm option at once, before reserving a version', async () => {
     const dataset = await p.client.uploadDataset(EXAMPLE_CSV);
     const result = await execute('trainModel', { datasetId: dataset.id, modelName: 'bad-option', algorithm: 'knn', params: { nNeighbors: 0 } }, 'cli-bad-option');
     expect(result.ok).toBe(false);
-    expect(result.output).toMatch(/nNeighbors/);
-    const rows = await p.sql<{ status: string; error: string }>("select status, error from model where name = 'bad-option'");
-    expect(rows).toHaveLength(1);
-    expect(rows[0].status).toBe('failed');
-    expect(rows[0].error).toMatch(/nNeighbors/);
+    expect(result.output).toMatch(/params\.nNeighbors/);
+    expect(await p.sql("select 1 from model where name = 'bad-option'")).toHaveLength(0);
     expect(await p.platform.store.listKeys(p.config.buckets.models, 'bad-option/')).toHaveLength(0);
   });
 
