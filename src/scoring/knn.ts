@@ -34,6 +34,7 @@ import {
   trainingNeighbors,
   trainingSetFromState,
 } from './neighbors';
+import { buildNeighborIndex, chooseIndexKind, NeighborIndex, NeighborIndexChoice, NeighborIndexKind, neighborIndexFromState, readIndexOption } from './neighborIndex';
 import { thresholdFromContamination } from './threshold';
 
 export type KnnMethod = 'largest' | 'mean' | 'median';
@@ -56,6 +57,8 @@ export interface KnnOptions {
   contamination?: number;
   maxTrainRows?: number;
   seed?: number;
+  /** The neighbour index (neighborIndex.ts); 'auto' by default. */
+  index?: NeighborIndexChoice;
 }
 
 export type KnnParams = ResolvedOptions<typeof KNN_OPTIONS>;
@@ -93,29 +96,36 @@ export class KNN implements Detector {
     readonly nFeatures: number,
     readonly threshold: number,
     readonly params: KnnParams,
-    private readonly train: Matrix,
+    private readonly index: NeighborIndex,
   ) {
     this.algorithm = KNN_ALGORITHMS[method];
   }
 
   /** Training rows kept in the model (≤ maxTrainRows). */
   get nTrainRows(): number {
-    return this.train.rows;
+    return this.index.train.rows;
+  }
+
+  /** The neighbour index the model searches with ('auto' resolved at fit time). */
+  get indexKind(): NeighborIndexKind {
+    return this.index.kind;
   }
 
   static fit(X: Matrix, options?: KnnOptions, method: KnnMethod = 'largest'): KNN {
     const algorithm = KNN_ALGORITHMS[method];
     if (algorithm === undefined) throw new RangeError(`unknown KNN method "${method}"`);
-    const params = resolveOptions(algorithm, KNN_OPTIONS, options);
+    const { index: choice, rest } = readIndexOption(algorithm, options);
+    const params = resolveOptions(algorithm, KNN_OPTIONS, rest);
     checkFitInput(algorithm, X);
     const train = neighborTrainingSet(algorithm, X, params);
     const k = params.nNeighbors;
-    const neighbors = trainingNeighbors(train, k);
+    const index = buildNeighborIndex(chooseIndexKind(choice, train.rows, train.cols), train, params.seed);
+    const neighbors = trainingNeighbors(train, k, index);
     const trainScores = new Float64Array(train.rows);
     summarise(method, neighbors.distances, k, train.rows, trainScores);
     checkTrainingScores(algorithm, trainScores);
     const threshold = thresholdFromContamination(trainScores, params.contamination);
-    return new KNN(method, X.cols, threshold, params, train);
+    return new KNN(method, X.cols, threshold, params, index);
   }
 
   static fromState(state: DetectorState): KNN {
@@ -123,7 +133,7 @@ export class KNN implements Detector {
     checkStateHeader(state, 'knn', () => method !== undefined);
     const params = resolveOptions(state.algorithm, KNN_OPTIONS, state.params);
     const train = trainingSetFromState(state, params.nNeighbors);
-    return new KNN(method!, state.nFeatures, state.threshold, params, train);
+    return new KNN(method!, state.nFeatures, state.threshold, params, neighborIndexFromState(state, train));
   }
 
   toState(): DetectorState {
@@ -132,7 +142,8 @@ export class KNN implements Detector {
       nFeatures: this.nFeatures,
       threshold: this.threshold,
       params: this.params,
-      sections: [{ name: 'train', data: this.train.data }],
+      sections: [{ name: 'train', data: this.index.train.data }, ...this.index.sections],
+      settings: { index: this.index.kind },
     };
   }
 
@@ -149,6 +160,6 @@ export class KNN implements Detector {
 
   private scoreRows(X: Matrix, out: Float64Array): void {
     const k = this.params.nNeighbors;
-    scoreFromNeighborBlocks(this.train, X, k, out, (distances, _indices, rows, target) => summarise(this.method, distances, k, rows, target));
+    scoreFromNeighborBlocks(this.index, X, k, out, (distances, _indices, rows, target) => summarise(this.method, distances, k, rows, target));
   }
 }

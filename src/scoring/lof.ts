@@ -42,6 +42,7 @@ import {
   trainingNeighbors,
   trainingSetFromState,
 } from './neighbors';
+import { buildNeighborIndex, chooseIndexKind, NeighborIndex, NeighborIndexChoice, NeighborIndexKind, neighborIndexFromState, readIndexOption } from './neighborIndex';
 import { thresholdFromContamination } from './threshold';
 
 const ALGORITHM = 'lof';
@@ -57,6 +58,8 @@ export interface LofOptions {
   contamination?: number;
   maxTrainRows?: number;
   seed?: number;
+  /** The neighbour index (neighborIndex.ts); 'auto' by default. */
+  index?: NeighborIndexChoice;
 }
 
 export type LofParams = ResolvedOptions<typeof LOF_OPTIONS>;
@@ -99,23 +102,30 @@ export class LOF implements Detector {
     readonly nFeatures: number,
     readonly threshold: number,
     readonly params: LofParams,
-    private readonly train: Matrix,
+    private readonly index: NeighborIndex,
     private readonly kDistance: Float64Array,
     private readonly lrd: Float64Array,
   ) {}
 
   /** Training rows kept in the model (≤ maxTrainRows). */
   get nTrainRows(): number {
-    return this.train.rows;
+    return this.index.train.rows;
+  }
+
+  /** The neighbour index the model searches with ('auto' resolved at fit time). */
+  get indexKind(): NeighborIndexKind {
+    return this.index.kind;
   }
 
   static fit(X: Matrix, options?: LofOptions): LOF {
-    const params = resolveOptions(ALGORITHM, LOF_OPTIONS, options);
+    const { index: choice, rest } = readIndexOption(ALGORITHM, options);
+    const params = resolveOptions(ALGORITHM, LOF_OPTIONS, rest);
     checkFitInput(ALGORITHM, X);
     const train = neighborTrainingSet(ALGORITHM, X, params);
     const k = params.nNeighbors;
     const n = train.rows;
-    const { distances, indices } = trainingNeighbors(train, k);
+    const index = buildNeighborIndex(chooseIndexKind(choice, train.rows, train.cols), train, params.seed);
+    const { distances, indices } = trainingNeighbors(train, k, index);
     const kDistance = new Float64Array(n);
     for (let i = 0; i < n; i++) kDistance[i] = distances[i * k + k - 1];
     const lrd = new Float64Array(n);
@@ -128,7 +138,7 @@ export class LOF implements Detector {
     localOutlierFactors(distances, indices, k, n, kDistance, lrd, trainScores);
     checkTrainingScores(ALGORITHM, trainScores);
     const threshold = thresholdFromContamination(trainScores, params.contamination);
-    return new LOF(X.cols, threshold, params, train, kDistance, lrd);
+    return new LOF(X.cols, threshold, params, index, kDistance, lrd);
   }
 
   static fromState(state: DetectorState): LOF {
@@ -147,7 +157,7 @@ export class LOF implements Detector {
       if (!(kDistance[i] >= 0 && kDistance[i] < Infinity)) fail(`kDistance ${i} is ${kDistance[i]}`);
       if (!(lrd[i] > 0 && lrd[i] < Infinity)) fail(`lrd ${i} is ${lrd[i]}`);
     }
-    return new LOF(state.nFeatures, state.threshold, params, train, kDistance, lrd);
+    return new LOF(state.nFeatures, state.threshold, params, neighborIndexFromState(state, train), kDistance, lrd);
   }
 
   toState(): DetectorState {
@@ -157,10 +167,12 @@ export class LOF implements Detector {
       threshold: this.threshold,
       params: this.params,
       sections: [
-        { name: 'train', data: this.train.data },
+        { name: 'train', data: this.index.train.data },
         { name: 'kDistance', data: this.kDistance },
         { name: 'lrd', data: this.lrd },
+        ...this.index.sections,
       ],
+      settings: { index: this.index.kind },
     };
   }
 
@@ -177,6 +189,6 @@ export class LOF implements Detector {
 
   private scoreRows(X: Matrix, out: Float64Array): void {
     const k = this.params.nNeighbors;
-    scoreFromNeighborBlocks(this.train, X, k, out, (distances, indices, rows, target) => localOutlierFactors(distances, indices, k, rows, this.kDistance, this.lrd, target));
+    scoreFromNeighborBlocks(this.index, X, k, out, (distances, indices, rows, target) => localOutlierFactors(distances, indices, k, rows, this.kDistance, this.lrd, target));
   }
 }
