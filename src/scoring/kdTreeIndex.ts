@@ -195,7 +195,20 @@ export class KdTreeIndex {
           for (let p = nodeStart[node], pEnd = nodeEnd[node]; p < pEnd; p++) {
             const o = p * d;
             let s = 0;
-            for (let c = 0; c < d; c++) {
+            let c = 0;
+            // Partial sums only grow, so a row already beyond the k-th is abandoned early.
+            for (; c + 4 <= d && s <= w; c += 4) {
+              let e = Q[qa + c] - P[o + c];
+              s += e * e;
+              e = Q[qa + c + 1] - P[o + c + 1];
+              s += e * e;
+              e = Q[qa + c + 2] - P[o + c + 2];
+              s += e * e;
+              e = Q[qa + c + 3] - P[o + c + 3];
+              s += e * e;
+            }
+            if (s > w) continue;
+            for (; c < d; c++) {
               const e = Q[qa + c] - P[o + c];
               s += e * e;
             }

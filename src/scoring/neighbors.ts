@@ -157,24 +157,25 @@ export function trainingNeighbors(train: Matrix, k: number, index: NeighborIndex
 // The training set of a neighbour-based detector.
 
 /**
- * Options every neighbour-based detector shares, besides its own nNeighbors default.
+ * Options every neighbour-based detector shares, besides its own nNeighbors default (and the
+ * string option `index`, see neighborIndex.ts).
  *
- * maxTrainRows (default 20,000): such a model keeps its training rows (as PyOD does) and
- * compares every scored row with each of them, so fitting costs O(n_train² × d) and scoring
- * O(n_train × n_query × d), single-threaded. Measured (Node 20, one shared core) at the default
- * with d = 20: about 5 s to fit KNN or LOF, 0.22 ms per scored row (≈ 4,500 rows/s, so ≈ 4 min
- * per million rows per core), and a 3.2 MB model (3.5 MB for LOF); time and size grow linearly
- * with d. That keeps every ODDS benchmark training split but shuttle's whole. Larger training
- * sets are cut to a seeded uniform sample of maxTrainRows rows (seed option). Distances are
- * then to the sample's rows: the k-th neighbour among m sampled rows sits about as far as the
- * (k·n/m)-th among all n, so scores grow but rankings mostly hold; the threshold comes from the
- * sample's own (self-excluded) scores, so it stays consistent with them.
- * The cap goes up to 200,000 (≈ 100× the fit time and 10× the time per scored row); beyond that,
- * exact brute force is the wrong tool.
+ * maxTrainRows (default 1,000,000): such a model keeps its training rows (as PyOD does) and
+ * searches them through its neighbour index, so fitting costs n_train searches and scoring one
+ * search per row; with the KD-tree (d ≤ 24) or HNSW (larger d) a search touches a small part of
+ * the training set, so a million rows fit in well under a minute at d = 16 (measurements:
+ * bench/neighbors-last-run.md). The model file holds the rows (8 × d bytes each; HNSW adds
+ * ~130 bytes per row) and memory while scoring is about twice that (the tree keeps the rows
+ * again in tree order). Larger training sets are cut to a seeded uniform sample of maxTrainRows
+ * rows (seed option). Distances are then to the sample's rows: the k-th neighbour among m
+ * sampled rows sits about as far as the (k·n/m)-th among all n, so scores grow but rankings
+ * mostly hold; the threshold comes from the sample's own (self-excluded) scores, so it stays
+ * consistent with them. The cap goes up to 10,000,000; forcing index 'brute' on more than a few
+ * tens of thousands of rows is the wrong tool (O(n_train²) to fit).
  */
 export const NEIGHBOR_TRAINING_OPTIONS = {
   contamination: { default: 0.1, min: 0, max: 0.5, integer: false, exclusiveMin: true },
-  maxTrainRows: { default: 20_000, min: 2, max: 200_000, integer: true },
+  maxTrainRows: { default: 1_000_000, min: 2, max: 10_000_000, integer: true },
   seed: { default: 0, min: 0, max: 4_294_967_295, integer: true },
 } as const;
 
