@@ -28,13 +28,15 @@ import {
 import { Matrix } from './matrix';
 import {
   checkTrainingScores,
+  fitNeighborIndex,
   NEIGHBOR_TRAINING_OPTIONS,
   neighborTrainingSet,
+  resolveNeighborOptions,
   scoreFromNeighborBlocks,
   trainingNeighbors,
   trainingSetFromState,
 } from './neighbors';
-import { buildNeighborIndex, chooseIndexKind, NeighborIndex, NeighborIndexChoice, NeighborIndexKind, neighborIndexFromState, readIndexOption } from './neighborIndex';
+import { NeighborIndex, NeighborIndexChoice, NeighborIndexKind, neighborIndexFromState } from './neighborIndex';
 import { thresholdFromContamination } from './threshold';
 
 export type KnnMethod = 'largest' | 'mean' | 'median';
@@ -114,12 +116,11 @@ export class KNN implements Detector {
   static fit(X: Matrix, options?: KnnOptions, method: KnnMethod = 'largest'): KNN {
     const algorithm = KNN_ALGORITHMS[method];
     if (algorithm === undefined) throw new RangeError(`unknown KNN method "${method}"`);
-    const { index: choice, rest } = readIndexOption(algorithm, options);
-    const params = resolveOptions(algorithm, KNN_OPTIONS, rest);
+    const { params, index: choice } = resolveNeighborOptions(algorithm, KNN_OPTIONS, options);
     checkFitInput(algorithm, X);
     const train = neighborTrainingSet(algorithm, X, params);
     const k = params.nNeighbors;
-    const index = buildNeighborIndex(chooseIndexKind(choice, train.rows, train.cols), train, params.seed);
+    const index = fitNeighborIndex(choice, train, params.seed);
     const neighbors = trainingNeighbors(train, k, index);
     const trainScores = new Float64Array(train.rows);
     summarise(method, neighbors.distances, k, train.rows, trainScores);

@@ -36,13 +36,15 @@ import {
 import { Matrix } from './matrix';
 import {
   checkTrainingScores,
+  fitNeighborIndex,
   NEIGHBOR_TRAINING_OPTIONS,
   neighborTrainingSet,
+  resolveNeighborOptions,
   scoreFromNeighborBlocks,
   trainingNeighbors,
   trainingSetFromState,
 } from './neighbors';
-import { buildNeighborIndex, chooseIndexKind, NeighborIndex, NeighborIndexChoice, NeighborIndexKind, neighborIndexFromState, readIndexOption } from './neighborIndex';
+import { NeighborIndex, NeighborIndexChoice, NeighborIndexKind, neighborIndexFromState } from './neighborIndex';
 import { thresholdFromContamination } from './threshold';
 
 const ALGORITHM = 'lof';
@@ -118,13 +120,12 @@ export class LOF implements Detector {
   }
 
   static fit(X: Matrix, options?: LofOptions): LOF {
-    const { index: choice, rest } = readIndexOption(ALGORITHM, options);
-    const params = resolveOptions(ALGORITHM, LOF_OPTIONS, rest);
+    const { params, index: choice } = resolveNeighborOptions(ALGORITHM, LOF_OPTIONS, options);
     checkFitInput(ALGORITHM, X);
     const train = neighborTrainingSet(ALGORITHM, X, params);
     const k = params.nNeighbors;
     const n = train.rows;
-    const index = buildNeighborIndex(chooseIndexKind(choice, train.rows, train.cols), train, params.seed);
+    const index = fitNeighborIndex(choice, train, params.seed);
     const { distances, indices } = trainingNeighbors(train, k, index);
     const kDistance = new Float64Array(n);
     for (let i = 0; i < n; i++) kDistance[i] = distances[i * k + k - 1];

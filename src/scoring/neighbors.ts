@@ -7,9 +7,9 @@
  * (see bruteForceIndex.ts for why), and lists neighbours in (distance, training index) order:
  * the exact indexes return exactly brute force's lists, bit for bit.
  */
-import { DetectorInputError, DetectorOptionError, DetectorState, stateSection } from './detector';
+import { DetectorInputError, DetectorOptionError, DetectorState, OptionSpecs, resolveOptions, ResolvedOptions, stateSection } from './detector';
 import { Matrix } from './matrix';
-import { buildNeighborIndex, NeighborIndex } from './neighborIndex';
+import { buildNeighborIndex, chooseIndexKind, NeighborIndex, NeighborIndexChoice, readIndexOption } from './neighborIndex';
 import { SeededRandom } from './random';
 
 /** The k nearest training rows of each query row, row-major (query row i at [i·k, i·k + k)). */
@@ -178,6 +178,31 @@ export const NEIGHBOR_TRAINING_OPTIONS = {
   maxTrainRows: { default: 1_000_000, min: 2, max: 10_000_000, integer: true },
   seed: { default: 0, min: 0, max: 4_294_967_295, integer: true },
 } as const;
+
+/**
+ * A neighbour detector's options: the numeric ones resolved against `specs`, and the string
+ * option `index` (neighborIndex.ts). An unknown option's message lists `index` among the allowed.
+ */
+export function resolveNeighborOptions<S extends OptionSpecs>(
+  algorithm: string,
+  specs: S,
+  options: unknown,
+): { params: ResolvedOptions<S>; index: NeighborIndexChoice } {
+  const { index, rest } = readIndexOption(algorithm, options);
+  try {
+    return { params: resolveOptions(algorithm, specs, rest), index };
+  } catch (error) {
+    if (error instanceof DetectorOptionError && error.option !== undefined && !Object.prototype.hasOwnProperty.call(specs, error.option)) {
+      throw new DetectorOptionError(`${error.message}, index`, error.option);
+    }
+    throw error;
+  }
+}
+
+/** The index a detector fits with: `choice` resolved for the training set ('auto' by its size). */
+export function fitNeighborIndex(choice: NeighborIndexChoice, train: Matrix, seed: number): NeighborIndex {
+  return buildNeighborIndex(chooseIndexKind(choice, train.rows, train.cols), train, seed);
+}
 
 /**
  * `m` of the `n` row indices, uniformly at random without replacement, in increasing order
