@@ -45,7 +45,8 @@ class PairHeap {
 
   /** Whether (a, ia) belongs above (b, ib): ties go by id so the order is total. */
   private above(a: number, ia: number, b: number, ib: number): boolean {
-    return this.max ? a > b || (a === b && ia > ib) : a < b || (a === b && ia < ib);
+    if (a !== b) return this.max === a > b;
+    return this.max === ia > ib;
   }
 
   push(key: number, id: number): void {
@@ -111,6 +112,8 @@ class PairHeap {
 export class HnswIndex {
   private readonly m: number;
   private readonly m0: number;
+  private readonly d: number;
+  private readonly T: Float64Array;
   private readonly upperOffset: Int32Array;
   private entry = -1;
   private topLevel = -1;
@@ -129,6 +132,8 @@ export class HnswIndex {
     readonly linksUpper: Int32Array,
   ) {
     const n = train.rows;
+    this.d = train.cols;
+    this.T = train.data;
     this.m0 = n === 0 ? 2 * HNSW_M : links0.length / n - 1;
     this.m = this.m0 >> 1;
     this.upperOffset = new Int32Array(n);
@@ -206,8 +211,8 @@ export class HnswIndex {
 
   /** Squared distance between query values at Q[qa..] and training row j, in column order. */
   private distance(Q: Float64Array, qa: number, j: number): number {
-    const d = this.train.cols;
-    const T = this.train.data;
+    const d = this.d;
+    const T = this.T;
     const o = j * d;
     let s = 0;
     for (let c = 0; c < d; c++) {

@@ -135,9 +135,10 @@ export class KdTreeIndex {
   /**
    * Writes the k nearest training rows of query rows [0, query.rows) into out at [i·k, i·k + k),
    * as SQUARED distances, sorted by (distance, index). With selfOffset ≥ 0, query row i is training
-   * row selfOffset + i and is left out of its own list. Lists hold -1 / Infinity where fewer than k rows had a finite distance.
+   * row selfOffset + i and is left out of its own list. Returns how many training rows the search
+   * compared with (a measure of how well the tree prunes on this data). Lists hold -1 / Infinity where fewer than k rows had a finite distance.
    */
-  searchSquared(query: Matrix, k: number, out: KnnResultBuffers, selfOffset: number): void {
+  searchSquared(query: Matrix, k: number, out: KnnResultBuffers, selfOffset: number): number {
     const d = this.cols;
     const Q = query.data;
     const P = this.points;
@@ -171,6 +172,7 @@ export class KdTreeIndex {
       }
       return s;
     };
+    let scanned = 0;
     for (let i = 0; i < query.rows; i++) {
       const qa = i * d;
       const base = i * k;
@@ -192,6 +194,7 @@ export class KdTreeIndex {
         const right = nodeRight[node];
         if (right < 0) {
           let wi = idx[last];
+          scanned += nodeEnd[node] - nodeStart[node];
           for (let p = nodeStart[node], pEnd = nodeEnd[node]; p < pEnd; p++) {
             const o = p * d;
             let s = 0;
@@ -247,6 +250,7 @@ export class KdTreeIndex {
         }
       }
     }
+    return scanned;
   }
 }
 

@@ -120,7 +120,7 @@ export class KNN implements Detector {
     checkFitInput(algorithm, X);
     const train = neighborTrainingSet(algorithm, X, params);
     const k = params.nNeighbors;
-    const index = fitNeighborIndex(choice, train, params.seed);
+    const index = fitNeighborIndex(choice, train, k, params.seed);
     const neighbors = trainingNeighbors(train, k, index);
     const trainScores = new Float64Array(train.rows);
     summarise(method, neighbors.distances, k, train.rows, trainScores);

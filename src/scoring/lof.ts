@@ -125,7 +125,7 @@ export class LOF implements Detector {
     const train = neighborTrainingSet(ALGORITHM, X, params);
     const k = params.nNeighbors;
     const n = train.rows;
-    const index = fitNeighborIndex(choice, train, params.seed);
+    const index = fitNeighborIndex(choice, train, k, params.seed);
     const { distances, indices } = trainingNeighbors(train, k, index);
     const kDistance = new Float64Array(n);
     for (let i = 0; i < n; i++) kDistance[i] = distances[i * k + k - 1];

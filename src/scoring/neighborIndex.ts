@@ -5,8 +5,8 @@
  *             (ties to the lower training index) as brute force; fast while d is moderate.
  *   'hnsw'    approximate (hnswIndex.ts): a graph search, for many rows in high dimension.
  *   'brute'   exact blocked brute force (neighbors.ts), O(n_train) per query.
- *   'auto'    (the default) exact unless the training set is both large and high-dimensional:
- *             see chooseIndexKind.
+ *   'auto'    (the default) exact below 50,000 training rows; above, the KD-tree if a probe
+ *             shows it prunes well on the data, else HNSW: see chooseIndexKind.
  *
  * Options are numbers in the detectors' option specs, so the choice travels as a separate
  * string option, `index`, read by readIndexOption and stored in the model's settings. The KD-tree
@@ -24,23 +24,52 @@ export const NEIGHBOR_INDEX_CHOICES = ['auto', 'kdtree', 'hnsw', 'brute'] as con
 export type NeighborIndexChoice = (typeof NEIGHBOR_INDEX_CHOICES)[number];
 export type NeighborIndexKind = Exclude<NeighborIndexChoice, 'auto'>;
 
-/** Up to this many columns 'auto' takes the KD-tree whatever the size. */
-export const AUTO_KDTREE_MAX_COLS = 24;
-/** From this many training rows (and more than AUTO_KDTREE_MAX_COLS columns) 'auto' takes HNSW. */
+/** Below this many training rows 'auto' always searches exactly. */
 export const AUTO_HNSW_MIN_ROWS = 50_000;
 /** Below AUTO_HNSW_MIN_ROWS rows, beyond this many columns brute force beats the tree's pruning. */
 export const AUTO_BRUTE_MIN_COLS = 48;
+/** Beyond this many columns a KD-tree never prunes enough: a large set goes straight to HNSW. */
+export const AUTO_KDTREE_MAX_COLS = 64;
+/** Training rows the 'auto' probe searches for. */
+export const AUTO_PROBE_QUERIES = 256;
+/**
+ * The KD-tree is kept for a large set when a probe query compares with at most this many rows on
+ * average: ~4k rows is what an HNSW search at our beam width compares with, in a worse memory
+ * order, so beyond it the graph is the faster one.
+ */
+export const AUTO_PROBE_MAX_SCANNED = 4096;
 
 /**
- * What 'auto' resolves to for a training set of `rows` × `cols`: the KD-tree up to 24 columns
- * (exact and fast); beyond that, exact search while it stays tractable (under 50,000 rows: the
- * tree up to 48 columns, brute force above), else HNSW.
+ * What a choice resolves to for a training set of `rows` × `cols` before any probe: a forced
+ * kind as it is; 'auto' gives exact search below AUTO_HNSW_MIN_ROWS rows (the KD-tree up to 48
+ * columns, brute force above), HNSW beyond 64 columns, and otherwise 'probe': the KD-tree if it
+ * prunes well on this very data (see fitNeighborIndex in neighbors.ts), else HNSW.
  */
-export function chooseIndexKind(choice: NeighborIndexChoice, rows: number, cols: number): NeighborIndexKind {
+export function chooseIndexKind(choice: NeighborIndexChoice, rows: number, cols: number): NeighborIndexKind | 'probe' {
   if (choice !== 'auto') return choice;
-  if (cols <= AUTO_KDTREE_MAX_COLS) return 'kdtree';
-  if (rows >= AUTO_HNSW_MIN_ROWS) return 'hnsw';
-  return cols < AUTO_BRUTE_MIN_COLS ? 'kdtree' : 'brute';
+  if (rows < AUTO_HNSW_MIN_ROWS) return cols <= AUTO_BRUTE_MIN_COLS ? 'kdtree' : 'brute';
+  return cols > AUTO_KDTREE_MAX_COLS ? 'hnsw' : 'probe';
+}
+
+/**
+ * Builds a KD-tree and keeps it when AUTO_PROBE_QUERIES evenly spaced training rows, searched for
+ * their k nearest other rows, compare with at most AUTO_PROBE_MAX_SCANNED rows on average; else
+ * builds HNSW. The probe counts rows, not time, so the choice is deterministic.
+ */
+export function probeNeighborIndex(train: Matrix, k: number, seed: number): NeighborIndex {
+  const tree = KdTreeIndex.build(train);
+  const probes = Math.min(AUTO_PROBE_QUERIES, train.rows);
+  const step = Math.floor(train.rows / probes);
+  const d = train.cols;
+  const distances = new Float64Array(k);
+  const indices = new Int32Array(k);
+  let scanned = 0;
+  for (let p = 0; p < probes; p++) {
+    const row = p * step;
+    scanned += tree.searchSquared(new Matrix(1, d, train.data.subarray(row * d, row * d + d)), k, { distances, indices }, row);
+  }
+  if (scanned / probes <= AUTO_PROBE_MAX_SCANNED) return kdTreeNeighborIndex(train, tree);
+  return buildNeighborIndex('hnsw', train, seed);
 }
 
 function isChoice(value: unknown): value is NeighborIndexChoice {
@@ -86,10 +115,8 @@ export interface NeighborIndex {
 /** Builds the index of `kind` over `train`; `seed` drives HNSW's levels. */
 export function buildNeighborIndex(kind: NeighborIndexKind, train: Matrix, seed: number): NeighborIndex {
   switch (kind) {
-    case 'kdtree': {
-      const tree = KdTreeIndex.build(train);
-      return { kind, train, sections: [], searchSquared: (query, k, out, selfOffset) => tree.searchSquared(query, k, out, selfOffset) };
-    }
+    case 'kdtree':
+      return kdTreeNeighborIndex(train, KdTreeIndex.build(train));
     case 'hnsw':
       return hnswNeighborIndex(train, HnswIndex.build(train, seed));
     case 'brute':
@@ -100,6 +127,17 @@ export function buildNeighborIndex(kind: NeighborIndexKind, train: Matrix, seed:
         searchSquared: (query, k, out, selfOffset) => bruteForceSquared(train, query, k, out.distances, out.indices, selfOffset),
       };
   }
+}
+
+function kdTreeNeighborIndex(train: Matrix, tree: KdTreeIndex): NeighborIndex {
+  return {
+    kind: 'kdtree',
+    train,
+    sections: [],
+    searchSquared: (query, k, out, selfOffset) => {
+      tree.searchSquared(query, k, out, selfOffset);
+    },
+  };
 }
 
 function hnswNeighborIndex(train: Matrix, graph: HnswIndex): NeighborIndex {

@@ -9,7 +9,7 @@
  */
 import { DetectorInputError, DetectorOptionError, DetectorState, OptionSpecs, resolveOptions, ResolvedOptions, stateSection } from './detector';
 import { Matrix } from './matrix';
-import { buildNeighborIndex, chooseIndexKind, NeighborIndex, NeighborIndexChoice, readIndexOption } from './neighborIndex';
+import { buildNeighborIndex, chooseIndexKind, NeighborIndex, NeighborIndexChoice, probeNeighborIndex, readIndexOption } from './neighborIndex';
 import { SeededRandom } from './random';
 
 /** The k nearest training rows of each query row, row-major (query row i at [i·k, i·k + k)). */
@@ -199,9 +199,10 @@ export function resolveNeighborOptions<S extends OptionSpecs>(
   }
 }
 
-/** The index a detector fits with: `choice` resolved for the training set ('auto' by its size). */
-export function fitNeighborIndex(choice: NeighborIndexChoice, train: Matrix, seed: number): NeighborIndex {
-  return buildNeighborIndex(chooseIndexKind(choice, train.rows, train.cols), train, seed);
+/** The index a detector fits with: `choice` resolved for the training set and k (chooseIndexKind). */
+export function fitNeighborIndex(choice: NeighborIndexChoice, train: Matrix, k: number, seed: number): NeighborIndex {
+  const kind = chooseIndexKind(choice, train.rows, train.cols);
+  return kind === 'probe' ? probeNeighborIndex(train, k, seed) : buildNeighborIndex(kind, train, seed);
 }
 
 /**

@@ -3,7 +3,7 @@ import { Detector, DetectorInputError, DetectorOptionError, DetectorState } from
 import { KNN } from '../../../src/scoring/knn';
 import { LOF } from '../../../src/scoring/lof';
 import { Matrix } from '../../../src/scoring/matrix';
-import { chooseIndexKind } from '../../../src/scoring/neighborIndex';
+import { chooseIndexKind, probeNeighborIndex } from '../../../src/scoring/neighborIndex';
 import { SeededRandom } from '../../../src/scoring/random';
 import { detectorFromState, fitDetector } from '../../../src/scoring/registry';
 
@@ -31,11 +31,19 @@ const FITS: [string, (X: Matrix, options: object) => Detector][] = [
 ];
 
 describe('neighbour index choice', () => {
-  it("'auto' takes the KD-tree in low dimension, exact search for small sets and HNSW for large high-dimensional ones", () => {
-    expect(chooseIndexKind('auto', 5_000_000, 8)).toBe('kdtree');
+  it("'auto' searches small sets exactly, large ones with the KD-tree where it prunes well, else HNSW", () => {
+    expect(chooseIndexKind('auto', 49_999, 48)).toBe('kdtree');
     expect(chooseIndexKind('auto', 1_000, 36)).toBe('kdtree');
     expect(chooseIndexKind('auto', 49_999, 128)).toBe('brute');
-    expect(chooseIndexKind('auto', 50_000, 64)).toBe('hnsw');
+    expect(chooseIndexKind('auto', 50_000, 64)).toBe('probe');
+    expect(chooseIndexKind('auto', 50_000, 65)).toBe('hnsw');
+    // The probe: 60,000 rows on a 2-d grid prune well; uniform rows in 40-d do not (the tree
+    // compares each probe with nearly all 8,000 rows, beyond the 4,096 allowed).
+    const grid = new Matrix(60_000, 2, Float64Array.from({ length: 120_000 }, (_, i) => (i % 2 === 0 ? Math.floor(i / 2) % 300 : Math.floor(i / 600))));
+    expect(probeNeighborIndex(grid, 5, 0).kind).toBe('kdtree');
+    const rng = new SeededRandom(3);
+    const noise = new Matrix(8_000, 40, Float64Array.from({ length: 8_000 * 40 }, () => rng.next()));
+    expect(probeNeighborIndex(noise, 5, 0).kind).toBe('hnsw');
     for (const forced of ['kdtree', 'hnsw', 'brute'] as const) expect(chooseIndexKind(forced, 1_000_000, 64)).toBe(forced);
   });
 
