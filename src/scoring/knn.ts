@@ -11,9 +11,11 @@
  * PyOD's fit does; rows scored later are compared with every training row, so scoring a training
  * row again counts itself at distance 0 (PyOD's decision_function does the same).
  *
- * The model keeps its training rows (PyOD keeps them in a tree); the maxTrainRows option (see
- * NEIGHBOR_TRAINING_OPTIONS) caps them with a seeded uniform sample so fitting, scoring and the
- * model file stay tractable. Model sections: 'train' (float64, rows × nFeatures, row-major).
+ * The model keeps its training rows and searches them through a neighbour index (option `index`:
+ * 'auto', 'kdtree', 'hnsw' or 'brute'; see neighborIndex.ts; the exact ones give brute force's
+ * scores bit for bit); the maxTrainRows option (see NEIGHBOR_TRAINING_OPTIONS) caps the rows with a
+ * seeded uniform sample. Model sections: 'train' (float64, rows × nFeatures, row-major), plus the
+ * HNSW graph's when that is the index; settings: { index: the kind fitted with }.
  */
 import {
   checkFitInput,
@@ -98,7 +100,8 @@ export class KNN implements Detector {
     readonly nFeatures: number,
     readonly threshold: number,
     readonly params: KnnParams,
-    private readonly index: NeighborIndex,
+    /** The neighbour index over the kept training rows (read-only). */
+    readonly index: NeighborIndex,
   ) {
     this.algorithm = KNN_ALGORITHMS[method];
   }

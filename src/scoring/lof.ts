@@ -17,9 +17,11 @@
  * Ties between equally distant neighbours go to the lower training index (scikit-learn leaves
  * them to its tree or sort, so LOF values can differ from it on data with ties).
  *
- * The model keeps its training rows with their k-distance and lrd, everything scoring needs; the
+ * The model keeps its training rows with their k-distance and lrd, everything scoring needs, and
+ * searches them through a neighbour index (option `index`, as KNN's; see neighborIndex.ts); the
  * maxTrainRows option (see NEIGHBOR_TRAINING_OPTIONS) caps the rows with a seeded uniform sample.
- * Model sections: 'train' (float64, rows × nFeatures), 'kDistance' and 'lrd' (float64, one per row).
+ * Model sections: 'train' (float64, rows × nFeatures), 'kDistance' and 'lrd' (float64, one per row),
+ * plus the HNSW graph's when that is the index; settings: { index: the kind fitted with }.
  */
 import {
   checkFitInput,
@@ -104,7 +106,8 @@ export class LOF implements Detector {
     readonly nFeatures: number,
     readonly threshold: number,
     readonly params: LofParams,
-    private readonly index: NeighborIndex,
+    /** The neighbour index over the kept training rows (read-only). */
+    readonly index: NeighborIndex,
     private readonly kDistance: Float64Array,
     private readonly lrd: Float64Array,
   ) {}
