@@ -9,10 +9,11 @@
  * neighbours + threshold), scoring on all 100k rows (or, when that would exceed SCORE_BUDGET_S,
  * on the first rows, marked). For HNSW the report adds recall@k on RECALL_QUERIES query rows
  * against brute force. The peer (sklearn_neighbors_peer.py, n_jobs=1, one BLAS/OpenMP thread)
- * times its tree build whole and its searches on PEER_SAMPLE rows, extrapolated (marked ≈).
+ * times its tree build whole and its searches on a sample of rows (peerSample), extrapolated (marked ≈).
  *
  * Writes bench/neighbors-last-run.md after every case, so a run cut short keeps what it measured.
- * Optional argument: a comma list of cases to run instead (rows x columns, e.g. 100000x16,1000000x16).
+ * Optional arguments: a comma list of cases to run instead (rows x columns, e.g. 100000x16,1000000x16),
+ * then a comma list of detectors (knn, lof) to run, both by default.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -31,7 +32,8 @@ const QUERY_ROWS = 100_000;
 const SCORE_BUDGET_S = 120;
 const SCORE_PROBE_ROWS = 5_000;
 const RECALL_QUERIES = 500;
-const PEER_SAMPLE = 2_000;
+/** Rows the peer searches per case: 2,000 at 100k training rows, fewer (≥ 250) as a search slows with n. */
+const peerSample = (trainRows: number): number => Math.max(250, Math.round(2e8 / trainRows));
 const CASES = [
   [100_000, 16],
   [100_000, 64],
@@ -92,7 +94,7 @@ function recallAgainstBrute(train: Matrix, query: Matrix, k: number, model: KNN 
 
 function runPeer(trainFile: string, rows: number, queryFile: string, cols: number, algorithm: string): Record<string, number | string> | { error: string } {
   const env = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
-  const child = spawnSync(PYTHON, [PEER_SCRIPT, trainFile, String(rows), queryFile, String(QUERY_ROWS), String(cols), algorithm, String(PEER_SAMPLE)], {
+  const child = spawnSync(PYTHON, [PEER_SCRIPT, trainFile, String(rows), queryFile, String(QUERY_ROWS), String(cols), algorithm, String(peerSample(rows))], {
     encoding: 'utf8',
     env,
     maxBuffer: 1 << 20,
@@ -131,7 +133,7 @@ function main(): void {
   const rows: Row[] = [];
   let peerVersion = 'not run';
   const notes = [
-    `scikit-learn side: NearestNeighbors(algorithm='kd_tree' for 16 columns, 'ball_tree' for 64; n_jobs=1; OMP/OpenBLAS threads 1). Its tree build is timed whole; its searches (kneighbors with k+1 for training rows, k for new rows) on ${PEER_SAMPLE.toLocaleString('en-US')} evenly spaced training rows and the first ${PEER_SAMPLE.toLocaleString('en-US')} query rows, extrapolated per row to all of them (≈): a full self-search of 1M rows takes it hours here. LOF's arithmetic beyond the search (O(n·k)) is not counted for it, which favours it slightly.`,
+    `scikit-learn side: NearestNeighbors(algorithm='kd_tree' for 16 columns, 'ball_tree' for 64; n_jobs=1; OMP/OpenBLAS threads 1). Its tree build is timed whole; its searches (kneighbors with k+1 for training rows, k for new rows) on 2,000 evenly spaced training rows and the first 2,000 query rows (250 of each at 1M training rows), extrapolated per row to all of them (≈): a full self-search of 1M rows takes it hours here. LOF's arithmetic beyond the search (O(n·k)) is not counted for it, which favours it slightly.`,
     `Ours: fit timed whole. Scoring on all 100k rows unless the first ${SCORE_PROBE_ROWS.toLocaleString('en-US')} project beyond ${SCORE_BUDGET_S} s, then their rate (≈).`,
   ];
   try {
@@ -146,7 +148,8 @@ function main(): void {
       writeLittleEndian(queryFile, query.data);
       const algorithm = cols <= 16 ? 'kd_tree' : 'ball_tree';
       const ours: { detector: string; k: number; side: Side; load: string }[] = [];
-      for (const [detector, k] of [['knn', 5], ['lof', 20]] as const) {
+      const detectors = process.argv[3]?.split(',') ?? ['knn', 'lof'];
+      for (const [detector, k] of ([['knn', 5], ['lof', 20]] as const).filter(([name]) => detectors.includes(name))) {
         const loadBefore = load();
         log(`${detector} ${trainRows} × ${cols}: fitting (load ${loadBefore})`);
         const fitted = time(() => (detector === 'knn' ? KNN.fit(train, { nNeighbors: k }) : LOF.fit(train, { nNeighbors: k })));
