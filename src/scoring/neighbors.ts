@@ -162,11 +162,12 @@ export function trainingNeighbors(train: Matrix, k: number, index: NeighborIndex
  *
  * maxTrainRows (default 1,000,000): such a model keeps its training rows (as PyOD does) and
  * searches them through its neighbour index, so fitting costs n_train searches and scoring one
- * search per row; with the KD-tree (d ≤ 24) or HNSW (larger d) a search touches a small part of
- * the training set, so a million rows fit in well under a minute at d = 16 (measurements:
- * bench/neighbors-last-run.md). The model file holds the rows (8 × d bytes each; HNSW adds
- * ~130 bytes per row) and memory while scoring is about twice that (the tree keeps the rows
- * again in tree order). Larger training sets are cut to a seeded uniform sample of maxTrainRows
+ * search per row. A KD-tree search touches a small part of the training set when the data's
+ * intrinsic dimension is low (real tabular data often); on full-rank data of 16 or more
+ * dimensions it touches nearly all of it, and 'auto' takes HNSW, whose search costs ~log n but
+ * whose build dominates the fit (measurements: bench/neighbors-last-run.md). The model file holds
+ * the rows (8 × d bytes each; HNSW adds ~130 bytes per row); the KD-tree keeps a second copy of
+ * the rows in tree order in memory. Larger training sets are cut to a seeded uniform sample of maxTrainRows
  * rows (seed option). Distances are then to the sample's rows: the k-th neighbour among m
  * sampled rows sits about as far as the (k·n/m)-th among all n, so scores grow but rankings
  * mostly hold; the threshold comes from the sample's own (self-excluded) scores, so it stays
