@@ -12,11 +12,12 @@
  * Prints a Markdown report and writes it to bench/last-run.md. No assertions: the goals are
  * shown next to the numbers.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Detector, encodeModel, fitDetector, Matrix, rocAuc, SeededRandom, supportedAlgorithms } from '../../src/scoring';
+import { Detector, encodeModel, fitDetector, Matrix, rocAuc, supportedAlgorithms } from '../../src/scoring';
+import { generate, machine, mib, rate, secs, writeLittleEndian } from './benchData';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 const REPORT_PATH = path.join(REPO_ROOT, 'bench', 'last-run.md');
@@ -27,7 +28,6 @@ const COMMAND = 'npm run bench';
 const BIG_ROWS = 1_000_000;
 const COLS = 16;
 const SMALL_ROWS = 100_000;
-const OUTLIER_SHARE = 0.03;
 const DATA_SEED = 20_240_601;
 const REPEATS = 3;
 /** A detector whose single run takes longer than this is timed once (reported as such). */
@@ -82,73 +82,6 @@ function bestOf<T>(repeats: number, fn: () => T): Timing<T> {
   }
   return { best: Math.min(...runs), runs, result: result as T };
 }
-
-/** Standard normal by Box–Muller from the seeded generator. */
-function normal(rng: SeededRandom): number {
-  const u = 1 - rng.next(); // (0, 1]
-  const v = rng.next();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-}
-
-/**
- * Inliers: two Gaussian clusters (means ±1 per feature, sd 1, every other feature correlated
- * with its neighbour). Outliers (OUTLIER_SHARE of rows, at random positions): uniform in
- * [-8, 8] on every feature.
- */
-function generate(rows: number, cols: number, seed: number): { X: Matrix; labels: Uint8Array } {
-  const rng = new SeededRandom(seed);
-  const data = new Float64Array(rows * cols);
-  const labels = new Uint8Array(rows);
-  for (let r = 0; r < rows; r++) {
-    const base = r * cols;
-    if (rng.next() < OUTLIER_SHARE) {
-      labels[r] = 1;
-      for (let c = 0; c < cols; c++) data[base + c] = -8 + 16 * rng.next();
-    } else {
-      const centre = rng.next() < 0.6 ? 1 : -1;
-      for (let c = 0; c < cols; c++) {
-        const z = normal(rng);
-        data[base + c] = c % 2 === 1 ? 0.8 * (data[base + c - 1] - centre) + 0.6 * z + centre : centre + z;
-      }
-    }
-  }
-  return { X: new Matrix(rows, cols, data), labels };
-}
-
-function writeLittleEndian(file: string, values: Float64Array): void {
-  if (os.endianness() !== 'LE') {
-    const copy = Buffer.from(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
-    copy.swap64();
-    fs.writeFileSync(file, copy);
-    return;
-  }
-  fs.writeFileSync(file, new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
-}
-
-function machine(): { nproc: string; cpu: string; node: string; os: string; load: string } {
-  let nproc = String(os.availableParallelism());
-  try {
-    nproc = execFileSync('nproc', { encoding: 'utf8' }).trim();
-  } catch {
-    /* keep availableParallelism */
-  }
-  let cpu = 'unknown';
-  try {
-    const match = /^model name\s*:\s*(.+)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'));
-    if (match) cpu = match[1].trim();
-  } catch {
-    /* not Linux */
-  }
-  const load = os.loadavg().map((l) => l.toFixed(2)).join(' / ');
-  return { nproc, cpu, node: process.version, os: `${os.type()} ${os.release()} ${os.arch()}`, load };
-}
-
-const rate = (rows: number, seconds: number): string => {
-  const r = rows / seconds;
-  return r >= 1e6 ? `${(r / 1e6).toFixed(2)} M` : r >= 1e3 ? `${(r / 1e3).toFixed(1)} k` : r.toFixed(0);
-};
-const secs = (s: number): string => (s >= 10 ? s.toFixed(1) : s >= 0.1 ? s.toFixed(2) : s.toFixed(3));
-const mib = (bytes: number): string => (bytes / 1048576).toFixed(1);
 
 // ---------------------------------------------------------------------------------------------
 

@@ -11,9 +11,11 @@
  * PyOD's fit does; rows scored later are compared with every training row, so scoring a training
  * row again counts itself at distance 0 (PyOD's decision_function does the same).
  *
- * The model keeps its training rows (PyOD keeps them in a tree); the maxTrainRows option (see
- * NEIGHBOR_TRAINING_OPTIONS) caps them with a seeded uniform sample so fitting, scoring and the
- * model file stay tractable. Model sections: 'train' (float64, rows × nFeatures, row-major).
+ * The model keeps its training rows and searches them through a neighbour index (option `index`:
+ * 'auto', 'kdtree', 'hnsw' or 'brute'; see neighborIndex.ts; the exact ones give brute force's
+ * scores bit for bit); the maxTrainRows option (see NEIGHBOR_TRAINING_OPTIONS) caps the rows with a
+ * seeded uniform sample. Model sections: 'train' (float64, rows × nFeatures, row-major), plus the
+ * HNSW graph's when that is the index; settings: { index: the kind fitted with }.
  */
 import {
   checkFitInput,
@@ -28,12 +30,15 @@ import {
 import { Matrix } from './matrix';
 import {
   checkTrainingScores,
+  fitNeighborIndex,
   NEIGHBOR_TRAINING_OPTIONS,
   neighborTrainingSet,
+  resolveNeighborOptions,
   scoreFromNeighborBlocks,
   trainingNeighbors,
   trainingSetFromState,
 } from './neighbors';
+import { NeighborIndex, NeighborIndexChoice, NeighborIndexKind, neighborIndexFromState } from './neighborIndex';
 import { thresholdFromContamination } from './threshold';
 
 export type KnnMethod = 'largest' | 'mean' | 'median';
@@ -56,6 +61,8 @@ export interface KnnOptions {
   contamination?: number;
   maxTrainRows?: number;
   seed?: number;
+  /** The neighbour index (neighborIndex.ts); 'auto' by default. */
+  index?: NeighborIndexChoice;
 }
 
 export type KnnParams = ResolvedOptions<typeof KNN_OPTIONS>;
@@ -93,29 +100,36 @@ export class KNN implements Detector {
     readonly nFeatures: number,
     readonly threshold: number,
     readonly params: KnnParams,
-    private readonly train: Matrix,
+    /** The neighbour index over the kept training rows (read-only). */
+    readonly index: NeighborIndex,
   ) {
     this.algorithm = KNN_ALGORITHMS[method];
   }
 
   /** Training rows kept in the model (≤ maxTrainRows). */
   get nTrainRows(): number {
-    return this.train.rows;
+    return this.index.train.rows;
+  }
+
+  /** The neighbour index the model searches with ('auto' resolved at fit time). */
+  get indexKind(): NeighborIndexKind {
+    return this.index.kind;
   }
 
   static fit(X: Matrix, options?: KnnOptions, method: KnnMethod = 'largest'): KNN {
     const algorithm = KNN_ALGORITHMS[method];
     if (algorithm === undefined) throw new RangeError(`unknown KNN method "${method}"`);
-    const params = resolveOptions(algorithm, KNN_OPTIONS, options);
+    const { params, index: choice } = resolveNeighborOptions(algorithm, KNN_OPTIONS, options);
     checkFitInput(algorithm, X);
     const train = neighborTrainingSet(algorithm, X, params);
     const k = params.nNeighbors;
-    const neighbors = trainingNeighbors(train, k);
+    const index = fitNeighborIndex(choice, train, k, params.seed);
+    const neighbors = trainingNeighbors(train, k, index);
     const trainScores = new Float64Array(train.rows);
     summarise(method, neighbors.distances, k, train.rows, trainScores);
     checkTrainingScores(algorithm, trainScores);
     const threshold = thresholdFromContamination(trainScores, params.contamination);
-    return new KNN(method, X.cols, threshold, params, train);
+    return new KNN(method, X.cols, threshold, params, index);
   }
 
   static fromState(state: DetectorState): KNN {
@@ -123,7 +137,7 @@ export class KNN implements Detector {
     checkStateHeader(state, 'knn', () => method !== undefined);
     const params = resolveOptions(state.algorithm, KNN_OPTIONS, state.params);
     const train = trainingSetFromState(state, params.nNeighbors);
-    return new KNN(method!, state.nFeatures, state.threshold, params, train);
+    return new KNN(method!, state.nFeatures, state.threshold, params, neighborIndexFromState(state, train));
   }
 
   toState(): DetectorState {
@@ -132,7 +146,8 @@ export class KNN implements Detector {
       nFeatures: this.nFeatures,
       threshold: this.threshold,
       params: this.params,
-      sections: [{ name: 'train', data: this.train.data }],
+      sections: [{ name: 'train', data: this.index.train.data }, ...this.index.sections],
+      settings: { index: this.index.kind },
     };
   }
 
@@ -149,6 +164,6 @@ export class KNN implements Detector {
 
   private scoreRows(X: Matrix, out: Float64Array): void {
     const k = this.params.nNeighbors;
-    scoreFromNeighborBlocks(this.train, X, k, out, (distances, _indices, rows, target) => summarise(this.method, distances, k, rows, target));
+    scoreFromNeighborBlocks(this.index, X, k, out, (distances, _indices, rows, target) => summarise(this.method, distances, k, rows, target));
   }
 }

@@ -17,9 +17,11 @@
  * Ties between equally distant neighbours go to the lower training index (scikit-learn leaves
  * them to its tree or sort, so LOF values can differ from it on data with ties).
  *
- * The model keeps its training rows with their k-distance and lrd, everything scoring needs; the
+ * The model keeps its training rows with their k-distance and lrd, everything scoring needs, and
+ * searches them through a neighbour index (option `index`, as KNN's; see neighborIndex.ts); the
  * maxTrainRows option (see NEIGHBOR_TRAINING_OPTIONS) caps the rows with a seeded uniform sample.
- * Model sections: 'train' (float64, rows × nFeatures), 'kDistance' and 'lrd' (float64, one per row).
+ * Model sections: 'train' (float64, rows × nFeatures), 'kDistance' and 'lrd' (float64, one per row),
+ * plus the HNSW graph's when that is the index; settings: { index: the kind fitted with }.
  */
 import {
   checkFitInput,
@@ -36,12 +38,15 @@ import {
 import { Matrix } from './matrix';
 import {
   checkTrainingScores,
+  fitNeighborIndex,
   NEIGHBOR_TRAINING_OPTIONS,
   neighborTrainingSet,
+  resolveNeighborOptions,
   scoreFromNeighborBlocks,
   trainingNeighbors,
   trainingSetFromState,
 } from './neighbors';
+import { NeighborIndex, NeighborIndexChoice, NeighborIndexKind, neighborIndexFromState } from './neighborIndex';
 import { thresholdFromContamination } from './threshold';
 
 const ALGORITHM = 'lof';
@@ -57,6 +62,8 @@ export interface LofOptions {
   contamination?: number;
   maxTrainRows?: number;
   seed?: number;
+  /** The neighbour index (neighborIndex.ts); 'auto' by default. */
+  index?: NeighborIndexChoice;
 }
 
 export type LofParams = ResolvedOptions<typeof LOF_OPTIONS>;
@@ -99,23 +106,30 @@ export class LOF implements Detector {
     readonly nFeatures: number,
     readonly threshold: number,
     readonly params: LofParams,
-    private readonly train: Matrix,
+    /** The neighbour index over the kept training rows (read-only). */
+    readonly index: NeighborIndex,
     private readonly kDistance: Float64Array,
     private readonly lrd: Float64Array,
   ) {}
 
   /** Training rows kept in the model (≤ maxTrainRows). */
   get nTrainRows(): number {
-    return this.train.rows;
+    return this.index.train.rows;
+  }
+
+  /** The neighbour index the model searches with ('auto' resolved at fit time). */
+  get indexKind(): NeighborIndexKind {
+    return this.index.kind;
   }
 
   static fit(X: Matrix, options?: LofOptions): LOF {
-    const params = resolveOptions(ALGORITHM, LOF_OPTIONS, options);
+    const { params, index: choice } = resolveNeighborOptions(ALGORITHM, LOF_OPTIONS, options);
     checkFitInput(ALGORITHM, X);
     const train = neighborTrainingSet(ALGORITHM, X, params);
     const k = params.nNeighbors;
     const n = train.rows;
-    const { distances, indices } = trainingNeighbors(train, k);
+    const index = fitNeighborIndex(choice, train, k, params.seed);
+    const { distances, indices } = trainingNeighbors(train, k, index);
     const kDistance = new Float64Array(n);
     for (let i = 0; i < n; i++) kDistance[i] = distances[i * k + k - 1];
     const lrd = new Float64Array(n);
@@ -128,7 +142,7 @@ export class LOF implements Detector {
     localOutlierFactors(distances, indices, k, n, kDistance, lrd, trainScores);
     checkTrainingScores(ALGORITHM, trainScores);
     const threshold = thresholdFromContamination(trainScores, params.contamination);
-    return new LOF(X.cols, threshold, params, train, kDistance, lrd);
+    return new LOF(X.cols, threshold, params, index, kDistance, lrd);
   }
 
   static fromState(state: DetectorState): LOF {
@@ -147,7 +161,7 @@ export class LOF implements Detector {
       if (!(kDistance[i] >= 0 && kDistance[i] < Infinity)) fail(`kDistance ${i} is ${kDistance[i]}`);
       if (!(lrd[i] > 0 && lrd[i] < Infinity)) fail(`lrd ${i} is ${lrd[i]}`);
     }
-    return new LOF(state.nFeatures, state.threshold, params, train, kDistance, lrd);
+    return new LOF(state.nFeatures, state.threshold, params, neighborIndexFromState(state, train), kDistance, lrd);
   }
 
   toState(): DetectorState {
@@ -157,10 +171,12 @@ export class LOF implements Detector {
       threshold: this.threshold,
       params: this.params,
       sections: [
-        { name: 'train', data: this.train.data },
+        { name: 'train', data: this.index.train.data },
         { name: 'kDistance', data: this.kDistance },
         { name: 'lrd', data: this.lrd },
+        ...this.index.sections,
       ],
+      settings: { index: this.index.kind },
     };
   }
 
@@ -177,6 +193,6 @@ export class LOF implements Detector {
 
   private scoreRows(X: Matrix, out: Float64Array): void {
     const k = this.params.nNeighbors;
-    scoreFromNeighborBlocks(this.train, X, k, out, (distances, indices, rows, target) => localOutlierFactors(distances, indices, k, rows, this.kDistance, this.lrd, target));
+    scoreFromNeighborBlocks(this.index, X, k, out, (distances, indices, rows, target) => localOutlierFactors(distances, indices, k, rows, this.kDistance, this.lrd, target));
   }
 }

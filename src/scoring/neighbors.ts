@@ -1,39 +1,16 @@
 /**
- * Exact k-nearest-neighbour search (Euclidean) on typed arrays, for the neighbour-based
- * detectors (KNN, LOF).
+ * k-nearest-neighbour search (Euclidean) for the neighbour-based detectors (KNN, LOF) through a
+ * neighbour index (neighborIndex.ts: an exact KD-tree, an approximate HNSW graph or blocked brute
+ * force), and the training set such a detector keeps.
  *
- * Blocked brute force: the query rows are walked in tiles of QUERY_TILE rows against tiles of
- * training rows small enough to stay in cache (about 64 KB), and inside a tile pair a register
- * micro-kernel computes 2 query rows × 4 training rows at once, so every value loaded is used
- * four (or two) times. Each query row keeps its k best candidates in its slice of the caller's
- * output arrays, an insertion buffer sorted by (distance, training index); a candidate is only
- * compared against the current k-th distance unless it gets in. There are no per-row objects and
- * no allocations in the search.
- *
- * Distances are computed as the plain sum over columns, in column order, of (q - t)², never as
- * |q|² + |t|² - 2 q·t. Measured on this machine (Node 20, one core, shared and noisy) with
- * 20,000 training rows × 600 queries: the norms/dot-product form was no faster than the plain
- * form with the same 4-way unrolling (~1.0 vs ~1.1 G row-pair-features/s at d = 9, 21, 36),
- * because without BLAS or SIMD a subtraction costs next to nothing next to the loads; the 2 × 4
- * kernel then gained another ~1.3-1.5×. The plain form is also exact: a duplicate row is at
- * distance 0 (the dot form leaves ~1e-8 of cancellation noise, which LOF turns into wildly
- * different densities), distances are symmetric, and every tiling yields the very same bits,
- * so the search equals a naive reference exactly.
- *
- * Ties are broken by the lower training index (the list is the first k rows of a stable sort by
- * distance), so results are deterministic.
- *
- * Cost: O(n_train × n_query × d) time, O(n_query × k) output; see the detectors' maxTrainRows
- * option for how that stays tractable.
+ * Every index computes a distance the same way, as the plain column-order sum of (q - t)²
+ * (see bruteForceIndex.ts for why), and lists neighbours in (distance, training index) order:
+ * the exact indexes return exactly brute force's lists, bit for bit.
  */
-import { DetectorInputError, DetectorOptionError, DetectorState, stateSection } from './detector';
+import { DetectorInputError, DetectorOptionError, DetectorState, OptionSpecs, resolveOptions, ResolvedOptions, stateSection } from './detector';
 import { Matrix } from './matrix';
+import { buildNeighborIndex, chooseIndexKind, NeighborIndex, NeighborIndexChoice, probeNeighborIndex, readIndexOption } from './neighborIndex';
 import { SeededRandom } from './random';
-
-/** Query rows per tile. */
-const QUERY_TILE = 64;
-/** Training values (rows × columns) per tile: 8192 float64 = 64 KB, comfortably within L2. */
-const TRAIN_TILE_VALUES = 8192;
 
 /** The k nearest training rows of each query row, row-major (query row i at [i·k, i·k + k)). */
 export interface NeighborLists {
@@ -53,20 +30,6 @@ export interface NeighborSearchOptions {
   readonly selfOffset?: number;
 }
 
-/** Inserts candidate (s, j) into the sorted list at [base, base + k); returns the new k-th value. */
-function insert(distances: Float64Array, indices: Int32Array, base: number, k: number, s: number, j: number): number {
-  let p = base + k - 1;
-  // Strictly greater: an equal distance already in the list has a lower index and stays first.
-  while (p > base && distances[p - 1] > s) {
-    distances[p] = distances[p - 1];
-    indices[p] = indices[p - 1];
-    p--;
-  }
-  distances[p] = s;
-  indices[p] = j;
-  return distances[base + k - 1];
-}
-
 /** Query rows searched at a time: bounds the neighbour scratch to NEIGHBOR_BLOCK × k entries. */
 const NEIGHBOR_BLOCK = 1024;
 
@@ -75,7 +38,7 @@ const NEIGHBOR_BLOCK = 1024;
  * NEIGHBOR_BLOCK rows long: `summarise` turns one block's neighbour lists into its scores.
  */
 export function scoreFromNeighborBlocks(
-  train: Matrix,
+  index: NeighborIndex,
   X: Matrix,
   k: number,
   out: Float64Array,
@@ -86,14 +49,14 @@ export function scoreFromNeighborBlocks(
   const indices = new Int32Array(block * k);
   for (let start = 0; start < X.rows; start += NEIGHBOR_BLOCK) {
     const end = Math.min(start + NEIGHBOR_BLOCK, X.rows);
-    findNearestNeighbors(train, X.sliceRows(start, end), k, distances, indices);
+    searchNeighbors(index, X.sliceRows(start, end), k, distances, indices);
     summarise(distances, indices, end - start, out.subarray(start, end));
   }
 }
 
 /**
- * Finds the exact k nearest training rows of every query row and writes them into `distances`
- * and `indices` (each at least query.rows × k long; see NeighborLists for the layout).
+ * Finds the exact k nearest training rows of every query row by brute force and writes them into
+ * `distances` and `indices` (each at least query.rows × k long; see NeighborLists for the layout).
  */
 export function findNearestNeighbors(
   train: Matrix,
@@ -103,6 +66,22 @@ export function findNearestNeighbors(
   indices: Int32Array,
   options: NeighborSearchOptions = {},
 ): void {
+  searchNeighbors(buildNeighborIndex('brute', train, 0), query, k, distances, indices, options);
+}
+
+/**
+ * Finds the k nearest training rows of every query row with `index` (exact unless it is HNSW)
+ * and writes them into `distances` and `indices` (see NeighborLists for the layout).
+ */
+export function searchNeighbors(
+  index: NeighborIndex,
+  query: Matrix,
+  k: number,
+  distances: Float64Array,
+  indices: Int32Array,
+  options: NeighborSearchOptions = {},
+): void {
+  const train = index.train;
   const d = train.cols;
   const nTrain = train.rows;
   const nQuery = query.rows;
@@ -120,116 +99,11 @@ export function findNearestNeighbors(
   if (distances.length < total || indices.length < total) {
     throw new RangeError(`neighbour buffers must hold ${total} values; got ${distances.length} and ${indices.length}`);
   }
-  const T = train.data;
-  const Q = query.data;
-  distances.fill(Infinity, 0, total);
-  indices.fill(-1, 0, total);
-  // A multiple of 4 so the 4-wide kernel covers whole tiles except the last.
-  const trainTile = Math.max(16, Math.floor(TRAIN_TILE_VALUES / Math.max(d, 1) / 4) * 4);
-  // -1 never equals a training index, so the search never excludes anything without selfOffset.
-  const selfShift = excludeSelf ? selfOffset : -1 - nQuery;
-
-  for (let q0 = 0; q0 < nQuery; q0 += QUERY_TILE) {
-    const q1 = Math.min(q0 + QUERY_TILE, nQuery);
-    for (let t0 = 0; t0 < nTrain; t0 += trainTile) {
-      const t1 = Math.min(t0 + trainTile, nTrain);
-      let q = q0;
-      // Two query rows at a time.
-      for (; q + 1 < q1; q += 2) {
-        const qa = q * d;
-        const qb = qa + d;
-        const ba = q * k;
-        const bb = ba + k;
-        const selfA = q + selfShift;
-        const selfB = selfA + 1;
-        let wa = distances[ba + k - 1];
-        let wb = distances[bb + k - 1];
-        let j = t0;
-        for (; j + 3 < t1; j += 4) {
-          const o0 = j * d;
-          const o1 = o0 + d;
-          const o2 = o1 + d;
-          const o3 = o2 + d;
-          let a0 = 0;
-          let a1 = 0;
-          let a2 = 0;
-          let a3 = 0;
-          let b0 = 0;
-          let b1 = 0;
-          let b2 = 0;
-          let b3 = 0;
-          for (let c = 0; c < d; c++) {
-            const u = Q[qa + c];
-            const v = Q[qb + c];
-            const x0 = T[o0 + c];
-            const x1 = T[o1 + c];
-            const x2 = T[o2 + c];
-            const x3 = T[o3 + c];
-            let e = u - x0;
-            a0 += e * e;
-            e = u - x1;
-            a1 += e * e;
-            e = u - x2;
-            a2 += e * e;
-            e = u - x3;
-            a3 += e * e;
-            e = v - x0;
-            b0 += e * e;
-            e = v - x1;
-            b1 += e * e;
-            e = v - x2;
-            b2 += e * e;
-            e = v - x3;
-            b3 += e * e;
-          }
-          // Candidates arrive in increasing training index, which keeps ties in index order.
-          if (a0 < wa && j !== selfA) wa = insert(distances, indices, ba, k, a0, j);
-          if (a1 < wa && j + 1 !== selfA) wa = insert(distances, indices, ba, k, a1, j + 1);
-          if (a2 < wa && j + 2 !== selfA) wa = insert(distances, indices, ba, k, a2, j + 2);
-          if (a3 < wa && j + 3 !== selfA) wa = insert(distances, indices, ba, k, a3, j + 3);
-          if (b0 < wb && j !== selfB) wb = insert(distances, indices, bb, k, b0, j);
-          if (b1 < wb && j + 1 !== selfB) wb = insert(distances, indices, bb, k, b1, j + 1);
-          if (b2 < wb && j + 2 !== selfB) wb = insert(distances, indices, bb, k, b2, j + 2);
-          if (b3 < wb && j + 3 !== selfB) wb = insert(distances, indices, bb, k, b3, j + 3);
-        }
-        for (; j < t1; j++) {
-          const o = j * d;
-          let a = 0;
-          let b = 0;
-          for (let c = 0; c < d; c++) {
-            const x = T[o + c];
-            let e = Q[qa + c] - x;
-            a += e * e;
-            e = Q[qb + c] - x;
-            b += e * e;
-          }
-          if (a < wa && j !== selfA) wa = insert(distances, indices, ba, k, a, j);
-          if (b < wb && j !== selfB) wb = insert(distances, indices, bb, k, b, j);
-        }
-      }
-      // The odd query row left in the tile.
-      for (; q < q1; q++) {
-        const qa = q * d;
-        const ba = q * k;
-        const selfA = q + selfShift;
-        let wa = distances[ba + k - 1];
-        for (let j = t0; j < t1; j++) {
-          const o = j * d;
-          let a = 0;
-          for (let c = 0; c < d; c++) {
-            const e = Q[qa + c] - T[o + c];
-            a += e * e;
-          }
-          if (a < wa && j !== selfA) wa = insert(distances, indices, ba, k, a, j);
-        }
-      }
-    }
-  }
-
+  index.searchSquared(query, k, { distances, indices }, excludeSelf ? selfOffset : -1);
   for (let i = 0; i < nQuery; i++) {
     const base = i * k;
-    // Only when squared distances overflowed to Infinity (values beyond ~1e153) can a list have
-    // empty slots: Infinity never beats the Infinity it was initialised with.
+    // Only when squared distances overflowed to Infinity (values beyond ~1e153), or an
+    // approximate search reached fewer than k rows, can a list have empty slots.
     if (indices[base + k - 1] < 0) fillInfiniteNeighbors(indices, distances, base, k, nTrain, excludeSelf ? i + selfOffset : -1);
     for (let p = base; p < base + k; p++) distances[p] = Math.sqrt(distances[p]);
   }
@@ -268,35 +142,69 @@ export function nearestNeighbors(train: Matrix, query: Matrix, k: number, option
   return { k, distances, indices };
 }
 
-/** The k nearest other training rows of every training row (each row left out of its own list). */
-export function trainingNeighbors(train: Matrix, k: number): NeighborLists {
-  return nearestNeighbors(train, train, k, { selfOffset: 0 });
+/**
+ * The k nearest other training rows of every training row (each row left out of its own list),
+ * through `index` (brute force when omitted).
+ */
+export function trainingNeighbors(train: Matrix, k: number, index: NeighborIndex = buildNeighborIndex('brute', train, 0)): NeighborLists {
+  const distances = new Float64Array(train.rows * k);
+  const indices = new Int32Array(train.rows * k);
+  searchNeighbors(index, train, k, distances, indices, { selfOffset: 0 });
+  return { k, distances, indices };
 }
 
 // ---------------------------------------------------------------------------------------------
 // The training set of a neighbour-based detector.
 
 /**
- * Options every neighbour-based detector shares, besides its own nNeighbors default.
+ * Options every neighbour-based detector shares, besides its own nNeighbors default (and the
+ * string option `index`, see neighborIndex.ts).
  *
- * maxTrainRows (default 20,000): such a model keeps its training rows (as PyOD does) and
- * compares every scored row with each of them, so fitting costs O(n_train² × d) and scoring
- * O(n_train × n_query × d), single-threaded. Measured (Node 20, one shared core) at the default
- * with d = 20: about 5 s to fit KNN or LOF, 0.22 ms per scored row (≈ 4,500 rows/s, so ≈ 4 min
- * per million rows per core), and a 3.2 MB model (3.5 MB for LOF); time and size grow linearly
- * with d. That keeps every ODDS benchmark training split but shuttle's whole. Larger training
- * sets are cut to a seeded uniform sample of maxTrainRows rows (seed option). Distances are
- * then to the sample's rows: the k-th neighbour among m sampled rows sits about as far as the
- * (k·n/m)-th among all n, so scores grow but rankings mostly hold; the threshold comes from the
- * sample's own (self-excluded) scores, so it stays consistent with them.
- * The cap goes up to 200,000 (≈ 100× the fit time and 10× the time per scored row); beyond that,
- * exact brute force is the wrong tool.
+ * maxTrainRows (default 1,000,000): such a model keeps its training rows (as PyOD does) and
+ * searches them through its neighbour index, so fitting costs n_train searches and scoring one
+ * search per row. A KD-tree search touches a small part of the training set when the data's
+ * intrinsic dimension is low (real tabular data often); on full-rank data of 16 or more
+ * dimensions it touches nearly all of it, and 'auto' takes HNSW, whose search costs ~log n but
+ * whose build dominates the fit (measurements: bench/neighbors-last-run.md). The model file holds
+ * the rows (8 × d bytes each; HNSW adds ~130 bytes per row); the KD-tree keeps a second copy of
+ * the rows in tree order in memory. Larger training sets are cut to a seeded uniform sample of maxTrainRows
+ * rows (seed option). Distances are then to the sample's rows: the k-th neighbour among m
+ * sampled rows sits about as far as the (k·n/m)-th among all n, so scores grow but rankings
+ * mostly hold; the threshold comes from the sample's own (self-excluded) scores, so it stays
+ * consistent with them. The cap goes up to 10,000,000; forcing index 'brute' on more than a few
+ * tens of thousands of rows is the wrong tool (O(n_train²) to fit).
  */
 export const NEIGHBOR_TRAINING_OPTIONS = {
   contamination: { default: 0.1, min: 0, max: 0.5, integer: false, exclusiveMin: true },
-  maxTrainRows: { default: 20_000, min: 2, max: 200_000, integer: true },
+  maxTrainRows: { default: 1_000_000, min: 2, max: 10_000_000, integer: true },
   seed: { default: 0, min: 0, max: 4_294_967_295, integer: true },
 } as const;
+
+/**
+ * A neighbour detector's options: the numeric ones resolved against `specs`, and the string
+ * option `index` (neighborIndex.ts). An unknown option's message lists `index` among the allowed.
+ */
+export function resolveNeighborOptions<S extends OptionSpecs>(
+  algorithm: string,
+  specs: S,
+  options: unknown,
+): { params: ResolvedOptions<S>; index: NeighborIndexChoice } {
+  const { index, rest } = readIndexOption(algorithm, options);
+  try {
+    return { params: resolveOptions(algorithm, specs, rest), index };
+  } catch (error) {
+    if (error instanceof DetectorOptionError && error.option !== undefined && !Object.prototype.hasOwnProperty.call(specs, error.option)) {
+      throw new DetectorOptionError(`${error.message}, index`, error.option);
+    }
+    throw error;
+  }
+}
+
+/** The index a detector fits with: `choice` resolved for the training set and k (chooseIndexKind). */
+export function fitNeighborIndex(choice: NeighborIndexChoice, train: Matrix, k: number, seed: number): NeighborIndex {
+  const kind = chooseIndexKind(choice, train.rows, train.cols);
+  return kind === 'probe' ? probeNeighborIndex(train, k, seed) : buildNeighborIndex(kind, train, seed);
+}
 
 /**
  * `m` of the `n` row indices, uniformly at random without replacement, in increasing order

@@ -217,12 +217,12 @@ describe('KNN', () => {
   it('names bad options with their value and range', () => {
     const X = gaussianish(50, 2, 1);
     expect(() => KNN.fit(X, { nNeighbours: 3 } as never)).toThrow(
-      'knn: unknown option "nNeighbours". Allowed options: nNeighbors, contamination, maxTrainRows, seed',
+      'knn: unknown option "nNeighbours". Allowed options: nNeighbors, contamination, maxTrainRows, seed, index',
     );
     expect(() => KNN.fit(X, { nNeighbors: 0 })).toThrow('knn: option "nNeighbors" must be an integer in [1, 10000]; got 0');
     expect(() => KNN.fit(X, { nNeighbors: 2.5 }, 'mean')).toThrow('knn-mean: option "nNeighbors" must be an integer in [1, 10000]; got 2.5');
     expect(() => KNN.fit(X, { contamination: 0.6 })).toThrow('knn: option "contamination" must be a number in (0, 0.5]; got 0.6');
-    expect(() => KNN.fit(X, { maxTrainRows: 1 })).toThrow('knn: option "maxTrainRows" must be an integer in [2, 200000]; got 1');
+    expect(() => KNN.fit(X, { maxTrainRows: 1 })).toThrow('knn: option "maxTrainRows" must be an integer in [2, 10000000]; got 1');
     expect(() => fitDetector('knn-median', X, { seed: '1' })).toThrow(/knn-median: option "seed" must be an integer in \[0, 4294967295\]; got string "1"/);
     expect(() => KNN.fit(X, { nNeighbors: 10, maxTrainRows: 10 })).toThrow('knn: option "nNeighbors" (10) must be less than option "maxTrainRows" (10)');
   });

@@ -202,7 +202,7 @@ describe('LOF', () => {
 
   it('names bad options, and refuses fewer rows than nNeighbors + 1 (default 20)', () => {
     const X = gaussianish(20, 2, 1);
-    expect(() => LOF.fit(X, { k: 3 } as never)).toThrow('lof: unknown option "k". Allowed options: nNeighbors, contamination, maxTrainRows, seed');
+    expect(() => LOF.fit(X, { k: 3 } as never)).toThrow('lof: unknown option "k". Allowed options: nNeighbors, contamination, maxTrainRows, seed, index');
     expect(() => LOF.fit(X, { nNeighbors: 20.5 })).toThrow('lof: option "nNeighbors" must be an integer in [1, 10000]; got 20.5');
     expect(() => LOF.fit(X, { contamination: 0 })).toThrow('lof: option "contamination" must be a number in (0, 0.5]; got 0');
     let caught: unknown;
