@@ -6,7 +6,7 @@ import { Detector, DetectorOptionError, DetectorState, OptionSpecs, resolveOptio
 import { IsolationForest, IsolationForestOptions, ISOLATION_FOREST_OPTIONS } from './isolationForest';
 import { KNN, KNN_ALGORITHMS, KNN_OPTIONS, KnnOptions } from './knn';
 import { LOF, LofOptions, LOF_OPTIONS } from './lof';
-import { checkNeighborOptions } from './neighbors';
+import { checkNeighborOptions, resolveNeighborOptions } from './neighbors';
 import { Hbos, HbosOptions, HBOS_OPTIONS } from './hbos';
 import { Ecod, EcodOptions, ECOD_OPTIONS } from './ecod';
 import { Copod, CopodOptions, COPOD_OPTIONS } from './copod';
@@ -36,7 +36,7 @@ function specsCheck(algorithm: string, specs: OptionSpecs): (options: unknown) =
 
 /** Neighbour detectors also need fewer neighbours than kept rows. */
 function neighborCheck(algorithm: string, specs: typeof KNN_OPTIONS | typeof LOF_OPTIONS): (options: unknown) => void {
-  return (options) => checkNeighborOptions(algorithm, resolveOptions(algorithm, specs, options));
+  return (options) => checkNeighborOptions(algorithm, resolveNeighborOptions(algorithm, specs, options).params);
 }
 
 const factories: ReadonlyMap<string, DetectorFactory> = new Map<string, DetectorFactory>([
