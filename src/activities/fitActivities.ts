@@ -7,6 +7,7 @@ import { fitDetector, fitPipeline } from '../scoring/registry';
 import { heartbeat } from './heartbeat';
 import type { ActivityDeps } from './deps';
 import { failFastOnPermanent } from './failures';
+import { NEIGHBOR_TRAINING_OPTIONS } from '../scoring/neighbors';
 
 export interface FitModelInput {
   datasetKey: string;
@@ -50,7 +51,7 @@ export const MAX_EVAL_ROWS = 200_000;
  * How many rows an algorithm is fitted on by default. Training streams the dataset and keeps a
  * seeded uniform reservoir of this many rows, so memory does not grow with the dataset:
  * - isolation-forest: 65,536 (its `thresholdRows` default; each tree draws `sampleSize` 256 from them)
- * - knn, knn-mean, knn-median, lof: their `maxTrainRows` option (default 20,000), the rows they keep
+ * - knn, knn-mean, knn-median, lof: their `maxTrainRows` option (NEIGHBOR_TRAINING_OPTIONS), the rows they keep
  * - hbos, ecod, copod, robust-z, pca, ensemble: 100,000 (histograms, ECDFs, medians, covariance)
  */
 export function trainingSampleRows(algorithm: string, params: Record<string, unknown>): number {
@@ -64,7 +65,7 @@ export function trainingSampleRows(algorithm: string, params: Record<string, unk
     case 'knn-mean':
     case 'knn-median':
     case 'lof':
-      return option('maxTrainRows', 20_000);
+      return option('maxTrainRows', NEIGHBOR_TRAINING_OPTIONS.maxTrainRows.default);
     default:
       return 100_000;
   }
