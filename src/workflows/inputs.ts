@@ -256,10 +256,12 @@ export type ValidDetectBatchInput = Required<Omit<DetectBatchInput, 'chunkRows' 
 export function validateDetectBatchInput(raw: unknown, run: { continuedJobId?: string } = {}): ValidDetectBatchInput {
   const w = 'detectBatch';
   const input = asObject(w, raw);
-  rejectUnknown(w, input, ['model', 'datasetId', 'chunkRows', 'maxConcurrentChunks', 'alertAnomalyRateAbove', 'chunksPerRun', 'exportCsv', 'continuation']);
   if (input.continuation !== undefined && run.continuedJobId === undefined) {
     invalidInput(w, 'continuation', 'is set by detectBatch itself when a long job continues as new; leave it out');
   }
+  // The internal field is not offered to a person as a known one.
+  const userFields = ['model', 'datasetId', 'chunkRows', 'maxConcurrentChunks', 'alertAnomalyRateAbove', 'chunksPerRun', 'exportCsv'];
+  rejectUnknown(w, input, run.continuedJobId === undefined ? userFields : [...userFields, 'continuation']);
   if (input.exportCsv !== undefined && typeof input.exportCsv !== 'boolean') invalidInput(w, 'exportCsv', `must be true or false, got ${JSON.stringify(input.exportCsv)}`);
   return {
     model: requiredString(w, input, 'model', /^[a-z0-9][a-z0-9_.-]{0,99}(@[1-9][0-9]*)?$/i, ' (use NAME or NAME@VERSION)'),
