@@ -35,13 +35,18 @@ function continuation(): DetectContinuation {
 
 const input = (c: unknown) => ({ model: 'cardio', datasetId: 'ds_0123456789abcdef', continuation: c });
 
-
 describe('a detectBatch continuation', () => {
   it.each([[{}], ['x'], [continuation()]])('is refused in any run the job did not continue into (%#)', (c) => {
     const failure = failureOf(() => validateDetectBatchInput(input(c)));
     expect(failure).toBeInstanceOf(ApplicationFailure);
     expect(failure.nonRetryable).toBe(true);
     expect(failure.message).toBe('detectBatch input: "continuation" is set by detectBatch itself when a long job continues as new; leave it out');
+  });
+
+  it('is not offered as a known field to a person who typed an unknown one', () => {
+    const failure = failureOf(() => validateDetectBatchInput({ model: 'cardio', datasetId: 'ds_0123456789abcdef', foo: 1 }));
+    expect(failure.message).toMatch(/^detectBatch input: "foo" is not a known field \(known: model, datasetId, .*exportCsv\)$/);
+    expect(failure.message).not.toContain('continuation');
   });
 
   it("is taken in the job's own continued run", () => {
