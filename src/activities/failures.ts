@@ -69,6 +69,12 @@ function databaseFailure(err: PostgresError): ApplicationFailure {
   return permanent ? ApplicationFailure.nonRetryable(message, 'DatabaseRefusedData') : ApplicationFailure.retryable(message, 'DatabaseError');
 }
 
+/** A PostgreSQL error as a failure naming its SQLSTATE (see databaseFailure); any other error as it is. */
+export function withoutStatementText(err: unknown): unknown {
+  const database = asPostgresError(err);
+  return database ? databaseFailure(database) : err;
+}
+
 export function isPermanent(err: unknown): boolean {
   const database = asPostgresError(err);
   if (database) return PERMANENT_SQLSTATE_CLASSES.includes(database.code.slice(0, 2));
