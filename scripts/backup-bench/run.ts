@@ -211,7 +211,7 @@ async function main(): Promise<void> {
   const { loadConfig } = await import('../../src/config');
   const { openPlatform } = await import('../../src/workers/platform');
   const { createWorker } = await import('../../src/workers/createWorker');
-  const { createLogger } = await import('../../src/workers/logging');
+  const { createLogger } = await import('../../src/observability/logging');
   const { NomalyClient } = await import('../../src/client/nomalyClient');
   const pgTools = await import('../../src/activities/pgTools');
 

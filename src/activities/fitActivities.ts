@@ -3,11 +3,10 @@ import { isHeldOut, RowReservoir } from '../data/reservoir';
 import { codeVersion } from '../config/codeVersion';
 import { encodeModel } from '../scoring/codec';
 import { averagePrecision, rocAuc } from '../scoring/metrics';
-import { fitDetector, fitPipeline } from '../scoring/registry';
+import { fitDetector, fitPipeline, getDetectorFactory } from '../scoring/registry';
 import { heartbeat } from './heartbeat';
 import type { ActivityDeps } from './deps';
 import { failFastOnPermanent } from './failures';
-import { NEIGHBOR_TRAINING_OPTIONS } from '../scoring/neighbors';
 
 export interface FitModelInput {
   datasetKey: string;
@@ -23,7 +22,7 @@ export interface FitModelInput {
   artifactKey: string;
   /** Seeds the reservoir sample and the held-out split. */
   seed?: number;
-  /** Rows to fit on, sampled while streaming (default: trainingSampleRows). */
+  /** Rows to fit on, sampled while streaming (default: the registry's trainingRows for the algorithm). */
   maxTrainRows?: number;
 }
 
@@ -47,30 +46,6 @@ export const HOLD_OUT_FRACTION = 0.2;
 /** At most this many held-out rows are scored (a seeded reservoir of them). */
 export const MAX_EVAL_ROWS = 200_000;
 
-/**
- * How many rows an algorithm is fitted on by default. Training streams the dataset and keeps a
- * seeded uniform reservoir of this many rows, so memory does not grow with the dataset:
- * - isolation-forest: 65,536 (its `thresholdRows` default; each tree draws `sampleSize` 256 from them)
- * - knn, knn-mean, knn-median, lof: their `maxTrainRows` option (NEIGHBOR_TRAINING_OPTIONS), the rows they keep
- * - hbos, ecod, copod, robust-z, pca, ensemble: 100,000 (histograms, ECDFs, medians, covariance)
- */
-export function trainingSampleRows(algorithm: string, params: Record<string, unknown>): number {
-  const option = (name: string, fallback: number): number => (typeof params[name] === 'number' ? (params[name] as number) : fallback);
-  switch (algorithm) {
-    case 'isolation-forest': {
-      const thresholdRows = option('thresholdRows', 65_536);
-      return thresholdRows === 0 ? 1_000_000 : Math.max(thresholdRows, 1024);
-    }
-    case 'knn':
-    case 'knn-mean':
-    case 'knn-median':
-    case 'lof':
-      return option('maxTrainRows', NEIGHBOR_TRAINING_OPTIONS.maxTrainRows.default);
-    default:
-      return 100_000;
-  }
-}
-
 export function createFitActivities({ store, config }: ActivityDeps) {
   return {
     /**
@@ -82,7 +57,7 @@ export function createFitActivities({ store, config }: ActivityDeps) {
     async fitModel(input: FitModelInput): Promise<FitModelResult> {
       return failFastOnPermanent(async () => {
         const seed = input.seed ?? 0;
-        const capacity = input.maxTrainRows ?? trainingSampleRows(input.algorithm, input.params);
+        const capacity = input.maxTrainRows ?? getDetectorFactory(input.algorithm).trainingRows(input.params);
         const d = input.featureColumns.length;
         const train = new RowReservoir(capacity, d, seed);
         const heldOut = input.labelColumn ? new RowReservoir(MAX_EVAL_ROWS, d, seed + 1) : undefined;

@@ -1,12 +1,14 @@
 /**
- * Algorithm name → how to fit it and how to rebuild it from a decoded model file.
- * A new detector plugs in with one entry here; the codec and the activities stay untouched.
+ * Algorithm name → everything the platform needs to know about a detector: how to check its
+ * options, fit it and rebuild it, whether trainModel's `seed` reaches it, whether it is offered
+ * as an algorithm, and how many rows training keeps in memory for it. A new detector plugs in with
+ * one class and one entry here; the workflow inputs, training, the codec and the docs read this list.
  */
 import { Detector, DetectorOptionError, DetectorState, OptionSpecs, resolveOptions } from './detector';
 import { IsolationForest, IsolationForestOptions, ISOLATION_FOREST_OPTIONS } from './isolationForest';
 import { KNN, KNN_ALGORITHMS, KNN_OPTIONS, KnnOptions } from './knn';
 import { LOF, LofOptions, LOF_OPTIONS } from './lof';
-import { checkNeighborOptions, resolveNeighborOptions } from './neighbors';
+import { checkNeighborOptions, NEIGHBOR_TRAINING_OPTIONS, resolveNeighborOptions } from './neighbors';
 import { Hbos, HbosOptions, HBOS_OPTIONS } from './hbos';
 import { Ecod, EcodOptions, ECOD_OPTIONS } from './ecod';
 import { Copod, CopodOptions, COPOD_OPTIONS } from './copod';
@@ -19,6 +21,15 @@ import { StandardizerKind } from './standardizer';
 
 export interface DetectorFactory {
   readonly algorithm: string;
+  /** trainModel's `seed` field seeds this detector too (its options include `seed`). */
+  readonly takesSeed: boolean;
+  /** Offered as trainModel's `algorithm`; the pipeline is not (trainModel offers it as `standardize`). */
+  readonly trainable: boolean;
+  /**
+   * Rows trainModel keeps in memory to fit on, by default (a seeded reservoir sample while the
+   * dataset streams, so memory does not grow with the dataset). `params` are the user's options.
+   */
+  trainingRows(params: Record<string, unknown>): number;
   /**
    * Throws the DetectorOptionError fit would throw for these options, without data or fitting,
    * so bad options are refused before anything is reserved. Pure and deterministic: workflow code runs it.
@@ -29,132 +40,93 @@ export interface DetectorFactory {
   fromState(state: DetectorState): Detector;
 }
 
-/** A plain detector's options are its numeric specs. */
-function specsCheck(algorithm: string, specs: OptionSpecs): (options: unknown) => void {
-  return (options) => void resolveOptions(algorithm, specs, options);
+/** Histograms, ECDFs, medians and covariances settle well before this many rows. */
+const DEFAULT_TRAINING_ROWS = 100_000;
+
+function numberOption(params: Record<string, unknown>, name: string, fallback: number): number {
+  return typeof params[name] === 'number' ? (params[name] as number) : fallback;
 }
 
-/** Neighbour detectors also need fewer neighbours than kept rows. */
-function neighborCheck(algorithm: string, specs: typeof KNN_OPTIONS | typeof LOF_OPTIONS): (options: unknown) => void {
-  return (options) => checkNeighborOptions(algorithm, resolveNeighborOptions(algorithm, specs, options).params);
+/** A detector whose options are plain numeric specs. */
+function plain(
+  algorithm: string,
+  specs: OptionSpecs,
+  build: Pick<DetectorFactory, 'fit' | 'fromState'>,
+  trainingRows: DetectorFactory['trainingRows'] = () => DEFAULT_TRAINING_ROWS,
+): DetectorFactory {
+  return {
+    algorithm,
+    takesSeed: 'seed' in specs,
+    trainable: true,
+    trainingRows,
+    checkOptions: (options) => void resolveOptions(algorithm, specs, options),
+    ...build,
+  };
 }
 
-const factories: ReadonlyMap<string, DetectorFactory> = new Map<string, DetectorFactory>([
-  [
+/** A neighbour detector keeps its training rows (maxTrainRows) and needs fewer neighbours than kept rows. */
+function neighbor(algorithm: string, specs: typeof KNN_OPTIONS | typeof LOF_OPTIONS, build: Pick<DetectorFactory, 'fit' | 'fromState'>): DetectorFactory {
+  return {
+    ...plain(algorithm, specs, build, (params) => numberOption(params, 'maxTrainRows', NEIGHBOR_TRAINING_OPTIONS.maxTrainRows.default)),
+    checkOptions: (options) => checkNeighborOptions(algorithm, resolveNeighborOptions(algorithm, specs, options).params),
+  };
+}
+
+/** A detector made of others, fitted and rebuilt by name through this registry. */
+function composite(
+  algorithm: string,
+  trainable: boolean,
+  build: Pick<DetectorFactory, 'checkOptions' | 'fit' | 'fromState'>,
+): DetectorFactory {
+  return { algorithm, takesSeed: false, trainable, trainingRows: () => DEFAULT_TRAINING_ROWS, ...build };
+}
+
+// The casts are safe: fit checks every option at run time.
+const entries: DetectorFactory[] = [
+  plain(
     IsolationForest.algorithm,
-    {
-      algorithm: IsolationForest.algorithm,
-      checkOptions: specsCheck(IsolationForest.algorithm, ISOLATION_FOREST_OPTIONS),
-      // The cast is safe: fit checks every option at run time.
-      fit: (X, options) => IsolationForest.fit(X, options as IsolationForestOptions | undefined),
-      fromState: (state) => IsolationForest.fromState(state),
+    ISOLATION_FOREST_OPTIONS,
+    { fit: (X, options) => IsolationForest.fit(X, options as IsolationForestOptions | undefined), fromState: (state) => IsolationForest.fromState(state) },
+    // Enough rows to place the threshold as fit does (thresholdRows; 0 = all); each tree draws sampleSize of them.
+    (params) => {
+      const thresholdRows = numberOption(params, 'thresholdRows', ISOLATION_FOREST_OPTIONS.thresholdRows.default);
+      return thresholdRows === 0 ? 1_000_000 : Math.max(thresholdRows, 1024);
     },
-  ],
+  ),
   // One KNN class under three names: the method (k-th / mean / median distance) is in the name.
-  [
-    KNN_ALGORITHMS.largest,
-    {
-      algorithm: KNN_ALGORITHMS.largest,
-      checkOptions: neighborCheck(KNN_ALGORITHMS.largest, KNN_OPTIONS),
-      fit: (X, options) => KNN.fit(X, options as KnnOptions | undefined, 'largest'),
-      fromState: (state) => KNN.fromState(state),
-    },
-  ],
-  [
-    KNN_ALGORITHMS.mean,
-    {
-      algorithm: KNN_ALGORITHMS.mean,
-      checkOptions: neighborCheck(KNN_ALGORITHMS.mean, KNN_OPTIONS),
-      fit: (X, options) => KNN.fit(X, options as KnnOptions | undefined, 'mean'),
-      fromState: (state) => KNN.fromState(state),
-    },
-  ],
-  [
-    KNN_ALGORITHMS.median,
-    {
-      algorithm: KNN_ALGORITHMS.median,
-      checkOptions: neighborCheck(KNN_ALGORITHMS.median, KNN_OPTIONS),
-      fit: (X, options) => KNN.fit(X, options as KnnOptions | undefined, 'median'),
-      fromState: (state) => KNN.fromState(state),
-    },
-  ],
-  [
-    LOF.algorithm,
-    {
-      algorithm: LOF.algorithm,
-      checkOptions: neighborCheck(LOF.algorithm, LOF_OPTIONS),
-      fit: (X, options) => LOF.fit(X, options as LofOptions | undefined),
-      fromState: (state) => LOF.fromState(state),
-    },
-  ],
-  [
-    Pca.algorithm,
-    {
-      algorithm: Pca.algorithm,
-      checkOptions: specsCheck(Pca.algorithm, PCA_OPTIONS),
-      fit: (X, options) => Pca.fit(X, options as PcaOptions | undefined),
-      fromState: (state) => Pca.fromState(state),
-    },
-  ],
-  // Composites fit and rebuild their children by name through this registry.
-  [
-    Pipeline.algorithm,
-    {
-      algorithm: Pipeline.algorithm,
-      checkOptions: (options) => Pipeline.checkOptions(options, checkDetectorOptions),
-      fit: (X, options) => Pipeline.fit(X, options, fitDetector),
-      fromState: (state) => Pipeline.fromState(state, detectorFromState),
-    },
-  ],
-  [
-    Ensemble.algorithm,
-    {
-      algorithm: Ensemble.algorithm,
-      checkOptions: (options) => Ensemble.checkOptions(options, checkDetectorOptions),
-      fit: (X, options) => Ensemble.fit(X, options, fitDetector),
-      fromState: (state) => Ensemble.fromState(state, detectorFromState),
-    },
-  ],
-  [
-    Hbos.algorithm,
-    {
-      algorithm: Hbos.algorithm,
-      checkOptions: specsCheck(Hbos.algorithm, HBOS_OPTIONS),
-      fit: (X, options) => Hbos.fit(X, options as HbosOptions | undefined),
-      fromState: (state) => Hbos.fromState(state),
-    },
-  ],
-  [
-    Ecod.algorithm,
-    {
-      algorithm: Ecod.algorithm,
-      checkOptions: specsCheck(Ecod.algorithm, ECOD_OPTIONS),
-      fit: (X, options) => Ecod.fit(X, options as EcodOptions | undefined),
-      fromState: (state) => Ecod.fromState(state),
-    },
-  ],
-  [
-    Copod.algorithm,
-    {
-      algorithm: Copod.algorithm,
-      checkOptions: specsCheck(Copod.algorithm, COPOD_OPTIONS),
-      fit: (X, options) => Copod.fit(X, options as CopodOptions | undefined),
-      fromState: (state) => Copod.fromState(state),
-    },
-  ],
-  [
-    RobustZScore.algorithm,
-    {
-      algorithm: RobustZScore.algorithm,
-      checkOptions: specsCheck(RobustZScore.algorithm, ROBUST_Z_SCORE_OPTIONS),
-      fit: (X, options) => RobustZScore.fit(X, options as RobustZScoreOptions | undefined),
-      fromState: (state) => RobustZScore.fromState(state),
-    },
-  ],
-]);
+  neighbor(KNN_ALGORITHMS.largest, KNN_OPTIONS, { fit: (X, options) => KNN.fit(X, options as KnnOptions | undefined, 'largest'), fromState: (state) => KNN.fromState(state) }),
+  neighbor(KNN_ALGORITHMS.mean, KNN_OPTIONS, { fit: (X, options) => KNN.fit(X, options as KnnOptions | undefined, 'mean'), fromState: (state) => KNN.fromState(state) }),
+  neighbor(KNN_ALGORITHMS.median, KNN_OPTIONS, { fit: (X, options) => KNN.fit(X, options as KnnOptions | undefined, 'median'), fromState: (state) => KNN.fromState(state) }),
+  neighbor(LOF.algorithm, LOF_OPTIONS, { fit: (X, options) => LOF.fit(X, options as LofOptions | undefined), fromState: (state) => LOF.fromState(state) }),
+  plain(Pca.algorithm, PCA_OPTIONS, { fit: (X, options) => Pca.fit(X, options as PcaOptions | undefined), fromState: (state) => Pca.fromState(state) }),
+  composite(Pipeline.algorithm, false, {
+    checkOptions: (options) => Pipeline.checkOptions(options, checkDetectorOptions),
+    fit: (X, options) => Pipeline.fit(X, options, fitDetector),
+    fromState: (state) => Pipeline.fromState(state, detectorFromState),
+  }),
+  composite(Ensemble.algorithm, true, {
+    checkOptions: (options) => Ensemble.checkOptions(options, checkDetectorOptions),
+    fit: (X, options) => Ensemble.fit(X, options, fitDetector),
+    fromState: (state) => Ensemble.fromState(state, detectorFromState),
+  }),
+  plain(Hbos.algorithm, HBOS_OPTIONS, { fit: (X, options) => Hbos.fit(X, options as HbosOptions | undefined), fromState: (state) => Hbos.fromState(state) }),
+  plain(Ecod.algorithm, ECOD_OPTIONS, { fit: (X, options) => Ecod.fit(X, options as EcodOptions | undefined), fromState: (state) => Ecod.fromState(state) }),
+  plain(Copod.algorithm, COPOD_OPTIONS, { fit: (X, options) => Copod.fit(X, options as CopodOptions | undefined), fromState: (state) => Copod.fromState(state) }),
+  plain(RobustZScore.algorithm, ROBUST_Z_SCORE_OPTIONS, {
+    fit: (X, options) => RobustZScore.fit(X, options as RobustZScoreOptions | undefined),
+    fromState: (state) => RobustZScore.fromState(state),
+  }),
+];
+
+const factories: ReadonlyMap<string, DetectorFactory> = new Map(entries.map((entry) => [entry.algorithm, entry]));
 
 export function supportedAlgorithms(): string[] {
   return [...factories.keys()];
+}
+
+/** The algorithms trainModel offers, in registry order. */
+export function trainableAlgorithms(): string[] {
+  return entries.filter((entry) => entry.trainable).map((entry) => entry.algorithm);
 }
 
 export function findDetectorFactory(algorithm: string): DetectorFactory | undefined {

@@ -3,7 +3,7 @@ import type { ActivityDeps } from '../activities';
 import type { NomalyConfig } from '../config';
 import { ensureDatabase, migrate, openOrm } from '../db/orm';
 import { ObjectStore } from '../storage/objectStore';
-import { createMetrics } from './metrics';
+import { createMetrics } from '../observability/metrics';
 
 /**
  * Connects to PostgreSQL (creating the database and applying migrations) and MinIO (creating

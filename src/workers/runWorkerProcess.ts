@@ -3,8 +3,8 @@ import { NativeConnection, Runtime } from '@temporalio/worker';
 import { loadConfig, redactSecrets, temporalConnectionOptions } from '../config';
 import { createWorker, type WorkerKind } from './createWorker';
 import { startHealthServer } from './healthServer';
-import { seedLastVerifiedBackup } from './metrics';
-import { createLogger, temporalLogger } from './logging';
+import { seedLastVerifiedBackup } from '../observability/metrics';
+import { createLogger, temporalLogger } from '../observability/logging';
 import { openPlatform } from './platform';
 
 /** A worker process: one worker, its health/metrics port, and a clean stop on SIGTERM/SIGINT. */

@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { DetectionPlan } from '../activities';
 import type { CsvLayout } from '../data/csvLayout';
 import { DetectorOptionError } from '../scoring/detector';
-import { checkDetectorOptions, supportedAlgorithms } from '../scoring/registry';
+import { checkDetectorOptions, findDetectorFactory, trainableAlgorithms } from '../scoring/registry';
 import type { ChunkPlan } from './chunkPlan';
 import { validateContinuation } from './detectContinuation';
 
@@ -101,7 +101,7 @@ function datasetName(w: string, input: Json): string {
 }
 
 /** The scoring core's algorithms, from its registry; the pipeline is offered as the `standardize` field instead. */
-export const ALGORITHMS: readonly string[] = supportedAlgorithms().filter((algorithm) => algorithm !== 'pipeline');
+export const ALGORITHMS: readonly string[] = trainableAlgorithms();
 export type Algorithm = string;
 export const STANDARDIZATIONS = ['none', 'zscore', 'robust'] as const;
 
@@ -133,8 +133,6 @@ export interface ValidTrainModelInput {
   maxTrainRows?: number;
 }
 
-/** Algorithms whose options include `seed`. */
-const SEEDED_ALGORITHMS: readonly string[] = ['isolation-forest', 'knn', 'knn-mean', 'knn-median', 'lof'];
 
 /** `detectorOptions: false` skips the detector's own option checks (for runs recorded before the workflow made them). */
 export function validateTrainModelInput(raw: unknown, checks: { detectorOptions: boolean } = { detectorOptions: true }): ValidTrainModelInput {
@@ -161,7 +159,7 @@ export function validateTrainModelInput(raw: unknown, checks: { detectorOptions:
   const contamination = optionalNumber(w, input, 'contamination', 0.0001, 0.5, false);
   if (contamination !== undefined) params.contamination = contamination;
   const seed = optionalNumber(w, input, 'seed', 0, 4294967295, true) ?? 0;
-  if (input.seed !== undefined && SEEDED_ALGORITHMS.includes(algorithm as string) && params.seed === undefined) params.seed = seed;
+  if (input.seed !== undefined && findDetectorFactory(algorithm as string)?.takesSeed && params.seed === undefined) params.seed = seed;
   const maxTrainRows = optionalNumber(w, input, 'maxTrainRows', 1, 50_000_000, true);
   if (checks.detectorOptions) checkAlgorithmOptions(w, algorithm as string, params);
   return {

@@ -6,7 +6,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { NomalyClient } from '../../src/client/nomalyClient';
 import { loadConfig, temporalConnectionOptions } from '../../src/config';
 import { createWorker, type WorkerKind } from '../../src/workers/createWorker';
-import { createLogger } from '../../src/workers/logging';
+import { createLogger } from '../../src/observability/logging';
 import { openPlatform } from '../../src/workers/platform';
 
 export type TestPlatform = Awaited<ReturnType<typeof startTestPlatform>>;

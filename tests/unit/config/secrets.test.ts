@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { ConfigError, loadConfig, temporalConnectionOptions } from '../../../src/config';
 import { redactSecrets, redactUrl } from '../../../src/config/redaction';
-import { createLogger } from '../../../src/workers/logging';
+import { createLogger } from '../../../src/observability/logging';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'nomaly-config-'));
 function file(name: string, content: string): string {

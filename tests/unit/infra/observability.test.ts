@@ -2,12 +2,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parser } from '@prometheus-io/lezer-promql';
 import { parse } from 'yaml';
-import { createMetrics } from '../../../src/workers/metrics';
+import { createMetrics } from '../../../src/observability/metrics';
 
 /**
  * infra/prometheus and infra/grafana: every PromQL expression parses (Prometheus' own PromQL
  * grammar, @prometheus-io/lezer-promql), and every metric it reads is one the code exports —
- * our registry (src/workers/metrics.ts), the Temporal SDK (checked against the metric names
+ * our registry (src/observability/metrics.ts), the Temporal SDK (checked against the metric names
  * compiled into the installed core bridge) or the Temporal server.
  */
 const infra = path.resolve(__dirname, '../../../infra');
