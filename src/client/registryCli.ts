@@ -25,12 +25,3 @@ export async function withRecords<T>(work: (records: PlatformRecords) => Promise
 export async function withRegistry<T>(work: (registry: ModelRegistry) => Promise<T>): Promise<T> {
   return withRecords(({ registry }) => work(registry));
 }
-
-export function printJsonOr(json: boolean | undefined, value: unknown, human: () => void): void {
-  if (json) console.log(JSON.stringify(value, null, 2));
-  else human();
-}
-
-export function fixed(value: number | null | undefined, digits = 4): string {
-  return value === null || value === undefined ? '-' : value.toFixed(digits);
-}

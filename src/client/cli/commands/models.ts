@@ -1,10 +1,11 @@
 import { Option, type Command } from 'commander';
-import { MODEL_STATUSES, type ModelInfo } from '../db/modelRegistry';
-import type { ModelStatus } from '../db/entities';
-import { fixed, printJsonOr, withRegistry } from './registryCli';
-import { runningJobsUsing } from './runningJobs';
-import { DEFAULT_LIST_LIMIT, listLimit, listOffset } from './listOptions';
-import { renderTable } from './table';
+import { MODEL_STATUSES, type ModelInfo } from '../../../db/modelRegistry';
+import type { ModelStatus } from '../../../db/entities';
+import { runningJobsUsing } from '../../runningJobs';
+import { withRegistry } from '../../registryCli';
+import { DEFAULT_LIST_LIMIT, listLimit, listOffset } from '../options';
+import { fixed, printResult } from '../output';
+import { renderTable } from '../table';
 
 function printModel(m: ModelInfo): void {
   const rows: Array<[string, string]> = [
@@ -45,7 +46,7 @@ export function registerModelCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (opts: { name?: string; status?: ModelStatus; dataset?: string; limit: number; offset: number; json?: boolean }) => {
       const list = await withRegistry((r) => r.listModels({ name: opts.name, status: opts.status, dataset: opts.dataset }, { limit: opts.limit, offset: opts.offset }));
-      printJsonOr(opts.json, list, () => {
+      printResult(opts.json, list, () => {
         if (list.length === 0) {
           console.log('(no models match: nomaly train --dataset ds_… --model NAME)');
           return;
@@ -78,7 +79,7 @@ export function registerModelCommands(program: Command): void {
     .description('show one version: parameters, features, threshold, data and code it came from, held-out metrics')
     .action(async (reference: string, opts: { json?: boolean }) => {
       const m = await withRegistry((r) => r.showModel(reference));
-      printJsonOr(opts.json, m, () => printModel(m));
+      printResult(opts.json, m, () => printModel(m));
     });
   models
     .command('promote')
@@ -87,7 +88,7 @@ export function registerModelCommands(program: Command): void {
     .description('make a version the active one of its name (detection by NAME uses it); the previous active version becomes ready')
     .action(async (reference: string, opts: { json?: boolean }) => {
       const result = await withRegistry((r) => r.promote(reference));
-      printJsonOr(opts.json, result, () =>
+      printResult(opts.json, result, () =>
         console.log(
           `${result.promoted.name}@${result.promoted.version} is active${result.previous !== null && result.previous !== result.promoted.version ? ` (was ${result.promoted.name}@${result.previous})` : ''}`,
         ),
@@ -100,7 +101,7 @@ export function registerModelCommands(program: Command): void {
     .description('archive a version (kept, but never picked by NAME; the maintenance workflow may remove it after the retention age)')
     .action(async (reference: string, opts: { json?: boolean }) => {
       const m = await withRegistry((r) => r.archive(reference));
-      printJsonOr(opts.json, m, () => console.log(`${m.name}@${m.version} is archived`));
+      printResult(opts.json, m, () => console.log(`${m.name}@${m.version} is archived`));
     });
   models
     .command('delete')
@@ -113,6 +114,6 @@ export function registerModelCommands(program: Command): void {
         if (running.length > 0) throw new Error(`model ${reference} was not deleted: running jobs use it: ${running.join(', ')} (wait for them, or nomaly cancel JOB)`);
       }
       const deleted = await withRegistry((r) => r.deleteModel(reference));
-      printJsonOr(opts.json, deleted, () => console.log(`deleted ${deleted.map((m) => `${m.name}@${m.version}`).join(', ')}`));
+      printResult(opts.json, deleted, () => console.log(`deleted ${deleted.map((m) => `${m.name}@${m.version}`).join(', ')}`));
     });
 }

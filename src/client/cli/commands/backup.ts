@@ -1,30 +1,14 @@
 import type { Command } from 'commander';
 import type { WorkflowHandle } from '@temporalio/client';
-import { failureMessage, NomalyClient, type RecoveryProgress } from './nomalyClient';
-import { BACKUP_ID, BACKUP_SCOPES, operatorCommands, type BackupScopeInput } from '../workflows/backupInputs';
-import type { BackupManifest } from '../activities/backupCatalog';
-import { loadConfig } from '../config';
-import { TASK_QUEUES } from '../config/taskQueues';
-import { openOrm } from '../db/orm';
-import type { VerifyBackupsResult, verifyBackups } from '../workflows/verifyBackups';
-
-async function withClient<T>(work: (client: NomalyClient) => Promise<T>): Promise<T> {
-  const client = await NomalyClient.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.close();
-  }
-}
-
-function out(json: boolean | undefined, value: unknown, human: () => void): void {
-  if (json) console.log(JSON.stringify(value, null, 2));
-  else human();
-}
-
-function mb(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-}
+import { failureMessage, type NomalyClient, type RecoveryProgress } from '../../nomalyClient';
+import { BACKUP_ID, BACKUP_SCOPES, operatorCommands, type BackupScopeInput } from '../../../workflows/backupInputs';
+import type { BackupManifest } from '../../../activities/backupCatalog';
+import { loadConfig } from '../../../config';
+import { TASK_QUEUES } from '../../../config/taskQueues';
+import { openOrm } from '../../../db/orm';
+import type { VerifyBackupsResult, verifyBackups } from '../../../workflows/verifyBackups';
+import { mebibytes, printResult } from '../output';
+import { withClient } from '../withClient';
 
 /** The last re-check of a backup, from the catalog. */
 interface LastCheck {
@@ -61,7 +45,7 @@ function summary(m: BackupManifest, check: LastCheck | undefined, checksKnown: b
   // A later check that found damage outranks what the manifest recorded when the backup was made.
   const status = check?.state === 'corrupt' ? 'corrupt' : m.verification.status;
   const checked = !checksKnown ? 'checked ?' : check ? `checked ${check.at} ${check.state}` : 'checked never';
-  return `${m.id}  ${m.createdAt}  ${m.scope.padEnd(8)}  ${status.padEnd(8)}  ${mb(bytes).padStart(10)}  ${models.padEnd(9)}  ${checked}${m.encryption ? '  encrypted' : ''}`;
+  return `${m.id}  ${m.createdAt}  ${m.scope.padEnd(8)}  ${status.padEnd(8)}  ${mebibytes(bytes).padStart(10)}  ${models.padEnd(9)}  ${checked}${m.encryption ? '  encrypted' : ''}`;
 }
 
 /**
@@ -109,14 +93,14 @@ export function registerBackupCommands(program: Command): void {
       await withClient(async (client) => {
         const handle = await client.startBackup({ scope: opts.scope, retention: opts.retention });
         if (!opts.wait) {
-          out(opts.json, { workflowId: handle.workflowId, uiUrl: client.uiUrl(handle.workflowId) }, () =>
+          printResult(opts.json, { workflowId: handle.workflowId, uiUrl: client.uiUrl(handle.workflowId) }, () =>
             console.log(`backup started: ${handle.workflowId}\n${client.uiUrl(handle.workflowId)}`),
           );
           return;
         }
         const result = await handle.result();
-        out(opts.json, result, () => {
-          console.log(`backup ${result.backupId} ${result.status}: ${result.objects} objects, ${mb(result.bytes)}, ${(result.durationMs / 1000).toFixed(1)}s`);
+        printResult(opts.json, result, () => {
+          console.log(`backup ${result.backupId} ${result.status}: ${result.objects} objects, ${mebibytes(result.bytes)}, ${(result.durationMs / 1000).toFixed(1)}s`);
           if (result.retention) console.log(`retention: pruned ${result.retention.pruned.join(', ') || 'nothing'}`);
         });
       });
@@ -133,7 +117,7 @@ export function registerBackupCommands(program: Command): void {
         database: database && { ...database, rowCounts: undefined },
         lastCheck: checks ? (checks.get(rest.id) ?? null) : undefined,
       }));
-      out(opts.json, listed, () => {
+      printResult(opts.json, listed, () => {
         if (manifests.length === 0) console.log('no backups yet (nomaly backup now --wait)');
         if (manifests.length > 0 && !checks) console.log('(the database does not answer: when each backup was last checked is unknown)');
         for (const m of manifests) {
@@ -184,14 +168,14 @@ export function registerBackupCommands(program: Command): void {
       await withClient(async (client) => {
         const handle = await client.startRecovery({ scope: opts.scope, backupId: opts.backup }, { workflowId: opts.id });
         if (!opts.wait) {
-          out(opts.json, { workflowId: handle.workflowId, uiUrl: client.uiUrl(handle.workflowId) }, () =>
+          printResult(opts.json, { workflowId: handle.workflowId, uiUrl: client.uiUrl(handle.workflowId) }, () =>
             console.log(`recovery started: ${handle.workflowId}\n${client.uiUrl(handle.workflowId)}`),
           );
           return;
         }
         await watchRecovery(client, handle);
         const result = await handle.result();
-        out(opts.json, result, () => {
+        printResult(opts.json, result, () => {
           console.log(`recovered from ${result.backupId} (${result.scope}) in ${result.recoverySeconds.toFixed(1)}s; data-loss window ${Math.round(result.dataLossWindowSeconds ?? 0)}s`);
           if (result.previousDatabase) console.log(`the previous database is kept as ${result.previousDatabase} (drop it when no longer needed)`);
         });
@@ -216,12 +200,10 @@ export function registerBackupCommands(program: Command): void {
 }
 
 function printCheck(result: VerifyBackupsResult, json: boolean | undefined): void {
-  out(json, result, () => {
+  printResult(json, result, () => {
     for (const c of result.checks) {
-      console.log(`${c.backupId} ${c.state}: ${c.objectsChecked} of ${c.objects} objects read back intact (${mb(c.bytes)}), checked ${c.checkedAt}`);
+      console.log(`${c.backupId} ${c.state}: ${c.objectsChecked} of ${c.objects} objects read back intact (${mebibytes(c.bytes)}), checked ${c.checkedAt}`);
       for (const problem of c.problems) console.log(`  ${problem}`);
     }
   });
 }
-
-export { failureMessage };

@@ -1,4 +1,4 @@
-import type { DetectionSummary } from '../activities';
+import type { DetectionSummary } from '../../activities';
 import { renderTable } from './table';
 
 /** Links printed beside a finished detection: the Temporal UI, and signed (time-limited) result links. */

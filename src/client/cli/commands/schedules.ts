@@ -1,17 +1,8 @@
 import type { Command } from 'commander';
-import { NomalyClient } from './nomalyClient';
-import { applySchedulesFile, readSchedulesFile } from './schedules';
-import { DEFAULT_LIST_LIMIT, listLimit, listOffset } from './listOptions';
-import { renderTable } from './table';
-
-async function withClient<T>(work: (client: NomalyClient) => Promise<T>): Promise<T> {
-  const client = await NomalyClient.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.close();
-  }
-}
+import { applySchedulesFile, readSchedulesFile } from '../../schedules';
+import { DEFAULT_LIST_LIMIT, listLimit, listOffset } from '../options';
+import { renderTable } from '../table';
+import { withClient } from '../withClient';
 
 export interface ScheduleRow {
   id: string;
