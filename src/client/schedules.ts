@@ -163,3 +163,25 @@ export async function applySchedulesFile(client: Client, schedules: SchedulesFil
   for (const spec of schedules.detections) results.push({ id: spec.id, what: await applyDetectionSchedule(client, spec), when: when(spec) });
   return results;
 }
+
+/** One line of `nomaly schedules list`. */
+export interface ScheduleListing {
+  id: string;
+  workflowType: string;
+  paused: boolean;
+  nextRun: string;
+}
+
+/** Every schedule with the workflow it starts, its state and its next run. */
+export async function listSchedules(client: Client): Promise<ScheduleListing[]> {
+  const found: ScheduleListing[] = [];
+  for await (const s of client.schedule.list()) {
+    found.push({
+      id: s.scheduleId,
+      workflowType: s.action?.type === 'startWorkflow' ? s.action.workflowType : '-',
+      paused: s.state.paused,
+      nextRun: s.info.nextActionTimes[0]?.toISOString() ?? '-',
+    });
+  }
+  return found;
+}

@@ -1,45 +1,13 @@
 import type { Command } from 'commander';
 import type { WorkflowHandle } from '@temporalio/client';
-import { failureMessage, type NomalyClient, type RecoveryProgress } from '../../nomalyClient';
+import type { NomalyClient, RecoveryProgress } from '../../nomalyClient';
 import { BACKUP_ID, BACKUP_SCOPES, operatorCommands, type BackupScopeInput } from '../../../workflows/backupInputs';
-import type { BackupManifest } from '../../../activities/backupCatalog';
-import { loadConfig } from '../../../config';
-import { TASK_QUEUES } from '../../../config/taskQueues';
-import { openOrm } from '../../../db/orm';
-import type { VerifyBackupsResult, verifyBackups } from '../../../workflows/verifyBackups';
+import type { BackupCheck, BackupManifest } from '../../readStore';
+import type { VerifyBackupsResult } from '../../../workflows/verifyBackups';
 import { mebibytes, printResult } from '../output';
 import { withClient } from '../withClient';
 
-/** The last re-check of a backup, from the catalog. */
-interface LastCheck {
-  state: 'verified' | 'corrupt';
-  at: string;
-  problem: string | null;
-}
-
-/**
- * The catalog's re-check results by backup id; null when the database does not answer (the list
- * itself comes from the manifests, which do not need it).
- */
-async function readLastChecks(): Promise<Map<string, LastCheck> | null> {
-  let orm;
-  try {
-    orm = await openOrm(loadConfig().databaseUrl, { poolMax: 1 });
-    const rows = await orm.em
-      .fork()
-      .getConnection()
-      .execute<Array<{ id: string; last_checked_at: Date; check_state: LastCheck['state']; check_problem: string | null }>>(
-        'select id, last_checked_at, check_state, check_problem from backup where last_checked_at is not null',
-      );
-    return new Map(rows.map((r) => [r.id, { state: r.check_state, at: new Date(r.last_checked_at).toISOString(), problem: r.check_problem }]));
-  } catch {
-    return null;
-  } finally {
-    await orm?.close(true).catch(() => undefined);
-  }
-}
-
-function summary(m: BackupManifest, check: LastCheck | undefined, checksKnown: boolean): string {
+function summary(m: BackupManifest, check: BackupCheck | undefined, checksKnown: boolean): string {
   const bytes = m.objects.reduce((a, o) => a + o.size, 0);
   const models = m.models ? `${m.models.length} models` : '-';
   // A later check that found damage outranks what the manifest recorded when the backup was made.
@@ -110,8 +78,7 @@ export function registerBackupCommands(program: Command): void {
     .description('list backups from their manifests (works with the database lost)')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
-      const manifests = await withClient((client) => client.listBackups());
-      const checks = await readLastChecks();
+      const { manifests, checks } = await withClient(async (client) => ({ manifests: await client.listBackups(), checks: await client.reads.backupChecks() }));
       const listed = manifests.map(({ models: _m, database, ...rest }) => ({
         ...rest,
         database: database && { ...database, rowCounts: undefined },
@@ -134,17 +101,7 @@ export function registerBackupCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (id: string, opts: { json?: boolean }) => {
       if (!BACKUP_ID.test(id)) throw new Error(`${JSON.stringify(id)} is not a backup id (they look like bk-20261122-023000-1a2b3c4d; nomaly backup list)`);
-      const result = await withClient(async (client) =>
-        client.temporal.workflow
-          .execute<typeof verifyBackups>('verifyBackups', {
-            taskQueue: TASK_QUEUES.control,
-            workflowId: `backup-verify-${id}-${Date.now().toString(36)}`,
-            args: [{ backupId: id }],
-          })
-          .catch((err: unknown) => {
-            throw new Error(failureMessage(err));
-          }),
-      );
+      const result = await withClient((client) => client.verifyBackup(id));
       printCheck(result, opts.json);
       if (result.corrupt.length > 0) process.exitCode = 1;
     });

@@ -1,7 +1,5 @@
 import { Option, type Command } from 'commander';
 import { DATASET_FORMATS } from '../../../data/readDataset';
-import { runningJobsUsing } from '../../runningJobs';
-import { withRecords, withRegistry } from '../../registryCli';
 import { DEFAULT_LIST_LIMIT, listLimit, listOffset } from '../options';
 import { fixed, printResult } from '../output';
 import { renderTable } from '../table';
@@ -37,7 +35,7 @@ export function registerDatasetCommands(program: Command): void {
     .option('--json', 'print JSON')
     .description('list registered datasets, newest first')
     .action(async (opts: { name?: string; format?: string; limit: number; offset: number; json?: boolean }) => {
-      const list = await withRegistry((r) => r.listDatasets({ name: opts.name, format: opts.format }, { limit: opts.limit, offset: opts.offset }));
+      const list = await withClient((client) => client.reads.listDatasets({ name: opts.name, format: opts.format }, { limit: opts.limit, offset: opts.offset }), { temporal: 'on-first-use' });
       printResult(opts.json, list, () => {
         if (list.length === 0) {
           console.log('no datasets match (nomaly datasets upload FILE adds one)');
@@ -58,7 +56,7 @@ export function registerDatasetCommands(program: Command): void {
     .option('--json', 'print JSON')
     .description('show a dataset: format, size, rows and every column with its role, min, max, mean and null count')
     .action(async (id: string, opts: { json?: boolean }) => {
-      const d = await withRegistry((r) => r.showDataset(id));
+      const d = await withClient((client) => client.reads.showDataset(id), { temporal: 'on-first-use' });
       printResult(opts.json, d, () => {
         console.log(`dataset ${d.id} (${d.name}): ${d.format}, ${d.sizeBytes} bytes, ${d.rows} rows, sha256 ${d.sha256}`);
         console.log('column                 role     min          max          mean         nulls');
@@ -74,9 +72,11 @@ export function registerDatasetCommands(program: Command): void {
     .option('--json', 'print JSON')
     .description('delete a dataset: its file in MinIO and its record; refused while a model version was trained on it or a job uses it')
     .action(async (id: string, opts: { withJobs?: boolean; json?: boolean }) => {
-      const running = await runningJobsUsing({ dataset: id });
-      if (running.length > 0) throw new Error(`dataset ${id} was not deleted: running jobs use it: ${running.join(', ')} (wait for them, or nomaly cancel JOB)`);
-      const deleted = await withRecords(({ registry }) => registry.deleteDataset(id, { withJobs: opts.withJobs }));
+      const deleted = await withClient(async (client) => {
+        const running = await client.runningJobsUsing({ dataset: id });
+        if (running.length > 0) throw new Error(`dataset ${id} was not deleted: running jobs use it: ${running.join(', ')} (wait for them, or nomaly cancel JOB)`);
+        return client.registryEdits.deleteDataset(id, { withJobs: opts.withJobs });
+      });
       printResult(opts.json, deleted, () =>
         console.log(`deleted dataset ${id} (${deleted.dataset.name})${deleted.removedJobs.length > 0 ? ` and ${deleted.removedJobs.length} detection job(s) with their results` : ''}`),
       );

@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import type { DetectionJobCounts } from '../../../db/modelRegistry';
 import { JOB_TYPES } from '../../jobQuery';
 import { RESULT_LINK_DAYS, type DetectionSummary, type DetectProgress } from '../../nomalyClient';
-import { withRegistry } from '../../registryCli';
 import { jobRows, jobTableLines } from '../jobTable';
 import { listLimit, listOffset } from '../options';
 import { printResult } from '../output';
@@ -16,7 +15,7 @@ export function registerJobCommands(program: Command): void {
     .argument('<workflowId>', 'a running job id')
     .description('cancel a job: no new chunks start, and the job is recorded as cancelled with its partial counts')
     .action(async (workflowId: string) => {
-      await withClient((client) => client.temporal.workflow.getHandle(workflowId).cancel());
+      await withClient((client) => client.cancel(workflowId));
       console.log(`cancellation requested for ${workflowId}`);
     });
 
@@ -65,15 +64,18 @@ export function registerJobListCommand(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (opts: { type?: string; model?: string; dataset?: string; status?: string; limit: number; offset: number; json?: boolean }) => {
       const { limit, offset, json, ...filter } = opts;
-      const jobs = await withClient((client) => client.listJobs(filter, limit, offset));
-      const detections = jobs.filter((j) => j.workflowType === 'detectBatch').map((j) => j.workflowId);
-      const counts =
-        detections.length === 0
-          ? new Map<string, DetectionJobCounts>()
-          : await withRegistry((r) => r.detectionJobCounts(detections)).catch((err: Error) => {
-              console.error(`nomaly: rows and anomalies not shown: the database does not answer (${err.message})`);
-              return new Map<string, DetectionJobCounts>();
-            });
+      const { jobs, counts } = await withClient(async (client) => {
+        const jobs = await client.listJobs(filter, limit, offset);
+        const detections = jobs.filter((j) => j.workflowType === 'detectBatch').map((j) => j.workflowId);
+        const counts =
+          detections.length === 0
+            ? new Map<string, DetectionJobCounts>()
+            : await client.reads.detectionJobCounts(detections).catch((err: Error) => {
+                console.error(`nomaly: rows and anomalies not shown: the database does not answer (${err.message})`);
+                return new Map<string, DetectionJobCounts>();
+              });
+        return { jobs, counts };
+      });
       const now = Date.now();
       const rows = jobRows(jobs, counts, now);
       printResult(json, rows, () => {
