@@ -37,6 +37,7 @@ import { ClientDatabase } from './database';
 import { jobListQuery, type JobFilter } from './jobQuery';
 import { ReadStore, RESULT_LINK_DAYS, type BackupManifest, type DatasetSummary, type DetectionSummary, type ResultLinks } from './readStore';
 import { RegistryEdits } from './registryEdits';
+import { startWorkflow } from './workflowStarts';
 import { applySchedulesFile, listSchedules, type ScheduleListing, type SchedulesFile } from './schedules';
 
 export type { DatasetSummary, DetectionSummary, DetectBatchInput, DetectProgress, TrainModelInput, TrainModelResult };
@@ -143,13 +144,14 @@ export class NomalyClient {
     const uploaded = !existing || existing.sha256 !== sha256;
     if (uploaded) await this.store.putFile(bucket, input.objectKey, file, { sha256, size });
     try {
-      return await this.temporal.workflow.execute('registerDataset', {
+      const registration = await startWorkflow(this.temporal, 'registerDataset', {
         taskQueue: TASK_QUEUES.control,
         workflowId: `dataset-${sha256}`,
         workflowIdConflictPolicy: 'USE_EXISTING',
         workflowIdReusePolicy: 'ALLOW_DUPLICATE',
         args: [input],
       });
+      return await registration.result();
     } catch (err) {
       const refusal = err instanceof WorkflowFailedError ? nonRetryableRoot(err) : undefined;
       if (!refusal) throw new Error(`${file}: ${failureMessage(err)}`, { cause: err });
@@ -162,7 +164,7 @@ export class NomalyClient {
 
   async startTraining(input: TrainModelInput, options: { workflowId?: string } = {}): Promise<WorkflowHandle> {
     validateTrainModelInput(input);
-    return this.temporal.workflow.start('trainModel', {
+    return startWorkflow(this.temporal, 'trainModel', {
       taskQueue: TASK_QUEUES.control,
       workflowId: options.workflowId ?? `train-${input.modelName}-${uniqueSuffix()}`,
       args: [input],
@@ -171,7 +173,7 @@ export class NomalyClient {
 
   async startDetection(input: DetectBatchInput, options: { workflowId?: string } = {}): Promise<WorkflowHandle> {
     validateDetectBatchInput(input);
-    return this.temporal.workflow.start('detectBatch', {
+    return startWorkflow(this.temporal, 'detectBatch', {
       taskQueue: TASK_QUEUES.control,
       workflowId: options.workflowId ?? `detect-${input.model.replace('@', '-v')}-${input.datasetId}-${uniqueSuffix()}`,
       args: [input],
@@ -181,7 +183,7 @@ export class NomalyClient {
   /** Starts a backup now (the nightly schedule starts the same workflow). */
   async startBackup(input: BackupInput = {}, options: { workflowId?: string } = {}): Promise<WorkflowHandle> {
     validateBackupInput(input);
-    return this.temporal.workflow.start('backup', {
+    return startWorkflow(this.temporal, 'backup', {
       taskQueue: TASK_QUEUES.control,
       workflowId: options.workflowId ?? `backup-manual-${uniqueSuffix()}`,
       args: [input],
@@ -194,7 +196,7 @@ export class NomalyClient {
    */
   async startRecovery(input: DisasterRecoveryInput, options: { workflowId?: string } = {}): Promise<WorkflowHandle> {
     validateDisasterRecoveryInput(input);
-    return this.temporal.workflow.start('disasterRecovery', {
+    return startWorkflow(this.temporal, 'disasterRecovery', {
       taskQueue: TASK_QUEUES.control,
       workflowId: options.workflowId ?? `recovery-${input.scope}-${uniqueSuffix()}`,
       workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
@@ -223,12 +225,12 @@ export class NomalyClient {
 
   /** Re-reads every object of a backup and re-checks its sha256 (the verifyBackups workflow, which records the result). */
   async verifyBackup(backupId: string): Promise<VerifyBackupsResult> {
-    return this.temporal.workflow
-      .execute('verifyBackups', {
-        taskQueue: TASK_QUEUES.control,
-        workflowId: `backup-verify-${backupId}-${Date.now().toString(36)}`,
-        args: [{ backupId }],
-      })
+    return startWorkflow(this.temporal, 'verifyBackups', {
+      taskQueue: TASK_QUEUES.control,
+      workflowId: `backup-verify-${backupId}-${Date.now().toString(36)}`,
+      args: [{ backupId }],
+    })
+      .then((handle) => handle.result())
       .catch((err: unknown) => {
         throw new Error(failureMessage(err));
       });
