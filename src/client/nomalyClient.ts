@@ -8,20 +8,13 @@
  * (promote, archive, delete) go through registryEdits.ts. Nothing else in src/client opens
  * PostgreSQL, MinIO or Temporal.
  */
-import { open } from 'node:fs/promises';
-import path from 'node:path';
-import { ApplicationFailure, Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { loadConfig, temporalConnectionOptions, type NomalyConfig } from '../config';
 import { TASK_QUEUES } from '../config/taskQueues';
-import { datasetKey } from '../storage/keys';
-import { DatasetFormatError } from '../data/datasetError';
-import { wrongFileSignature } from '../data/fileSignature';
-import { formatFromFileName } from '../data/readDataset';
-import { ObjectStore, sha256OfFile } from '../storage/objectStore';
+import { ObjectStore } from '../storage/objectStore';
 import type { DetectProgress } from '../workflows/detectBatch';
 import {
   validateDetectBatchInput,
-  validateRegisterDatasetInput,
   validateTrainModelInput,
   type DetectBatchInput,
   type TrainModelInput,
@@ -34,6 +27,7 @@ import type { RecoveryProgress, RecoveryResult } from '../workflows/disasterReco
 import type { VerifyBackupsResult } from '../workflows/verifyBackups';
 import { SEARCH_ATTRIBUTES } from '../workflows/searchAttributes';
 import { ClientDatabase } from './database';
+import { checkedUpload, nonRetryableRoot, uploadRefused } from './datasetUpload';
 import { jobListQuery, type JobFilter } from './jobQuery';
 import { ReadStore, RESULT_LINK_DAYS, type BackupManifest, type DatasetSummary, type DetectionSummary, type ResultLinks } from './readStore';
 import { RegistryEdits } from './registryEdits';
@@ -127,18 +121,8 @@ export class NomalyClient {
    * the dataset is refused (here or by the worker); a refused upload leaves nothing behind.
    */
   async uploadDataset(file: string, options: { name?: string } = {}): Promise<DatasetSummary> {
-    const format = refusedUnless(file, () => formatFromFileName(file));
-    const { sha256, size } = await sha256OfFile(file);
-    if (size === 0) throw uploadRefused(file, 'empty file (0 bytes)');
-    if (size > this.config.datasets.maxBytes) {
-      throw uploadRefused(file, `${size} bytes is over the dataset size limit of ${this.config.datasets.maxBytes} bytes (raise NOMALY_MAX_DATASET_BYTES to accept it)`);
-    }
-    const wrongSignature = wrongFileSignature(format, ...(await fileEnds(file, size)));
-    if (wrongSignature) throw uploadRefused(file, wrongSignature);
+    const { input, sha256, size } = await checkedUpload(file, options.name, this.config.datasets.maxBytes);
     const bucket = this.config.buckets.datasets;
-    const input = refusedUnless(file, () =>
-      validateRegisterDatasetInput({ name: options.name ?? path.basename(file), objectKey: datasetKey(sha256, format), sha256, format }),
-    );
     await this.store.ensureBuckets([bucket]);
     const existing = await this.store.stat(bucket, input.objectKey);
     const uploaded = !existing || existing.sha256 !== sha256;
@@ -348,44 +332,6 @@ export class NomalyClient {
 
 /** The innermost cause is the message a user can act on (e.g. the bad input field). */
 export const failureMessage = rootCauseMessage;
-
-function uploadRefused(file: string, problem: string, type = 'DatasetRefused'): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(`${file}: ${problem}`, type);
-}
-
-/** `check()`'s value; a refusal it throws (a bad extension, an invalid input) becomes an upload refusal. */
-function refusedUnless<T>(file: string, check: () => T): T {
-  try {
-    return check();
-  } catch (err) {
-    if (err instanceof DatasetFormatError) throw ApplicationFailure.nonRetryable(err.message, err.name);
-    if (err instanceof ApplicationFailure && err.nonRetryable) throw uploadRefused(file, err.message, err.type ?? undefined);
-    throw err;
-  }
-}
-
-/** The innermost ApplicationFailure of a failed workflow, when no retry can fix it. */
-function nonRetryableRoot(err: unknown): ApplicationFailure | undefined {
-  let found: ApplicationFailure | undefined;
-  for (let e = err as { cause?: unknown } | undefined; e && typeof e === 'object'; e = e.cause as typeof e) {
-    if (e instanceof ApplicationFailure) found = e;
-  }
-  return found?.nonRetryable ? found : undefined;
-}
-
-/** A file's first and last four bytes: its format's signature. */
-async function fileEnds(file: string, size: number): Promise<[Buffer, Buffer]> {
-  const handle = await open(file, 'r');
-  try {
-    const head = Buffer.alloc(Math.min(4, size));
-    const tail = Buffer.alloc(Math.min(4, size));
-    await handle.read(head, 0, head.length, 0);
-    await handle.read(tail, 0, tail.length, size - tail.length);
-    return [head, tail];
-  } finally {
-    await handle.close();
-  }
-}
 
 function uniqueSuffix(): string {
   return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
