@@ -5,8 +5,8 @@
  * read-only data module, readStore.ts (models, datasets and job counts from PostgreSQL; result
  * links, score downloads and backup manifests from MinIO); a dataset's bytes are uploaded to MinIO,
  * then the registerDataset workflow registers them. The registry edits that have no workflow yet
- * (promote, archive, delete) go through registryEdits.ts. Nothing else in src/client opens
- * PostgreSQL, MinIO or Temporal.
+ * (promote, archive, delete) go through registryEdits.ts. The CLI reaches no back end but
+ * through this class.
  */
 import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { loadConfig, temporalConnectionOptions, type NomalyConfig } from '../config';
