@@ -1,33 +1,49 @@
-import { open } from 'node:fs/promises';
-import path from 'node:path';
-import { ApplicationFailure, Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import type { DatasetSummary, DetectionSummary } from '../activities';
+/**
+ * NomalyClient is the one route from the CLI (and any other program) to Nomaly's back ends:
+ * actions and job state go through Temporal (every change starts, signals or cancels a workflow;
+ * job status, progress and lists come from Temporal); registry and results reads go through one
+ * read-only data module, readStore.ts (models, datasets and job counts from PostgreSQL; result
+ * links, score downloads and backup manifests from MinIO); a dataset's bytes are uploaded to MinIO,
+ * then the registerDataset workflow registers them. The registry edits that have no workflow yet
+ * (promote, archive, delete) go through registryEdits.ts. The CLI reaches no back end but
+ * through this class.
+ */
+import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { loadConfig, temporalConnectionOptions, type NomalyConfig } from '../config';
 import { TASK_QUEUES } from '../config/taskQueues';
-import { datasetKey } from '../storage/keys';
-import { DatasetFormatError } from '../data/datasetError';
-import { wrongFileSignature } from '../data/fileSignature';
-import { formatFromFileName } from '../data/readDataset';
-import { ObjectStore, sha256OfFile } from '../storage/objectStore';
+import { ObjectStore } from '../storage/objectStore';
 import type { DetectProgress } from '../workflows/detectBatch';
 import {
   validateDetectBatchInput,
-  validateRegisterDatasetInput,
   validateTrainModelInput,
   type DetectBatchInput,
   type TrainModelInput,
 } from '../workflows/inputs';
 import { rootCauseMessage } from '../workflows/rootCause';
 import type { TrainModelResult } from '../workflows/trainModel';
-import { BackupStore, type BackupManifest } from '../activities/backupCatalog';
 import { validateBackupInput, validateDisasterRecoveryInput, type BackupInput, type DisasterRecoveryInput } from '../workflows/backupInputs';
 import type { BackupResult } from '../workflows/backup';
 import type { RecoveryProgress, RecoveryResult } from '../workflows/disasterRecovery';
+import type { VerifyBackupsResult } from '../workflows/verifyBackups';
 import { SEARCH_ATTRIBUTES } from '../workflows/searchAttributes';
+import { ClientDatabase } from './database';
+import { checkedUpload, nonRetryableRoot, uploadRefused } from './datasetUpload';
 import { jobListQuery, type JobFilter } from './jobQuery';
+import { ReadStore, RESULT_LINK_DAYS, type BackupManifest, type DatasetSummary, type DetectionSummary, type ResultLinks } from './readStore';
+import { RegistryEdits } from './registryEdits';
+import { startWorkflow } from './workflowStarts';
+import { applySchedulesFile, listSchedules, type ScheduleListing, type SchedulesFile } from './schedules';
 
 export type { DatasetSummary, DetectionSummary, DetectBatchInput, DetectProgress, TrainModelInput, TrainModelResult };
 export type { BackupInput, BackupManifest, BackupResult, DisasterRecoveryInput, RecoveryProgress, RecoveryResult };
+export { RESULT_LINK_DAYS, type ResultLinks };
+
+/**
+ * When the client connects to Temporal: `now` (the default) fails at once, naming the address,
+ * when Temporal does not answer; `on-first-use` lets a command that only reads the registry run
+ * with Temporal down.
+ */
+export type TemporalConnect = 'now' | 'on-first-use';
 
 export interface JobStatus {
   workflowId: string;
@@ -56,34 +72,41 @@ export interface JobListing {
   uiUrl: string;
 }
 
-/** How long a signed result link works: MinIO refuses more than 7 days. */
-export const RESULT_LINK_DAYS = 7;
-
-export interface ResultLinks {
-  reportUrl: string;
-  scoresUrl: string;
-  scoresCsvUrl?: string;
-}
-
 /** A typed client for Nomaly's workflows: what the CLI uses, and what other programs can import. */
 export class NomalyClient {
+  /** Registry and results reads (PostgreSQL and MinIO), read-only. */
+  readonly reads: ReadStore;
+  /** Registry changes no workflow makes yet: promote, archive, delete. */
+  readonly registryEdits: RegistryEdits;
+
   private constructor(
     readonly config: NomalyConfig,
     readonly temporal: Client,
     private readonly connection: Connection,
-    readonly store: ObjectStore,
-  ) {}
+    private readonly store: ObjectStore,
+    private readonly database: ClientDatabase,
+  ) {
+    this.reads = new ReadStore(config, store, database);
+    this.registryEdits = new RegistryEdits(config, store, database);
+  }
 
-  static async connect(config: NomalyConfig = loadConfig()): Promise<NomalyClient> {
-    const connection = await Connection.connect(temporalConnectionOptions(config)).catch((err: Error) => {
-      throw new Error(`Temporal does not answer at ${config.temporal.address} (${err.message}); start the stack or set TEMPORAL_ADDRESS`);
-    });
+  static async connect(config: NomalyConfig = loadConfig(), options: { temporal?: TemporalConnect } = {}): Promise<NomalyClient> {
+    const connection =
+      options.temporal === 'on-first-use'
+        ? Connection.lazy(temporalConnectionOptions(config))
+        : await Connection.connect(temporalConnectionOptions(config)).catch((err: Error) => {
+            throw new Error(`Temporal does not answer at ${config.temporal.address} (${err.message}); start the stack or set TEMPORAL_ADDRESS`);
+          });
     const temporal = new Client({ connection, namespace: config.temporal.namespace });
-    return new NomalyClient(config, temporal, connection, ObjectStore.connect(config.minio));
+    return new NomalyClient(config, temporal, connection, ObjectStore.connect(config.minio), ClientDatabase.fromConfig(config));
   }
 
   async close(): Promise<void> {
-    await this.connection.close();
+    try {
+      await this.database.close();
+    } finally {
+      await this.connection.close();
+    }
   }
 
   uiUrl(workflowId: string): string {
@@ -98,30 +121,21 @@ export class NomalyClient {
    * the dataset is refused (here or by the worker); a refused upload leaves nothing behind.
    */
   async uploadDataset(file: string, options: { name?: string } = {}): Promise<DatasetSummary> {
-    const format = refusedUnless(file, () => formatFromFileName(file));
-    const { sha256, size } = await sha256OfFile(file);
-    if (size === 0) throw uploadRefused(file, 'empty file (0 bytes)');
-    if (size > this.config.datasets.maxBytes) {
-      throw uploadRefused(file, `${size} bytes is over the dataset size limit of ${this.config.datasets.maxBytes} bytes (raise NOMALY_MAX_DATASET_BYTES to accept it)`);
-    }
-    const wrongSignature = wrongFileSignature(format, ...(await fileEnds(file, size)));
-    if (wrongSignature) throw uploadRefused(file, wrongSignature);
+    const { input, sha256, size } = await checkedUpload(file, options.name, this.config.datasets.maxBytes);
     const bucket = this.config.buckets.datasets;
-    const input = refusedUnless(file, () =>
-      validateRegisterDatasetInput({ name: options.name ?? path.basename(file), objectKey: datasetKey(sha256, format), sha256, format }),
-    );
     await this.store.ensureBuckets([bucket]);
     const existing = await this.store.stat(bucket, input.objectKey);
     const uploaded = !existing || existing.sha256 !== sha256;
     if (uploaded) await this.store.putFile(bucket, input.objectKey, file, { sha256, size });
     try {
-      return await this.temporal.workflow.execute('registerDataset', {
+      const registration = await startWorkflow(this.temporal, 'registerDataset', {
         taskQueue: TASK_QUEUES.control,
         workflowId: `dataset-${sha256}`,
         workflowIdConflictPolicy: 'USE_EXISTING',
         workflowIdReusePolicy: 'ALLOW_DUPLICATE',
         args: [input],
       });
+      return await registration.result();
     } catch (err) {
       const refusal = err instanceof WorkflowFailedError ? nonRetryableRoot(err) : undefined;
       if (!refusal) throw new Error(`${file}: ${failureMessage(err)}`, { cause: err });
@@ -134,7 +148,7 @@ export class NomalyClient {
 
   async startTraining(input: TrainModelInput, options: { workflowId?: string } = {}): Promise<WorkflowHandle> {
     validateTrainModelInput(input);
-    return this.temporal.workflow.start('trainModel', {
+    return startWorkflow(this.temporal, 'trainModel', {
       taskQueue: TASK_QUEUES.control,
       workflowId: options.workflowId ?? `train-${input.modelName}-${uniqueSuffix()}`,
       args: [input],
@@ -143,7 +157,7 @@ export class NomalyClient {
 
   async startDetection(input: DetectBatchInput, options: { workflowId?: string } = {}): Promise<WorkflowHandle> {
     validateDetectBatchInput(input);
-    return this.temporal.workflow.start('detectBatch', {
+    return startWorkflow(this.temporal, 'detectBatch', {
       taskQueue: TASK_QUEUES.control,
       workflowId: options.workflowId ?? `detect-${input.model.replace('@', '-v')}-${input.datasetId}-${uniqueSuffix()}`,
       args: [input],
@@ -153,7 +167,7 @@ export class NomalyClient {
   /** Starts a backup now (the nightly schedule starts the same workflow). */
   async startBackup(input: BackupInput = {}, options: { workflowId?: string } = {}): Promise<WorkflowHandle> {
     validateBackupInput(input);
-    return this.temporal.workflow.start('backup', {
+    return startWorkflow(this.temporal, 'backup', {
       taskQueue: TASK_QUEUES.control,
       workflowId: options.workflowId ?? `backup-manual-${uniqueSuffix()}`,
       args: [input],
@@ -166,7 +180,7 @@ export class NomalyClient {
    */
   async startRecovery(input: DisasterRecoveryInput, options: { workflowId?: string } = {}): Promise<WorkflowHandle> {
     validateDisasterRecoveryInput(input);
-    return this.temporal.workflow.start('disasterRecovery', {
+    return startWorkflow(this.temporal, 'disasterRecovery', {
       taskQueue: TASK_QUEUES.control,
       workflowId: options.workflowId ?? `recovery-${input.scope}-${uniqueSuffix()}`,
       workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
@@ -184,42 +198,41 @@ export class NomalyClient {
     await this.temporal.workflow.getHandle(workflowId).signal('abort');
   }
 
-  /** Backups from their manifests in MinIO (the source of truth: this works with the database lost), newest first. */
+  /** Backups from their manifests in MinIO (works with the database lost), newest first. */
   async listBackups(): Promise<BackupManifest[]> {
-    const bs = new BackupStore(this.config, this.store);
-    const manifests: BackupManifest[] = [];
-    for (const id of (await bs.listBackupIds()).reverse()) {
-      manifests.push(await bs.readManifest(id));
-    }
-    return manifests;
+    return this.reads.listBackups();
   }
 
   async showBackup(backupId: string): Promise<BackupManifest> {
-    return new BackupStore(this.config, this.store).readManifest(backupId);
+    return this.reads.showBackup(backupId);
+  }
+
+  /** Re-reads every object of a backup and re-checks its sha256 (the verifyBackups workflow, which records the result). */
+  async verifyBackup(backupId: string): Promise<VerifyBackupsResult> {
+    return startWorkflow(this.temporal, 'verifyBackups', {
+      taskQueue: TASK_QUEUES.control,
+      workflowId: `backup-verify-${backupId}-${Date.now().toString(36)}`,
+      args: [{ backupId }],
+    })
+      .then((handle) => handle.result())
+      .catch((err: unknown) => {
+        throw new Error(failureMessage(err));
+      });
   }
 
   /** A link to a finished job's HTML report, valid for RESULT_LINK_DAYS (MinIO signs it; no login needed). */
   async reportUrl(summary: Pick<DetectionSummary, 'scoresBucket' | 'reportKey'>): Promise<string> {
-    return this.signedUrl(summary.scoresBucket, summary.reportKey);
+    return this.reads.reportUrl(summary);
   }
 
-  /**
-   * Signed, time-limited links to a finished detection's results: the report, every row's score
-   * (scores.f64) and, when the job exported it and it is still there, scores.csv.
-   */
+  /** Signed, time-limited links to a finished detection's results (see ReadStore.resultLinks). */
   async resultLinks(summary: Pick<DetectionSummary, 'scoresBucket' | 'reportKey' | 'scoresKey' | 'scoresCsvKey'>): Promise<ResultLinks> {
-    const links: ResultLinks = {
-      reportUrl: await this.signedUrl(summary.scoresBucket, summary.reportKey),
-      scoresUrl: await this.signedUrl(summary.scoresBucket, summary.scoresKey),
-    };
-    if (summary.scoresCsvKey && (await this.store.stat(summary.scoresBucket, summary.scoresCsvKey))) {
-      links.scoresCsvUrl = await this.signedUrl(summary.scoresBucket, summary.scoresCsvKey);
-    }
-    return links;
+    return this.reads.resultLinks(summary);
   }
 
-  private signedUrl(bucket: string, key: string): Promise<string> {
-    return this.store.client.presignedGetObject(bucket, key, RESULT_LINK_DAYS * 24 * 3600);
+  /** Asks a running job to stop: no new chunks start, and it is recorded as cancelled. */
+  async cancel(workflowId: string): Promise<void> {
+    await this.temporal.workflow.getHandle(workflowId).cancel();
   }
 
   async progress<T = DetectProgress>(workflowId: string): Promise<T> {
@@ -257,6 +270,41 @@ export class NomalyClient {
     return jobs;
   }
 
+  /**
+   * Running workflows that name this dataset or model (NomalyDataset / NomalyModel), as Temporal
+   * sees them: a training or detection that has not written its record yet still counts.
+   */
+  async runningJobsUsing(filter: { dataset?: string; model?: string }): Promise<string[]> {
+    return (await this.listJobs(filter, 1000)).filter((j) => j.status === 'RUNNING').map((j) => `${j.workflowType} ${j.workflowId}`);
+  }
+
+  /** Creates or updates the schedules of a schedules file (see schedules.ts). */
+  applySchedules(file: SchedulesFile): ReturnType<typeof applySchedulesFile> {
+    return applySchedulesFile(this.temporal, file);
+  }
+
+  listSchedules(): Promise<ScheduleListing[]> {
+    return listSchedules(this.temporal);
+  }
+
+  /** Runs a schedule now (its overlap policy still applies). */
+  async triggerSchedule(id: string): Promise<void> {
+    await this.temporal.schedule.getHandle(id).trigger();
+  }
+
+  async pauseSchedule(id: string, note?: string): Promise<void> {
+    await this.temporal.schedule.getHandle(id).pause(note);
+  }
+
+  async unpauseSchedule(id: string, note?: string): Promise<void> {
+    await this.temporal.schedule.getHandle(id).unpause(note);
+  }
+
+  /** Runs the schedule for every time it would have run in [start, end), overlap allowed. */
+  async backfillSchedule(id: string, start: Date, end: Date): Promise<void> {
+    await this.temporal.schedule.getHandle(id).backfill({ start, end, overlap: 'ALLOW_ALL' });
+  }
+
   async status(workflowId: string): Promise<JobStatus> {
     const handle = this.temporal.workflow.getHandle(workflowId);
     const description = await handle.describe();
@@ -284,44 +332,6 @@ export class NomalyClient {
 
 /** The innermost cause is the message a user can act on (e.g. the bad input field). */
 export const failureMessage = rootCauseMessage;
-
-function uploadRefused(file: string, problem: string, type = 'DatasetRefused'): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(`${file}: ${problem}`, type);
-}
-
-/** `check()`'s value; a refusal it throws (a bad extension, an invalid input) becomes an upload refusal. */
-function refusedUnless<T>(file: string, check: () => T): T {
-  try {
-    return check();
-  } catch (err) {
-    if (err instanceof DatasetFormatError) throw ApplicationFailure.nonRetryable(err.message, err.name);
-    if (err instanceof ApplicationFailure && err.nonRetryable) throw uploadRefused(file, err.message, err.type ?? undefined);
-    throw err;
-  }
-}
-
-/** The innermost ApplicationFailure of a failed workflow, when no retry can fix it. */
-function nonRetryableRoot(err: unknown): ApplicationFailure | undefined {
-  let found: ApplicationFailure | undefined;
-  for (let e = err as { cause?: unknown } | undefined; e && typeof e === 'object'; e = e.cause as typeof e) {
-    if (e instanceof ApplicationFailure) found = e;
-  }
-  return found?.nonRetryable ? found : undefined;
-}
-
-/** A file's first and last four bytes: its format's signature. */
-async function fileEnds(file: string, size: number): Promise<[Buffer, Buffer]> {
-  const handle = await open(file, 'r');
-  try {
-    const head = Buffer.alloc(Math.min(4, size));
-    const tail = Buffer.alloc(Math.min(4, size));
-    await handle.read(head, 0, head.length, 0);
-    await handle.read(tail, 0, tail.length, size - tail.length);
-    return [head, tail];
-  } finally {
-    await handle.close();
-  }
-}
 
 function uniqueSuffix(): string {
   return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;

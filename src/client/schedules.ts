@@ -3,6 +3,7 @@ import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type Schedu
 import { TASK_QUEUES } from '../config/taskQueues';
 import { validateBackupInput, validateVerifyBackupsInput, type BackupInput, type VerifyBackupsInput } from '../workflows/backupInputs';
 import { validateDetectBatchInput, type DetectBatchInput } from '../workflows/inputs';
+import { workflowAction } from './workflowStarts';
 
 /**
  * Temporal Schedules from one config file, installed or updated by `nomaly schedules apply`:
@@ -103,7 +104,7 @@ export function readSchedulesFile(file?: string): SchedulesFile {
   return { backup, backupVerify, detections };
 }
 
-function scheduleOptions(spec: ScheduleTiming, workflowType: string, input: unknown): ScheduleOptions {
+function scheduleOptions(spec: ScheduleTiming, workflow: ReturnType<typeof workflowAction>): ScheduleOptions {
   return {
     scheduleId: spec.id,
     spec:
@@ -112,10 +113,9 @@ function scheduleOptions(spec: ScheduleTiming, workflowType: string, input: unkn
         : { calendars: [{ hour: spec.hour, minute: spec.minute }], timezone: spec.timezone },
     action: {
       type: 'startWorkflow',
-      workflowType,
+      ...workflow,
       taskQueue: TASK_QUEUES.control,
       workflowId: `${spec.id}-run`, // the server appends the scheduled time: one id per run
-      args: [input],
     },
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: `${spec.catchupWindowMinutes} minutes` },
     state: { paused: spec.paused, note: 'installed by nomaly schedules apply' },
@@ -141,15 +141,15 @@ async function applySchedule(client: Client, options: ScheduleOptions, paused: b
 }
 
 export function applyBackupSchedule(client: Client, spec: BackupScheduleSpec): Promise<'created' | 'updated'> {
-  return applySchedule(client, scheduleOptions(spec, 'backup', spec.input), spec.paused);
+  return applySchedule(client, scheduleOptions(spec, workflowAction('backup', [spec.input])), spec.paused);
 }
 
 export function applyBackupVerifySchedule(client: Client, spec: BackupVerifyScheduleSpec): Promise<'created' | 'updated'> {
-  return applySchedule(client, scheduleOptions(spec, 'verifyBackups', spec.input), spec.paused);
+  return applySchedule(client, scheduleOptions(spec, workflowAction('verifyBackups', [spec.input])), spec.paused);
 }
 
 export function applyDetectionSchedule(client: Client, spec: DetectionScheduleSpec): Promise<'created' | 'updated'> {
-  return applySchedule(client, scheduleOptions(spec, 'detectBatch', spec.input), spec.paused);
+  return applySchedule(client, scheduleOptions(spec, workflowAction('detectBatch', [spec.input])), spec.paused);
 }
 
 /** Applies the whole file: the backup schedule, the backup re-check and every detection schedule. */
@@ -162,4 +162,26 @@ export async function applySchedulesFile(client: Client, schedules: SchedulesFil
   }
   for (const spec of schedules.detections) results.push({ id: spec.id, what: await applyDetectionSchedule(client, spec), when: when(spec) });
   return results;
+}
+
+/** One line of `nomaly schedules list`. */
+export interface ScheduleListing {
+  id: string;
+  workflowType: string;
+  paused: boolean;
+  nextRun: string;
+}
+
+/** Every schedule with the workflow it starts, its state and its next run. */
+export async function listSchedules(client: Client): Promise<ScheduleListing[]> {
+  const found: ScheduleListing[] = [];
+  for await (const s of client.schedule.list()) {
+    found.push({
+      id: s.scheduleId,
+      workflowType: s.action?.type === 'startWorkflow' ? s.action.workflowType : '-',
+      paused: s.state.paused,
+      nextRun: s.info.nextActionTimes[0]?.toISOString() ?? '-',
+    });
+  }
+  return found;
 }

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { JobRow } from '../../src/client/jobCommands';
+import type { JobRow } from '../../src/client/cli/jobTable';
 import { EXAMPLE_CSV, startTestPlatform, type TestPlatform } from '../support/testPlatform';
 import { waitFor } from './backupFixtures';
 

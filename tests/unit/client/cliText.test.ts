@@ -1,9 +1,9 @@
 import { DATASET_FORMATS, formatFromFileName } from '../../../src/data/readDataset';
 import type { DetectionSummary } from '../../../src/activities';
-import { DATASET_FILE_HELP } from '../../../src/client/datasetCommands';
-import { detectionSummaryLines } from '../../../src/client/detectionSummaryText';
-import { formatMetric, renderTable } from '../../../src/client/table';
-import { scheduleListLines, selectSchedules } from '../../../src/client/scheduleCommands';
+import { DATASET_FILE_HELP } from '../../../src/client/cli/commands/datasets';
+import { detectionSummaryLines } from '../../../src/client/cli/detectionSummaryText';
+import { formatMetric, renderTable } from '../../../src/client/cli/table';
+import { scheduleListLines, selectSchedules } from '../../../src/client/cli/commands/schedules';
 
 const summary: DetectionSummary = {
   jobId: 'detect-m-1',

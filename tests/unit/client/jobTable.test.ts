@@ -1,4 +1,4 @@
-import { jobRows, jobTableLines, shortDuration } from '../../../src/client/jobCommands';
+import { jobRows, jobTableLines, shortDuration } from '../../../src/client/cli/jobTable';
 import type { JobListing } from '../../../src/client/nomalyClient';
 import type { DetectionJobCounts } from '../../../src/db/modelRegistry';
 

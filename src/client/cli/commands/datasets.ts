@@ -1,17 +1,31 @@
 import { Option, type Command } from 'commander';
-import { DATASET_FORMATS } from '../data/readDataset';
-import { DEFAULT_LIST_LIMIT, listLimit, listOffset } from './listOptions';
-import { runningJobsUsing } from './runningJobs';
-import { fixed, printJsonOr, withRecords, withRegistry } from './registryCli';
-import { renderTable } from './table';
+import { DATASET_FORMATS } from '../../../data/readDataset';
+import { DEFAULT_LIST_LIMIT, listLimit, listOffset } from '../options';
+import { fixed, printResult } from '../output';
+import { renderTable } from '../table';
+import { withClient } from '../withClient';
 
 /** What `datasets upload` takes (the readers in src/data, chosen by the file's extension). */
 export const DATASET_FILE_HELP =
   'a CSV (.csv), JSON lines (.jsonl, .ndjson) or Parquet (.parquet, .pq) file, chosen by its extension; a CSV needs a header line; a "label" column (0/1) and an "id" column are recognised';
 
-/** Adds `list`, `show` and `delete` to `nomaly datasets` (created by the CLI with `upload`). */
+/** `nomaly datasets upload | list | show | delete`. */
 export function registerDatasetCommands(program: Command): void {
-  const datasets = program.commands.find((c) => c.name() === 'datasets') ?? program.command('datasets').description('manage datasets');
+  const datasets = program.command('datasets').description('manage datasets');
+  datasets
+    .command('upload')
+    .argument('<file>', DATASET_FILE_HELP)
+    .option('--name <name>', 'a display name (default: the file name)')
+    .option('--json', 'print JSON')
+    .description('upload a dataset to MinIO and register it (the same bytes always give the same dataset id)')
+    .action(async (file: string, opts: { name?: string; json?: boolean }) => {
+      const summary = await withClient((client) => client.uploadDataset(file, { name: opts.name }));
+      printResult(opts.json, summary, () => {
+        console.log(`dataset ${summary.id} (${summary.name}): ${summary.rows} rows, ${summary.featureColumns.length} feature columns`);
+        if (summary.labelColumn) console.log(`label column: ${summary.labelColumn}`);
+        if (summary.idColumn) console.log(`id column: ${summary.idColumn}`);
+      });
+    });
   datasets
     .command('list')
     .option('--name <text>', 'only datasets whose name contains this text (any case)')
@@ -21,8 +35,8 @@ export function registerDatasetCommands(program: Command): void {
     .option('--json', 'print JSON')
     .description('list registered datasets, newest first')
     .action(async (opts: { name?: string; format?: string; limit: number; offset: number; json?: boolean }) => {
-      const list = await withRegistry((r) => r.listDatasets({ name: opts.name, format: opts.format }, { limit: opts.limit, offset: opts.offset }));
-      printJsonOr(opts.json, list, () => {
+      const list = await withClient((client) => client.reads.listDatasets({ name: opts.name, format: opts.format }, { limit: opts.limit, offset: opts.offset }), { temporal: 'on-first-use' });
+      printResult(opts.json, list, () => {
         if (list.length === 0) {
           console.log('no datasets match (nomaly datasets upload FILE adds one)');
           return;
@@ -42,8 +56,8 @@ export function registerDatasetCommands(program: Command): void {
     .option('--json', 'print JSON')
     .description('show a dataset: format, size, rows and every column with its role, min, max, mean and null count')
     .action(async (id: string, opts: { json?: boolean }) => {
-      const d = await withRegistry((r) => r.showDataset(id));
-      printJsonOr(opts.json, d, () => {
+      const d = await withClient((client) => client.reads.showDataset(id), { temporal: 'on-first-use' });
+      printResult(opts.json, d, () => {
         console.log(`dataset ${d.id} (${d.name}): ${d.format}, ${d.sizeBytes} bytes, ${d.rows} rows, sha256 ${d.sha256}`);
         console.log('column                 role     min          max          mean         nulls');
         for (const c of d.columnProfiles) {
@@ -58,10 +72,12 @@ export function registerDatasetCommands(program: Command): void {
     .option('--json', 'print JSON')
     .description('delete a dataset: its file in MinIO and its record; refused while a model version was trained on it or a job uses it')
     .action(async (id: string, opts: { withJobs?: boolean; json?: boolean }) => {
-      const running = await runningJobsUsing({ dataset: id });
-      if (running.length > 0) throw new Error(`dataset ${id} was not deleted: running jobs use it: ${running.join(', ')} (wait for them, or nomaly cancel JOB)`);
-      const deleted = await withRecords(({ registry }) => registry.deleteDataset(id, { withJobs: opts.withJobs }));
-      printJsonOr(opts.json, deleted, () =>
+      const deleted = await withClient(async (client) => {
+        const running = await client.runningJobsUsing({ dataset: id });
+        if (running.length > 0) throw new Error(`dataset ${id} was not deleted: running jobs use it: ${running.join(', ')} (wait for them, or nomaly cancel JOB)`);
+        return client.registryEdits.deleteDataset(id, { withJobs: opts.withJobs });
+      });
+      printResult(opts.json, deleted, () =>
         console.log(`deleted dataset ${id} (${deleted.dataset.name})${deleted.removedJobs.length > 0 ? ` and ${deleted.removedJobs.length} detection job(s) with their results` : ''}`),
       );
     });

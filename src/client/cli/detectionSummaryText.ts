@@ -1,4 +1,4 @@
-import type { DetectionSummary } from '../activities';
+import type { DetectionSummary } from '../nomalyClient';
 import { renderTable } from './table';
 
 /** Links printed beside a finished detection: the Temporal UI, and signed (time-limited) result links. */

@@ -1,4 +1,5 @@
-import type { DetectProgress } from '../workflows/detectBatch';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { DetectProgress } from '../../workflows/detectBatch';
 
 /** One line of progress for a detection job, e.g. `[#######-------------] 7/20 chunks …`. */
 export function renderDetectProgress(p: DetectProgress, width = 24): string {
@@ -33,4 +34,20 @@ export class ProgressLine {
   done(): void {
     if (this.stream.isTTY && this.last) this.stream.write('\n');
   }
+}
+
+/** Waits for a job's result, drawing its `progress` query on one line (stderr) twice a second. */
+export async function waitWithProgress<T>(handle: WorkflowHandle, render: (p: unknown) => string): Promise<T> {
+  const line = new ProgressLine();
+  let finished = false;
+  const result = handle.result().finally(() => {
+    finished = true;
+  });
+  while (!finished) {
+    const progress = await handle.query('progress').catch(() => undefined);
+    if (progress) line.update(render(progress));
+    await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, 500))]);
+  }
+  line.done();
+  return result as Promise<T>;
 }

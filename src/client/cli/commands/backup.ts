@@ -1,67 +1,19 @@
 import type { Command } from 'commander';
 import type { WorkflowHandle } from '@temporalio/client';
-import { failureMessage, NomalyClient, type RecoveryProgress } from './nomalyClient';
-import { BACKUP_ID, BACKUP_SCOPES, operatorCommands, type BackupScopeInput } from '../workflows/backupInputs';
-import type { BackupManifest } from '../activities/backupCatalog';
-import { loadConfig } from '../config';
-import { TASK_QUEUES } from '../config/taskQueues';
-import { openOrm } from '../db/orm';
-import type { VerifyBackupsResult, verifyBackups } from '../workflows/verifyBackups';
+import type { NomalyClient, RecoveryProgress } from '../../nomalyClient';
+import { BACKUP_ID, BACKUP_SCOPES, operatorCommands, type BackupScopeInput } from '../../../workflows/backupInputs';
+import type { BackupCheck, BackupManifest } from '../../readStore';
+import type { VerifyBackupsResult } from '../../../workflows/verifyBackups';
+import { mebibytes, printResult } from '../output';
+import { withClient } from '../withClient';
 
-async function withClient<T>(work: (client: NomalyClient) => Promise<T>): Promise<T> {
-  const client = await NomalyClient.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.close();
-  }
-}
-
-function out(json: boolean | undefined, value: unknown, human: () => void): void {
-  if (json) console.log(JSON.stringify(value, null, 2));
-  else human();
-}
-
-function mb(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-}
-
-/** The last re-check of a backup, from the catalog. */
-interface LastCheck {
-  state: 'verified' | 'corrupt';
-  at: string;
-  problem: string | null;
-}
-
-/**
- * The catalog's re-check results by backup id; null when the database does not answer (the list
- * itself comes from the manifests, which do not need it).
- */
-async function readLastChecks(): Promise<Map<string, LastCheck> | null> {
-  let orm;
-  try {
-    orm = await openOrm(loadConfig().databaseUrl, { poolMax: 1 });
-    const rows = await orm.em
-      .fork()
-      .getConnection()
-      .execute<Array<{ id: string; last_checked_at: Date; check_state: LastCheck['state']; check_problem: string | null }>>(
-        'select id, last_checked_at, check_state, check_problem from backup where last_checked_at is not null',
-      );
-    return new Map(rows.map((r) => [r.id, { state: r.check_state, at: new Date(r.last_checked_at).toISOString(), problem: r.check_problem }]));
-  } catch {
-    return null;
-  } finally {
-    await orm?.close(true).catch(() => undefined);
-  }
-}
-
-function summary(m: BackupManifest, check: LastCheck | undefined, checksKnown: boolean): string {
+function summary(m: BackupManifest, check: BackupCheck | undefined, checksKnown: boolean): string {
   const bytes = m.objects.reduce((a, o) => a + o.size, 0);
   const models = m.models ? `${m.models.length} models` : '-';
   // A later check that found damage outranks what the manifest recorded when the backup was made.
   const status = check?.state === 'corrupt' ? 'corrupt' : m.verification.status;
   const checked = !checksKnown ? 'checked ?' : check ? `checked ${check.at} ${check.state}` : 'checked never';
-  return `${m.id}  ${m.createdAt}  ${m.scope.padEnd(8)}  ${status.padEnd(8)}  ${mb(bytes).padStart(10)}  ${models.padEnd(9)}  ${checked}${m.encryption ? '  encrypted' : ''}`;
+  return `${m.id}  ${m.createdAt}  ${m.scope.padEnd(8)}  ${status.padEnd(8)}  ${mebibytes(bytes).padStart(10)}  ${models.padEnd(9)}  ${checked}${m.encryption ? '  encrypted' : ''}`;
 }
 
 /**
@@ -109,14 +61,14 @@ export function registerBackupCommands(program: Command): void {
       await withClient(async (client) => {
         const handle = await client.startBackup({ scope: opts.scope, retention: opts.retention });
         if (!opts.wait) {
-          out(opts.json, { workflowId: handle.workflowId, uiUrl: client.uiUrl(handle.workflowId) }, () =>
+          printResult(opts.json, { workflowId: handle.workflowId, uiUrl: client.uiUrl(handle.workflowId) }, () =>
             console.log(`backup started: ${handle.workflowId}\n${client.uiUrl(handle.workflowId)}`),
           );
           return;
         }
         const result = await handle.result();
-        out(opts.json, result, () => {
-          console.log(`backup ${result.backupId} ${result.status}: ${result.objects} objects, ${mb(result.bytes)}, ${(result.durationMs / 1000).toFixed(1)}s`);
+        printResult(opts.json, result, () => {
+          console.log(`backup ${result.backupId} ${result.status}: ${result.objects} objects, ${mebibytes(result.bytes)}, ${(result.durationMs / 1000).toFixed(1)}s`);
           if (result.retention) console.log(`retention: pruned ${result.retention.pruned.join(', ') || 'nothing'}`);
         });
       });
@@ -126,14 +78,13 @@ export function registerBackupCommands(program: Command): void {
     .description('list backups from their manifests (works with the database lost)')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
-      const manifests = await withClient((client) => client.listBackups());
-      const checks = await readLastChecks();
+      const { manifests, checks } = await withClient(async (client) => ({ manifests: await client.listBackups(), checks: await client.reads.backupChecks() }));
       const listed = manifests.map(({ models: _m, database, ...rest }) => ({
         ...rest,
         database: database && { ...database, rowCounts: undefined },
         lastCheck: checks ? (checks.get(rest.id) ?? null) : undefined,
       }));
-      out(opts.json, listed, () => {
+      printResult(opts.json, listed, () => {
         if (manifests.length === 0) console.log('no backups yet (nomaly backup now --wait)');
         if (manifests.length > 0 && !checks) console.log('(the database does not answer: when each backup was last checked is unknown)');
         for (const m of manifests) {
@@ -150,17 +101,7 @@ export function registerBackupCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (id: string, opts: { json?: boolean }) => {
       if (!BACKUP_ID.test(id)) throw new Error(`${JSON.stringify(id)} is not a backup id (they look like bk-20261122-023000-1a2b3c4d; nomaly backup list)`);
-      const result = await withClient(async (client) =>
-        client.temporal.workflow
-          .execute<typeof verifyBackups>('verifyBackups', {
-            taskQueue: TASK_QUEUES.control,
-            workflowId: `backup-verify-${id}-${Date.now().toString(36)}`,
-            args: [{ backupId: id }],
-          })
-          .catch((err: unknown) => {
-            throw new Error(failureMessage(err));
-          }),
-      );
+      const result = await withClient((client) => client.verifyBackup(id));
       printCheck(result, opts.json);
       if (result.corrupt.length > 0) process.exitCode = 1;
     });
@@ -184,14 +125,14 @@ export function registerBackupCommands(program: Command): void {
       await withClient(async (client) => {
         const handle = await client.startRecovery({ scope: opts.scope, backupId: opts.backup }, { workflowId: opts.id });
         if (!opts.wait) {
-          out(opts.json, { workflowId: handle.workflowId, uiUrl: client.uiUrl(handle.workflowId) }, () =>
+          printResult(opts.json, { workflowId: handle.workflowId, uiUrl: client.uiUrl(handle.workflowId) }, () =>
             console.log(`recovery started: ${handle.workflowId}\n${client.uiUrl(handle.workflowId)}`),
           );
           return;
         }
         await watchRecovery(client, handle);
         const result = await handle.result();
-        out(opts.json, result, () => {
+        printResult(opts.json, result, () => {
           console.log(`recovered from ${result.backupId} (${result.scope}) in ${result.recoverySeconds.toFixed(1)}s; data-loss window ${Math.round(result.dataLossWindowSeconds ?? 0)}s`);
           if (result.previousDatabase) console.log(`the previous database is kept as ${result.previousDatabase} (drop it when no longer needed)`);
         });
@@ -216,12 +157,10 @@ export function registerBackupCommands(program: Command): void {
 }
 
 function printCheck(result: VerifyBackupsResult, json: boolean | undefined): void {
-  out(json, result, () => {
+  printResult(json, result, () => {
     for (const c of result.checks) {
-      console.log(`${c.backupId} ${c.state}: ${c.objectsChecked} of ${c.objects} objects read back intact (${mb(c.bytes)}), checked ${c.checkedAt}`);
+      console.log(`${c.backupId} ${c.state}: ${c.objectsChecked} of ${c.objects} objects read back intact (${mebibytes(c.bytes)}), checked ${c.checkedAt}`);
       for (const problem of c.problems) console.log(`  ${problem}`);
     }
   });
 }
-
-export { failureMessage };

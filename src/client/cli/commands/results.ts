@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
-import { printJsonOr, withRecords } from './registryCli';
-import { downloadJobScores, RESULT_FORMATS } from './resultsDownload';
+import { RESULT_FORMATS } from '../../resultsDownload';
+import { printResult } from '../output';
+import { withClient } from '../withClient';
 
 /** `nomaly results download`: a detection job's scores as a local file. */
 export function registerResultCommands(program: Command): void {
@@ -13,8 +14,8 @@ export function registerResultCommands(program: Command): void {
     .option('--json', 'print JSON')
     .description('write every row\'s score (row, id, score, is_anomaly) to a local file; the job\'s scores.csv if it exported one, else built from its scores and dataset')
     .action(async (jobId: string, opts: { format: string; out?: string; json?: boolean }) => {
-      const downloaded = await withRecords(({ orm, store, config }) => downloadJobScores({ orm, store, buckets: config.buckets }, jobId, opts));
-      printJsonOr(opts.json, downloaded, () =>
+      const downloaded = await withClient((client) => client.reads.downloadJobScores(jobId, opts), { temporal: 'on-first-use' });
+      printResult(opts.json, downloaded, () =>
         console.log(`wrote ${downloaded.file}: ${downloaded.size} bytes, sha256 ${downloaded.sha256} (${downloaded.source === 'exported' ? "the job's scores.csv" : 'built from scores.f64 and the dataset'})`),
       );
     });

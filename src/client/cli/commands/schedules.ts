@@ -1,33 +1,17 @@
 import type { Command } from 'commander';
-import { NomalyClient } from './nomalyClient';
-import { applySchedulesFile, readSchedulesFile } from './schedules';
-import { DEFAULT_LIST_LIMIT, listLimit, listOffset } from './listOptions';
-import { renderTable } from './table';
-
-async function withClient<T>(work: (client: NomalyClient) => Promise<T>): Promise<T> {
-  const client = await NomalyClient.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.close();
-  }
-}
-
-export interface ScheduleRow {
-  id: string;
-  workflowType: string;
-  paused: boolean;
-  nextRun: string;
-}
+import { readSchedulesFile, type ScheduleListing } from '../../schedules';
+import { DEFAULT_LIST_LIMIT, listLimit, listOffset } from '../options';
+import { renderTable } from '../table';
+import { withClient } from '../withClient';
 
 /** The schedules `schedules list` shows: those matching its filters, one page of them. */
-export function selectSchedules(rows: ScheduleRow[], opts: { paused?: boolean; workflow?: string; limit: number; offset: number }): ScheduleRow[] {
+export function selectSchedules(rows: ScheduleListing[], opts: { paused?: boolean; workflow?: string; limit: number; offset: number }): ScheduleListing[] {
   const matching = rows.filter((r) => (!opts.paused || r.paused) && (opts.workflow === undefined || r.workflowType === opts.workflow));
   return matching.slice(opts.offset, opts.offset + opts.limit);
 }
 
 /** `schedules list` as text: a table, or a sentence saying there are none and how to make them. */
-export function scheduleListLines(rows: ScheduleRow[]): string[] {
+export function scheduleListLines(rows: ScheduleListing[]): string[] {
   if (rows.length === 0) return ['no schedules (nomaly schedules apply creates the nightly backup; --file adds nightly detections)'];
   return renderTable(
     [{ header: 'schedule' }, { header: 'workflow' }, { header: 'state' }, { header: 'next run' }],
@@ -45,7 +29,7 @@ export function registerScheduleCommands(program: Command): void {
     .option('--file <file>', 'JSON: {"backup": {...}, "backupVerify": {...}, "detections": [{"id", "hour", "minute", "input": {"model", "datasetId"}}]}')
     .action(async (opts: { file?: string }) => {
       const file = readSchedulesFile(opts.file);
-      for (const r of await withClient((client) => applySchedulesFile(client.temporal, file))) {
+      for (const r of await withClient((client) => client.applySchedules(file))) {
         console.log(`schedule ${r.id} ${r.what}: ${r.when}, overlap skip`);
       }
     });
@@ -58,18 +42,7 @@ export function registerScheduleCommands(program: Command): void {
     .option('--limit <n>', 'at most this many', listLimit, DEFAULT_LIST_LIMIT)
     .option('--offset <n>', 'skip this many first', listOffset, 0)
     .action(async (opts: { paused?: boolean; workflow?: string; limit: number; offset: number }) => {
-      const rows = await withClient(async (client) => {
-        const found: ScheduleRow[] = [];
-        for await (const s of client.temporal.schedule.list()) {
-          found.push({
-            id: s.scheduleId,
-            workflowType: s.action?.type === 'startWorkflow' ? s.action.workflowType : '-',
-            paused: s.state.paused,
-            nextRun: s.info.nextActionTimes[0]?.toISOString() ?? '-',
-          });
-        }
-        return found;
-      });
+      const rows = await withClient((client) => client.listSchedules());
       console.log(scheduleListLines(selectSchedules(rows, opts)).join('\n'));
     });
 
@@ -78,7 +51,7 @@ export function registerScheduleCommands(program: Command): void {
     .argument('<id>')
     .description('run a schedule now (its overlap policy still applies)')
     .action(async (id: string) => {
-      await withClient((client) => client.temporal.schedule.getHandle(id).trigger());
+      await withClient((client) => client.triggerSchedule(id));
       console.log(`triggered ${id}`);
     });
 
@@ -89,7 +62,7 @@ export function registerScheduleCommands(program: Command): void {
       .option('--note <text>', 'why, shown in the UI')
       .description(`${name} a schedule`)
       .action(async (id: string, opts: { note?: string }) => {
-        await withClient((client) => (pause ? client.temporal.schedule.getHandle(id).pause(opts.note) : client.temporal.schedule.getHandle(id).unpause(opts.note)));
+        await withClient((client) => (pause ? client.pauseSchedule(id, opts.note) : client.unpauseSchedule(id, opts.note)));
         console.log(`${id} ${pause ? 'paused' : 'unpaused'}`);
       });
   }
@@ -104,7 +77,7 @@ export function registerScheduleCommands(program: Command): void {
       const start = new Date(opts.from);
       const end = new Date(opts.to);
       if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime()) || end <= start) throw new Error('--from and --to must be ISO times with from < to');
-      await withClient((client) => client.temporal.schedule.getHandle(id).backfill({ start, end, overlap: 'ALLOW_ALL' }));
+      await withClient((client) => client.backfillSchedule(id, start, end));
       console.log(`backfill of ${id} from ${start.toISOString()} to ${end.toISOString()} requested`);
     });
 }

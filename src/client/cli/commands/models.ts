@@ -1,10 +1,10 @@
 import { Option, type Command } from 'commander';
-import { MODEL_STATUSES, type ModelInfo } from '../db/modelRegistry';
-import type { ModelStatus } from '../db/entities';
-import { fixed, printJsonOr, withRegistry } from './registryCli';
-import { runningJobsUsing } from './runningJobs';
-import { DEFAULT_LIST_LIMIT, listLimit, listOffset } from './listOptions';
-import { renderTable } from './table';
+import { MODEL_STATUSES, type ModelInfo } from '../../../db/modelRegistry';
+import type { ModelStatus } from '../../../db/entities';
+import { DEFAULT_LIST_LIMIT, listLimit, listOffset } from '../options';
+import { fixed, printResult } from '../output';
+import { renderTable } from '../table';
+import { withClient } from '../withClient';
 
 function printModel(m: ModelInfo): void {
   const rows: Array<[string, string]> = [
@@ -44,8 +44,8 @@ export function registerModelCommands(program: Command): void {
     .option('--offset <n>', 'skip this many first (the next page)', listOffset, 0)
     .option('--json', 'print JSON')
     .action(async (opts: { name?: string; status?: ModelStatus; dataset?: string; limit: number; offset: number; json?: boolean }) => {
-      const list = await withRegistry((r) => r.listModels({ name: opts.name, status: opts.status, dataset: opts.dataset }, { limit: opts.limit, offset: opts.offset }));
-      printJsonOr(opts.json, list, () => {
+      const list = await withClient((client) => client.reads.listModels({ name: opts.name, status: opts.status, dataset: opts.dataset }, { limit: opts.limit, offset: opts.offset }), { temporal: 'on-first-use' });
+      printResult(opts.json, list, () => {
         if (list.length === 0) {
           console.log('(no models match: nomaly train --dataset ds_… --model NAME)');
           return;
@@ -77,8 +77,8 @@ export function registerModelCommands(program: Command): void {
     .option('--json', 'print JSON')
     .description('show one version: parameters, features, threshold, data and code it came from, held-out metrics')
     .action(async (reference: string, opts: { json?: boolean }) => {
-      const m = await withRegistry((r) => r.showModel(reference));
-      printJsonOr(opts.json, m, () => printModel(m));
+      const m = await withClient((client) => client.reads.showModel(reference), { temporal: 'on-first-use' });
+      printResult(opts.json, m, () => printModel(m));
     });
   models
     .command('promote')
@@ -86,8 +86,8 @@ export function registerModelCommands(program: Command): void {
     .option('--json', 'print JSON')
     .description('make a version the active one of its name (detection by NAME uses it); the previous active version becomes ready')
     .action(async (reference: string, opts: { json?: boolean }) => {
-      const result = await withRegistry((r) => r.promote(reference));
-      printJsonOr(opts.json, result, () =>
+      const result = await withClient((client) => client.registryEdits.promote(reference), { temporal: 'on-first-use' });
+      printResult(opts.json, result, () =>
         console.log(
           `${result.promoted.name}@${result.promoted.version} is active${result.previous !== null && result.previous !== result.promoted.version ? ` (was ${result.promoted.name}@${result.previous})` : ''}`,
         ),
@@ -99,8 +99,8 @@ export function registerModelCommands(program: Command): void {
     .option('--json', 'print JSON')
     .description('archive a version (kept, but never picked by NAME; the maintenance workflow may remove it after the retention age)')
     .action(async (reference: string, opts: { json?: boolean }) => {
-      const m = await withRegistry((r) => r.archive(reference));
-      printJsonOr(opts.json, m, () => console.log(`${m.name}@${m.version} is archived`));
+      const m = await withClient((client) => client.registryEdits.archive(reference), { temporal: 'on-first-use' });
+      printResult(opts.json, m, () => console.log(`${m.name}@${m.version} is archived`));
     });
   models
     .command('delete')
@@ -108,11 +108,18 @@ export function registerModelCommands(program: Command): void {
     .option('--json', 'print JSON')
     .description('delete model versions: artifacts in MinIO and registry rows; refused for the active version alone (NAME deletes every version), one still training, or one a running job uses; finished jobs keep their results')
     .action(async (reference: string, opts: { json?: boolean }) => {
-      if (!reference.includes('@')) {
-        const running = await runningJobsUsing({ model: reference });
-        if (running.length > 0) throw new Error(`model ${reference} was not deleted: running jobs use it: ${running.join(', ')} (wait for them, or nomaly cancel JOB)`);
-      }
-      const deleted = await withRegistry((r) => r.deleteModel(reference));
-      printJsonOr(opts.json, deleted, () => console.log(`deleted ${deleted.map((m) => `${m.name}@${m.version}`).join(', ')}`));
+      // Deleting every version of a name asks Temporal which jobs still run; one version's delete needs only the registry.
+      const wholeName = !reference.includes('@');
+      const deleted = await withClient(
+        async (client) => {
+          if (wholeName) {
+            const running = await client.runningJobsUsing({ model: reference });
+            if (running.length > 0) throw new Error(`model ${reference} was not deleted: running jobs use it: ${running.join(', ')} (wait for them, or nomaly cancel JOB)`);
+          }
+          return client.registryEdits.deleteModel(reference);
+        },
+        { temporal: wholeName ? 'now' : 'on-first-use' },
+      );
+      printResult(opts.json, deleted, () => console.log(`deleted ${deleted.map((m) => `${m.name}@${m.version}`).join(', ')}`));
     });
 }

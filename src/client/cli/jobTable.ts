@@ -1,9 +1,5 @@
-import type { Command } from 'commander';
-import type { DetectionJobCounts } from '../db/modelRegistry';
-import { JOB_TYPES } from './jobQuery';
-import { listLimit, listOffset } from './listOptions';
-import type { JobListing, NomalyClient } from './nomalyClient';
-import { withRegistry } from './registryCli';
+import type { DetectionJobCounts } from '../../db/modelRegistry';
+import type { JobListing } from '../nomalyClient';
 import { renderTable } from './table';
 
 /** A job as `nomaly jobs` shows it: Temporal's listing, its duration, and a detection's counts from its record. */
@@ -76,41 +72,4 @@ export function jobTableLines(rows: JobRow[], now: number): string[] {
       job.workflowId,
     ]),
   );
-}
-
-/** `nomaly jobs`: find the id of a job to pass to `status`, `cancel` or `restore retry`. */
-export function registerJobCommands(program: Command, withClient: <T>(work: (client: NomalyClient) => Promise<T>) => Promise<T>): void {
-  program
-    .command('jobs')
-    .description('list recent jobs (trainings, detections, backups, recoveries, …): running ones first, then the most recently closed; detections with their rows, anomalies and anomaly rate')
-    .option('--type <type>', `only this workflow: ${JOB_TYPES.join(', ')}`)
-    .option('--model <name>', 'only jobs of this model (name or name@version)')
-    .option('--dataset <id>', 'only jobs on this dataset (ds_…)')
-    .option('--status <status>', "only jobs whose own status (NomalyJobStatus) is this: running, completed, failed, cancelled, awaiting-operator, …")
-    .option('--limit <n>', 'at most this many', listLimit, 20)
-    .option('--offset <n>', 'skip this many first (the next page)', listOffset, 0)
-    .option('--json', 'print JSON')
-    .action(async (opts: { type?: string; model?: string; dataset?: string; status?: string; limit: number; offset: number; json?: boolean }) => {
-      const { limit, offset, json, ...filter } = opts;
-      const jobs = await withClient((client) => client.listJobs(filter, limit, offset));
-      const detections = jobs.filter((j) => j.workflowType === 'detectBatch').map((j) => j.workflowId);
-      const counts =
-        detections.length === 0
-          ? new Map<string, DetectionJobCounts>()
-          : await withRegistry((r) => r.detectionJobCounts(detections)).catch((err: Error) => {
-              console.error(`nomaly: rows and anomalies not shown: the database does not answer (${err.message})`);
-              return new Map<string, DetectionJobCounts>();
-            });
-      const now = Date.now();
-      const rows = jobRows(jobs, counts, now);
-      if (json) {
-        console.log(JSON.stringify(rows, null, 2));
-        return;
-      }
-      if (rows.length === 0) {
-        console.log(offset > 0 ? `no jobs match after the first ${offset}` : 'no jobs match');
-        return;
-      }
-      console.log(jobTableLines(rows, now).join('\n'));
-    });
 }

@@ -1,0 +1,49 @@
+import type { Command } from 'commander';
+import { ALGORITHMS } from '../../../workflows/inputs';
+import type { TrainModelResult } from '../../nomalyClient';
+import { collectParam, decimal, parseJsonOption } from '../options';
+import { printResult } from '../output';
+import { waitWithProgress } from '../progress';
+import { formatMetric } from '../table';
+import { withClient } from '../withClient';
+
+/** `nomaly train`: start a trainModel workflow, and with --wait follow it to the model. */
+export function registerTrainCommand(program: Command): void {
+  program
+    .command('train')
+    .description('train a model on a dataset (Isolation Forest by default)')
+    .requiredOption('--dataset <id>', 'dataset id (from `nomaly datasets upload`)')
+    .requiredOption('--model <name>', 'model name; each training adds a version')
+    .option('--algorithm <name>', `one of: ${ALGORITHMS.join(', ')} (default isolation-forest)`)
+    .option('--contamination <fraction>', 'expected share of anomalies, sets the threshold (default 0.1)', decimal)
+    .option('--param <name=value>', "an algorithm option, repeatable (e.g. nTrees=200, seed=1, nNeighbors=10)", collectParam, {})
+    .option('--params <json>', 'all algorithm options as one JSON object (e.g. ensemble members)')
+    .option('--standardize <kind>', 'fit a standardiser in front of the detector: zscore or robust')
+    .option('--wait', 'wait for the model and print it')
+    .option('--json', 'print JSON')
+    .action(async (opts) => {
+      await withClient(async (client) => {
+        const params = { ...(opts.params ? parseJsonOption('--params', opts.params) : {}), ...opts.param };
+        const handle = await client.startTraining({
+          datasetId: opts.dataset,
+          modelName: opts.model,
+          algorithm: opts.algorithm,
+          contamination: opts.contamination,
+          standardize: opts.standardize,
+          params,
+        });
+        if (!opts.wait) {
+          printResult(opts.json, { workflowId: handle.workflowId, uiUrl: client.uiUrl(handle.workflowId) }, () =>
+            console.log(`training started: ${handle.workflowId}\n${client.uiUrl(handle.workflowId)}`),
+          );
+          return;
+        }
+        const result = await waitWithProgress<TrainModelResult>(handle, (p) => `training: ${(p as { phase: string }).phase}`);
+        printResult(opts.json, result, () => {
+          console.log(`model ${result.modelName}@${result.version} (${result.algorithm}) is ${result.status}: ${result.trainRows} rows, threshold ${result.threshold.toFixed(4)}`);
+          for (const [name, value] of Object.entries(result.metrics)) console.log(`  ${name}: ${formatMetric(value)}`);
+          console.log(`Temporal UI: ${client.uiUrl(handle.workflowId)}`);
+        });
+      });
+    });
+}
