@@ -7,6 +7,7 @@ export {
   DetectorInputError,
   DetectorOptionError,
   resolveOptions,
+  selectExplainedRows,
   stateSection,
 } from './detector';
 export type {
@@ -15,6 +16,7 @@ export type {
   NumericOptionSpec,
   OptionSpecs,
   ResolvedOptions,
+  RowSelection,
   SectionArray,
   StateSection,
 } from './detector';
