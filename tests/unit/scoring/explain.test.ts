@@ -1,3 +1,4 @@
+import { decodeModel, encodeModel } from '../../../src/scoring/codec';
 import { allRows, DetectorInputError } from '../../../src/scoring/detector';
 import { Matrix } from '../../../src/scoring/matrix';
 import { SeededRandom } from '../../../src/scoring/random';
@@ -105,6 +106,13 @@ describe('explain: rows, buffers and determinism', () => {
     const out = new Float64Array(rows.length * COLS).fill(7);
     expect(again.explain(anomalies, rows, out)).toBe(out);
     expect(out).toEqual(first);
+  });
+
+  it.each(supportedAlgorithms())('%s: a saved and reloaded model explains with the same bytes', (algorithm) => {
+    const detector = fitted.get(algorithm)!;
+    const rows = allRows(anomalies.rows);
+    const reloaded = decodeModel(encodeModel(detector)).explain(anomalies, rows);
+    expect(Buffer.from(reloaded.buffer).equals(Buffer.from(detector.explain(anomalies, rows).buffer))).toBe(true);
   });
 
   it.each(supportedAlgorithms())('%s: rows of another number of features are a clear error', (algorithm) => {
