@@ -56,9 +56,19 @@ export interface Detector {
   score(X: Matrix, out?: Float64Array): Float64Array;
   /** 1 where score > threshold, else 0. Writes into `out` when given. */
   predict(X: Matrix, out?: Uint8Array): Uint8Array;
+  /**
+   * Why the given rows of X score as they do: one contribution per feature for each row, row-major
+   * (rows.length × nFeatures), higher = the feature pushed the row toward anomalous. Each detector's
+   * doc says which attribution it uses and what property holds (e.g. the row's contributions sum to
+   * its score). Writes into `out` when given. Deterministic: same model, data and rows, same bytes.
+   */
+  explain(X: Matrix, rows: RowSelection, out?: Float64Array): Float64Array;
   /** The fitted state for the model codec. */
   toState(): DetectorState;
 }
+
+/** Row indices of a matrix, e.g. the rows a job flagged. */
+export type RowSelection = Int32Array | readonly number[];
 
 /** Bad detector options: a user error that no retry can fix. */
 export class DetectorOptionError extends Error {
@@ -253,4 +263,40 @@ export function predictInBlocks(detector: Detector, X: Matrix, out?: Uint8Array)
     for (let i = 0; i < scores.length; i++) labels[start + i] = scores[i] > detector.threshold ? 1 : 0;
   }
   return labels;
+}
+
+/**
+ * Every detector's explain input check: X has the model's columns (a DetectorInputError
+ * otherwise), every index is a row of X, `out` (if given) holds rows.length × nFeatures values,
+ * and the selected rows are finite. Returns the selected rows as their own matrix, so a detector
+ * explains them with its row-wise scoring code; only those rows are scanned, not all of X.
+ */
+export function selectExplainedRows(detector: Detector, X: Matrix, rows: RowSelection, outLength?: number): Matrix {
+  if (X.cols !== detector.nFeatures) {
+    throw new DetectorInputError(
+      `${detector.algorithm}: cannot explain rows of ${X.cols} columns with a model fitted on ${detector.nFeatures} columns`,
+    );
+  }
+  const expected = rows.length * detector.nFeatures;
+  if (outLength !== undefined && outLength !== expected) {
+    throw new RangeError(`explanation buffer has length ${outLength} but ${rows.length} rows × ${detector.nFeatures} features need ${expected}`);
+  }
+  const indices = new Int32Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i];
+    if (!Number.isInteger(r) || r < 0 || r >= X.rows) {
+      throw new RangeError(`row index ${r} at position ${i} is not a row of the data (0 to ${X.rows - 1})`);
+    }
+    indices[i] = r;
+  }
+  const selected = X.selectRows(indices);
+  checkScoreInput(detector, selected);
+  return selected;
+}
+
+/** 0, 1, …, n − 1: every row of a matrix of n rows. */
+export function allRows(n: number): Int32Array {
+  const rows = new Int32Array(n);
+  for (let i = 0; i < n; i++) rows[i] = i;
+  return rows;
 }

@@ -35,6 +35,8 @@ import {
   checkStateHeader,
   stateSection,
   predictInBlocks,
+  RowSelection,
+  selectExplainedRows,
 } from './detector';
 import { Matrix } from './matrix';
 import { thresholdFromContamination } from './threshold';
@@ -209,9 +211,10 @@ export class EmpiricalTails {
 
   /**
    * Scores each row of X as PyOD scores it when it is appended alone to the training data: the
-   * ECDFs and skewness are those of the n + 1 values training ∪ {x}.
+   * ECDFs and skewness are those of the n + 1 values training ∪ {x}. With `terms` (rows × cols),
+   * each feature's O_j too: added in column order they give the score bit for bit.
    */
-  appendedScores(X: Matrix, rule: TailRule, out: Float64Array): void {
+  appendedScores(X: Matrix, rule: TailRule, out: Float64Array, terms?: Float64Array): void {
     const { rows: n, cols, sorted } = this;
     const data = X.data;
     const n1 = n + 1;
@@ -241,7 +244,9 @@ export class EmpiricalTails {
           sum2 + delta * deltaN * n,
           sum3 + delta * deltaN * deltaN * cubeWeight - 3 * deltaN * sum2,
         );
-        out[r] += combineTails(-Math.log(pl), -Math.log(pr), skew, copod);
+        const term = combineTails(-Math.log(pl), -Math.log(pr), skew, copod);
+        out[r] += term;
+        if (terms !== undefined) terms[r * cols + j] = term;
       }
     }
   }
@@ -305,6 +310,18 @@ export abstract class EmpiricalTailDetector implements Detector {
 
   predict(X: Matrix, out?: Uint8Array): Uint8Array {
     return predictInBlocks(this, X, out);
+  }
+
+  /**
+   * Exact attribution: ECOD and COPOD are sums over features, so a feature's contribution is its
+   * own outlier score O_j (see the file comments), computed exactly as score does, and a row's
+   * contributions sum to its score (added in column order they give it bit for bit).
+   */
+  explain(X: Matrix, rows: RowSelection, out?: Float64Array): Float64Array {
+    const selected = selectExplainedRows(this, X, rows, out?.length);
+    const terms = out ?? new Float64Array(selected.rows * this.nFeatures);
+    this.tails.appendedScores(selected, this.algorithm, new Float64Array(selected.rows), terms);
+    return terms;
   }
 }
 

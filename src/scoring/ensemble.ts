@@ -35,6 +35,9 @@ import {
   checkStateHeader,
   stateSection,
   predictInBlocks,
+  RowSelection,
+  selectExplainedRows,
+  allRows,
 } from './detector';
 import { Matrix } from './matrix';
 import { CheckByName, FitByName, parseNestedDetector, RebuildDetector, rethrowNested } from './pipeline';
@@ -293,6 +296,44 @@ export class Ensemble implements Detector {
 
   predict(X: Matrix, out?: Uint8Array): Uint8Array {
     return predictInBlocks(this, X, out);
+  }
+
+  /**
+   * The members' normalised contributions, weighted as the score weighs the members: member m's
+   * contributions for a row are divided by their absolute sum (so each member speaks with the
+   * same voice whatever its scale), multiplied by the row's normalised member score (its ECDF
+   * value, or its rank in X for 'rank', exactly the term the score averages) and averaged over
+   * the members. When every member's contributions are ≥ 0 (all detectors but Isolation Forest,
+   * whose path credits can be negative) a row's contributions sum to its ensemble score.
+   */
+  explain(X: Matrix, rows: RowSelection, out?: Float64Array): Float64Array {
+    const selected = selectExplainedRows(this, X, rows, out?.length);
+    const n = selected.rows;
+    const d = this.nFeatures;
+    const contributions = out ?? new Float64Array(n * d);
+    contributions.fill(0);
+    const everyRow = allRows(n);
+    const memberScores = new Float64Array(n);
+    const weight = new Float64Array(n);
+    const memberContributions = new Float64Array(n * d);
+    this.members.forEach((member, m) => {
+      member.explain(selected, everyRow, memberContributions);
+      member.score(selected, memberScores);
+      // 'rank' normalises within the scored batch, which is X here as in score(X).
+      const reference = this.normalization === 'ecdf' ? this.references[m] : member.score(X).sort();
+      weight.fill(0);
+      addEcdf(reference, memberScores, weight);
+      for (let i = 0; i < n; i++) {
+        const base = i * d;
+        let size = 0;
+        for (let f = base; f < base + d; f++) size += Math.abs(memberContributions[f]);
+        if (!(size > 0 && size < Infinity)) continue;
+        const scale = weight[i] / size;
+        for (let f = base; f < base + d; f++) contributions[f] += memberContributions[f] * scale;
+      }
+    });
+    for (let i = 0; i < n * d; i++) contributions[i] /= this.members.length;
+    return contributions;
   }
 
   private scoreEcdf(X: Matrix, out: Float64Array, scratch: Float64Array): void {

@@ -34,6 +34,8 @@ import {
   checkStateHeader,
   stateSection,
   predictInBlocks,
+  RowSelection,
+  selectExplainedRows,
 } from './detector';
 import { Matrix } from './matrix';
 import { thresholdFromContamination } from './threshold';
@@ -172,7 +174,11 @@ function compileTables(hist: HbosHistograms, nFeatures: number, params: HbosPara
   return { binScore, outsideScore, leftReach, rightReach };
 }
 
-function scoreHistograms(hist: HbosHistograms, tables: ScoreTables, nBins: number, X: Matrix, out: Float64Array): void {
+/**
+ * Row scores into `out`; with `terms` (rows × cols), each feature's term too, so a row's terms
+ * added in column order give its score bit for bit.
+ */
+function scoreHistograms(hist: HbosHistograms, tables: ScoreTables, nBins: number, X: Matrix, out: Float64Array, terms?: Float64Array): void {
   const { edges } = hist;
   const { binScore, outsideScore, leftReach, rightReach } = tables;
   const { rows, cols, data } = X;
@@ -204,6 +210,7 @@ function scoreHistograms(hist: HbosHistograms, tables: ScoreTables, nBins: numbe
         s = binScore[dBase + lo - 1];
       }
       out[r] += s;
+      if (terms !== undefined) terms[r * cols + f] = s;
     }
   }
 }
@@ -272,5 +279,17 @@ export class Hbos implements Detector {
 
   predict(X: Matrix, out?: Uint8Array): Uint8Array {
     return predictInBlocks(this, X, out);
+  }
+
+  /**
+   * Exact attribution: HBOS is a sum over features, so a feature's contribution is its own term,
+   * -log2(density of the value's bin + alpha), and a row's contributions sum to its score (added
+   * in column order they give it bit for bit). A constant training column contributes 0.
+   */
+  explain(X: Matrix, rows: RowSelection, out?: Float64Array): Float64Array {
+    const selected = selectExplainedRows(this, X, rows, out?.length);
+    const terms = out ?? new Float64Array(selected.rows * this.nFeatures);
+    scoreHistograms(this.hist, this.tables, this.params.nBins, selected, new Float64Array(selected.rows), terms);
+    return terms;
   }
 }

@@ -7,6 +7,7 @@ export {
   DetectorInputError,
   DetectorOptionError,
   resolveOptions,
+  selectExplainedRows,
   stateSection,
 } from './detector';
 export type {
@@ -15,6 +16,7 @@ export type {
   NumericOptionSpec,
   OptionSpecs,
   ResolvedOptions,
+  RowSelection,
   SectionArray,
   StateSection,
 } from './detector';
@@ -53,6 +55,11 @@ export type { CopodOptions, CopodParams } from './copod';
 export { MAD_TO_SD, MEAN_AD_TO_SD, RobustZScore, ROBUST_Z_SCORE_OPTIONS } from './robustZ';
 export type { RobustZScoreOptions, RobustZScoreParams } from './robustZ';
 export { averagePrecision, rocAuc } from './metrics';
+export { checkFdrLevel, conformalFdrCutoff, conformalPValues, sortCalibrationScores, tallyPValues } from './conformal';
+export { benjaminiHochberg } from './benjaminiHochberg';
+export type { BenjaminiHochbergResult } from './benjaminiHochberg';
+export { maxAlerts } from './maxAlerts';
+export type { MaxAlertsResult } from './maxAlerts';
 export {
   detectorFromState,
   fitDetector,

@@ -26,6 +26,8 @@ import {
   checkStateHeader,
   stateSection,
   predictInBlocks,
+  RowSelection,
+  selectExplainedRows,
 } from './detector';
 import { Matrix } from './matrix';
 import { SeededRandom } from './random';
@@ -346,6 +348,52 @@ function scoreForest(
   }
 }
 
+/**
+ * The n ≥ 1 training samples a leaf held, from its stored value depth + c(n): c is strictly
+ * increasing on whole numbers and consecutive values differ by far more than rounding, so the
+ * nearest c(n) is the one that was stored.
+ */
+function leafSamples(remaining: number, sampleSize: number): number {
+  let lo = 1;
+  let hi = Math.max(sampleSize, 1);
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (averagePathLength(mid) < remaining) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo > 1 && remaining - averagePathLength(lo - 1) < averagePathLength(lo) - remaining ? lo - 1 : lo;
+}
+
+/**
+ * Per node, the expected path length still to go from it for a typical point: c(samples in the
+ * node) for a split node, the stored value minus its depth (= c(samples)) for a leaf. Derived from
+ * the stored forest (leaf values give the leaves' sample counts, a split node holds its children's).
+ */
+function expectedRemainingPath(forest: ForestArrays, sampleSize: number): Float64Array {
+  const { feature, right, value } = forest;
+  const nodes = feature.length;
+  const depth = new Int32Array(nodes);
+  // Preorder: a parent comes before its children, and roots (depth 0) are nobody's child.
+  for (let i = 0; i < nodes; i++) {
+    if (feature[i] !== -1) {
+      depth[i + 1] = depth[i] + 1;
+      depth[right[i]] = depth[i] + 1;
+    }
+  }
+  const samples = new Float64Array(nodes);
+  const expected = new Float64Array(nodes);
+  for (let i = nodes - 1; i >= 0; i--) {
+    if (feature[i] === -1) {
+      expected[i] = value[i] - depth[i];
+      samples[i] = leafSamples(expected[i], sampleSize);
+    } else {
+      samples[i] = samples[i + 1] + samples[right[i]];
+      expected[i] = averagePathLength(samples[i]);
+    }
+  }
+  return expected;
+}
+
 /** scikit-learn's depth limit: ceil(log2(sampleSize)), the average depth of an unbalanced tree. */
 function maxDepthFor(sampleSize: number): number {
   return Math.ceil(Math.log2(Math.max(sampleSize, 2)));
@@ -356,6 +404,8 @@ export class IsolationForest implements Detector {
   readonly algorithm = ALGORITHM;
 
   private readonly walk: ForestWalk;
+  /** Built on the first explain (see expectedRemainingPath). */
+  private expected?: Float64Array;
 
   private constructor(
     readonly nFeatures: number,
@@ -448,5 +498,44 @@ export class IsolationForest implements Detector {
 
   predict(X: Matrix, out?: Uint8Array): Uint8Array {
     return predictInBlocks(this, X, out);
+  }
+
+  /**
+   * Path-based attribution, per-split depth credit: along the row's path in each tree, a split on
+   * feature f at a node of n samples that sends the row into a child of m samples credits f with
+   * the levels it saved against the expected path, c(n) − (1 + c(m)) (c = averagePathLength, the
+   * expected remaining depth): a split that isolates the row in a small child earns much, one that
+   * keeps most samples with it costs about a level (negative). Credits are summed over the trees
+   * and divided by nTrees · c(sampleSize). The credits along a path telescope, so a row's
+   * contributions sum to 1 − (mean path length)/c(sampleSize) = 1 + log2(score) (to rounding):
+   * positive exactly when the row isolates faster than a typical training row.
+   * Cost O(nTrees × depth) per row.
+   */
+  explain(X: Matrix, rows: RowSelection, out?: Float64Array): Float64Array {
+    const selected = selectExplainedRows(this, X, rows, out?.length);
+    const cols = this.nFeatures;
+    const contributions = out ?? new Float64Array(selected.rows * cols);
+    contributions.fill(0);
+    const expected = (this.expected ??= expectedRemainingPath(this.forest, this.params.sampleSize));
+    const { treeStart, feature, right, value } = this.forest;
+    const nTrees = this.params.nTrees;
+    const denominator = nTrees * averagePathLength(this.params.sampleSize);
+    // A one-sample forest has no expected path to shorten (its score is 0.5 for every row).
+    if (denominator === 0) return contributions;
+    const data = selected.data;
+    for (let r = 0; r < selected.rows; r++) {
+      const base = r * cols;
+      for (let t = 0; t < nTrees; t++) {
+        let node = treeStart[t];
+        while (feature[node] !== -1) {
+          const f = feature[node];
+          const next = value[node] < data[base + f] ? right[node] : node + 1;
+          contributions[base + f] += expected[node] - 1 - expected[next];
+          node = next;
+        }
+      }
+      for (let c = base; c < base + cols; c++) contributions[c] /= denominator;
+    }
+    return contributions;
   }
 }

@@ -26,10 +26,13 @@ import {
   resolveOptions,
   ResolvedOptions,
   predictInBlocks,
+  RowSelection,
+  selectExplainedRows,
 } from './detector';
 import { Matrix } from './matrix';
 import {
   checkTrainingScores,
+  explainFromNeighborBlocks,
   fitNeighborIndex,
   NEIGHBOR_TRAINING_OPTIONS,
   neighborTrainingSet,
@@ -160,6 +163,21 @@ export class KNN implements Detector {
 
   predict(X: Matrix, out?: Uint8Array): Uint8Array {
     return predictInBlocks(this, X, out);
+  }
+
+  /**
+   * Each feature's share of the squared distance to the k nearest training rows, scaled so a row's
+   * contributions sum to its score (to rounding); all are ≥ 0. The k rows set every method's
+   * score: the k-th distance is the radius of the ball holding all k, the mean and the median
+   * summarise the k distances. Splitting over all k, not the k-th (or middle) row alone, keeps the
+   * attribution from resting on one neighbour's noise in the other features.
+   */
+  explain(X: Matrix, rows: RowSelection, out?: Float64Array): Float64Array {
+    const selected = selectExplainedRows(this, X, rows, out?.length);
+    const contributions = out ?? new Float64Array(selected.rows * this.nFeatures);
+    const k = this.params.nNeighbors;
+    explainFromNeighborBlocks(this.index, selected, k, 0, k, (distances, _indices, n, target) => summarise(this.method, distances, k, n, target), contributions);
+    return contributions;
   }
 
   private scoreRows(X: Matrix, out: Float64Array): void {

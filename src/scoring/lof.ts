@@ -34,10 +34,13 @@ import {
   checkStateHeader,
   stateSection,
   predictInBlocks,
+  RowSelection,
+  selectExplainedRows,
 } from './detector';
 import { Matrix } from './matrix';
 import {
   checkTrainingScores,
+  explainFromNeighborBlocks,
   fitNeighborIndex,
   NEIGHBOR_TRAINING_OPTIONS,
   neighborTrainingSet,
@@ -189,6 +192,19 @@ export class LOF implements Detector {
 
   predict(X: Matrix, out?: Uint8Array): Uint8Array {
     return predictInBlocks(this, X, out);
+  }
+
+  /**
+   * Each feature's share of the squared distance to the row's k nearest training rows (the
+   * neighbours its reachability density, hence its LOF, is computed from), scaled so a row's
+   * contributions sum to its LOF (to rounding). All contributions are ≥ 0.
+   */
+  explain(X: Matrix, rows: RowSelection, out?: Float64Array): Float64Array {
+    const selected = selectExplainedRows(this, X, rows, out?.length);
+    const contributions = out ?? new Float64Array(selected.rows * this.nFeatures);
+    const k = this.params.nNeighbors;
+    explainFromNeighborBlocks(this.index, selected, k, 0, k, (distances, indices, n, target) => localOutlierFactors(distances, indices, k, n, this.kDistance, this.lrd, target), contributions);
+    return contributions;
   }
 
   private scoreRows(X: Matrix, out: Float64Array): void {

@@ -55,6 +55,52 @@ export function scoreFromNeighborBlocks(
 }
 
 /**
+ * Per-feature contributions of X's rows (row-major into `out`, X.rows × X.cols) for a neighbour
+ * detector: each row's score, as `summarise` computes it, split over features in proportion to
+ * their share of the squared distances to the neighbours that set the score, the list positions
+ * [from, to) of each row's sorted list (KNN and LOF use all k): feature c gets score × Σ_o (x_c − t_oc)² / Σ_o ‖x − t_o‖². A row's contributions
+ * sum to its score (to rounding); a row at distance 0 from those neighbours gets 0 everywhere.
+ */
+export function explainFromNeighborBlocks(
+  index: NeighborIndex,
+  X: Matrix,
+  k: number,
+  from: number,
+  to: number,
+  summarise: (distances: Float64Array, indices: Int32Array, rows: number, target: Float64Array) => void,
+  out: Float64Array,
+): void {
+  const d = X.cols;
+  const data = X.data;
+  const train = index.train.data;
+  const block = Math.min(X.rows, NEIGHBOR_BLOCK);
+  const distances = new Float64Array(block * k);
+  const indices = new Int32Array(block * k);
+  const scores = new Float64Array(block);
+  for (let start = 0; start < X.rows; start += NEIGHBOR_BLOCK) {
+    const end = Math.min(start + NEIGHBOR_BLOCK, X.rows);
+    searchNeighbors(index, X.sliceRows(start, end), k, distances, indices);
+    summarise(distances, indices, end - start, scores);
+    for (let i = 0; i < end - start; i++) {
+      const q = (start + i) * d;
+      out.fill(0, q, q + d);
+      let total = 0;
+      for (let p = i * k + from; p < i * k + to; p++) {
+        const t = indices[p] * d;
+        for (let c = 0; c < d; c++) {
+          const diff = data[q + c] - train[t + c];
+          const square = diff * diff;
+          out[q + c] += square;
+          total += square;
+        }
+      }
+      const perSquare = total > 0 && total < Infinity ? scores[i] / total : 0;
+      for (let c = q; c < q + d; c++) out[c] *= perSquare;
+    }
+  }
+}
+
+/**
  * Finds the exact k nearest training rows of every query row by brute force and writes them into
  * `distances` and `indices` (each at least query.rows × k long; see NeighborLists for the layout).
  */

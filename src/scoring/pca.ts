@@ -37,6 +37,8 @@ import {
   checkStateHeader,
   stateSection,
   predictInBlocks,
+  RowSelection,
+  selectExplainedRows,
 } from './detector';
 import { symmetricEigen } from './eigen';
 import { Matrix } from './matrix';
@@ -101,6 +103,39 @@ function scoreRows(model: PcaModel, X: Matrix, out: Float64Array): void {
       score += Math.sqrt(squares) / weights[j];
     }
     out[r] = score;
+  }
+}
+
+/**
+ * Each feature's share of the weighted distances the score sums: component j's term
+ * ‖z − v_j‖ / w_j is split over features in proportion to (z_c − v_jc)², i.e. feature c gets
+ * (z_c − v_jc)² / (‖z − v_j‖ · w_j), so the row's contributions sum to its score.
+ */
+function explainRows(model: PcaModel, X: Matrix, out: Float64Array): void {
+  const { center, scale, components, weights } = model;
+  const d = X.cols;
+  const m = weights.length;
+  const data = X.data;
+  const z = new Float64Array(d);
+  out.fill(0, 0, X.rows * d);
+  for (let r = 0; r < X.rows; r++) {
+    const base = r * d;
+    for (let c = 0; c < d; c++) z[c] = (data[base + c] - center[c]) / scale[c];
+    for (let j = 0; j < m; j++) {
+      const v = j * d;
+      let squares = 0;
+      for (let c = 0; c < d; c++) {
+        const diff = z[c] - components[v + c];
+        squares += diff * diff;
+      }
+      // A row exactly on v_j has a zero term here: nothing to split.
+      if (squares === 0) continue;
+      const perSquare = 1 / (Math.sqrt(squares) * weights[j]);
+      for (let c = 0; c < d; c++) {
+        const diff = z[c] - components[v + c];
+        out[base + c] += diff * diff * perSquare;
+      }
+    }
   }
 }
 
@@ -270,5 +305,18 @@ export class Pca implements Detector {
 
   predict(X: Matrix, out?: Uint8Array): Uint8Array {
     return predictInBlocks(this, X, out);
+  }
+
+  /**
+   * Each feature's share of the weighted reconstruction error: the score is
+   * Σ_j ‖z − v_j‖ / w_j, and feature c receives (z_c − v_jc)² / (‖z − v_j‖ · w_j) from component
+   * j, its share of that component's squared distance. The shares of each component add to 1, so
+   * a row's contributions sum to its score (to rounding). All contributions are ≥ 0.
+   */
+  explain(X: Matrix, rows: RowSelection, out?: Float64Array): Float64Array {
+    const selected = selectExplainedRows(this, X, rows, out?.length);
+    const contributions = out ?? new Float64Array(selected.rows * this.nFeatures);
+    explainRows(this.model, selected, contributions);
+    return contributions;
   }
 }

@@ -27,6 +27,9 @@ import {
   checkStateHeader,
   stateSection,
   predictInBlocks,
+  RowSelection,
+  selectExplainedRows,
+  allRows,
 } from './detector';
 import { Matrix } from './matrix';
 import { isStandardizerKind, Standardizer, StandardizerKind, STANDARDIZER_KINDS } from './standardizer';
@@ -238,6 +241,16 @@ export class Pipeline implements Detector {
 
   predict(X: Matrix, out?: Uint8Array): Uint8Array {
     return predictInBlocks(this, X, out);
+  }
+
+  /**
+   * The inner detector's explanation of the standardised rows. The standardiser transforms each
+   * column on its own, so standardised column c is original column c: contributions map 1:1 and
+   * keep whatever property the inner detector's have (e.g. summing to the score).
+   */
+  explain(X: Matrix, rows: RowSelection, out?: Float64Array): Float64Array {
+    const selected = selectExplainedRows(this, X, rows, out?.length);
+    return this.inner.explain(this.standardizer.transform(selected), allRows(selected.rows), out);
   }
 
   private forEachBlock(X: Matrix, visit: (block: Matrix, start: number, end: number) => void): void {

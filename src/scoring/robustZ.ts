@@ -33,6 +33,8 @@ import {
   checkStateHeader,
   stateSection,
   predictInBlocks,
+  RowSelection,
+  selectExplainedRows,
 } from './detector';
 import { Matrix } from './matrix';
 import { thresholdFromContamination } from './threshold';
@@ -181,5 +183,22 @@ export class RobustZScore implements Detector {
 
   predict(X: Matrix, out?: Uint8Array): Uint8Array {
     return predictInBlocks(this, X, out);
+  }
+
+  /**
+   * Each feature's |z_j|, the quantity the score takes the maximum of: the largest contribution
+   * of a row IS its score (not a sum: the score is a maximum), and a feature ranks above another
+   * exactly when it lies more robust standard deviations out. A constant column contributes 0.
+   */
+  explain(X: Matrix, rows: RowSelection, out?: Float64Array): Float64Array {
+    const selected = selectExplainedRows(this, X, rows, out?.length);
+    const { cols, data } = selected;
+    const contributions = out ?? new Float64Array(selected.rows * cols);
+    for (let i = 0; i < data.length; i++) {
+      const f = i % cols;
+      const s = this.scale[f];
+      contributions[i] = s > 0 ? Math.abs(data[i] - this.center[f]) / s : 0;
+    }
+    return contributions;
   }
 }
