@@ -1,31 +1,15 @@
-import { createWriteStream } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { Readable, Writable } from 'node:stream';
 import { ApplicationFailure } from '@temporalio/common';
 import { Client } from 'pg';
 import { Backup, scopeIncludesDatabase, scopeIncludesModels, type BackupScope } from '../db/backupEntities';
-import { DecryptStream, EncryptionError, EncryptStream } from '../storage/encryption';
+import { EncryptionError, EncryptStream } from '../storage/encryption';
+import { HashingStream } from '../storage/hashingStream';
 import { ObjectMissingError, ObjectUnreadableError } from '../storage/objectStore';
-import {
-  attemptStagingKey,
-  BackupIntegrityError,
-  BackupStore,
-  backupPrefix,
-  dumpKey,
-  HashingStream,
-  modelBackupKey,
-  MANIFEST_FORMAT,
-  partKey,
-  type BackupManifest,
-  type DatabasePart,
-  type ModelEntry,
-  type ModelsPart,
-  type ObjectEntry,
-  type Verification,
-} from './backupCatalog';
+import { BackupIntegrityError } from '../backup/backupIntegrityError';
+import { attemptStagingKey, backupPrefix, dumpKey, modelBackupKey, partKey } from '../backup/backupKeys';
+import { BackupStore } from '../backup/backupStore';
+import { MANIFEST_FORMAT, type BackupManifest, type DatabasePart, type ModelEntry, type ModelsPart, type ObjectEntry, type Verification } from '../backup/manifest';
+import { restoreDump } from '../backup/restore';
 import { cancellationSignal, heartbeat, withHeartbeat } from './heartbeat';
 import type { ActivityDeps } from './deps';
 import {
@@ -37,12 +21,11 @@ import {
   dropDatabaseIfExists,
   resolvePgBinary,
   runTool,
-  runToolTiedToUs,
   serverVersion,
   tableRowCounts,
   urlForDatabase,
   withDatabase,
-} from './pgTools';
+} from '../backup/pgTools';
 
 export interface BeginBackupInput {
   backupId: string;
@@ -114,146 +97,6 @@ export async function permanentAsNonRetryable<T>(work: () => Promise<T>): Promis
   }
 }
 
-export interface RestoreDumpOptions {
-  /** Create the restored objects as this role (pg_restore --role), so that they belong to it. */
-  asRole?: string;
-  /** pg_restore --jobs; 1 (the default) restores in a single transaction instead. */
-  jobs?: number;
-  /** Awaited after the download, before pg_restore starts (e.g. the target database's creation, run meanwhile). */
-  ready?: Promise<unknown>;
-  progress?: (progress: { phase: 'downloading' | 'restoring'; bytes: number; total: number }) => void;
-}
-
-export interface RestoredDump {
-  size: number;
-  sha256: string;
-  /** MinIO → temp file (decrypting), hashing the stored bytes. */
-  downloadSeconds: number;
-  /** pg_restore from the temp file. */
-  restoreSeconds: number;
-}
-
-/**
- * Restores a stored dump into `targetUrl`: downloads it (decrypting when it is encrypted) into a
- * private temp file while hashing the stored bytes, checks size and sha256 against `dump`, and
- * only then runs pg_restore on the file — with `--jobs` (safe without --single-transaction:
- * the target is always a scratch or staging database that a failure drops and nothing uses
- * before its row counts are checked) or, with one job, in a single transaction. The temp file
- * (the size of the dump, mode 0600 in a mode-0700 directory under TMPDIR) is removed afterwards.
- */
-export async function restoreDump(
-  bs: BackupStore,
-  dump: ObjectEntry,
-  targetUrl: string,
-  serverMajor: number,
-  options: RestoreDumpOptions = {},
-): Promise<RestoredDump> {
-  const bin = await resolvePgBinary('pg_restore', serverMajor);
-  const signal = cancellationSignal();
-  const progress = options.progress ?? (() => undefined);
-  await removeStaleRestoreDirs();
-  const dir = await mkdtemp(path.join(os.tmpdir(), RESTORE_DIR_PREFIX));
-  try {
-    await writeFile(path.join(dir, 'owner.pid'), String(process.pid));
-    const file = path.join(dir, 'platform.dump');
-    const t0 = Date.now();
-    const digest = await downloadVerified(bs, dump, file, progress, signal);
-    const t1 = Date.now();
-    await options.ready;
-    signal?.throwIfAborted();
-    progress({ phase: 'restoring', bytes: dump.size, total: dump.size });
-    const { dbname, env } = childConnection(targetUrl);
-    const jobs = Math.max(1, Math.floor(options.jobs ?? 1));
-    const args = ['--no-owner', '--no-privileges', '--exit-on-error', jobs > 1 ? `--jobs=${jobs}` : '--single-transaction', `--dbname=${dbname}`];
-    if (options.asRole) args.push(`--role=${options.asRole}`);
-    args.push(file);
-    const run = runToolTiedToUs(bin, args, env);
-    const onAbort = () => run.stop();
-    signal?.addEventListener('abort', onAbort);
-    try {
-      await run.done;
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-      run.stop();
-    }
-    return { ...digest, downloadSeconds: (t1 - t0) / 1000, restoreSeconds: (Date.now() - t1) / 1000 };
-  } finally {
-    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
-  }
-}
-
-const RESTORE_DIR_PREFIX = 'nomaly-restore-';
-
-/**
- * Temp directories of restores killed with their worker: those whose owner process is gone, and
- * any older than the longest activity (12 h) — nothing can still be using them.
- */
-async function removeStaleRestoreDirs(): Promise<void> {
-  const tmp = os.tmpdir();
-  const entries = await readdir(tmp).catch(() => [] as string[]);
-  for (const name of entries.filter((n) => n.startsWith(RESTORE_DIR_PREFIX))) {
-    const full = path.join(tmp, name);
-    const info = await stat(full).catch(() => undefined);
-    if (!info?.isDirectory() || (process.getuid && info.uid !== process.getuid())) continue;
-    const owner = Number(await readFile(path.join(full, 'owner.pid'), 'utf8').catch(() => 'NaN'));
-    const ownerGone = Number.isInteger(owner) && owner > 0 && owner !== process.pid && !processAlive(owner);
-    if (ownerGone || Date.now() - info.mtimeMs > 13 * 3600_000) await rm(full, { recursive: true, force: true }).catch(() => undefined);
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** MinIO → `file` (decrypted when encrypted), hashing the stored bytes; throws unless size and sha256 match `dump`. */
-async function downloadVerified(
-  bs: BackupStore,
-  dump: ObjectEntry,
-  file: string,
-  progress: NonNullable<RestoreDumpOptions['progress']>,
-  signal: AbortSignal | undefined,
-): Promise<{ size: number; sha256: string }> {
-  const name = `${bs.bucket}/${dump.key}`;
-  const key = dump.key.endsWith('.enc') ? bs.encryptionKey() : null;
-  if (dump.key.endsWith('.enc') && !key) throw new EncryptionError(`${name} is encrypted; set NOMALY_BACKUP_KEY_FILE to the key the backup was made with`);
-  // Each attempt writes the whole file again: a read that broke off mid-way leaves nothing behind.
-  const digest = await bs.readPersistently(dump.key, async () => {
-    const source = await bs.store.client.getObject(bs.bucket, dump.key).catch((err: { code?: string }) => {
-      if (err.code === 'NoSuchKey' || err.code === 'NotFound') throw new BackupIntegrityError(`backup object ${name} is missing`);
-      throw err;
-    });
-    let lastReport = 0;
-    const hasher = new HashingStream((bytes) => {
-      if (Date.now() - lastReport >= 1000) {
-        lastReport = Date.now();
-        progress({ phase: 'downloading', bytes, total: dump.size });
-      }
-    });
-    const stages: Array<NodeJS.ReadableStream | NodeJS.WritableStream> = [source, hasher];
-    if (key) stages.push(new DecryptStream(key, name));
-    stages.push(createWriteStream(file, { mode: 0o600 }));
-    try {
-      await pipeline(stages as unknown as [Readable, Writable], signal ? { signal } : {});
-    } catch (err) {
-      // Decryption fails on altered bytes before the hash can be compared: name a corrupt object as such.
-      if (err instanceof EncryptionError) await bs.checkObject(dump);
-      throw err;
-    }
-    return hasher.digest;
-  });
-  if (digest.size !== dump.size || digest.sha256 !== dump.sha256) {
-    throw new BackupIntegrityError(
-      `backup object ${name} is corrupt: ${digest.size} bytes with sha256 ${digest.sha256}, the manifest records ${dump.size} bytes with sha256 ${dump.sha256}`,
-    );
-  }
-  return digest;
-}
-
 export function createBackupActivities({ config, orm, store, logger, metrics }: ActivityDeps) {
   const bs = new BackupStore(config, store);
   const dbName = databaseNameOf(config.databaseUrl);
@@ -323,8 +166,8 @@ export function createBackupActivities({ config, orm, store, logger, metrics }: 
             }
           });
           try {
-            const upload = bs.streamingClient
-              .putObject(bs.bucket, stagingKey, hasher, undefined, { 'Content-Type': 'application/octet-stream' })
+            const upload = bs
+              .putStream(stagingKey, hasher)
               .catch((err: Error) => {
                 // Nobody reads the stream any more: stop pg_dump instead of blocking on a full pipe.
                 run.child.kill('SIGKILL');
@@ -343,7 +186,8 @@ export function createBackupActivities({ config, orm, store, logger, metrics }: 
           }
           await pg.query('commit');
           const digest = await hasher.digest;
-          const dump = await bs.publish(stagingKey, dumpKey(input.backupId, key !== null), digest);
+          const published = await store.publishByCopy(bs.bucket, stagingKey, dumpKey(input.backupId, key !== null), digest);
+          const dump: ObjectEntry = { key: published.key, size: published.size, sha256: published.sha256 };
           const part: DatabasePart = {
             name: dbName,
             pgVersion: version.version,
@@ -443,6 +287,7 @@ export function createBackupActivities({ config, orm, store, logger, metrics }: 
               digest = await restoreDump(bs, database.dump, scratchUrl, database.pgMajor, {
                 jobs: config.backup.restoreJobs,
                 progress: (p) => heartbeat(p),
+                signal: cancellationSignal(),
               });
             } catch (err) {
               if (err instanceof BackupIntegrityError || err instanceof EncryptionError) problems.push(err.message);

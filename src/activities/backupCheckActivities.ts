@@ -3,7 +3,9 @@ import { Backup, type BackupCheckState } from '../db/backupEntities';
 import type { Orm } from '../db/orm';
 import { EncryptionError } from '../storage/encryption';
 import { ObjectMissingError } from '../storage/objectStore';
-import { BackupIntegrityError, BackupStore, type BackupManifest } from './backupCatalog';
+import { BackupIntegrityError } from '../backup/backupIntegrityError';
+import { BackupStore } from '../backup/backupStore';
+import type { BackupManifest } from '../backup/manifest';
 import { heartbeat, withHeartbeat } from './heartbeat';
 import type { ActivityDeps } from './deps';
 

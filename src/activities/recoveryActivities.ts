@@ -3,11 +3,14 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Backup, Recovery, scopeIncludesDatabase, scopeIncludesModels, type BackupScope, type RecoveryStatus } from '../db/backupEntities';
 import { migrate } from '../db/orm';
 import { ChecksumMismatchError, ObjectMissingError, ObjectUnreadableError } from '../storage/objectStore';
-import { BackupIntegrityError, BackupStore, type BackupManifest } from './backupCatalog';
-import { heartbeat } from './heartbeat';
+import { BackupIntegrityError } from '../backup/backupIntegrityError';
+import { BackupStore } from '../backup/backupStore';
+import { objectsFor } from '../backup/manifest';
+import { restoreDump } from '../backup/restore';
+import { cancellationSignal, heartbeat } from './heartbeat';
 import { catalogRow, recordBackupCheck } from './backupCheckActivities';
-import { carryOverAudit } from './recoveryAudit';
-import { permanentAsNonRetryable, restoreDump } from './backupActivities';
+import { carryOverAudit } from '../backup/recoveryAudit';
+import { permanentAsNonRetryable } from './backupActivities';
 import type { ActivityDeps } from './deps';
 import {
   applyRoleGrants,
@@ -23,7 +26,7 @@ import {
   userOf,
   withAdmin,
   withDatabase,
-} from './pgTools';
+} from '../backup/pgTools';
 
 export interface ResolvedBackup {
   backupId: string;
@@ -190,6 +193,7 @@ export function createRecoveryActivities({ config, orm, store, logger, metrics }
             jobs: config.backup.restoreJobs,
             ready: created,
             progress: (p) => heartbeat(p),
+            signal: cancellationSignal(),
           });
           if (restored.sha256 !== database.dump.sha256) {
             throw new BackupIntegrityError(`backup object ${bs.bucket}/${database.dump.key} is corrupt: sha256 ${restored.sha256} does not match the manifest's ${database.dump.sha256}`);
@@ -368,13 +372,6 @@ export function createRecoveryActivities({ config, orm, store, logger, metrics }
       return databaseExists(restoreUrl, input.name);
     },
   };
-}
-
-function objectsFor(manifest: BackupManifest, scope: BackupScope) {
-  const entries = new Map<string, { key: string; size: number; sha256: string }>();
-  if (scopeIncludesDatabase(scope) && manifest.database) entries.set(manifest.database.dump.key, manifest.database.dump);
-  if (scopeIncludesModels(scope)) for (const m of manifest.models ?? []) entries.set(m.key, { key: m.key, size: m.size, sha256: m.sha256 });
-  return [...entries.values()];
 }
 
 export type RecoveryActivities = ReturnType<typeof createRecoveryActivities>;

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { WorkflowHandle } from '@temporalio/client';
 import { failureMessage, NomalyClient, type RecoveryProgress } from './nomalyClient';
 import { BACKUP_ID, BACKUP_SCOPES, operatorCommands, type BackupScopeInput } from '../workflows/backupInputs';
-import type { BackupManifest } from '../activities/backupCatalog';
+import type { BackupManifest } from '../backup/manifest';
 import { loadConfig } from '../config';
 import { TASK_QUEUES } from '../config/taskQueues';
 import { openOrm } from '../db/orm';

@@ -19,7 +19,8 @@ import {
 } from '../workflows/inputs';
 import { rootCauseMessage } from '../workflows/rootCause';
 import type { TrainModelResult } from '../workflows/trainModel';
-import { BackupStore, type BackupManifest } from '../activities/backupCatalog';
+import { BackupStore } from '../backup/backupStore';
+import type { BackupManifest } from '../backup/manifest';
 import { validateBackupInput, validateDisasterRecoveryInput, type BackupInput, type DisasterRecoveryInput } from '../workflows/backupInputs';
 import type { BackupResult } from '../workflows/backup';
 import type { RecoveryProgress, RecoveryResult } from '../workflows/disasterRecovery';
