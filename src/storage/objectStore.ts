@@ -161,13 +161,8 @@ export class ObjectStore {
   async putFilePublished(bucket: string, key: string, file: string, known: { sha256: string; size: number }): Promise<StoredObject> {
     if (known.size <= SINGLE_PUT_BYTES) return this.putFile(bucket, key, file, known);
     const staging = `${key}.staging-${randomBytes(6).toString('hex')}`;
-    const stored = await this.putFile(bucket, staging, file, known);
-    try {
-      await this.client.copyObject(bucket, key, `/${bucket}/${staging}`);
-    } finally {
-      await this.client.removeObject(bucket, staging);
-    }
-    return { ...stored, key };
+    await this.putFile(bucket, staging, file, known);
+    return this.publishByCopy(bucket, staging, key, known);
   }
 
   /**
