@@ -1,5 +1,4 @@
 import { pipeline } from 'node:stream/promises';
-import { ApplicationFailure } from '@temporalio/common';
 import { Client } from 'pg';
 import { Backup, scopeIncludesDatabase, scopeIncludesModels, type BackupScope } from '../db/backupEntities';
 import { EncryptionError, EncryptStream } from '../storage/encryption';
@@ -12,6 +11,7 @@ import { MANIFEST_FORMAT, type BackupManifest, type DatabasePart, type ModelEntr
 import { restoreDump } from '../backup/restore';
 import { cancellationSignal, heartbeat, withHeartbeat } from './heartbeat';
 import type { ActivityDeps } from './deps';
+import { BACKUP_ERRORS, failFastOnPermanent } from './failures';
 import {
   childConnection,
   compareRowCounts,
@@ -84,19 +84,6 @@ export interface RetentionResult {
 }
 
 
-/** Errors no retry fixes become non-retryable failures with the same message. */
-export async function permanentAsNonRetryable<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await withHeartbeat(work);
-  } catch (err) {
-    if (err instanceof BackupIntegrityError || err instanceof EncryptionError || (err as Error).name === 'PgToolMissingError') {
-      throw ApplicationFailure.nonRetryable((err as Error).message, (err as Error).name);
-    }
-    if (err instanceof ObjectMissingError || err instanceof ObjectUnreadableError) throw ApplicationFailure.nonRetryable(err.message, 'BackupIntegrityError');
-    throw err;
-  }
-}
-
 export function createBackupActivities({ config, orm, store, logger, metrics }: ActivityDeps) {
   const bs = new BackupStore(config, store);
   const dbName = databaseNameOf(config.databaseUrl);
@@ -137,7 +124,9 @@ export function createBackupActivities({ config, orm, store, logger, metrics }: 
      * an attempt-unique staging key and published by copy once its sha256 is known.
      */
     async dumpDatabase(input: { backupId: string }): Promise<DumpSummary> {
-      return permanentAsNonRetryable(async () => {
+      return failFastOnPermanent(
+        () =>
+          withHeartbeat(async () => {
         const key = bs.encryptionKey();
         await bs.clearStaging(input.backupId); // what an earlier, killed attempt left behind
         const pg = new Client({ connectionString: backupUrl });
@@ -210,7 +199,9 @@ export function createBackupActivities({ config, orm, store, logger, metrics }: 
         } finally {
           await pg.end().catch(() => undefined);
         }
-      });
+          }),
+        BACKUP_ERRORS,
+      );
     },
 
     /**
@@ -218,7 +209,9 @@ export function createBackupActivities({ config, orm, store, logger, metrics }: 
      * an artifact already there (from any earlier backup) is not copied again.
      */
     async backupModelArtifacts(input: { backupId: string }): Promise<ModelsSummary> {
-      return permanentAsNonRetryable(async () => {
+      return failFastOnPermanent(
+        () =>
+          withHeartbeat(async () => {
         const rows = await orm.em
           .fork()
           .getConnection()
@@ -264,7 +257,9 @@ export function createBackupActivities({ config, orm, store, logger, metrics }: 
         const part: ModelsPart & { missing: string[] } = { models, copied, reused, missing };
         await bs.putJson(partKey(input.backupId, 'models', bs.encryptionKey() !== null), part);
         return { models: models.length, copied, reused, missing };
-      });
+          }),
+        BACKUP_ERRORS,
+      );
     },
 
     /**
@@ -272,7 +267,9 @@ export function createBackupActivities({ config, orm, store, logger, metrics }: 
      * snapshot's, checks every object's sha256, and drops the scratch database.
      */
     async verifyBackup(input: { backupId: string; scope: BackupScope }): Promise<Verification> {
-      return permanentAsNonRetryable(async () => {
+      return failFastOnPermanent(
+        () =>
+          withHeartbeat(async () => {
         const { database, models } = await readParts(input.backupId, input.scope);
         const problems: string[] = [];
         let objectsChecked = 0;
@@ -324,7 +321,9 @@ export function createBackupActivities({ config, orm, store, logger, metrics }: 
           }
         }
         return { status: problems.length === 0 ? 'verified' : 'failed', checkedAt: new Date().toISOString(), objectsChecked, rowCountsMatch, problems };
-      });
+          }),
+        BACKUP_ERRORS,
+      );
     },
 
     /** Writes manifest.json and marks the backup verified or failed: never neither. */

@@ -1,13 +1,12 @@
-import { ApplicationFailure } from '@temporalio/common';
 import { Backup, type BackupCheckState } from '../db/backupEntities';
 import type { Orm } from '../db/orm';
-import { EncryptionError } from '../storage/encryption';
 import { ObjectMissingError } from '../storage/objectStore';
 import { BackupIntegrityError } from '../backup/backupIntegrityError';
 import { BackupStore } from '../backup/backupStore';
 import type { BackupManifest } from '../backup/manifest';
 import { heartbeat, withHeartbeat } from './heartbeat';
 import type { ActivityDeps } from './deps';
+import { BACKUP_ERRORS, failFastOnPermanent, notFound } from './failures';
 
 /** What one re-read of a backup found. */
 export interface BackupCheck {
@@ -73,18 +72,19 @@ export function createBackupCheckActivities({ config, orm, store, logger }: Acti
      * `corrupt`, naming it), not a failure; an unreachable MinIO is a failure that retries.
      */
     async checkBackup(input: { backupId: string }): Promise<BackupCheck> {
-      return withHeartbeat(async () => {
+      return failFastOnPermanent(
+        () =>
+          withHeartbeat(async () => {
         const checkedAt = new Date().toISOString();
         const manifestKey = await bs.findManifestKey(input.backupId);
         const known = manifestKey !== undefined || (await orm.em.fork().count(Backup, { id: input.backupId })) > 0;
-        if (!known) throw ApplicationFailure.nonRetryable(`there is no backup ${input.backupId} (nomaly backup list shows them)`, 'NotFound');
+        if (!known) throw notFound(`there is no backup ${input.backupId} (nomaly backup list shows them)`);
         const problems: string[] = [];
         let manifest: BackupManifest | undefined;
         try {
           manifest = await bs.readManifest(input.backupId);
         } catch (err) {
-          if (err instanceof EncryptionError) throw ApplicationFailure.nonRetryable(err.message, err.name);
-          if (!(err instanceof BackupIntegrityError)) throw err;
+          if (!(err instanceof BackupIntegrityError)) throw err; // a key problem (EncryptionError) fails, non-retryably
           problems.push(err.message);
         }
         const objects = manifest?.objects ?? [];
@@ -105,7 +105,9 @@ export function createBackupCheckActivities({ config, orm, store, logger }: Acti
         await recordBackupCheck(orm, check, manifest, manifestKey);
         if (check.state === 'corrupt') logger.error({ backupId: input.backupId, problems }, 'backup check found damaged objects');
         return check;
-      });
+          }),
+        BACKUP_ERRORS,
+      );
     },
   };
 }

@@ -7,10 +7,10 @@ import { BackupIntegrityError } from '../backup/backupIntegrityError';
 import { BackupStore } from '../backup/backupStore';
 import { objectsFor } from '../backup/manifest';
 import { restoreDump } from '../backup/restore';
-import { cancellationSignal, heartbeat } from './heartbeat';
+import { cancellationSignal, heartbeat, withHeartbeat } from './heartbeat';
 import { catalogRow, recordBackupCheck } from './backupCheckActivities';
 import { carryOverAudit } from '../backup/recoveryAudit';
-import { permanentAsNonRetryable } from './backupActivities';
+import { BACKUP_ERRORS, failFastOnPermanent } from './failures';
 import type { ActivityDeps } from './deps';
 import {
   applyRoleGrants,
@@ -117,7 +117,7 @@ export function createRecoveryActivities({ config, orm, store, logger, metrics }
   return {
     /** The backup to restore: the one asked for, else the newest verified one not since found damaged (from the manifests; the catalog only vetoes). */
     async resolveRecoveryBackup(input: { backupId?: string; scope: BackupScope }): Promise<ResolvedBackup> {
-      return permanentAsNonRetryable(async () => {
+      return failFastOnPermanent(async () => {
         const candidates = input.backupId ? [input.backupId] : (await bs.listBackupIds()).reverse();
         const damaged = input.backupId ? new Set<string>() : await backupsFoundCorrupt();
         for (const id of candidates) {
@@ -137,12 +137,14 @@ export function createRecoveryActivities({ config, orm, store, logger, metrics }
           }
         }
         throw nonRetryable(`no verified backup with ${input.scope === 'full' ? 'database and models' : input.scope} in ${bs.bucket}`, 'NotFound');
-      });
+      }, BACKUP_ERRORS);
     },
 
     /** Verify first: the manifest and every object's sha256, before anything is touched. */
     async verifyBackupForRecovery(input: { backupId: string; scope: BackupScope }): Promise<VerifiedBackup> {
-      return permanentAsNonRetryable(async () => {
+      return failFastOnPermanent(
+        () =>
+          withHeartbeat(async () => {
         const manifest = await bs.readManifest(input.backupId);
         if (manifest.verification.status !== 'verified') {
           throw nonRetryable(`backup ${input.backupId} failed its verification (${manifest.verification.problems.join('; ')}); choose another backup`);
@@ -164,7 +166,9 @@ export function createRecoveryActivities({ config, orm, store, logger, metrics }
           bytes += entry.size;
         }
         return { backupId: input.backupId, objects: objects.length, bytes };
-      });
+          }),
+        BACKUP_ERRORS,
+      );
     },
 
     /**
@@ -174,7 +178,9 @@ export function createRecoveryActivities({ config, orm, store, logger, metrics }
      * here touches the live database: a failure drops the staging one, a retry recreates it.
      */
     async restoreDatabaseToStaging(input: { recoveryId: string; backupId: string }): Promise<RestoredToStaging> {
-      return permanentAsNonRetryable(async () => {
+      return failFastOnPermanent(
+        () =>
+          withHeartbeat(async () => {
         const manifest = await bs.readManifest(input.backupId);
         const database = manifest.database;
         if (!database) throw nonRetryable(`backup ${input.backupId} holds no database`);
@@ -224,7 +230,9 @@ export function createRecoveryActivities({ config, orm, store, logger, metrics }
           await dropDatabaseIfExists(restoreUrl, staging).catch(() => undefined);
           throw err;
         }
-      });
+          }),
+        BACKUP_ERRORS,
+      );
     },
 
     /**
@@ -276,7 +284,9 @@ export function createRecoveryActivities({ config, orm, store, logger, metrics }
 
     /** Copies model artifacts back into the models bucket (only those missing or altered) and re-verifies each. */
     async restoreModels(input: { backupId: string }): Promise<{ models: number; restored: number; unchanged: number }> {
-      return permanentAsNonRetryable(async () => {
+      return failFastOnPermanent(
+        () =>
+          withHeartbeat(async () => {
         const manifest = await bs.readManifest(input.backupId);
         const models = manifest.models;
         if (!models) throw nonRetryable(`backup ${input.backupId} holds no models`);
@@ -306,7 +316,9 @@ export function createRecoveryActivities({ config, orm, store, logger, metrics }
           restored++;
         }
         return { models: models.length, restored, unchanged };
-      });
+          }),
+        BACKUP_ERRORS,
+      );
     },
 
     /** Every registry row's artifact must exist with its recorded sha256. */
