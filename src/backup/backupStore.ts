@@ -1,11 +1,12 @@
 import type { Readable } from 'node:stream';
 import type { NomalyConfig } from '../config';
+import { scopeIncludesDatabase, scopeIncludesModels, type BackupScope } from '../db/backupEntities';
 import { decryptBytes, encryptBytes, EncryptionError, encryptedKeyId, readBackupKeyFile, type BackupKey } from '../storage/encryption';
 import { HashingStream } from '../storage/hashingStream';
 import { ChecksumMismatchError, ObjectMissingError, ObjectUnreadableError, type ObjectStore } from '../storage/objectStore';
 import { BackupIntegrityError } from './backupIntegrityError';
-import { backupIdOfManifestKey, manifestKey, stagingPrefix } from './backupKeys';
-import { manifestChecksum, MANIFEST_FORMAT, type BackupManifest, type ObjectEntry } from './manifest';
+import { backupIdOfManifestKey, manifestKey, partKey, stagingPrefix } from './backupKeys';
+import { manifestChecksum, MANIFEST_FORMAT, type BackupManifest, type DatabasePart, type ModelsPart, type ObjectEntry } from './manifest';
 
 /**
  * The backup bucket as backup and recovery see it: its objects (encrypted when a key is
@@ -80,6 +81,14 @@ export class BackupStore {
     const keyId = encryptedKeyId(bytes);
     const plain = keyId ? await decryptBytes(this.requireKey(`${this.bucket}/${key}`, keyId), bytes, `${this.bucket}/${key}`) : bytes;
     return JSON.parse(plain.toString('utf8')) as T;
+  }
+
+  /** What the steps of a backup in progress recorded (the parts a manifest is made of); null for a part outside its scope. */
+  async readParts(backupId: string, scope: BackupScope): Promise<{ database: DatabasePart | null; models: ModelsPart | null }> {
+    const encrypted = this.encryptionKey() !== null;
+    const database = scopeIncludesDatabase(scope) ? await this.getJson<DatabasePart>(partKey(backupId, 'database', encrypted)) : null;
+    const models = scopeIncludesModels(scope) ? await this.getJson<ModelsPart>(partKey(backupId, 'models', encrypted)) : null;
+    return { database, models };
   }
 
   async findManifestKey(backupId: string): Promise<string | undefined> {

@@ -74,3 +74,35 @@ export function objectsFor(manifest: Pick<BackupManifest, 'database' | 'models'>
   if (scopeIncludesModels(scope)) for (const m of manifest.models ?? []) entries.set(m.key, { key: m.key, size: m.size, sha256: m.sha256 });
   return [...entries.values()];
 }
+
+export interface ManifestFacts {
+  backupId: string;
+  scope: BackupScope;
+  workflowId: string;
+  /** When the backup started: a backup without a database is as old as its model listing. */
+  startedAt: string;
+  database: DatabasePart | null;
+  models: ModelsPart | null;
+  verification: Verification;
+  encryptionKeyId: string | null;
+}
+
+/** The manifest of a finished backup; models that could not be backed up become warnings of its verification. */
+export function manifestFromParts(facts: ManifestFacts): Omit<BackupManifest, 'checksum'> {
+  const { database, verification } = facts;
+  const models = facts.models?.models ?? null;
+  const missing = facts.models?.missing ?? [];
+  return {
+    format: MANIFEST_FORMAT,
+    id: facts.backupId,
+    createdAt: database?.snapshotAt ?? facts.startedAt,
+    finishedAt: new Date().toISOString(),
+    scope: facts.scope,
+    workflowId: facts.workflowId,
+    database,
+    models,
+    objects: objectsFor({ database, models }, 'full'),
+    encryption: facts.encryptionKeyId ? { algorithm: 'AES-256-GCM', keyId: facts.encryptionKeyId } : null,
+    verification: missing.length ? { ...verification, problems: [...verification.problems, ...missing.map((m) => `warning: not backed up, ${m}`)] } : verification,
+  };
+}
