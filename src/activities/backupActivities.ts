@@ -3,7 +3,7 @@ import { BackupStore } from '../backup/backupStore';
 import { dumpDatabase } from '../backup/databaseDump';
 import { manifestFromParts, type DatabasePart, type ModelsPart, type ObjectEntry, type Verification } from '../backup/manifest';
 import { backupModelArtifacts } from '../backup/modelArtifacts';
-import { databaseNameOf, urlForDatabase } from '../backup/pgTools';
+import { databaseNameOf, urlForDatabase } from '../backup/pgDatabases';
 import { applyBackupRetention, type RetentionResult } from '../backup/retention';
 import { verifyBackupContents } from '../backup/verification';
 import type { ActivityDeps } from './deps';

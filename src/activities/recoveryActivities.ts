@@ -9,7 +9,7 @@ import { backupsFoundCorrupt, recordBackupCheck, syncCatalogFromManifests } from
 import { StagingDatabaseMissingError, swapInDatabase } from '../backup/databaseSwap';
 import { objectsFor } from '../backup/manifest';
 import { registryArtifactsMissing, restoreModelArtifacts } from '../backup/modelArtifacts';
-import { databaseExists, databaseNameOf, derivedDatabaseName, dropDatabaseIfExists, urlForDatabase, userOf } from '../backup/pgTools';
+import { databaseExists, databaseNameOf, derivedDatabaseName, dropDatabaseIfExists, urlForDatabase, userOf } from '../backup/pgDatabases';
 import { carryOverAudit } from '../backup/recoveryAudit';
 import { restoreIntoStaging, type StagingRestoreTimings } from '../backup/stagingRestore';
 import type { ActivityDeps } from './deps';

@@ -5,7 +5,8 @@ import { HashingStream } from '../storage/hashingStream';
 import { attemptStagingKey, dumpKey, partKey } from './backupKeys';
 import type { BackupStore } from './backupStore';
 import type { DatabasePart, ObjectEntry } from './manifest';
-import { childConnection, databaseNameOf, resolvePgBinary, runTool, serverVersion, tableRowCounts } from './pgTools';
+import { databaseNameOf, serverVersion, tableRowCounts } from './pgDatabases';
+import { childConnection, resolvePgBinary, runTool } from './pgTools';
 import type { StepControl } from './progress';
 
 /**

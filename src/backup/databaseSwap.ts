@@ -1,4 +1,4 @@
-import { quoteIdent, withAdmin } from './pgTools';
+import { quoteIdent, withAdmin } from './pgDatabases';
 
 /** The restored database a swap should rename into place is gone (dropped after a failure); the restore must run again. */
 export class StagingDatabaseMissingError extends Error {

@@ -1,7 +1,7 @@
 import { BackupIntegrityError } from './backupIntegrityError';
 import type { BackupStore } from './backupStore';
 import type { DatabasePart } from './manifest';
-import { applyRoleGrants, compareRowCounts, createEmptyDatabase, dropDatabaseIfExists, tableRowCounts, urlForDatabase, withDatabase } from './pgTools';
+import { applyRoleGrants, compareRowCounts, createEmptyDatabase, dropDatabaseIfExists, tableRowCounts, urlForDatabase, withDatabase } from './pgDatabases';
 import type { StepControl } from './progress';
 import { restoreDump } from './restore';
 

@@ -3,7 +3,7 @@ import { ObjectMissingError } from '../storage/objectStore';
 import { BackupIntegrityError } from './backupIntegrityError';
 import type { BackupStore } from './backupStore';
 import type { DatabasePart, ModelsPart, Verification } from './manifest';
-import { compareRowCounts, createEmptyDatabase, databaseNameOf, derivedDatabaseName, dropDatabaseIfExists, tableRowCounts, urlForDatabase, withDatabase } from './pgTools';
+import { compareRowCounts, createEmptyDatabase, databaseNameOf, derivedDatabaseName, dropDatabaseIfExists, tableRowCounts, urlForDatabase, withDatabase } from './pgDatabases';
 import type { StepControl } from './progress';
 import { restoreDump } from './restore';
 
