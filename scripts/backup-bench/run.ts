@@ -213,7 +213,7 @@ async function main(): Promise<void> {
   const { createWorker } = await import('../../src/workers/createWorker');
   const { createLogger } = await import('../../src/observability/logging');
   const { NomalyClient } = await import('../../src/client/nomalyClient');
-  const pgTools = await import('../../src/activities/pgTools');
+  const pgTools = { ...(await import('../../src/backup/pgDatabases')), ...(await import('../../src/backup/pgTools')) };
 
   const cleanup: Array<() => Promise<void>> = [];
   const extraDbs = new Set<string>();

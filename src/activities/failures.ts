@@ -3,19 +3,42 @@ import { CsvIndexError } from '../data/csvIndex';
 import { DatasetFormatError } from '../data/datasetError';
 import { ModelCodecError } from '../scoring/codec';
 import { DetectorInputError, DetectorOptionError } from '../scoring/detector';
-import { ChecksumMismatchError, CorruptRangeError, ObjectMissingError } from '../storage/objectStore';
+import { BackupIntegrityError } from '../backup/backupIntegrityError';
+import { PgToolMissingError } from '../backup/pgTools';
+import { EncryptionError } from '../storage/encryption';
+import { ChecksumMismatchError, CorruptRangeError, ObjectMissingError, ObjectUnreadableError } from '../storage/objectStore';
 
-/** Errors no retry can fix: bad data, a corrupt file, an invalid option. Everything else retries. */
-const PERMANENT: Array<new (...args: never[]) => Error> = [
-  DatasetFormatError,
-  ModelCodecError,
-  DetectorOptionError,
-  DetectorInputError,
-  ChecksumMismatchError,
-  CorruptRangeError,
-  ObjectMissingError,
-  CsvIndexError,
-];
+type ErrorClass = new (...args: never[]) => Error;
+
+/** Which errors no retry can fix, and the failure type each is reported as. Everything else retries. */
+export interface PermanentErrors {
+  /** Reported under their own name. */
+  named: ErrorClass[];
+  /** Reported under another failure type: the one the workflow and the operator know them by. */
+  renamed?: { errors: ErrorClass[]; as: string };
+}
+
+/** Datasets, models, detection: bad data, a corrupt file, an invalid option. */
+export const ACTIVITY_ERRORS: PermanentErrors = {
+  named: [DatasetFormatError, ModelCodecError, DetectorOptionError, DetectorInputError, ChecksumMismatchError, CorruptRangeError, ObjectMissingError, CsvIndexError],
+};
+
+/**
+ * Backups and recoveries: a damaged backup, a missing or wrong key, pg tools too old to run. An
+ * object of a backup that is missing or stays unreadable is the backup's damage, reported as
+ * such. A checksum mismatch of a freshly written object is not here: writing it again fixes it.
+ */
+export const BACKUP_ERRORS: PermanentErrors = {
+  named: [BackupIntegrityError, EncryptionError, PgToolMissingError],
+  renamed: { errors: [ObjectMissingError, ObjectUnreadableError], as: 'BackupIntegrityError' },
+};
+
+/** The failure type a permanent error is reported as, or undefined when a retry may fix it. */
+function permanentType(err: unknown, permanent: PermanentErrors): string | undefined {
+  if (permanent.named.some((type) => err instanceof type)) return (err as Error).name;
+  if (permanent.renamed?.errors.some((type) => err instanceof type)) return permanent.renamed.as;
+  return undefined;
+}
 
 /**
  * PostgreSQL SQLSTATE classes that no retry fixes: 22 (data exception: a value too long or out
@@ -75,27 +98,27 @@ export function withoutStatementText(err: unknown): unknown {
   return database ? databaseFailure(database) : err;
 }
 
-export function isPermanent(err: unknown): boolean {
+export function isPermanent(err: unknown, permanent: PermanentErrors = ACTIVITY_ERRORS): boolean {
   const database = asPostgresError(err);
   if (database) return PERMANENT_SQLSTATE_CLASSES.includes(database.code.slice(0, 2));
-  return PERMANENT.some((type) => err instanceof type);
+  return permanentType(err, permanent) !== undefined;
 }
 
 /**
- * Runs `work`, turning a permanent error into a non-retryable failure with the same message and
- * type, and any PostgreSQL error into a failure that names its SQLSTATE instead of quoting the
- * statement (non-retryable for data exceptions and constraint violations).
+ * The one error translator of activities: runs `work`, turning a permanent error (see
+ * `permanent`) into a non-retryable failure with the same message and its type, and any
+ * PostgreSQL error into a failure that names its SQLSTATE instead of quoting the statement
+ * (non-retryable for data exceptions and constraint violations). It does not heartbeat: wrap
+ * `work` in withHeartbeat (./heartbeat) where a long step needs it.
  */
-export async function failFastOnPermanent<T>(work: () => Promise<T>): Promise<T> {
+export async function failFastOnPermanent<T>(work: () => Promise<T>, permanent: PermanentErrors = ACTIVITY_ERRORS): Promise<T> {
   try {
     return await work();
   } catch (err) {
     const database = asPostgresError(err);
     if (database) throw databaseFailure(database);
-    if (isPermanent(err)) {
-      const error = err as Error;
-      throw ApplicationFailure.nonRetryable(error.message, error.name);
-    }
+    const type = permanentType(err, permanent);
+    if (type !== undefined) throw ApplicationFailure.nonRetryable((err as Error).message, type);
     throw err;
   }
 }

@@ -1,29 +1,20 @@
 import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
-import { Backup, Recovery, scopeIncludesDatabase, scopeIncludesModels, type BackupScope, type RecoveryStatus } from '../db/backupEntities';
+import { Recovery, scopeIncludesDatabase, scopeIncludesModels, type BackupScope, type RecoveryStatus } from '../db/backupEntities';
 import { migrate } from '../db/orm';
-import { ChecksumMismatchError, ObjectMissingError, ObjectUnreadableError } from '../storage/objectStore';
-import { BackupIntegrityError, BackupStore, type BackupManifest } from './backupCatalog';
-import { heartbeat } from './heartbeat';
-import { catalogRow, recordBackupCheck } from './backupCheckActivities';
-import { carryOverAudit } from './recoveryAudit';
-import { permanentAsNonRetryable, restoreDump } from './backupActivities';
+import { BackupIntegrityError } from '../backup/backupIntegrityError';
+import { chooseBackup } from '../backup/backupChoice';
+import { BackupStore } from '../backup/backupStore';
+import { backupsFoundCorrupt, recordBackupCheck, syncCatalogFromManifests } from '../backup/catalog';
+import { StagingDatabaseMissingError, swapInDatabase } from '../backup/databaseSwap';
+import { objectsFor } from '../backup/manifest';
+import { registryArtifactsMissing, restoreModelArtifacts } from '../backup/modelArtifacts';
+import { databaseExists, databaseNameOf, derivedDatabaseName, dropDatabaseIfExists, urlForDatabase, userOf } from '../backup/pgDatabases';
+import { carryOverAudit } from '../backup/recoveryAudit';
+import { restoreIntoStaging, type StagingRestoreTimings } from '../backup/stagingRestore';
 import type { ActivityDeps } from './deps';
-import {
-  applyRoleGrants,
-  compareRowCounts,
-  createEmptyDatabase,
-  databaseExists,
-  databaseNameOf,
-  derivedDatabaseName,
-  dropDatabaseIfExists,
-  quoteIdent,
-  tableRowCounts,
-  urlForDatabase,
-  userOf,
-  withAdmin,
-  withDatabase,
-} from './pgTools';
+import { BACKUP_ERRORS, failFastOnPermanent } from './failures';
+import { cancellationSignal, heartbeat, withHeartbeat } from './heartbeat';
 
 export interface ResolvedBackup {
   backupId: string;
@@ -36,14 +27,7 @@ export interface RestoredToStaging {
   stagingDatabase: string;
   rows: number;
   /** Where the time went (for the benchmark and the logs); absent in results recorded by older releases. */
-  timings?: {
-    /** Dropping a killed attempt's staging database and creating it (overlaps the download). */
-    createDatabaseSeconds: number;
-    downloadSeconds: number;
-    pgRestoreSeconds: number;
-    pgRestoreJobs: number;
-    rowCountSeconds: number;
-  };
+  timings?: StagingRestoreTimings;
 }
 
 export interface VerifiedBackup {
@@ -68,7 +52,6 @@ export interface FinishRecoveryResult {
   dataLossWindowSeconds: number | null;
   catalogSynced: number;
 }
-
 
 function nonRetryable(message: string, type = 'BackupIntegrityError'): ApplicationFailure {
   return ApplicationFailure.nonRetryable(message, type);
@@ -102,125 +85,72 @@ export function createRecoveryActivities({ config, orm, store, logger, metrics }
     throw new Error(`the platform database did not answer after the swap: ${(lastError as Error)?.message ?? 'unknown'}`);
   }
 
-  /** Backups a later check found damaged; none when the database is lost (the manifests alone decide then). */
-  async function backupsFoundCorrupt(): Promise<Set<string>> {
-    const rows = await orm.em
-      .fork()
-      .find(Backup, { checkState: 'corrupt' }, { fields: ['id'] })
-      .catch(() => [] as Backup[]);
-    return new Set(rows.map((r) => r.id));
-  }
-
   return {
     /** The backup to restore: the one asked for, else the newest verified one not since found damaged (from the manifests; the catalog only vetoes). */
     async resolveRecoveryBackup(input: { backupId?: string; scope: BackupScope }): Promise<ResolvedBackup> {
-      return permanentAsNonRetryable(async () => {
-        const candidates = input.backupId ? [input.backupId] : (await bs.listBackupIds()).reverse();
-        const damaged = input.backupId ? new Set<string>() : await backupsFoundCorrupt();
-        for (const id of candidates) {
-          if (damaged.has(id)) {
-            logger.warn({ backupId: id }, 'skipping a backup a later check found damaged');
-            continue;
-          }
-          const manifest = await bs.readManifest(id).catch((err: Error) => {
-            if (input.backupId) throw err;
-            logger.warn({ backupId: id, err: err.message }, 'skipping unreadable backup manifest');
-            return undefined;
-          });
-          if (!manifest) continue;
-          const fits = (!scopeIncludesDatabase(input.scope) || manifest.database) && (!scopeIncludesModels(input.scope) || manifest.models);
-          if (input.backupId || (manifest.verification.status === 'verified' && fits)) {
-            return { backupId: id, createdAt: manifest.createdAt, scope: manifest.scope, encrypted: manifest.encryption !== null };
-          }
-        }
-        throw nonRetryable(`no verified backup with ${input.scope === 'full' ? 'database and models' : input.scope} in ${bs.bucket}`, 'NotFound');
-      });
+      return failFastOnPermanent(async () => {
+        const manifest = await chooseBackup(bs, {
+          backupId: input.backupId,
+          scope: input.scope,
+          damaged: input.backupId ? new Set<string>() : await backupsFoundCorrupt(orm),
+          skipped: (backupId, reason) => logger.warn({ backupId, reason }, 'skipping a backup'),
+        });
+        if (!manifest) throw nonRetryable(`no verified backup with ${input.scope === 'full' ? 'database and models' : input.scope} in ${bs.bucket}`, 'NotFound');
+        return { backupId: manifest.id, createdAt: manifest.createdAt, scope: manifest.scope, encrypted: manifest.encryption !== null };
+      }, BACKUP_ERRORS);
     },
 
     /** Verify first: the manifest and every object's sha256, before anything is touched. */
     async verifyBackupForRecovery(input: { backupId: string; scope: BackupScope }): Promise<VerifiedBackup> {
-      return permanentAsNonRetryable(async () => {
-        const manifest = await bs.readManifest(input.backupId);
-        if (manifest.verification.status !== 'verified') {
-          throw nonRetryable(`backup ${input.backupId} failed its verification (${manifest.verification.problems.join('; ')}); choose another backup`);
-        }
-        if (manifest.encryption) bs.requireKey(`backup ${input.backupId}`, manifest.encryption.keyId);
-        if (scopeIncludesDatabase(input.scope) && !manifest.database) throw nonRetryable(`backup ${input.backupId} (scope ${manifest.scope}) holds no database`);
-        if (scopeIncludesModels(input.scope) && !manifest.models) throw nonRetryable(`backup ${input.backupId} (scope ${manifest.scope}) holds no models`);
-        const objects = objectsFor(manifest, input.scope);
-        let bytes = 0;
-        for (const [i, entry] of objects.entries()) {
-          heartbeat({ phase: 'verifying', done: i, total: objects.length });
-          await bs.checkObject(entry).catch(async (err: unknown) => {
-            // The catalog learns of the damage too: `backup list` must stop calling this backup sound.
-            if (err instanceof BackupIntegrityError) {
-              await recordBackupCheck(orm, { backupId: input.backupId, state: 'corrupt', checkedAt: new Date().toISOString(), problems: [err.message] }).catch(() => undefined);
+      return failFastOnPermanent(
+        () =>
+          withHeartbeat(async () => {
+            const manifest = await bs.readManifest(input.backupId);
+            if (manifest.verification.status !== 'verified') {
+              throw nonRetryable(`backup ${input.backupId} failed its verification (${manifest.verification.problems.join('; ')}); choose another backup`);
             }
-            throw err;
-          });
-          bytes += entry.size;
-        }
-        return { backupId: input.backupId, objects: objects.length, bytes };
-      });
+            if (manifest.encryption) bs.requireKey(`backup ${input.backupId}`, manifest.encryption.keyId);
+            if (scopeIncludesDatabase(input.scope) && !manifest.database) throw nonRetryable(`backup ${input.backupId} (scope ${manifest.scope}) holds no database`);
+            if (scopeIncludesModels(input.scope) && !manifest.models) throw nonRetryable(`backup ${input.backupId} (scope ${manifest.scope}) holds no models`);
+            const objects = objectsFor(manifest, input.scope);
+            for (const [i, entry] of objects.entries()) {
+              heartbeat({ phase: 'verifying', done: i, total: objects.length });
+              await bs.checkObject(entry).catch(async (err: unknown) => {
+                // The catalog learns of the damage too: `backup list` must stop calling this backup sound.
+                if (err instanceof BackupIntegrityError) {
+                  await recordBackupCheck(orm, { backupId: input.backupId, state: 'corrupt', checkedAt: new Date().toISOString(), problems: [err.message] }).catch(() => undefined);
+                }
+                throw err;
+              });
+            }
+            return { backupId: input.backupId, objects: objects.length, bytes: objects.reduce((a, o) => a + o.size, 0) };
+          }),
+        BACKUP_ERRORS,
+      );
     },
 
-    /**
-     * Restores the dump into a new database and checks its row counts against the manifest. The
-     * dump is downloaded and its sha256 checked before pg_restore reads a byte of it (while the
-     * staging database is created); pg_restore then runs with NOMALY_RESTORE_JOBS jobs. Nothing
-     * here touches the live database: a failure drops the staging one, a retry recreates it.
-     */
+    /** Restores the dump into a new database with NOMALY_RESTORE_JOBS jobs and checks its row counts (see restoreIntoStaging). */
     async restoreDatabaseToStaging(input: { recoveryId: string; backupId: string }): Promise<RestoredToStaging> {
-      return permanentAsNonRetryable(async () => {
-        const manifest = await bs.readManifest(input.backupId);
-        const database = manifest.database;
-        if (!database) throw nonRetryable(`backup ${input.backupId} holds no database`);
-        const staging = stagingDatabaseFor(input.recoveryId);
-        const t0 = Date.now();
-        let createSeconds = 0;
-        // Also discards a killed attempt's half. Runs while the dump downloads; awaited before pg_restore.
-        const created = createEmptyDatabase(restoreUrl, staging, restoreAs).then(() => {
-          createSeconds = (Date.now() - t0) / 1000;
-        });
-        created.catch(() => undefined);
-        const stagingUrl = urlForDatabase(restoreUrl, staging);
-        try {
-          const restored = await restoreDump(bs, database.dump, stagingUrl, database.pgMajor, {
-            asRole: restoreAs,
-            jobs: config.backup.restoreJobs,
-            ready: created,
-            progress: (p) => heartbeat(p),
-          });
-          if (restored.sha256 !== database.dump.sha256) {
-            throw new BackupIntegrityError(`backup object ${bs.bucket}/${database.dump.key} is corrupt: sha256 ${restored.sha256} does not match the manifest's ${database.dump.sha256}`);
-          }
-          heartbeat({ phase: 'counting rows' });
-          const t1 = Date.now();
-          const counts = await withDatabase(stagingUrl, tableRowCounts);
-          const countSeconds = (Date.now() - t1) / 1000;
-          const problems = compareRowCounts(database.rowCounts, counts);
-          if (problems.length > 0) throw new BackupIntegrityError(`the restored database differs from backup ${input.backupId}: ${problems.join('; ')}`);
-          if (restoreAs) {
-            // Separate roles (scripts/provision-roles.sh): the backup role must read the restored database too.
-            await applyRoleGrants(stagingUrl, appRole, userOf(config.backupDatabaseUrl), [userOf(restoreUrl)]);
-          }
-          return {
-            stagingDatabase: staging,
-            rows: Object.values(counts).reduce((a, b) => a + b, 0),
-            timings: {
-              createDatabaseSeconds: createSeconds,
-              downloadSeconds: restored.downloadSeconds,
-              pgRestoreSeconds: restored.restoreSeconds,
-              pgRestoreJobs: config.backup.restoreJobs,
-              rowCountSeconds: countSeconds,
-            },
-          };
-        } catch (err) {
-          await created.catch(() => undefined);
-          await dropDatabaseIfExists(restoreUrl, staging).catch(() => undefined);
-          throw err;
-        }
-      });
+      return failFastOnPermanent(
+        () =>
+          withHeartbeat(async () => {
+            const { database } = await bs.readManifest(input.backupId);
+            if (!database) throw nonRetryable(`backup ${input.backupId} holds no database`);
+            const stagingDatabase = stagingDatabaseFor(input.recoveryId);
+            const restored = await restoreIntoStaging(bs, input.backupId, database, {
+              serverUrl: restoreUrl,
+              stagingDatabase,
+              asRole: restoreAs,
+              // Separate roles (scripts/provision-roles.sh): the backup role must read the restored database too.
+              grants: restoreAs ? { owner: appRole, reader: userOf(config.backupDatabaseUrl), connectors: [userOf(restoreUrl)] } : undefined,
+              restoreJobs: config.backup.restoreJobs,
+              progress: heartbeat,
+              signal: cancellationSignal(),
+            });
+            return { stagingDatabase, ...restored };
+          }),
+        BACKUP_ERRORS,
+      );
     },
 
     /**
@@ -230,35 +160,8 @@ export function createRecoveryActivities({ config, orm, store, logger, metrics }
      */
     async swapDatabase(input: { stagingDatabase: string; stamp: string }): Promise<{ previousDatabase: string | null }> {
       const previous = derivedDatabaseName(dbName, `before_${input.stamp}`);
-      const result = await withAdmin(restoreUrl, async (admin) => {
-        const exists = async (name: string) => (await admin.query('select 1 from pg_database where datname = $1', [name])).rowCount === 1;
-        if (!(await exists(input.stagingDatabase))) {
-          if (await exists(previous)) return { previousDatabase: previous }; // an earlier attempt swapped already
-          throw nonRetryable(`the restored database ${input.stagingDatabase} is gone; retry the recovery from the restore step`, 'StagingMissing');
-        }
-        const hadCurrent = await exists(dbName);
-        let lastError: unknown;
-        for (let attempt = 0; attempt < 20; attempt++) {
-          try {
-            if (hadCurrent) {
-              await admin.query(`alter database ${quoteIdent(dbName)} allow_connections false`);
-              await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [dbName]);
-            }
-            await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [input.stagingDatabase]);
-            await admin.query('begin');
-            if (hadCurrent) await admin.query(`alter database ${quoteIdent(dbName)} rename to ${quoteIdent(previous)}`);
-            await admin.query(`alter database ${quoteIdent(input.stagingDatabase)} rename to ${quoteIdent(dbName)}`);
-            await admin.query('commit');
-            if (hadCurrent) await admin.query(`alter database ${quoteIdent(previous)} allow_connections true`);
-            return { previousDatabase: hadCurrent ? previous : null };
-          } catch (err) {
-            lastError = err;
-            await admin.query('rollback').catch(() => undefined);
-            await new Promise((r) => setTimeout(r, 100));
-          }
-        }
-        if (hadCurrent) await admin.query(`alter database ${quoteIdent(dbName)} allow_connections true`).catch(() => undefined);
-        throw lastError;
+      const result = await swapInDatabase(restoreUrl, { current: dbName, staging: input.stagingDatabase, previous }).catch((err: unknown) => {
+        throw err instanceof StagingDatabaseMissingError ? nonRetryable(err.message, 'StagingMissing') : err;
       });
       await reconnectOrm();
       await migrate(orm); // a backup from an older release gets this release's schema
@@ -272,57 +175,24 @@ export function createRecoveryActivities({ config, orm, store, logger, metrics }
 
     /** Copies model artifacts back into the models bucket (only those missing or altered) and re-verifies each. */
     async restoreModels(input: { backupId: string }): Promise<{ models: number; restored: number; unchanged: number }> {
-      return permanentAsNonRetryable(async () => {
-        const manifest = await bs.readManifest(input.backupId);
-        const models = manifest.models;
-        if (!models) throw nonRetryable(`backup ${input.backupId} holds no models`);
-        await store.ensureBuckets([config.buckets.models]);
-        let restored = 0;
-        let unchanged = 0;
-        for (const [i, model] of models.entries()) {
-          heartbeat({ phase: 'models', done: i, total: models.length });
-          const intact = await store.readPersistently(config.buckets.models, model.artifactKey, () => store.getVerifiedBytes(config.buckets.models, model.artifactKey, model.sha256)).then(
-            () => true,
-            (err: Error) => {
-              // A damaged live artifact is replaced from the backup like a missing one.
-              if (err instanceof ObjectMissingError || err instanceof ChecksumMismatchError || err instanceof ObjectUnreadableError) return false;
-              throw err;
-            },
-          );
-          if (intact) {
-            unchanged++;
-            continue;
-          }
-          const bytes = await bs.getVerifiedBytes(model.key, model.sha256).catch((err: Error) => {
-            if (err instanceof ObjectMissingError || err instanceof ChecksumMismatchError) throw new BackupIntegrityError(err.message);
-            throw err;
-          });
-          await store.putBytes(config.buckets.models, model.artifactKey, bytes);
-          await store.getVerifiedBytes(config.buckets.models, model.artifactKey, model.sha256);
-          restored++;
-        }
-        return { models: models.length, restored, unchanged };
-      });
+      return failFastOnPermanent(
+        () =>
+          withHeartbeat(async () => {
+            const { models } = await bs.readManifest(input.backupId);
+            if (!models) throw nonRetryable(`backup ${input.backupId} holds no models`);
+            return restoreModelArtifacts(bs, models, heartbeat);
+          }),
+        BACKUP_ERRORS,
+      );
     },
 
     /** Every registry row's artifact must exist with its recorded sha256. */
     async checkRegistryArtifacts(input: { failOnMissing: boolean }): Promise<{ models: number; missing: string[] }> {
-      const rows = await orm.em
-        .fork()
-        .getConnection()
-        .execute<Array<{ name: string; version: number; artifact_key: string; artifact_sha256: string }>>(
-          "select name, version, artifact_key, artifact_sha256 from model where artifact_sha256 is not null and status <> 'failed' order by id",
-        );
-      const missing: string[] = [];
-      for (const row of rows) {
-        const stat = await store.stat(config.buckets.models, row.artifact_key);
-        if (!stat) missing.push(`${row.name}@${row.version} (${config.buckets.models}/${row.artifact_key} missing)`);
-        else if (stat.sha256 && stat.sha256 !== row.artifact_sha256) missing.push(`${row.name}@${row.version} (${row.artifact_key} has another sha256)`);
-      }
+      const { models, missing } = await registryArtifactsMissing(orm, bs);
       if (missing.length > 0 && input.failOnMissing) {
         throw nonRetryable(`after the restore ${missing.length} registered model(s) lack their artifact: ${missing.slice(0, 20).join(', ')}`, 'ArtifactsMissing');
       }
-      return { models: rows.length, missing };
+      return { models, missing };
     },
 
     /** Records the Recovery row and metrics, and re-synchronises the backup catalog from the manifests. */
@@ -330,21 +200,12 @@ export function createRecoveryActivities({ config, orm, store, logger, metrics }
       const finished = new Date();
       const recoverySeconds = (finished.getTime() - new Date(input.startedAt).getTime()) / 1000;
       const dataLossWindowSeconds = input.backupCreatedAt ? (finished.getTime() - new Date(input.backupCreatedAt).getTime()) / 1000 : null;
-      const em = orm.em.fork();
-      let catalogSynced = 0;
-      if (input.status === 'completed') {
-        for (const id of await bs.listBackupIds()) {
-          const manifest = await bs.readManifest(id).catch(() => undefined);
-          if (!manifest) continue;
-          await em.upsert(Backup, catalogRow(manifest, await bs.findManifestKey(id)));
-          catalogSynced++;
-        }
-      }
+      const catalogSynced = input.status === 'completed' ? await syncCatalogFromManifests(orm, bs) : 0;
       if (input.previousDatabase && (await databaseExists(restoreUrl, input.previousDatabase))) {
         const carried = await carryOverAudit(orm, urlForDatabase(config.databaseUrl, input.previousDatabase));
         logger.info({ from: input.previousDatabase, ...carried }, 'audit rows recorded since the backup carried over');
       }
-      await em.upsert(Recovery, {
+      await orm.em.fork().upsert(Recovery, {
         id: input.recoveryId,
         backupId: input.backupId,
         scope: input.scope,
@@ -368,13 +229,6 @@ export function createRecoveryActivities({ config, orm, store, logger, metrics }
       return databaseExists(restoreUrl, input.name);
     },
   };
-}
-
-function objectsFor(manifest: BackupManifest, scope: BackupScope) {
-  const entries = new Map<string, { key: string; size: number; sha256: string }>();
-  if (scopeIncludesDatabase(scope) && manifest.database) entries.set(manifest.database.dump.key, manifest.database.dump);
-  if (scopeIncludesModels(scope)) for (const m of manifest.models ?? []) entries.set(m.key, { key: m.key, size: m.size, sha256: m.sha256 });
-  return [...entries.values()];
 }
 
 export type RecoveryActivities = ReturnType<typeof createRecoveryActivities>;

@@ -7,7 +7,8 @@
  * The one file of src/client that imports from src/activities: the shared result types and the
  * backup catalogue are re-exported from here for the rest of the client.
  */
-import { BackupStore, type BackupManifest } from '../activities/backupCatalog';
+import { BackupStore } from '../backup/backupStore';
+import type { BackupManifest } from '../backup/manifest';
 import type { DatasetSummary, DetectionSummary } from '../activities';
 import type { NomalyConfig } from '../config';
 import { ModelRegistry, type DatasetFilter, type DatasetInfo, type DetectionJobCounts, type ListPage, type ModelFilter, type ModelInfo } from '../db/modelRegistry';

@@ -1,2 +1,3 @@
 export * from './objectStore';
 export * from './keys';
+export * from './hashingStream';

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import * as Minio from 'minio';
 
 /** Object keys are built by our code from ids and hashes; this keeps a hostile name from escaping its prefix. */
@@ -77,8 +78,10 @@ export interface StoredObject {
 const SHA_META = 'sha256';
 /** The minio client's default part size: a file up to this goes up in one atomic PUT. */
 const SINGLE_PUT_BYTES = 64 * 1024 * 1024;
-/** S3's limit on one PUT. */
+/** S3's limit on one PUT, and on one server-side copy. */
 const MAX_SINGLE_PUT_BYTES = 5 * 1024 ** 3;
+/** Part size for streams of unknown length (an unknown size would mean ~528 MiB parts held in memory). */
+export const STREAM_PART_SIZE = 32 * 1024 * 1024;
 
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -107,10 +110,16 @@ export class ObjectStore {
   constructor(
     readonly client: Minio.Client,
     private readonly wholePutClient: Minio.Client = client,
+    /** The same server with STREAM_PART_SIZE parts, for streams of unknown length. */
+    private readonly streamClient: Minio.Client = client,
   ) {}
 
   static connect(options: { endPoint: string; port: number; useSSL: boolean; accessKey: string; secretKey: string }): ObjectStore {
-    return new ObjectStore(new Minio.Client(options), new Minio.Client({ ...options, partSize: MAX_SINGLE_PUT_BYTES }));
+    return new ObjectStore(
+      new Minio.Client(options),
+      new Minio.Client({ ...options, partSize: MAX_SINGLE_PUT_BYTES }),
+      new Minio.Client({ ...options, partSize: STREAM_PART_SIZE }),
+    );
   }
 
   async ensureBuckets(buckets: string[]): Promise<void> {
@@ -152,13 +161,61 @@ export class ObjectStore {
   async putFilePublished(bucket: string, key: string, file: string, known: { sha256: string; size: number }): Promise<StoredObject> {
     if (known.size <= SINGLE_PUT_BYTES) return this.putFile(bucket, key, file, known);
     const staging = `${key}.staging-${randomBytes(6).toString('hex')}`;
-    const stored = await this.putFile(bucket, staging, file, known);
+    await this.putFile(bucket, staging, file, known);
+    return this.publishByCopy(bucket, staging, key, known);
+  }
+
+  /**
+   * Uploads a stream of unknown length in STREAM_PART_SIZE parts. A multipart upload is not
+   * atomic and the client resumes an incomplete one of the same key: write to a key unique to
+   * the attempt and publishByCopy once its checksum is known.
+   */
+  async putStream(bucket: string, key: string, stream: Readable, contentType = 'application/octet-stream'): Promise<void> {
+    assertSafeKey(key);
+    await this.streamClient.putObject(bucket, key, stream, undefined, { 'Content-Type': contentType });
+  }
+
+  /**
+   * Publishes a staged object under its final key by a server-side copy that records its sha256
+   * (readers see the whole object or none), checks it arrived whole, and removes the staged one.
+   */
+  async publishByCopy(bucket: string, stagingKey: string, finalKey: string, known: { size: number; sha256: string }): Promise<StoredObject> {
+    assertSafeKey(stagingKey);
+    assertSafeKey(finalKey);
+    const source = new Minio.CopySourceOptions({ Bucket: bucket, Object: stagingKey });
+    const dest = new Minio.CopyDestinationOptions({ Bucket: bucket, Object: finalKey, MetadataDirective: 'REPLACE', UserMetadata: { [SHA_META]: known.sha256 } });
     try {
-      await this.client.copyObject(bucket, key, `/${bucket}/${staging}`);
+      // A single copy is limited to 5 GiB; composeObject copies larger objects part by part.
+      if (known.size > MAX_SINGLE_PUT_BYTES) await this.client.composeObject(dest, [source]);
+      else await this.client.copyObject(source, dest);
+      const published = await this.stat(bucket, finalKey);
+      if (!published || published.size !== known.size) throw new ObjectStoreError(`copy of ${bucket}/${stagingKey} to ${finalKey} did not arrive whole`);
     } finally {
-      await this.client.removeObject(bucket, staging);
+      await this.client.removeObject(bucket, stagingKey);
     }
-    return { ...stored, key };
+    return { bucket, key: finalKey, size: known.size, sha256: known.sha256 };
+  }
+
+  /** Asks the server to abort multipart uploads left incomplete for `days` (a killed uploader's). Best effort: not every server supports it. */
+  async abortStaleUploads(bucket: string, days: number): Promise<void> {
+    await this.client
+      .setBucketLifecycle(bucket, {
+        Rule: [{ ID: 'abort-stale-uploads', Status: 'Enabled', Filter: { Prefix: '' }, AbortIncompleteMultipartUpload: { DaysAfterInitiation: days } }],
+      } as never)
+      .catch(() => undefined);
+  }
+
+  /** Removes the incomplete multipart uploads of every key under `prefix`. */
+  async removeIncompleteUploads(bucket: string, prefix: string): Promise<void> {
+    const uploads: string[] = [];
+    // MinIO lists incomplete uploads by exact object name only: list them all and filter.
+    const stream = this.client.listIncompleteUploads(bucket, '', true);
+    await new Promise<void>((resolve, reject) => {
+      stream.on('data', (u: { key?: string }) => u.key?.startsWith(prefix) && uploads.push(u.key));
+      stream.on('end', () => resolve());
+      stream.on('error', reject);
+    });
+    for (const key of new Set(uploads)) await this.client.removeIncompleteUpload(bucket, key);
   }
 
   async stat(bucket: string, key: string): Promise<StoredObject | undefined> {
@@ -172,14 +229,20 @@ export class ObjectStore {
     }
   }
 
+  /** A whole object as a stream, unchecked (ObjectMissingError when it is not there); hash what you read. */
+  async getStream(bucket: string, key: string): Promise<Readable> {
+    assertSafeKey(key);
+    return this.client.getObject(bucket, key).catch((err: unknown) => {
+      throw isNotFound(err) ? new ObjectMissingError(bucket, key) : err;
+    });
+  }
+
   /** Reads a whole object and refuses it unless its sha256 matches `expectedSha256` (or the recorded one). */
   async getVerifiedBytes(bucket: string, key: string, expectedSha256?: string): Promise<Buffer> {
     assertSafeKey(key);
     const recorded = expectedSha256 ?? (await this.stat(bucket, key))?.sha256;
     if (!recorded) throw new ObjectStoreError(`object ${bucket}/${key} has no recorded sha256; refusing to trust it`);
-    const stream = await this.client.getObject(bucket, key).catch((err: unknown) => {
-      throw isNotFound(err) ? new ObjectMissingError(bucket, key) : err;
-    });
+    const stream = await this.getStream(bucket, key);
     const chunks: Buffer[] = [];
     for await (const chunk of stream) chunks.push(chunk as Buffer);
     const bytes = Buffer.concat(chunks);
@@ -219,9 +282,7 @@ export class ObjectStore {
   /** Streams a whole object, recomputing its sha256 as it goes; the caller learns the digest at the end. */
   async *streamVerified(bucket: string, key: string, expectedSha256: string): AsyncGenerator<Buffer> {
     assertSafeKey(key);
-    const stream = await this.client.getObject(bucket, key).catch((err: unknown) => {
-      throw isNotFound(err) ? new ObjectMissingError(bucket, key) : err;
-    });
+    const stream = await this.getStream(bucket, key);
     const hash = createHash('sha256');
     for await (const chunk of stream) {
       hash.update(chunk as Buffer);

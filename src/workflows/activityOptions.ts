@@ -66,7 +66,7 @@ export const ACTIVITY_OPTIONS = {
     heartbeatTimeout: '1 minute',
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
   },
-  /** An alert webhook may be down for a while: patient retries, about twenty minutes in all. */
+  /** Every alert (detections, damaged backups, a recovery waiting for an operator): a webhook may be down for a while, so patient retries, about twenty minutes in all. */
   alerts: {
     taskQueue: TASK_QUEUES.control,
     startToCloseTimeout: '30 seconds',

@@ -1,6 +1,6 @@
 import { ApplicationFailure, defineQuery, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { FinishBackupResult, RetentionResult } from '../activities/backupActivities';
-import type { Verification } from '../activities/backupCatalog';
+import type { Verification } from '../backup/manifest';
 import { longSteps, shortSteps } from './backupActivityOptions';
 import { backupIdFor, validateBackupInput, type BackupInput } from './backupInputs';
 import { rootCauseMessage } from './rootCause';

@@ -5,14 +5,12 @@ import {
   defineQuery,
   defineSignal,
   patched,
-  proxyActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ControlActivities } from '../activities';
 import type { FinishRecoveryResult, ResolvedBackup } from '../activities/recoveryActivities';
-import { TASK_QUEUES } from '../config/taskQueues';
+import { alerts } from './activityOptions';
 import { longSteps, shortSteps } from './backupActivityOptions';
 import { operatorCommands, timestampSuffix, validateDisasterRecoveryInput, type DisasterRecoveryInput } from './backupInputs';
 import { rootCauseMessage } from './rootCause';
@@ -58,13 +56,6 @@ export const recoveryProgressQuery = defineQuery<RecoveryProgress>('progress');
 export const retrySignal = defineSignal('retry');
 /** Give up: the recovery ends as aborted; the current data stays as it is. */
 export const abortSignal = defineSignal('abort');
-
-/** The operator alert: a few quick tries; the wait for an operator goes on whether it arrives or not. */
-const alerts = proxyActivities<Pick<ControlActivities, 'postAlert'>>({
-  taskQueue: TASK_QUEUES.control,
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5 },
-});
 
 function isPermanent(err: unknown): boolean {
   const cause = err instanceof ActivityFailure ? err.cause : err;
@@ -124,7 +115,7 @@ export async function disasterRecovery(rawInput: DisasterRecoveryInput): Promise
         progress.lastError = rootCauseMessage(err);
         upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.jobStatus, value: 'awaiting-operator' }]);
         if (patched('recovery-operator-alert')) {
-          // Not awaited: a failing webhook must not delay the wait, nor an operator's answer.
+          // Not awaited: a failing webhook must not delay the wait, nor an operator's answer; the wait goes on whether it arrives or not.
           alerts
             .postAlert({
               kind: 'nomaly.recovery.awaiting-operator',

@@ -1,7 +1,6 @@
-import { defineQuery, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { ControlActivities } from '../activities';
+import { defineQuery, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { BackupCheck } from '../activities/backupCheckActivities';
-import { TASK_QUEUES } from '../config/taskQueues';
+import { alerts } from './activityOptions';
 import { longSteps, shortSteps } from './backupActivityOptions';
 import { validateVerifyBackupsInput, type VerifyBackupsInput } from './backupInputs';
 import { SEARCH_ATTRIBUTES } from './searchAttributes';
@@ -17,12 +16,6 @@ export interface VerifyBackupsResult {
   /** Ids of the backups found damaged (each check's problems name the objects). */
   corrupt: string[];
 }
-
-const alerts = proxyActivities<Pick<ControlActivities, 'postAlert'>>({
-  taskQueue: TASK_QUEUES.control,
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
-});
 
 export const verifyBackupsProgressQuery = defineQuery<VerifyBackupsProgress>('progress');
 

@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import type { WorkflowHandle } from '@temporalio/client';
-import { BackupStore } from '../../src/activities/backupCatalog';
+import { BackupStore } from '../../src/backup/backupStore';
 import type { BackupProgress, BackupResult } from '../../src/workflows/backup';
 import type { RecoveryProgress } from '../../src/workflows/disasterRecovery';
 import type { TestPlatform } from '../support/testPlatform';

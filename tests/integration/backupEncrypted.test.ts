@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createBackupActivities } from '../../src/activities/backupActivities';
-import { BackupStore } from '../../src/activities/backupCatalog';
+import { BackupStore } from '../../src/backup/backupStore';
 import { createRecoveryActivities } from '../../src/activities/recoveryActivities';
 import type { TestPlatform } from '../support/testPlatform';
 import { dropDatabasesLike, isolatedEnv, startIsolatedPlatform, tableChecksums } from './backupFixtures';

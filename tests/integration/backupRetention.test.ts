@@ -1,5 +1,7 @@
 import { createBackupActivities } from '../../src/activities/backupActivities';
-import { BackupStore, MANIFEST_FORMAT, modelBackupKey, type BackupManifest } from '../../src/activities/backupCatalog';
+import { modelBackupKey } from '../../src/backup/backupKeys';
+import { BackupStore } from '../../src/backup/backupStore';
+import { MANIFEST_FORMAT, type BackupManifest } from '../../src/backup/manifest';
 import { Backup, type BackupScope, type BackupStatus } from '../../src/db/backupEntities';
 import type { TestPlatform } from '../support/testPlatform';
 import { dropDatabasesLike, isolatedEnv, startIsolatedPlatform } from './backupFixtures';

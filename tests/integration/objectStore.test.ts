@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+import { sha256Hex } from '../../src/storage/objectStore';
 import { startTestPlatform, type TestPlatform } from '../support/testPlatform';
 
 /** What the object store layer promises callers, checked against the real MinIO and minio client. */
@@ -21,6 +23,26 @@ describe('object store on MinIO', () => {
     expect((await p.platform.store.getVerifiedBytes(bucket(), 'store-test/large.bin', stored.sha256)).equals(bytes)).toBe(true);
     expect(await p.platform.store.listKeys(bucket(), 'store-test/')).toEqual(['store-test/large.bin']);
     await p.platform.store.remove(bucket(), 'store-test/large.bin');
+  });
+
+  it('publishes a streamed upload by copy: the final key gets the bytes and their sha256, the staged key is gone', async () => {
+    const bytes = Buffer.from(Array.from({ length: 100_000 }, (_, i) => (i * 7) % 256));
+    await p.platform.store.putStream(bucket(), 'store-test/staging/a/dump', Readable.from([bytes.subarray(0, 40_000), bytes.subarray(40_000)]));
+    const published = await p.platform.store.publishByCopy(bucket(), 'store-test/staging/a/dump', 'store-test/final/dump', { size: bytes.length, sha256: sha256Hex(bytes) });
+    expect(published).toMatchObject({ key: 'store-test/final/dump', size: bytes.length, sha256: sha256Hex(bytes) });
+    expect(await p.platform.store.stat(bucket(), 'store-test/final/dump')).toMatchObject({ size: bytes.length, sha256: sha256Hex(bytes) });
+    expect((await p.platform.store.getVerifiedBytes(bucket(), 'store-test/final/dump')).equals(bytes)).toBe(true);
+    expect(await p.platform.store.listKeys(bucket(), 'store-test/staging/')).toEqual([]);
+    await p.platform.store.remove(bucket(), 'store-test/final/dump');
+  });
+
+  it('refuses to call a copy published when its size is not the one the uploader counted, and removes the staged object', async () => {
+    await p.platform.store.putBytes(bucket(), 'store-test/staging/b/dump', Buffer.from('twelve bytes'));
+    await expect(p.platform.store.publishByCopy(bucket(), 'store-test/staging/b/dump', 'store-test/final/b', { size: 13, sha256: sha256Hex(Buffer.from('twelve bytes')) })).rejects.toThrow(
+      /did not arrive whole/,
+    );
+    expect(await p.platform.store.listKeys(bucket(), 'store-test/staging/')).toEqual([]);
+    await p.platform.store.remove(bucket(), 'store-test/final/b');
   });
 
   it('removes many objects at once, missing ones included', async () => {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { readCsv } from '../../src/data/csv';
 import { decodeModel } from '../../src/scoring/codec';
-import type { BackupManifest } from '../../src/activities/backupCatalog';
+import type { BackupManifest } from '../../src/backup/manifest';
 import type { RecoveryProgress, RecoveryResult } from '../../src/workflows/disasterRecovery';
 import type { BackupResult } from '../../src/workflows/backup';
 import type { verifyBackups } from '../../src/workflows/verifyBackups';

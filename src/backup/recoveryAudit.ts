@@ -1,6 +1,6 @@
 import { Backup, Recovery } from '../db/backupEntities';
 import type { Orm } from '../db/orm';
-import { withDatabase } from './pgTools';
+import { withDatabase } from './pgDatabases';
 
 interface RecoveryRow {
   id: string;
