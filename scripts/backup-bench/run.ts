@@ -25,8 +25,9 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { tsToMs } from '@temporalio/common/lib/time';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type { WorkflowHandle } from '@temporalio/client';
+import { repoRoot } from '../repoRoot';
 
-const root = path.resolve(__dirname, '../../..');
+const root = repoRoot;
 const targetMb = Number(process.env.BENCH_DB_MB ?? 1024);
 const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const MB = 1e6;
@@ -133,7 +134,7 @@ async function generate(databaseUrl: string, targetBytes: number): Promise<{ row
 /** Other benchmark or jest runs on this machine (they would skew the timings). */
 function otherRuns(): string {
   try {
-    return execFileSync('bash', ['-c', "pgrep -af 'dist-bench|jest' | grep -v -e backup-bench -e pgrep || true"]).toString().trim();
+    return execFileSync('bash', ['-c', "pgrep -af 'dist-scripts|jest' | grep -v -e backup-bench -e pgrep || true"]).toString().trim();
   } catch {
     return '';
   }

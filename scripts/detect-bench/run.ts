@@ -34,9 +34,10 @@ import { Client as PgClient } from 'pg';
 import { tsToMs } from '@temporalio/common/lib/time';
 import type { WorkflowHandle } from '@temporalio/client';
 import { BENCH_COLUMNS, ANOMALY_EVERY, ANOMALY_OFFSET, ensureBenchCsv, injectedAnomalies } from './generate';
+import { repoRoot } from '../repoRoot';
 
-const root = path.resolve(__dirname, '../../..');
-/** The platform as compiled with this benchmark (dist-detect-bench/src): workers run from here. */
+const root = repoRoot;
+/** The platform as compiled with this benchmark (dist-scripts/src): workers run from here. */
 const builtSrc = path.resolve(__dirname, '../../src');
 
 function envNumber(name: string, fallback: number): number {
