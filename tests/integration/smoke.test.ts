@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { loadConfig } from '../../src/config';
@@ -8,7 +9,8 @@ import { dropDatabasesLike, isolatedEnv, startControlProcess, type WorkerProcess
 import { startScoringProcess } from '../support/scoringProcess';
 
 const root = path.resolve(__dirname, '../..');
-const smoke = path.join(root, 'scripts/smoke');
+/** scripts/smoke/run.ts as compiled by `npm run build:scripts` (scripts/install.sh runs it before the suite). */
+const smoke = path.join(root, 'dist-scripts/scripts/smoke/run.js');
 
 interface Run {
   code: number | null;
@@ -18,7 +20,7 @@ interface Run {
 
 function runSmoke(env: Record<string, string>): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(smoke, [], { env: { ...process.env, ...env }, timeout: 300_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [smoke], { env: { ...process.env, ...env }, timeout: 300_000 }, (err, stdout, stderr) => {
       const code: unknown = err ? (err as unknown as { code?: unknown }).code : 0;
       resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
     });
@@ -39,10 +41,10 @@ function closedPort(): Promise<number> {
 }
 
 /**
- * scripts/smoke against the real private stack, with real control and scoring worker processes
+ * The smoke test (scripts/smoke/run.ts) against the real private stack, with real control and scoring worker processes
  * (dist/workers/*.js) on a database and buckets of their own.
  */
-describe('scripts/smoke against a running stack', () => {
+describe('the smoke test against a running stack', () => {
   const env = isolatedEnv('smoke');
   const workers: WorkerProcess[] = [];
   let control: WorkerProcess;
@@ -50,6 +52,7 @@ describe('scripts/smoke against a running stack', () => {
   let client: NomalyClient;
 
   beforeAll(async () => {
+    if (!existsSync(smoke)) throw new Error(`${smoke} is missing: run \`npm run build:scripts\` first`);
     control = await startControlProcess(env);
     scoring = await startScoringProcess({ ...env });
     workers.push(control, scoring);
