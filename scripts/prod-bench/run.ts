@@ -19,15 +19,14 @@
  * `burst` (BENCH_STARTS started at once). Writes bench/prod-latency-last-run.md (or
  * bench/dev-latency-last-run.md with BENCH_TOPOLOGY=dev).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { tsToMs } from '@temporalio/common/lib/time';
 import { repoRoot as root } from '../repoRoot';
+import { startPrivateStack, type PrivateStack } from '../stack/privateStack';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 interface Stats { p50: number; p95: number; p99: number; max: number; mean: number }
@@ -39,26 +38,7 @@ const warmup = Number(process.env.BENCH_WARMUP ?? 20);
 const external = Boolean(process.env.TEMPORAL_ADDRESS);
 const topology = process.env.BENCH_TOPOLOGY ?? 'production';
 if (!['production', 'dev'].includes(topology)) throw new Error(`BENCH_TOPOLOGY=${topology}: expected production or dev`);
-const upScript = topology === 'dev' ? 'stack-up.sh' : 'prod-stack-up.sh';
-const downScript = topology === 'dev' ? 'stack-down.sh' : 'prod-stack-down.sh';
-const stackSettings: Record<string, string> = {
-  NOMALY_DATA_DIR: process.env.BENCH_DATA_DIR ?? path.join(os.tmpdir(), `nomaly-prod-bench-${process.pid}`),
-  DATABASE_URL: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/nomaly_prod_bench',
-  TEMPORAL_DB: 'nomaly_prod_bench_temporal',
-  TEMPORAL_VISIBILITY_DB: 'nomaly_prod_bench_visibility',
-  NOMALY_CONTROL_WORKERS: '1',
-  NOMALY_SCORING_WORKERS: '1',
-  LOG_LEVEL: 'warn',
-};
-
-function readStackEnv(file: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const m = /^export (\w+)='(.*)'$/.exec(line);
-    if (m) env[m[1]] = m[2];
-  }
-  return env;
-}
+const dataDir = process.env.BENCH_DATA_DIR ?? path.join(os.tmpdir(), `nomaly-prod-bench-${process.pid}`);
 
 function quantile(sorted: number[], q: number): number {
   if (sorted.length === 0) return NaN;
@@ -121,16 +101,25 @@ async function run(client: Client, label: string, count: number, concurrent: boo
 
 async function main(): Promise<void> {
   let env: NodeJS.ProcessEnv = process.env;
+  let stack: PrivateStack | undefined;
   if (!external) {
-    if (topology === 'dev') {
-      // The dev stack's fixed default ports may be taken by someone's stack: free ones instead.
-      const names = ['TEMPORAL_PORT', 'TEMPORAL_UI_PORT', 'MINIO_PORT', 'MINIO_CONSOLE_PORT', 'CONTROL_HTTP_PORT', 'SCORING_HTTP_PORT', 'NOMALY_PRIVATE_PG_PORT'];
-      const ports = await freePorts(names.length);
-      names.forEach((n, i) => { stackSettings[n] = String(ports[i]); });
-      delete process.env.TEMPORAL_ADDRESS; delete process.env.TEMPORAL_UI_URL; delete process.env.MINIO_ENDPOINT;
-    }
-    execFileSync(path.join(root, 'scripts', upScript), { env: { ...process.env, ...stackSettings }, stdio: ['ignore', 'inherit', 'inherit'] });
-    env = { ...process.env, ...readStackEnv(path.join(stackSettings.NOMALY_DATA_DIR, 'stack.env')) };
+    // With its control and scoring worker processes, one of each.
+    stack = await startPrivateStack({
+      topology: topology === 'dev' ? 'dev' : 'production',
+      dataDir,
+      databaseUrl: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/nomaly_prod_bench',
+      minioUser: 'nomaly-bench',
+      minioPassword: 'nomaly-bench-secret',
+      workers: true,
+      settings: {
+        TEMPORAL_DB: 'nomaly_prod_bench_temporal',
+        TEMPORAL_VISIBILITY_DB: 'nomaly_prod_bench_visibility',
+        NOMALY_CONTROL_WORKERS: '1',
+        NOMALY_SCORING_WORKERS: '1',
+      },
+      verbose: true,
+    });
+    env = stack.processEnv;
   }
   const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
   const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE ?? 'default' });
@@ -143,9 +132,7 @@ async function main(): Promise<void> {
     report({ sequential, burst, loadBefore, loadAfter });
   } finally {
     await connection.close();
-    if (!external && process.env.BENCH_KEEP_STACK !== '1') {
-      execFileSync(path.join(root, 'scripts', downScript), ['--purge'], { env: { ...process.env, ...stackSettings }, stdio: 'ignore' });
-    }
+    if (stack && process.env.BENCH_KEEP_STACK !== '1') stack.stop({ purge: true });
   }
 }
 
@@ -184,16 +171,6 @@ function report({ sequential, burst, loadBefore, loadAfter }: { sequential: RunR
   mkdirSync(path.join(root, 'bench'), { recursive: true });
   writeFileSync(path.join(root, `bench/${topology === 'dev' ? 'dev' : 'prod'}-latency-last-run.md`), text);
   console.log(text);
-}
-
-function freePorts(count: number): Promise<number[]> {
-  return Promise.all(Array.from({ length: count }, () => new Promise<net.Server>((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => resolve(server));
-  }))).then((servers) => {
-    const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-    servers.forEach((s) => s.close());
-    return ports;
-  });
 }
 
 main().catch((err) => {

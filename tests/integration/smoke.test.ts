@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { loadConfig } from '../../src/config';
 import { NomalyClient } from '../../src/client/nomalyClient';
 import { Client } from 'pg';
 import { dropDatabasesLike, isolatedEnv, startControlProcess, type WorkerProcess } from './backupFixtures';
 import { startScoringProcess } from '../support/scoringProcess';
+import { freePort } from '../../scripts/stack/freePorts';
 
 const root = path.resolve(__dirname, '../..');
 /** scripts/smoke/run.ts as compiled by `npm run build:scripts` (scripts/install.sh runs it before the suite). */
@@ -29,15 +29,6 @@ function runSmoke(env: Record<string, string>): Promise<Run> {
 
 async function metricsOf(worker: WorkerProcess): Promise<string> {
   return (await fetch(`http://127.0.0.1:${worker.port}/metrics`)).text();
-}
-
-function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /**
@@ -112,7 +103,7 @@ describe('the smoke test against a running stack', () => {
   });
 
   it('stops at the first failure: a wrong health URL exits non-zero naming the URL, before any job', async () => {
-    const port = await closedPort();
+    const port = await freePort(); // nothing listens there
     const jobsBefore = await jobCount();
     const run = await runSmoke({ ...smokeEnv(), SMOKE_WORKER_URLS: `http://127.0.0.1:${control.port},http://127.0.0.1:${port}` });
     expect(run.code).toBe(1);
