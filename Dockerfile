@@ -16,7 +16,10 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
 COPY scripts/write-build-info.js ./scripts/write-build-info.js
+COPY scripts/tsconfig.json ./scripts/tsconfig.json
+COPY scripts/smoke ./scripts/smoke
 RUN npm run build \
+ && npm run build:scripts \
  && npm prune --omit=dev --no-audit --no-fund
 
 # ---- runtime: production packages, compiled code, PostgreSQL client tools, non-root ----
@@ -36,8 +39,8 @@ WORKDIR /app
 COPY --from=build --chown=root:root /app/package.json ./package.json
 COPY --from=build --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /app/dist ./dist
-# The smoke test, runnable in a worker container: node scripts/smoke
-COPY --chown=root:root scripts/smoke ./scripts/smoke
+# The smoke test, runnable in a worker container: node dist-scripts/scripts/smoke/run.js
+COPY --from=build --chown=root:root /app/dist-scripts ./dist-scripts
 # The node image's unprivileged user (uid 1000); the code is owned by root and read-only to it.
 USER 1000:1000
 EXPOSE 9464

@@ -14,6 +14,9 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 echo "[install] compiling TypeScript" >&2
 npm run --silent build >&2
+# The scripts tree (benchmarks, smoke) too: the suite runs the compiled smoke, and a benchmark
+# that no longer compiles fails here rather than on the day someone measures.
+npm run --silent build:scripts >&2
 # Both builds run at once on a cold cache; each prints where its binary is. The production
 # topology's Temporal server, schema tool and UI (scripts/prod-stack-up.sh, tests/production)
 # follow the CLI, whose compiled packages they reuse.

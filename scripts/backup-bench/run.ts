@@ -17,7 +17,6 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -25,23 +24,13 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { tsToMs } from '@temporalio/common/lib/time';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type { WorkflowHandle } from '@temporalio/client';
+import { repoRoot } from '../repoRoot';
+import { startPrivateStack } from '../stack/privateStack';
 
-const root = path.resolve(__dirname, '../../..');
+const root = repoRoot;
 const targetMb = Number(process.env.BENCH_DB_MB ?? 1024);
 const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const MB = 1e6;
-
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<net.Server>((resolve) => {
-      const server = net.createServer();
-      server.listen(0, '127.0.0.1', () => resolve(server));
-    })),
-  );
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
 
 function log(message: string): void {
   console.error(`[backup-bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
@@ -133,7 +122,7 @@ async function generate(databaseUrl: string, targetBytes: number): Promise<{ row
 /** Other benchmark or jest runs on this machine (they would skew the timings). */
 function otherRuns(): string {
   try {
-    return execFileSync('bash', ['-c', "pgrep -af 'dist-bench|jest' | grep -v -e backup-bench -e pgrep || true"]).toString().trim();
+    return execFileSync('bash', ['-c', "pgrep -af 'dist-scripts|jest' | grep -v -e backup-bench -e pgrep || true"]).toString().trim();
   } catch {
     return '';
   }
@@ -179,32 +168,12 @@ function quietLogger() {
 async function main(): Promise<void> {
   const started = new Date();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'nomaly-backup-bench-'));
-  const [temporalPort, uiPort, minioPort, consolePort, pgPort] = await freePorts(5);
   const baseUrl = new URL(process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
-  const dbName = `nomaly_bbench_${Date.now()}_${process.pid}`;
-  baseUrl.pathname = `/${dbName}`;
-  const env: Record<string, string> = {
-    NOMALY_DATA_DIR: dataDir,
-    TEMPORAL_PORT: String(temporalPort),
-    TEMPORAL_UI_PORT: String(uiPort),
-    TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
-    TEMPORAL_UI_URL: `http://127.0.0.1:${uiPort}`,
-    MINIO_PORT: String(minioPort),
-    MINIO_CONSOLE_PORT: String(consolePort),
-    MINIO_ENDPOINT: `http://127.0.0.1:${minioPort}`,
-    MINIO_ROOT_USER: 'nomaly-bench',
-    MINIO_ROOT_PASSWORD: 'nomaly-bench-secret',
-    DATABASE_URL: baseUrl.toString(),
-    NOMALY_PRIVATE_PG_PORT: String(pgPort),
-    LOG_LEVEL: 'warn',
-  };
+  baseUrl.pathname = `/nomaly_bbench_${Date.now()}_${process.pid}`;
   log(`starting a private stack in ${dataDir}`);
-  execFileSync(path.join(root, 'scripts/stack-up.sh'), ['--services-only'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
-  Object.assign(process.env, env);
-  // stack-up.sh may have started a private cluster (no server at DATABASE_URL): use what it wrote.
-  const stackEnv = execFileSync('bash', ['-c', `source '${dataDir}/stack.env' && echo "$DATABASE_URL"`]).toString().trim();
-  if (stackEnv) process.env.DATABASE_URL = stackEnv;
-  const databaseUrl = process.env.DATABASE_URL!;
+  const stack = await startPrivateStack({ dataDir, databaseUrl: baseUrl.toString(), minioUser: 'nomaly-bench', minioPassword: 'nomaly-bench-secret' });
+  Object.assign(process.env, stack.env);
+  const databaseUrl = stack.env.DATABASE_URL;
   const platformDb = new URL(databaseUrl).pathname.slice(1);
 
   // Imported after the environment is set: the config is read from it.
@@ -437,11 +406,7 @@ async function main(): Promise<void> {
       for (const name of names) await c.query(`drop database if exists "${name.replace(/"/g, '""')}" with (force)`);
       log(`dropped ${[...names].join(', ')}`);
     }).catch((err: Error) => log(`dropping databases: ${err.message}`));
-    try {
-      execFileSync(path.join(root, 'scripts/stack-down.sh'), { env: process.env, stdio: 'ignore' });
-    } catch (err) {
-      log(`stack-down: ${(err as Error).message}`);
-    }
+    stack.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -23,8 +23,9 @@ import { Detector, encodeModel, KNN, LOF, Matrix } from '../../src/scoring';
 import { buildNeighborIndex } from '../../src/scoring/neighborIndex';
 import { searchNeighbors } from '../../src/scoring/neighbors';
 import { generate, machine, mib, rate, secs, writeLittleEndian } from './benchData';
+import { repoRoot } from '../repoRoot';
 
-const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+const REPO_ROOT = repoRoot;
 const REPORT_PATH = path.join(REPO_ROOT, 'bench', 'neighbors-last-run.md');
 const PEER_SCRIPT = path.join(REPO_ROOT, 'scripts', 'bench', 'sklearn_neighbors_peer.py');
 const PYTHON = '/usr/bin/python3';

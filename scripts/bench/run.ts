@@ -18,8 +18,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Detector, encodeModel, fitDetector, Matrix, rocAuc, supportedAlgorithms } from '../../src/scoring';
 import { generate, machine, mib, rate, secs, writeLittleEndian } from './benchData';
+import { repoRoot } from '../repoRoot';
 
-const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+const REPO_ROOT = repoRoot;
 const REPORT_PATH = path.join(REPO_ROOT, 'bench', 'last-run.md');
 const PEER_SCRIPT = path.join(REPO_ROOT, 'scripts', 'bench', 'sklearn_peer.py');
 const PYTHON = '/usr/bin/python3';

@@ -27,16 +27,18 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client as PgClient } from 'pg';
 import { tsToMs } from '@temporalio/common/lib/time';
 import type { WorkflowHandle } from '@temporalio/client';
 import { BENCH_COLUMNS, ANOMALY_EVERY, ANOMALY_OFFSET, ensureBenchCsv, injectedAnomalies } from './generate';
+import { repoRoot } from '../repoRoot';
+import { freePort } from '../stack/freePorts';
+import { startPrivateStack, type PrivateStack } from '../stack/privateStack';
 
-const root = path.resolve(__dirname, '../../..');
-/** The platform as compiled with this benchmark (dist-detect-bench/src): workers run from here. */
+const root = repoRoot;
+/** The platform as compiled with this benchmark (dist-scripts/src): workers run from here. */
 const builtSrc = path.resolve(__dirname, '../../src');
 
 function envNumber(name: string, fallback: number): number {
@@ -61,18 +63,6 @@ const modelName = process.env.BENCH_MODEL ?? `detect-bench-c${contamination}`;
 
 function log(message: string): void {
   console.error(`[detect-bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
-}
-
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<net.Server>((resolve) => {
-      const server = net.createServer();
-      server.listen(0, '127.0.0.1', () => resolve(server));
-    })),
-  );
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -103,7 +93,7 @@ interface WorkerProcess {
 }
 
 async function startWorker(kind: 'control' | 'scoring', name: string, env: NodeJS.ProcessEnv, logDir: string): Promise<WorkerProcess> {
-  const [port] = await freePorts(1);
+  const port = await freePort();
   mkdirSync(logDir, { recursive: true });
   const logFile = path.join(logDir, `${name}.log`);
   const fd = openSync(logFile, 'a');
@@ -350,30 +340,20 @@ async function main(): Promise<void> {
     NOMALY_MAX_DATASET_BYTES: String(Math.max(Number(process.env.NOMALY_MAX_DATASET_BYTES ?? 0), csv.bytes + 1, 100 * 2 ** 20)),
   };
   const stackPids: number[] = [];
+  let stack: PrivateStack | undefined;
   if (!external) {
     mkdirSync(dataDir, { recursive: true });
-    const [temporalPort, uiPort, minioPort, consolePort, pgPort] = await freePorts(5);
-    const baseUrl = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/nomaly_detect_bench');
-    Object.assign(env, {
-      NOMALY_DATA_DIR: dataDir,
-      TEMPORAL_PORT: String(temporalPort),
-      TEMPORAL_UI_PORT: String(uiPort),
-      TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
-      TEMPORAL_UI_URL: `http://127.0.0.1:${uiPort}`,
-      MINIO_PORT: String(minioPort),
-      MINIO_CONSOLE_PORT: String(consolePort),
-      MINIO_ENDPOINT: `http://127.0.0.1:${minioPort}`,
-      MINIO_ROOT_USER: 'nomaly-bench',
-      MINIO_ROOT_PASSWORD: 'nomaly-bench-secret',
-      DATABASE_URL: baseUrl.toString(),
-      NOMALY_PRIVATE_PG_PORT: String(pgPort),
-    });
-    // A previous run that died may have left its services running on other ports.
-    execFileSync(path.join(root, 'scripts/stack-down.sh'), { env: { ...process.env, ...env }, stdio: 'ignore' });
     log(`starting a private stack (data kept in ${dataDir})`);
-    execFileSync(path.join(root, 'scripts/stack-up.sh'), ['--services-only'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
-    const stackDbUrl = execFileSync('bash', ['-c', `source '${dataDir}/stack.env' && echo "$DATABASE_URL"`]).toString().trim();
-    if (stackDbUrl) env.DATABASE_URL = stackDbUrl;
+    stack = await startPrivateStack({
+      dataDir,
+      databaseUrl: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/nomaly_detect_bench',
+      minioUser: 'nomaly-bench',
+      minioPassword: 'nomaly-bench-secret',
+      settings: env,
+      // A previous run that died may have left its services running on other ports.
+      stopLeftovers: true,
+    });
+    Object.assign(env, stack.env);
     for (const name of ['temporal', 'minio']) {
       try {
         const pid = Number(readFileSync(path.join(dataDir, 'pids', `${name}.pid`), 'utf8').trim());
@@ -707,13 +687,9 @@ async function main(): Promise<void> {
     log('wrote bench/detect-last-run.md');
   } finally {
     for (const step of cleanup) await step().catch((err: Error) => log(`cleanup: ${err.message}`));
-    if (!external) {
+    if (stack) {
       log('stopping the private stack (its data is kept for the next run)');
-      try {
-        execFileSync(path.join(root, 'scripts/stack-down.sh'), { env: process.env, stdio: 'ignore' });
-      } catch (err) {
-        log(`stack-down: ${(err as Error).message}`);
-      }
+      stack.stop();
     }
   }
 }

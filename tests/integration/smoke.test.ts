@@ -1,14 +1,16 @@
 import { execFile } from 'node:child_process';
-import net from 'node:net';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../../src/config';
 import { NomalyClient } from '../../src/client/nomalyClient';
 import { Client } from 'pg';
 import { dropDatabasesLike, isolatedEnv, startControlProcess, type WorkerProcess } from './backupFixtures';
 import { startScoringProcess } from '../support/scoringProcess';
+import { freePort } from '../../scripts/stack/freePorts';
 
 const root = path.resolve(__dirname, '../..');
-const smoke = path.join(root, 'scripts/smoke');
+/** scripts/smoke/run.ts as compiled by `npm run build:scripts` (scripts/install.sh runs it before the suite). */
+const smoke = path.join(root, 'dist-scripts/scripts/smoke/run.js');
 
 interface Run {
   code: number | null;
@@ -18,7 +20,7 @@ interface Run {
 
 function runSmoke(env: Record<string, string>): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(smoke, [], { env: { ...process.env, ...env }, timeout: 300_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [smoke], { env: { ...process.env, ...env }, timeout: 300_000 }, (err, stdout, stderr) => {
       const code: unknown = err ? (err as unknown as { code?: unknown }).code : 0;
       resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
     });
@@ -29,20 +31,11 @@ async function metricsOf(worker: WorkerProcess): Promise<string> {
   return (await fetch(`http://127.0.0.1:${worker.port}/metrics`)).text();
 }
 
-function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /**
- * scripts/smoke against the real private stack, with real control and scoring worker processes
+ * The smoke test (scripts/smoke/run.ts) against the real private stack, with real control and scoring worker processes
  * (dist/workers/*.js) on a database and buckets of their own.
  */
-describe('scripts/smoke against a running stack', () => {
+describe('the smoke test against a running stack', () => {
   const env = isolatedEnv('smoke');
   const workers: WorkerProcess[] = [];
   let control: WorkerProcess;
@@ -50,6 +43,7 @@ describe('scripts/smoke against a running stack', () => {
   let client: NomalyClient;
 
   beforeAll(async () => {
+    if (!existsSync(smoke)) throw new Error(`${smoke} is missing: run \`npm run build:scripts\` first`);
     control = await startControlProcess(env);
     scoring = await startScoringProcess({ ...env });
     workers.push(control, scoring);
@@ -109,7 +103,7 @@ describe('scripts/smoke against a running stack', () => {
   });
 
   it('stops at the first failure: a wrong health URL exits non-zero naming the URL, before any job', async () => {
-    const port = await closedPort();
+    const port = await freePort(); // nothing listens there
     const jobsBefore = await jobCount();
     const run = await runSmoke({ ...smokeEnv(), SMOKE_WORKER_URLS: `http://127.0.0.1:${control.port},http://127.0.0.1:${port}` });
     expect(run.code).toBe(1);

@@ -1,6 +1,5 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
@@ -12,6 +11,8 @@ import { decodeScoresFile } from '../../src/data/scoresFile';
 import { decodeModel } from '../../src/scoring/codec';
 import { ObjectStore } from '../../src/storage';
 import { writeSyntheticCsv } from '../support/generatedData';
+import { freePort } from '../../scripts/stack/freePorts';
+import { startPrivateStack, type PrivateStack } from '../../scripts/stack/privateStack';
 
 /**
  * The production topology, proven by running it: the Temporal server (go.temporal.io/server on
@@ -37,16 +38,7 @@ describe('the production topology (Temporal server on PostgreSQL, workers as pro
   const base = new URL(process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
   const appDb = new URL(base.toString());
   appDb.pathname = `/nomaly_prod_${stamp}`;
-  // Only what prod-stack-up.sh reads: whatever the integration project's set-up left in
-  // process.env (its dev server's address, its database) must not leak into this stack.
-  const stackSettings: Record<string, string> = {
-    NOMALY_DATA_DIR: dataDir,
-    DATABASE_URL: appDb.toString(),
-    TEMPORAL_DB: `nomaly_prod_${stamp}_temporal`,
-    TEMPORAL_VISIBILITY_DB: `nomaly_prod_${stamp}_visibility`,
-    MINIO_ROOT_USER: 'nomaly-prod-test',
-    MINIO_ROOT_PASSWORD: 'nomaly-prod-test-secret',
-  };
+  let stack: PrivateStack | undefined;
   let stackEnv: NodeJS.ProcessEnv = {};
   let client: NomalyClient | undefined;
   const workers: WorkerProcess[] = [];
@@ -54,17 +46,19 @@ describe('the production topology (Temporal server on PostgreSQL, workers as pro
 
   beforeAll(async () => {
     let started = Date.now();
-    const inherited = { ...process.env };
-    for (const key of ['TEMPORAL_ADDRESS', 'TEMPORAL_PORT', 'TEMPORAL_UI_PORT', 'TEMPORAL_UI_URL', 'MINIO_PORT', 'MINIO_CONSOLE_PORT', 'MINIO_ENDPOINT', 'NOMALY_WORKFLOW_BUNDLE']) {
-      delete inherited[key];
-    }
-    // Builds the server binaries first if they are not cached yet (minutes, once).
-    execFileSync(path.join(root, 'scripts/prod-stack-up.sh'), ['--services-only'], {
-      env: { ...inherited, ...stackSettings },
-      stdio: ['ignore', 'inherit', 'inherit'],
+    // Builds the server binaries first if they are not cached yet (minutes, once). Whatever the
+    // integration project's set-up left in process.env (its dev server's address) stays out.
+    stack = await startPrivateStack({
+      topology: 'production',
+      dataDir,
+      databaseUrl: appDb.toString(),
+      minioUser: 'nomaly-prod-test',
+      minioPassword: 'nomaly-prod-test-secret',
+      settings: { TEMPORAL_DB: `nomaly_prod_${stamp}_temporal`, TEMPORAL_VISIBILITY_DB: `nomaly_prod_${stamp}_visibility` },
+      verbose: true,
     });
     timings.stackUpSeconds = (Date.now() - started) / 1000;
-    stackEnv = { ...inherited, ...readStackEnv(path.join(dataDir, 'stack.env')), LOG_LEVEL: 'warn' };
+    stackEnv = stack.processEnv;
 
     started = Date.now();
     const bundle = path.join(dataDir, 'workflow-bundle.js');
@@ -88,10 +82,7 @@ describe('the production topology (Temporal server on PostgreSQL, workers as pro
     await Promise.all(workers.map((w) => w.exited));
     console.log(`production topology timings: ${JSON.stringify(timings)}`);
     if (process.env.KEEP_TEST_STACK === '1') return;
-    execFileSync(path.join(root, 'scripts/prod-stack-down.sh'), ['--purge'], {
-      env: { ...process.env, ...stackSettings },
-      stdio: 'ignore',
-    });
+    stack?.stop({ purge: true });
   }, 120_000);
 
   it('trains, detects through a SIGKILLed control and scoring worker, and backs up, exactly', async () => {
@@ -186,23 +177,9 @@ function pidOf(identity: string | null | undefined): number {
   return Number((identity ?? '').split('@')[0]);
 }
 
-function readStackEnv(file: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const m = /^export (\w+)='(.*)'$/.exec(line);
-    if (m) env[m[1]] = m[2];
-  }
-  return env;
-}
-
 /** A real worker process, as production runs it: node dist/workers/<kind>.js with the stack's environment. */
 async function startWorker(kind: 'control' | 'scoring', env: NodeJS.ProcessEnv, dataDir: string): Promise<WorkerProcess> {
-  const port = await new Promise<number>((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port: free } = server.address() as net.AddressInfo;
-      server.close(() => resolve(free));
-    });
-  });
+  const port = await freePort();
   mkdirSync(path.join(dataDir, 'logs'), { recursive: true });
   const log = openSync(path.join(dataDir, 'logs', `${kind}-worker-${port}.log`), 'a');
   const child = spawn(process.execPath, [path.join(root, `dist/workers/${kind}.js`)], {

@@ -1,13 +1,12 @@
-import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import path from 'node:path';
 import { Client } from 'pg';
+import { stopStack } from '../../scripts/stack/privateStack';
 
 /** Stops the private stack and drops the test database, unless KEEP_TEST_STACK=1 (for debugging). */
 export default async function globalTeardown(): Promise<void> {
   const dataDir = process.env.NOMALY_DATA_DIR;
   if (!dataDir || process.env.KEEP_TEST_STACK === '1') return;
-  execFileSync(path.resolve(__dirname, '../../scripts/stack-down.sh'), { env: process.env, stdio: 'ignore' });
+  stopStack('dev', process.env, false);
   const url = new URL(process.env.DATABASE_URL!);
   const name = url.pathname.slice(1);
   url.pathname = '/postgres';

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
+import { freePort } from '../../scripts/stack/freePorts';
 
 const root = path.resolve(__dirname, '../..');
 
@@ -12,12 +12,7 @@ export interface ScoringProcess {
 
 /** A real scoring worker process (the compiled dist/workers/scoring.js), as production runs it. */
 export async function startScoringProcess(env: Record<string, string> = {}): Promise<ScoringProcess> {
-  const port = await new Promise<number>((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port: free } = server.address() as net.AddressInfo;
-      server.close(() => resolve(free));
-    });
-  });
+  const port = await freePort();
   const child = spawn(process.execPath, [path.join(root, 'dist/workers/scoring.js')], {
     env: { ...process.env, NOMALY_HTTP_PORT: String(port), NOMALY_SCORING_CONCURRENCY: '2', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],

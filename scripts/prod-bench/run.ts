@@ -1,11 +1,10 @@
-#!/usr/bin/env node
 /**
  * Workflow start → first activity start latency on the production topology (issue #7).
  *
- *   node scripts/prod-bench/run.js            # private production stack (prod-stack-up.sh), 200 starts
- *   BENCH_STARTS=500 node scripts/prod-bench/run.js
- *   TEMPORAL_ADDRESS=… node scripts/prod-bench/run.js   # an existing stack with control workers running
- *   BENCH_TOPOLOGY=dev node scripts/prod-bench/run.js   # the same on the dev server (SQLite), for comparison
+ *   npm run bench:prod                         # private production stack (prod-stack-up.sh), 200 starts
+ *   BENCH_STARTS=500 npm run bench:prod
+ *   TEMPORAL_ADDRESS=… npm run bench:prod      # an existing stack with control workers running
+ *   BENCH_TOPOLOGY=dev npm run bench:prod      # the same on the dev server (SQLite), for comparison
  *
  * The workflow is the product's `maintenance` (one JSON input; its first step is the
  * removeExpiredModels activity on the nomaly-control queue, which reads the registry), started
@@ -20,60 +19,51 @@
  * `burst` (BENCH_STARTS started at once). Writes bench/prod-latency-last-run.md (or
  * bench/dev-latency-last-run.md with BENCH_TOPOLOGY=dev).
  */
-'use strict';
-const { execFileSync } = require('node:child_process');
-const { mkdirSync, readFileSync, writeFileSync } = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { Client, Connection } = require('@temporalio/client');
-const { tsToMs } = require('@temporalio/common/lib/time');
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
+import { tsToMs } from '@temporalio/common/lib/time';
+import { repoRoot as root } from '../repoRoot';
+import { startPrivateStack, type PrivateStack } from '../stack/privateStack';
 
-const root = path.resolve(__dirname, '../..');
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+interface Stats { p50: number; p95: number; p99: number; max: number; mean: number }
+interface Sample { startToActivity: number; clientToActivity: number; toWorkflowTask: number; toScheduled: number; toActivityStart: number }
+interface RunResult { label: string; count: number; wallSeconds: number; stats: Record<keyof Sample, Stats> }
+
 const starts = Number(process.env.BENCH_STARTS ?? 200);
 const warmup = Number(process.env.BENCH_WARMUP ?? 20);
 const external = Boolean(process.env.TEMPORAL_ADDRESS);
 const topology = process.env.BENCH_TOPOLOGY ?? 'production';
 if (!['production', 'dev'].includes(topology)) throw new Error(`BENCH_TOPOLOGY=${topology}: expected production or dev`);
-const upScript = topology === 'dev' ? 'stack-up.sh' : 'prod-stack-up.sh';
-const downScript = topology === 'dev' ? 'stack-down.sh' : 'prod-stack-down.sh';
-const stackSettings = {
-  NOMALY_DATA_DIR: process.env.BENCH_DATA_DIR ?? path.join(os.tmpdir(), `nomaly-prod-bench-${process.pid}`),
-  DATABASE_URL: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/nomaly_prod_bench',
-  TEMPORAL_DB: 'nomaly_prod_bench_temporal',
-  TEMPORAL_VISIBILITY_DB: 'nomaly_prod_bench_visibility',
-  NOMALY_CONTROL_WORKERS: '1',
-  NOMALY_SCORING_WORKERS: '1',
-  LOG_LEVEL: 'warn',
-};
+const dataDir = process.env.BENCH_DATA_DIR ?? path.join(os.tmpdir(), `nomaly-prod-bench-${process.pid}`);
 
-function readStackEnv(file) {
-  const env = {};
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const m = /^export (\w+)='(.*)'$/.exec(line);
-    if (m) env[m[1]] = m[2];
-  }
-  return env;
-}
-
-function quantile(sorted, q) {
+function quantile(sorted: number[], q: number): number {
   if (sorted.length === 0) return NaN;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
   return sorted[i];
 }
 
-function stats(values) {
+function stats(values: number[]): Stats {
   const s = [...values].sort((a, b) => a - b);
   return { p50: quantile(s, 0.5), p95: quantile(s, 0.95), p99: quantile(s, 0.99), max: s[s.length - 1], mean: s.reduce((a, b) => a + b, 0) / s.length };
 }
 
-async function measure(client, handle, clientStartMs) {
+async function measure(handle: WorkflowHandle, clientStartMs: number): Promise<Sample> {
   await handle.result();
   const events = (await handle.fetchHistory()).events ?? [];
-  const time = (e) => tsToMs(e.eventTime);
-  const started = events.find((e) => e.workflowExecutionStartedEventAttributes);
-  const firstWft = events.find((e) => e.workflowTaskStartedEventAttributes);
-  const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes);
-  const activityStarted = events.find((e) =>
+  const find = (what: string, test: (e: HistoryEvent) => unknown): HistoryEvent => {
+    const event = events.find(test);
+    if (!event) throw new Error(`${handle.workflowId}: no ${what} in its history`);
+    return event;
+  };
+  const time = (e: HistoryEvent) => tsToMs(e.eventTime);
+  const started = find('WorkflowExecutionStarted', (e) => e.workflowExecutionStartedEventAttributes);
+  const firstWft = find('WorkflowTaskStarted', (e) => e.workflowTaskStartedEventAttributes);
+  const scheduled = find('ActivityTaskScheduled', (e) => e.activityTaskScheduledEventAttributes);
+  const activityStarted = find('ActivityTaskStarted', (e) =>
     e.activityTaskStartedEventAttributes && Number(e.activityTaskStartedEventAttributes.scheduledEventId) === Number(scheduled.eventId));
   return {
     startToActivity: time(activityStarted) - time(started),
@@ -84,43 +74,52 @@ async function measure(client, handle, clientStartMs) {
   };
 }
 
-async function run(client, label, count, concurrent) {
+async function run(client: Client, label: string, count: number, concurrent: boolean): Promise<RunResult> {
   const id = `bench-latency-${label}-${Date.now()}`;
-  const start = async (i) => {
+  const start = async (i: number) => {
     const t0 = Date.now();
     const handle = await client.workflow.start('maintenance', {
       taskQueue: 'nomaly-control', workflowId: `${id}-${i}`, args: [{ retentionDays: 36500 }],
     });
     return { handle, t0 };
   };
-  const results = [];
+  const results: Sample[] = [];
   const wall = Date.now();
   if (concurrent) {
     const handles = await Promise.all(Array.from({ length: count }, (_, i) => start(i)));
-    for (const { handle, t0 } of handles) results.push(await measure(client, handle, t0));
+    for (const { handle, t0 } of handles) results.push(await measure(handle, t0));
   } else {
     for (let i = 0; i < count; i++) {
       const { handle, t0 } = await start(i);
-      results.push(await measure(client, handle, t0));
+      results.push(await measure(handle, t0));
     }
   }
   const wallSeconds = (Date.now() - wall) / 1000;
-  const keys = Object.keys(results[0]);
-  return { label, count, wallSeconds, stats: Object.fromEntries(keys.map((k) => [k, stats(results.map((r) => r[k]))])) };
+  const keys = Object.keys(results[0]) as Array<keyof Sample>;
+  return { label, count, wallSeconds, stats: Object.fromEntries(keys.map((k) => [k, stats(results.map((r) => r[k]))])) as RunResult['stats'] };
 }
 
-async function main() {
-  let env = process.env;
+async function main(): Promise<void> {
+  let env: NodeJS.ProcessEnv = process.env;
+  let stack: PrivateStack | undefined;
   if (!external) {
-    if (topology === 'dev') {
-      // The dev stack's fixed default ports may be taken by someone's stack: free ones instead.
-      const names = ['TEMPORAL_PORT', 'TEMPORAL_UI_PORT', 'MINIO_PORT', 'MINIO_CONSOLE_PORT', 'CONTROL_HTTP_PORT', 'SCORING_HTTP_PORT', 'NOMALY_PRIVATE_PG_PORT'];
-      const ports = await freePorts(names.length);
-      names.forEach((n, i) => { stackSettings[n] = String(ports[i]); });
-      delete process.env.TEMPORAL_ADDRESS; delete process.env.TEMPORAL_UI_URL; delete process.env.MINIO_ENDPOINT;
-    }
-    execFileSync(path.join(root, 'scripts', upScript), { env: { ...process.env, ...stackSettings }, stdio: ['ignore', 'inherit', 'inherit'] });
-    env = { ...process.env, ...readStackEnv(path.join(stackSettings.NOMALY_DATA_DIR, 'stack.env')) };
+    // With its control and scoring worker processes, one of each.
+    stack = await startPrivateStack({
+      topology: topology === 'dev' ? 'dev' : 'production',
+      dataDir,
+      databaseUrl: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/nomaly_prod_bench',
+      minioUser: 'nomaly-bench',
+      minioPassword: 'nomaly-bench-secret',
+      workers: true,
+      settings: {
+        TEMPORAL_DB: 'nomaly_prod_bench_temporal',
+        TEMPORAL_VISIBILITY_DB: 'nomaly_prod_bench_visibility',
+        NOMALY_CONTROL_WORKERS: '1',
+        NOMALY_SCORING_WORKERS: '1',
+      },
+      verbose: true,
+    });
+    env = stack.processEnv;
   }
   const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
   const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE ?? 'default' });
@@ -133,22 +132,20 @@ async function main() {
     report({ sequential, burst, loadBefore, loadAfter });
   } finally {
     await connection.close();
-    if (!external && process.env.BENCH_KEEP_STACK !== '1') {
-      execFileSync(path.join(root, 'scripts', downScript), ['--purge'], { env: { ...process.env, ...stackSettings }, stdio: 'ignore' });
-    }
+    if (stack && process.env.BENCH_KEEP_STACK !== '1') stack.stop({ purge: true });
   }
 }
 
-function report({ sequential, burst, loadBefore, loadAfter }) {
-  const ms = (v) => `${v.toFixed(0)} ms`;
-  const rows = [
+function report({ sequential, burst, loadBefore, loadAfter }: { sequential: RunResult; burst: RunResult; loadBefore: number[]; loadAfter: number[] }): void {
+  const ms = (v: number) => `${v.toFixed(0)} ms`;
+  const rows: Array<[keyof Sample, string]> = [
     ['startToActivity', 'workflow started → first activity started (server clock)'],
     ['clientToActivity', 'client start() call → first activity started'],
     ['toWorkflowTask', '  part: → first workflow task started on a control worker'],
     ['toScheduled', '  part: → activity scheduled (workflow code ran, task completed)'],
     ['toActivityStart', '  part: → activity started on a control worker'],
   ];
-  const table = (r) => [
+  const table = (r: RunResult) => [
     `| ${r.label}: ${r.count} starts in ${r.wallSeconds.toFixed(1)} s | p50 | p95 | p99 | max |`,
     '| --- | ---: | ---: | ---: | ---: |',
     ...rows.map(([k, name]) => {
@@ -159,7 +156,7 @@ function report({ sequential, burst, loadBefore, loadAfter }) {
   const text = [
     `# Workflow start → first activity start, ${topology === 'dev' ? 'dev server' : 'production topology'}`,
     '',
-    `Measured ${new Date().toISOString()} with \`node scripts/prod-bench/run.js\` on ${os.cpus().length} cores (${os.cpus()[0].model}), Node ${process.version}.`,
+    `Measured ${new Date().toISOString()} with \`npm run bench:prod\` on ${os.cpus().length} cores (${os.cpus()[0].model}), Node ${process.version}.`,
     `Topology: ${external ? `existing stack at ${process.env.TEMPORAL_ADDRESS}` : topology === 'dev'
       ? 'scripts/stack-up.sh: Temporal CLI v1.5.1 dev server (SQLite file), one control and one scoring worker process'
       : 'scripts/prod-stack-up.sh: Temporal server v1.29.1 on PostgreSQL (8 history shards), one control and one scoring worker process'}.`,
@@ -174,17 +171,6 @@ function report({ sequential, burst, loadBefore, loadAfter }) {
   mkdirSync(path.join(root, 'bench'), { recursive: true });
   writeFileSync(path.join(root, `bench/${topology === 'dev' ? 'dev' : 'prod'}-latency-last-run.md`), text);
   console.log(text);
-}
-
-function freePorts(count) {
-  const net = require('node:net');
-  return Promise.all(Array.from({ length: count }, () => new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => resolve(server));
-  }))).then((servers) => {
-    const ports = servers.map((s) => s.address().port);
-    servers.forEach((s) => s.close());
-    return ports;
-  });
 }
 
 main().catch((err) => {

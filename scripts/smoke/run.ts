@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /*
  * Smoke test of a running Nomaly stack, local or deployed. Stops at the first failure with a
  * message saying what failed and exits 1 (2 for a usage error); prints one "ok" line per check.
@@ -20,32 +19,48 @@
  *   SMOKE_MAX_BACKUP_AGE_HOURS the newest verified backup may be this old (default 26)
  *   SMOKE_REQUIRE_BACKUP       0: a stack without any backup yet passes with a warning (default 1)
  *
- * Runs from a checkout after `npm run build`, or inside the worker image:
- *   docker compose -f infra/compose.yaml exec control-worker node scripts/smoke
+ * Runs from a checkout (`npm run smoke`, which compiles it first), or inside the worker image:
+ *   docker compose -f infra/compose.yaml exec control-worker node dist-scripts/scripts/smoke/run.js
  */
-'use strict';
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-
-const root = path.resolve(__dirname, '..');
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client as PgClient } from 'pg';
+import { failureMessage, NomalyClient } from '../../src/client/nomalyClient';
+import { loadConfig, type NomalyConfig } from '../../src/config';
+import type { detectBatch } from '../../src/workflows/detectBatch';
+import type { trainModel } from '../../src/workflows/trainModel';
 
 class SmokeFailure extends Error {
-  constructor(step, message) {
+  /** A usage error (bad settings) exits 2, any other failure 1. */
+  usage = false;
+
+  constructor(readonly step: string, message: string) {
     super(message);
-    this.step = step;
   }
 }
 
-function ok(step, message) {
+interface Settings {
+  urls: string[];
+  timeoutMs: number;
+  model: string;
+  maxBackupAgeHours: number;
+  requireBackup: boolean;
+}
+
+function ok(step: string, message: string): void {
   console.log(`ok   ${step.padEnd(10)} ${message}`);
 }
 
-function fail(step, message) {
+function fail(step: string, message: string): never {
   throw new SmokeFailure(step, message);
 }
 
-function settings(env) {
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function settings(env: NodeJS.ProcessEnv): Settings {
   const urls = (env.SMOKE_WORKER_URLS || '')
     .split(',')
     .map((u) => u.trim().replace(/\/+$/, ''))
@@ -62,7 +77,7 @@ function settings(env) {
       throw error;
     }
   }
-  const number = (name, fallback) => {
+  const number = (name: string, fallback: number): number => {
     const raw = env[name];
     if (raw === undefined || raw === '') return fallback;
     const value = Number(raw);
@@ -82,19 +97,20 @@ function settings(env) {
   };
 }
 
-async function get(step, url) {
-  let response;
+async function get(step: string, url: string): Promise<{ status: number; body: string }> {
+  let response: Response;
   try {
     response = await fetch(url, { signal: AbortSignal.timeout(10000) });
   } catch (err) {
-    const cause = err && err.cause ? ` (${err.cause.code || err.cause.message})` : '';
-    fail(step, `${url} does not answer: ${err.message}${cause}`);
+    const reason = (err as { cause?: { code?: string; message?: string } }).cause;
+    const cause = reason ? ` (${reason.code || reason.message})` : '';
+    fail(step, `${url} does not answer: ${errorMessage(err)}${cause}`);
   }
   const body = await response.text();
   return { status: response.status, body };
 }
 
-async function checkHealth(urls) {
+async function checkHealth(urls: string[]): Promise<void> {
   for (const base of urls) {
     const { status, body } = await get('health', `${base}/health`);
     if (status !== 200) fail('health', `${base}/health answered ${status}: ${body.slice(0, 200)}`);
@@ -102,7 +118,7 @@ async function checkHealth(urls) {
   }
 }
 
-async function checkReadiness(urls) {
+async function checkReadiness(urls: string[]): Promise<void> {
   for (const base of urls) {
     const { status, body } = await get('readiness', `${base}/ready`);
     if (status !== 200) fail('readiness', `${base}/ready answered ${status}: ${body.slice(0, 300)}`);
@@ -111,7 +127,7 @@ async function checkReadiness(urls) {
 }
 
 /** 306 rows of 3 features near the origin, with 5 planted outliers far away (rows 51, 102, ..., 255). */
-function writeTinyDataset() {
+function writeTinyDataset(): { dir: string; file: string; rows: number; outliers: number[] } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nomaly-smoke-'));
   const file = path.join(dir, 'smoke.csv');
   let seed = 12345;
@@ -120,7 +136,7 @@ function writeTinyDataset() {
     return seed / 2147483648;
   };
   const lines = ['id,a,b,c'];
-  const outliers = [];
+  const outliers: number[] = [];
   for (let i = 0; i < 306; i++) {
     const planted = i > 0 && i % 51 === 0;
     if (planted) outliers.push(i);
@@ -132,30 +148,29 @@ function writeTinyDataset() {
   return { dir, file, rows: 306, outliers };
 }
 
-function withTimeout(step, promise, ms, what) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
+function withTimeout<T>(step: string, promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new SmokeFailure(step, `${what} did not finish within ${ms / 1000} s (are the workers polling?)`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-async function checkDetection(client, config, s) {
-  const { failureMessage } = require(path.join(root, 'dist/client/nomalyClient.js'));
+async function checkDetection(client: NomalyClient, config: NomalyConfig, s: Settings): Promise<void> {
   const tiny = writeTinyDataset();
   try {
-    let dataset;
+    let dataset: Awaited<ReturnType<NomalyClient['uploadDataset']>>;
     try {
       dataset = await withTimeout('detection', client.uploadDataset(tiny.file, { name: 'nomaly-smoke.csv' }), s.timeoutMs, 'registering the dataset');
     } catch (err) {
       if (err instanceof SmokeFailure) throw err;
-      fail('detection', `uploading the dataset failed: ${err.message}`);
+      fail('detection', `uploading the dataset failed: ${errorMessage(err)}`);
     }
     if (dataset.rows !== tiny.rows) fail('detection', `dataset ${dataset.id} has ${dataset.rows} rows, expected ${tiny.rows}`);
     ok('detection', `dataset ${dataset.id} registered (${dataset.rows} rows)`);
 
     const train = await client.startTraining({ datasetId: dataset.id, modelName: s.model, algorithm: 'isolation-forest', contamination: 0.02, params: { seed: 1, nTrees: 50 } });
-    let trained;
+    let trained: Awaited<ReturnType<typeof trainModel>>;
     try {
       trained = await withTimeout('detection', train.result(), s.timeoutMs, `training ${train.workflowId}`);
     } catch (err) {
@@ -165,7 +180,7 @@ async function checkDetection(client, config, s) {
     ok('detection', `model ${trained.modelName}@${trained.version} trained (${train.workflowId})`);
 
     const detect = await client.startDetection({ model: `${trained.modelName}@${trained.version}`, datasetId: dataset.id });
-    let summary;
+    let summary: Awaited<ReturnType<typeof detectBatch>>;
     try {
       summary = await withTimeout('detection', detect.result(), s.timeoutMs, `detection ${detect.workflowId}`);
     } catch (err) {
@@ -178,15 +193,14 @@ async function checkDetection(client, config, s) {
     const missed = tiny.outliers.filter((row) => !found.has(row));
     if (missed.length > 0) fail('detection', `detection ${detect.workflowId} missed the planted outlier rows ${missed.join(', ')}`);
     if (process.env.DATABASE_URL || process.env.DATABASE_URL_FILE) {
-      const { Client } = require('pg');
-      const pg = new Client({ connectionString: config.databaseUrl, connectionTimeoutMillis: 10000 });
+      const pg = new PgClient({ connectionString: config.databaseUrl, connectionTimeoutMillis: 10000 });
       try {
         await pg.connect();
         const { rows } = await pg.query('select count(*)::int as n from anomaly where job_id = $1', [summary.jobId]);
         if (rows[0].n !== summary.anomalies) fail('detection', `PostgreSQL holds ${rows[0].n} anomaly rows for ${summary.jobId}, the job reported ${summary.anomalies}`);
       } catch (err) {
         if (err instanceof SmokeFailure) throw err;
-        fail('detection', `PostgreSQL check failed: ${err.message}`);
+        fail('detection', `PostgreSQL check failed: ${errorMessage(err)}`);
       } finally {
         await pg.end().catch(() => undefined);
       }
@@ -197,12 +211,12 @@ async function checkDetection(client, config, s) {
   }
 }
 
-async function checkBackup(client, s) {
-  let manifests;
+async function checkBackup(client: NomalyClient, s: Settings): Promise<void> {
+  let manifests: Awaited<ReturnType<NomalyClient['listBackups']>>;
   try {
     manifests = await client.listBackups();
   } catch (err) {
-    fail('backup', `cannot read the backup catalog in MinIO: ${err.message}`);
+    fail('backup', `cannot read the backup catalog in MinIO: ${errorMessage(err)}`);
   }
   if (manifests.length === 0) {
     if (!s.requireBackup) {
@@ -223,26 +237,22 @@ async function checkBackup(client, s) {
   ok('backup', `newest backup ${newest.id}: verified, ${ageHours.toFixed(1)} h old`);
 }
 
-async function main() {
+async function main(): Promise<void> {
   const s = settings(process.env);
   await checkHealth(s.urls);
   await checkReadiness(s.urls);
 
-  const distClient = path.join(root, 'dist/client/nomalyClient.js');
-  if (!fs.existsSync(distClient)) fail('config', `${distClient} is missing: run \`npm run build\` first`);
-  const { loadConfig } = require(path.join(root, 'dist/config/index.js'));
-  const { NomalyClient } = require(distClient);
-  let config;
+  let config: NomalyConfig;
   try {
     config = loadConfig();
   } catch (err) {
-    fail('config', err.message);
+    fail('config', errorMessage(err));
   }
-  let client;
+  let client: NomalyClient;
   try {
     client = await NomalyClient.connect(config);
   } catch (err) {
-    fail('detection', err.message);
+    fail('detection', errorMessage(err));
   }
   try {
     await checkDetection(client, config, s);
@@ -260,7 +270,7 @@ main().then(
       console.error(`smoke test FAILED at ${err.step}: ${err.message}`);
       process.exit(err.usage ? 2 : 1);
     }
-    console.error(`smoke test FAILED: ${err && err.stack ? err.stack : err}`);
+    console.error(`smoke test FAILED: ${err instanceof Error && err.stack ? err.stack : err}`);
     process.exit(1);
   },
 );

@@ -1,45 +1,46 @@
-#!/usr/bin/env node
 // Training-read benchmark: generates an N × 16 CSV (default 10,000,000 rows), then runs the
 // training read path — streaming CSV batches → seeded reservoir sample → fit — and reports rows/s
 // read and sampled and peak memory (RSS). With --minio it uploads the file to the MinIO named by
 // MINIO_ENDPOINT and streams it back through ObjectStore.streamVerified, exactly as fitModel does.
 //   npm run bench:train -- [--rows 10000000] [--sample 65536] [--algorithm isolation-forest] [--minio] [--keep]
-// Writes the numbers to bench/train-last-run.md. Needs `npm run build` (bench:train does it).
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { createHash } = require('node:crypto');
-const root = path.resolve(__dirname, '../..');
-const { datasetBatches } = require(path.join(root, 'dist/data/readDataset.js'));
-const { RowReservoir } = require(path.join(root, 'dist/data/reservoir.js'));
-const { fitDetector } = require(path.join(root, 'dist/scoring/registry.js'));
-const { trainingSampleRows } = require(path.join(root, 'dist/activities/fitActivities.js'));
+// Writes the numbers to bench/train-last-run.md.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { trainingSampleRows } from '../../src/activities/fitActivities';
+import { loadConfig } from '../../src/config';
+import { datasetBatches } from '../../src/data/readDataset';
+import { RowReservoir } from '../../src/data/reservoir';
+import { fitDetector } from '../../src/scoring/registry';
+import { ObjectStore } from '../../src/storage/objectStore';
+import { repoRoot as root } from '../repoRoot';
 
-function arg(name, fallback) {
+function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? fallback : process.argv[i + 1];
+  return i === -1 ? undefined : process.argv[i + 1];
 }
-const rows = Number(arg('rows', 10_000_000));
+const rows = Number(arg('rows') ?? 10_000_000);
 const cols = 16;
-const algorithm = arg('algorithm', 'isolation-forest');
-const sample = Number(arg('sample', trainingSampleRows(algorithm, {})));
+const algorithm = arg('algorithm') ?? 'isolation-forest';
+const sample = Number(arg('sample') ?? trainingSampleRows(algorithm, {}));
 const useMinio = process.argv.includes('--minio');
-const file = arg('file', path.join(os.tmpdir(), `nomaly-train-bench-${rows}x${cols}.csv`));
+const file = arg('file') ?? path.join(os.tmpdir(), `nomaly-train-bench-${rows}x${cols}.csv`);
 
 let peakRss = 0;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
 
-async function generate() {
+async function generate(): Promise<void> {
   if (fs.existsSync(file) && fs.statSync(file).size > 0) return;
   const out = fs.createWriteStream(file);
-  const write = (s) => (out.write(s) ? Promise.resolve() : new Promise((r) => out.once('drain', r)));
+  const write = (s: string) => (out.write(s) ? Promise.resolve() : new Promise<void>((r) => out.once('drain', () => r())));
   await write(`${Array.from({ length: cols }, (_, j) => `f${j}`).join(',')}\n`);
   let x = 12345;
   const rand = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 4294967296);
-  const lines = [];
+  const lines: string[] = [];
   for (let i = 0; i < rows; i++) {
     const outlier = rand() < 0.01;
-    const cells = new Array(cols);
+    const cells = new Array<string>(cols);
     for (let j = 0; j < cols; j++) cells[j] = ((outlier ? 6 : 0) + rand() + rand() + rand() - 1.5).toFixed(5);
     lines.push(cells.join(','));
     if (lines.length === 10000) {
@@ -48,13 +49,11 @@ async function generate() {
     }
   }
   if (lines.length) await write(`${lines.join('\n')}\n`);
-  await new Promise((r) => out.end(r));
+  await new Promise<void>((r) => out.end(() => r()));
 }
 
-async function source() {
+async function source(): Promise<{ stream: AsyncIterable<Buffer>; where: string }> {
   if (!useMinio) return { stream: fs.createReadStream(file, { highWaterMark: 1 << 20 }), where: 'local file' };
-  const { loadConfig } = require(path.join(root, 'dist/config/index.js'));
-  const { ObjectStore } = require(path.join(root, 'dist/storage/objectStore.js'));
   const config = loadConfig();
   const store = ObjectStore.connect(config.minio);
   await store.ensureBuckets([config.buckets.datasets]);
@@ -86,7 +85,7 @@ async function source() {
   const detector = fitDetector(algorithm, reservoir.rows(), { seed: 0 });
   const fitSeconds = (Date.now() - t1) / 1000;
   clearInterval(sampler);
-  const mb = (n) => (n / 1024 / 1024).toFixed(0);
+  const mb = (n: number) => (n / 1024 / 1024).toFixed(0);
   const report = `# Training read benchmark (last run)
 
 \`npm run bench:train -- --rows ${rows}${useMinio ? ' --minio' : ''}\` on ${os.cpus()[0].model} (${os.cpus().length} cores), Node ${process.version}, ${new Date().toISOString()}.
