@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { trainingSampleRows } from '../../src/activities/fitActivities';
+import { getDetectorFactory } from '../../src/scoring/registry';
 import { loadConfig } from '../../src/config';
 import { datasetBatches } from '../../src/data/readDataset';
 import { RowReservoir } from '../../src/data/reservoir';
@@ -23,7 +23,7 @@ function arg(name: string): string | undefined {
 const rows = Number(arg('rows') ?? 10_000_000);
 const cols = 16;
 const algorithm = arg('algorithm') ?? 'isolation-forest';
-const sample = Number(arg('sample') ?? trainingSampleRows(algorithm, {}));
+const sample = Number(arg('sample') ?? getDetectorFactory(algorithm).trainingRows({}));
 const useMinio = process.argv.includes('--minio');
 const file = arg('file') ?? path.join(os.tmpdir(), `nomaly-train-bench-${rows}x${cols}.csv`);
 
