@@ -26,6 +26,7 @@ import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporal
 import type { WorkflowHandle } from '@temporalio/client';
 import { repoRoot } from '../repoRoot';
 import { startPrivateStack } from '../stack/privateStack';
+import { quietLogger } from '../stack/quietLogger';
 
 const root = repoRoot;
 const targetMb = Number(process.env.BENCH_DB_MB ?? 1024);
@@ -154,16 +155,6 @@ async function activityTimings(handle: WorkflowHandle): Promise<ActivityTiming[]
   return timings;
 }
 
-function quietLogger() {
-  return {
-    log: () => undefined,
-    trace: () => undefined,
-    debug: () => undefined,
-    info: () => undefined,
-    warn: (message: string) => console.warn(message),
-    error: (message: string) => console.error(message),
-  };
-}
 
 async function main(): Promise<void> {
   const started = new Date();

@@ -1,9 +1,9 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import path from 'node:path';
 import { Client } from 'pg';
 import { startTestPlatform } from '../support/testPlatform';
+import { freePort } from '../../scripts/stack/freePorts';
 
 /**
  * Backup and recovery tests swap and wipe the platform database and empty buckets: they run
@@ -92,14 +92,6 @@ export interface WorkerProcess {
   exited: Promise<number | null>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise<number>((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A real control worker process (dist/workers/control.js) on the isolated database and buckets. */
 export async function startControlProcess(env: IsolatedEnv): Promise<WorkerProcess> {

@@ -1,13 +1,13 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import * as Minio from 'minio';
 import { Client } from 'pg';
 import { EXAMPLE_CSV } from '../support/testPlatform';
+import { freePort } from '../../scripts/stack/freePorts';
 
 /**
  * Issue #7 end to end, with real PostgreSQL, MinIO and Temporal: least-privilege PostgreSQL
@@ -327,11 +327,3 @@ describe('security: least privilege, secrets from files, and no secret in any lo
   });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}

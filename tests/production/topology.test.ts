@@ -12,6 +12,7 @@ import { decodeModel } from '../../src/scoring/codec';
 import { ObjectStore } from '../../src/storage';
 import { writeSyntheticCsv } from '../support/generatedData';
 import { freePort } from '../../scripts/stack/freePorts';
+import { quietLogger } from '../../scripts/stack/quietLogger';
 import { startPrivateStack, type PrivateStack } from '../../scripts/stack/privateStack';
 
 /**
@@ -196,11 +197,3 @@ async function startWorker(kind: 'control' | 'scoring', env: NodeJS.ProcessEnv, 
   throw new Error(`${kind} worker did not become ready`);
 }
 
-const quietLogger = {
-  log: () => undefined,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (message: string) => console.warn(message),
-  error: (message: string) => console.error(message),
-};

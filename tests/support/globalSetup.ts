@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { startPrivateStack } from '../../scripts/stack/privateStack';
+import { quietLogger } from '../../scripts/stack/quietLogger';
 
 /**
  * Brings up a private, real stack for the integration tests: a Temporal dev server (SQLite
@@ -33,11 +34,3 @@ export default async function globalSetup(): Promise<void> {
   writeFileSync(path.join(dataDir, 'test-env.json'), JSON.stringify(env));
 }
 
-const quietLogger = {
-  log: () => undefined,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (message: string) => console.warn(message),
-  error: (message: string) => console.error(message),
-};
