@@ -97,6 +97,11 @@ describe('a chunk fetches only its own bytes, in every format', () => {
     }
 
     store.fetched = 0;
+    // Opening tells rows and columns from the index or the footer, not from the rows.
+    expect(await reader.open(dataset, () => undefined)).toEqual({ rows: ROWS, columns: ['id', ...names] });
+    expect(store.fetched).toBeLessThan(bytes.length / 10);
+
+    store.fetched = 0;
     const list: ChunkList = await reader.planChunks(dataset, ROWS, CHUNK_ROWS, () => undefined);
     expect(list.chunks).toBe(4);
     expect(store.fetched).toBeLessThan(bytes.length / 10); // planning reads the index or the footer, not the rows

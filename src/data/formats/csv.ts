@@ -28,7 +28,7 @@ export const csvFormat: DatasetFormat = {
 
   async open(dataset, onProgress) {
     const { index } = await ensureCsvIndex(dataset.store, dataset.bucket, dataset, onProgress, csvRowIndex);
-    const header = readCsv(await readIndexedRange(dataset.store, dataset.bucket, dataset.key, index, 0, index.headerEnd), { featureColumns: [] }).header;
+    const header = readCsv(await readIndexedRange(dataset.store, dataset.bucket, dataset.key, index, 0, index.headerEnd), { allowNoRows: true }).header;
     return { rows: index.dataRows, columns: header };
   },
 
