@@ -377,9 +377,9 @@ async function main(): Promise<void> {
   const { decodeModel } = await import('../../src/scoring/codec');
   const { csvBatches } = await import('../../src/data/csvStream');
   const { encodeScoresHeader, decodeScoresFile } = await import('../../src/data/scoresFile');
-  const { planChunks } = await import('../../src/workflows/chunkPlan');
-  const { DETECT_DEFAULTS, defaultChunkRows } = await import('../../src/workflows/inputs');
-  const { ensureCsvIndex } = await import('../../src/activities/csvIndexStore');
+  const { planChunks, defaultChunkRows, CHUNK_POLICY } = await import('../../src/data/chunkPolicy');
+  const DETECT_DEFAULTS = { ...(await import('../../src/workflows/inputs')).DETECT_DEFAULTS, ...CHUNK_POLICY };
+  const { ensureCsvIndex } = await import('../../src/data/rowIndexStore');
 
   const config = loadConfig();
   roles.set(process.pid, 'bench process');

@@ -1,13 +1,11 @@
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { CsvIndexBuilder } from '../data/csvIndex';
+import { DATASET_FORMATS, datasetFormat, isDatasetFormat } from '../data/formats';
 import { tap } from '../data/tap';
 import { DatasetProfiler } from '../data/profile';
-import { datasetBatches, isDatasetFormat } from '../data/readDataset';
 import { Dataset } from '../db/entities';
 import { datasetInfo, type DatasetInfo } from '../db/modelRegistry';
-import { csvIndexKey } from '../storage/keys';
-import { saveCsvIndex } from './csvIndexStore';
+import { saveCsvIndex } from '../data/rowIndexStore';
 import type { ActivityDeps } from './deps';
 import { heartbeat } from './heartbeat';
 import { deliverable, failFastOnPermanent } from './failures';
@@ -73,12 +71,13 @@ export function createDatasetActivities({ orm, store, config }: ActivityDeps) {
    */
   async function removeRefusedUpload(input: RegisterDatasetInput): Promise<void> {
     if (await orm.em.fork().findOne(Dataset, { sha256: input.sha256 })) return;
-    await store.removeMany(bucket, [input.objectKey, csvIndexKey(input.sha256)]);
+    const indexKey = isDatasetFormat(input.format) ? datasetFormat(input.format).rowIndex?.key(input.sha256) : undefined;
+    await store.removeMany(bucket, indexKey ? [input.objectKey, indexKey] : [input.objectKey]);
   }
 
   /** Streams, checks and profiles the file; the row is written last, only for a dataset that registered completely. */
   async function registerNew(input: RegisterDatasetInput): Promise<DatasetSummary> {
-    if (!isDatasetFormat(input.format)) throw refused(`unsupported dataset format "${input.format}" (supported: csv, jsonl, parquet)`);
+    if (!isDatasetFormat(input.format)) throw refused(`unsupported dataset format "${input.format}" (supported: ${DATASET_FORMATS.join(', ')})`);
     const stat = await store.stat(bucket, input.objectKey);
     if (!stat) throw refused(`object ${bucket}/${input.objectKey} does not exist: upload the file first (nomaly datasets upload FILE)`, 'NotFound');
     if (stat.size === 0) throw refused(`${input.name}: empty file (0 bytes)`);
@@ -87,15 +86,16 @@ export function createDatasetActivities({ orm, store, config }: ActivityDeps) {
     }
 
     const profiler = new DatasetProfiler();
-    // A CSV's row index comes from the same pass: jobs then plan without reading the file again.
-    const indexer = input.format === 'csv' ? new CsvIndexBuilder() : undefined;
+    const format = datasetFormat(input.format);
+    // A text format's row index comes from the same pass: jobs then plan without reading the file again.
+    const indexer = format.rowIndex?.builder();
     const source = store.streamVerified(bucket, input.objectKey, input.sha256);
-    for await (const batch of datasetBatches(indexer ? tap(source, (piece) => indexer.push(piece)) : source, input.format)) {
+    for await (const batch of format.batches(indexer ? tap(source, (piece) => indexer.push(piece)) : source, {})) {
       profiler.add(batch);
       heartbeat({ rows: batch.totalRows });
     }
     const profile = profiler.result();
-    if (indexer) await saveCsvIndex(store, bucket, input.sha256, indexer.finish());
+    if (indexer) await saveCsvIndex(store, bucket, format.rowIndex!.key(input.sha256), indexer.finish());
     const em = orm.em.fork();
     const row = em.create(Dataset, {
       id: datasetIdFor(input.sha256),

@@ -1,6 +1,9 @@
 import { Context } from '@temporalio/activity';
+import { chunkRowsFor } from '../data/chunkPolicy';
 import type { CsvLayout } from '../data/csvLayout';
-import { chunkStartsFromIndex, ensureCsvIndex } from './csvIndexStore';
+import { DatasetMismatchError } from '../data/datasetError';
+import { datasetFormat, type ChunkList } from '../data/formats';
+import { csvFormat } from '../data/formats/csv';
 import { Dataset, DetectionJob, Model } from '../db/entities';
 import type { ScoreSummary } from '../reports/scoreSummary';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -93,6 +96,27 @@ const USABLE_STATUSES = ['active', 'ready'] as const;
 /** Planning heartbeats after every this many bytes read. */
 const HEARTBEAT_EVERY_BYTES = 4 * 1024 * 1024;
 
+/** Heartbeats every few MiB read, not every network chunk: tens of thousands of heartbeat calls cost a multi-gigabyte pass seconds of CPU. */
+function progressHeartbeat(context: Context): (bytes: number) => void {
+  let reported = 0;
+  return (bytes) => {
+    if (bytes - reported >= HEARTBEAT_EVERY_BYTES) {
+      reported = bytes;
+      context.heartbeat({ bytes });
+    }
+  };
+}
+
+/** Stored bytes that do not hold what the record says: no retry changes them. */
+async function mismatchIsFinal<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof DatasetMismatchError) throw ApplicationFailure.nonRetryable(err.message, 'DatasetMismatch');
+    throw err;
+  }
+}
+
 export function createDetectionActivities({ orm, store, config, metrics }: ActivityDeps) {
   return {
     /** Resolves model and dataset and records the job. Keyed by the workflow id: a retry finds its own row. */
@@ -136,30 +160,31 @@ export function createDetectionActivities({ orm, store, config, metrics }: Activ
     },
 
     /**
-     * Finds the byte offset of every chunk's first row from the dataset's row index, so each
-     * chunk is later read by range, not whole, and checked against the index's CRCs. A dataset
-     * without an index (registered before indexes existed) gets one here, in one streaming pass
-     * that also verifies its sha256.
+     * Cuts the dataset into chunks by the chunking policy (src/data/chunkPolicy.ts, applied
+     * here and nowhere else) at its format's own boundaries: row ranges with their byte offsets
+     * from the row index for text, runs of row groups for Parquet. The list is plain JSON, two
+     * numbers a chunk and at most CHUNK_POLICY.maxChunksPerJob chunks. A text dataset without an
+     * index (registered before indexes existed) gets one here, in one streaming pass that also
+     * verifies its sha256.
+     */
+    async planDatasetChunks(input: { datasetKey: string; datasetSha256: string; format: string; rows: number; chunkRows: number | null }): Promise<ChunkList> {
+      const onProgress = progressHeartbeat(Context.current());
+      const dataset = { store, bucket: config.buckets.datasets, key: input.datasetKey, sha256: input.datasetSha256 };
+      return failFastOnPermanent(() =>
+        mismatchIsFinal(() => datasetFormat(input.format).planChunks(dataset, input.rows, chunkRowsFor(input.rows, input.chunkRows), onProgress)),
+      );
+    },
+
+    /**
+     * Kept for runs started before planDatasetChunks: a CSV's chunk byte offsets for a chunk
+     * size the workflow chose, in the layout those runs expect.
      */
     async planCsvChunks(input: { datasetKey: string; datasetSha256: string; rows: number; chunkRows: number }): Promise<CsvLayout> {
-      const context = Context.current();
-      const bucket = config.buckets.datasets;
-      let reported = 0;
-      const { index, ref } = await failFastOnPermanent(() =>
-        ensureCsvIndex(store, bucket, { key: input.datasetKey, sha256: input.datasetSha256 }, (bytes) => {
-          // Every few MiB, not every network chunk: tens of thousands of heartbeat calls cost a
-          // multi-gigabyte pass seconds of CPU (the SDK throttles what it sends, not the calls).
-          if (bytes - reported >= HEARTBEAT_EVERY_BYTES) {
-            reported = bytes;
-            context.heartbeat({ bytes });
-          }
-        }),
-      );
-      if (index.dataRows !== input.rows) {
-        throw ApplicationFailure.nonRetryable(`dataset ${input.datasetKey} has ${index.dataRows} rows, but its record says ${input.rows}`, 'DatasetMismatch');
-      }
-      const chunkStarts = await failFastOnPermanent(() => chunkStartsFromIndex(store, bucket, input.datasetKey, index, input.chunkRows));
-      return { headerEnd: index.headerEnd, dataRows: index.dataRows, chunkStarts, index: ref };
+      const onProgress = progressHeartbeat(Context.current());
+      const dataset = { store, bucket: config.buckets.datasets, key: input.datasetKey, sha256: input.datasetSha256 };
+      const list = await failFastOnPermanent(() => mismatchIsFinal(() => csvFormat.planChunks(dataset, input.rows, input.chunkRows, onProgress)));
+      const { headerEnd, index } = list.shared as { headerEnd: number; index: { key: string; sha256: string } };
+      return { headerEnd, dataRows: input.rows, chunkStarts: list.bounds, index };
     },
 
     /**

@@ -1,4 +1,4 @@
-import { datasetBatches } from '../data/readDataset';
+import { datasetFormat } from '../data/formats';
 import { isHeldOut, RowReservoir } from '../data/reservoir';
 import { codeVersion } from '../config/codeVersion';
 import { encodeModel } from '../scoring/codec';
@@ -65,7 +65,7 @@ export function createFitActivities({ store, config }: ActivityDeps) {
         let rows = 0;
         let lastBeat = 0;
         const source = store.streamVerified(config.buckets.datasets, input.datasetKey, input.datasetSha256);
-        for await (const batch of datasetBatches(source, input.datasetFormat ?? 'csv', {
+        for await (const batch of datasetFormat(input.datasetFormat ?? 'csv').batches(source, {
           featureColumns: input.featureColumns,
           labelColumn: input.labelColumn ?? undefined,
         })) {

@@ -1,19 +1,19 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { readCsv } from '../data/csv';
+import { BufferPool } from '../data/bufferPool';
 import type { CsvIndex } from '../data/csvIndex';
-import { CsvLayoutScanner } from '../data/csvLayout';
-import { DatasetFormatError } from '../data/datasetError';
+import { DatasetFormatError, DatasetMismatchError } from '../data/datasetError';
+import { datasetFormat, type ChunkBlock, type ChunkReadCaches, type ChunkSpec } from '../data/formats';
+import { csvShared } from '../data/formats/csv';
+import { LruCache } from '../data/lruCache';
 import { readDataset } from '../data/readDataset';
 import { decodeModel } from '../scoring/codec';
 import type { Detector } from '../scoring/detector';
 import type { Matrix } from '../scoring/matrix';
 import { chunkScoresKey, chunkSegmentsPrefix, segmentScoresKey } from '../storage/keys';
-import { loadCsvIndex, readIndexedRange, type CsvIndexRef } from './csvIndexStore';
-import { BufferPool } from './bufferPool';
+import type { CsvIndexRef } from '../data/rowIndexStore';
 import type { ActivityDeps } from './deps';
 import { failFastOnPermanent } from './failures';
-import { LruCache } from './lruCache';
 
 export interface ScoreChunkInput {
   jobId: string;
@@ -21,13 +21,18 @@ export interface ScoreChunkInput {
   rowStart: number;
   rowEnd: number;
   /**
-   * Where the chunk's rows sit in a CSV (from planCsvChunks): the chunk reads only these bytes,
-   * and checks them against the dataset's row index when the plan names one.
+   * The chunk as planDatasetChunks listed it (rows [rowStart, rowEnd) and, opaque here, where
+   * its format finds them): the chunk reads only its own bytes.
+   */
+  chunk?: ChunkSpec;
+  /**
+   * Runs started before planDatasetChunks: where a CSV chunk's rows sit (from planCsvChunks).
+   * Such a run's chunk of another format reads the whole file, as it did.
    */
   csvRange?: { byteStart: number; byteEnd: number; headerEnd: number; index?: CsvIndexRef };
   datasetKey: string;
   datasetSha256: string;
-  /** csv, jsonl or parquet; formats other than CSV are read whole, then sliced to the chunk's rows. */
+  /** csv, jsonl or parquet: the name of the format module that reads the chunk. */
   datasetFormat: string;
   featureColumns: string[];
   idColumn: string | null;
@@ -59,7 +64,7 @@ export interface ScoreChunkCursor {
   blockRows: number;
   blocksDone: number;
   rowsDone: number;
-  /** CSV: absolute offset of the first row not yet done. */
+  /** Where the first row not yet done starts, in the format's terms (CSV: its byte offset), when the format resumes by position. */
   nextByte?: number;
   /** Anomalies among the rows done. */
   anomalies: number;
@@ -90,76 +95,31 @@ const SEGMENT_INTERVAL_MS = 2000;
 /** Rows per anomaly upsert statement: bounded so one statement stays small whatever the chunk size. */
 const UPSERT_BATCH = 5000;
 
-interface Block {
-  features: Matrix;
-  ids?: string[];
-  /** CSV: absolute offset just past the block's last row. */
-  nextByte?: number;
-}
-
 export function createScoreChunkActivities({ orm, store, config, metrics, logger }: ActivityDeps) {
   const models = new LruCache<Detector>(config.scoring.modelCacheSize);
-  // Header lines by dataset: every chunk of a job needs the same one.
-  const headers = new LruCache<Buffer>(16);
-  // Row indexes by their sha256 (about 100 KB for 10 million rows): every chunk of a job checks its bytes against one.
-  const indexes = new LruCache<CsvIndex>(16);
-  // A chunk's CSV bytes (tens of MB), one buffer per chunk running at once, reused by the next chunk.
-  const rangeBuffers = new BufferPool(config.scoring.maxConcurrentActivities);
+  const caches: ChunkReadCaches = {
+    // Row indexes by their sha256 (about 100 KB for 10 million rows): every chunk of a job checks its bytes against one.
+    indexes: new LruCache<CsvIndex>(16),
+    // Header lines and Parquet footers by dataset: every chunk of a job needs the same one.
+    heads: new LruCache<unknown>(16),
+    // A chunk's bytes (tens of MB), one buffer per chunk running at once, reused by the next chunk.
+    buffers: new BufferPool(config.scoring.maxConcurrentActivities),
+  };
   const results = config.buckets.results;
 
-  /**
-   * The CSV rows of the chunk from byte `from` on (a resumed attempt skips what is done), cut into
-   * blocks of SCORE_BLOCK_ROWS rows, each parsed where it lies in the bytes read (not copied
-   * behind a copy of the header), with the file's line numbers. A block's features are valid
-   * until the next block is asked for: every block is parsed into the same buffer.
-   */
-  async function* csvBlocks(input: ScoreChunkInput, range: NonNullable<ScoreChunkInput['csvRange']>, from: number, rowsDone: number): AsyncGenerator<Block> {
-    const bucket = config.buckets.datasets;
-    const ref = range.index;
-    const index = ref && (await indexes.getOrLoad(ref.sha256, () => loadCsvIndex(store, bucket, ref)));
-    const read = (start: number, end: number, into?: Buffer) =>
-      index ? readIndexedRange(store, bucket, input.datasetKey, index, start, end, into) : store.getRange(bucket, input.datasetKey, start, end, into);
-    const header = await headers.getOrLoad(input.datasetSha256, () => read(0, range.headerEnd));
-    // The CRC-checked read spans whole index blocks around the range.
-    const buffer = rangeBuffers.take(range.byteEnd - from + (index ? 2 * index.blockBytes : 0));
-    try {
-      yield* blocksOf(input, header, await read(from, range.byteEnd, buffer), from, rowsDone);
-    } finally {
-      rangeBuffers.give(buffer);
-    }
+  /** The chunk's rows after those done, block by block, read by its format from the chunk's own bytes. */
+  async function* chunkBlocks(input: ScoreChunkInput, spec: ChunkSpec, cursor: ScoreChunkCursor): AsyncGenerator<ChunkBlock> {
+    const dataset = { store, bucket: config.buckets.datasets, key: input.datasetKey, sha256: input.datasetSha256 };
+    yield* datasetFormat(input.datasetFormat).readChunk(dataset, spec, {
+      columns: { featureColumns: input.featureColumns, idColumn: input.idColumn ?? undefined },
+      blockRows: SCORE_BLOCK_ROWS,
+      rowsDone: cursor.rowsDone,
+      resumeAt: cursor.rowsDone > 0 ? cursor.nextByte : undefined,
+    }, caches);
   }
 
-  function* blocksOf(input: ScoreChunkInput, header: Buffer, bytes: Buffer, from: number, rowsDone: number): Generator<Block> {
-    const range = input.csvRange!;
-    const scanner = new CsvLayoutScanner(SCORE_BLOCK_ROWS);
-    scanner.push(header);
-    scanner.push(bytes);
-    const layout = scanner.finish();
-    const expected = input.rowEnd - input.rowStart - rowsDone;
-    if (layout.dataRows !== expected) {
-      throw ApplicationFailure.nonRetryable(
-        `chunk ${input.chunkIndex}: bytes ${from}-${range.byteEnd} hold ${layout.dataRows} rows, expected ${expected}`,
-        'DatasetMismatch',
-      );
-    }
-    const starts = layout.chunkStarts.map((offset) => offset - header.length);
-    let line = input.rowStart + rowsDone + 2;
-    const features = new Float64Array(SCORE_BLOCK_ROWS * input.featureColumns.length);
-    for (let b = 0; b + 1 < starts.length; b++) {
-      const table = readCsv(header, {
-        body: bytes.subarray(starts[b], starts[b + 1]),
-        featureColumns: input.featureColumns,
-        idColumn: input.idColumn ?? undefined,
-        firstDataLine: line,
-        into: features,
-      });
-      line += table.features.rows;
-      yield { features: table.features, ids: table.ids, nextByte: from + starts[b + 1] };
-    }
-  }
-
-  /** Other formats: the whole file is read, then the chunk's remaining rows are sliced into blocks. */
-  async function* wholeFileBlocks(input: ScoreChunkInput, rowsDone: number): AsyncGenerator<Block> {
+  /** Runs started before planDatasetChunks, on a format other than CSV: the whole file is read, then the chunk's remaining rows are sliced into blocks. */
+  async function* wholeFileBlocks(input: ScoreChunkInput, rowsDone: number): AsyncGenerator<ChunkBlock> {
     const table = await readDataset(await store.getVerifiedBytes(config.buckets.datasets, input.datasetKey, input.datasetSha256), input.datasetFormat, {
       featureColumns: input.featureColumns,
       idColumn: input.idColumn ?? undefined,
@@ -187,7 +147,9 @@ export function createScoreChunkActivities({ orm, store, config, metrics, logger
     const { blocksDone, rowsDone, anomalies, nextByte } = cursor;
     if (![blocksDone, rowsDone, anomalies].every(Number.isInteger) || blocksDone! <= 0) return undefined;
     if (rowsDone !== blocksDone! * SCORE_BLOCK_ROWS || rowsDone! >= input.rowEnd - input.rowStart) return undefined;
-    if (input.csvRange && (!Number.isInteger(nextByte) || nextByte! <= input.csvRange.byteStart || nextByte! > input.csvRange.byteEnd)) return undefined;
+    const spec = chunkSpecOf(input);
+    if (nextByte !== undefined && (!spec || !Number.isInteger(nextByte) || nextByte <= spec.from || nextByte > spec.to)) return undefined;
+    if (input.csvRange && nextByte === undefined) return undefined;
     const present = new Set(await store.listKeys(results, chunkSegmentsPrefix(input.jobId, input.chunkIndex)));
     const segments: Array<{ key: string; rows: number }> = [];
     for (let block = 0; block < blocksDone!; ) {
@@ -237,6 +199,7 @@ export function createScoreChunkActivities({ orm, store, config, metrics, logger
         const cursor: ScoreChunkCursor = resumed
           ? { ...resumed.cursor, phase: 'loading' }
           : { phase: 'loading', chunkIndex: input.chunkIndex, blockRows: SCORE_BLOCK_ROWS, blocksDone: 0, rowsDone: 0, nextByte: input.csvRange?.byteStart, anomalies: 0 };
+        const spec = chunkSpecOf(input);
         const resumedFromRow = cursor.rowsDone;
         if (resumed) {
           logger.info({ jobId: input.jobId, chunkIndex: input.chunkIndex, attempt, resumedFromRow }, 'scoreChunk resumes from its last heartbeat');
@@ -246,7 +209,7 @@ export function createScoreChunkActivities({ orm, store, config, metrics, logger
         const detector = await models.getOrLoad(input.modelSha256, async () =>
           decodeModel(await store.getVerifiedBytes(config.buckets.models, input.modelArtifactKey, input.modelSha256)),
         );
-        const blocks = input.csvRange ? csvBlocks(input, input.csvRange, cursor.nextByte!, cursor.rowsDone) : wholeFileBlocks(input, cursor.rowsDone);
+        const blocks = spec ? chunkBlocks(input, spec, cursor) : wholeFileBlocks(input, cursor.rowsDone);
         // The chunk's score file: the segments of earlier attempts go first (at the end), then every block this attempt scores.
         const file = new Float64Array(chunkRows);
         // Scored blocks not yet in a segment (the rows after cursor.rowsDone): their rows, anomalies and where they end.
@@ -284,10 +247,11 @@ export function createScoreChunkActivities({ orm, store, config, metrics, logger
         let anomalies = cursor.anomalies;
         try {
           for (;;) {
-            let next: IteratorResult<Block>;
+            let next: IteratorResult<ChunkBlock>;
             try {
               next = await blocks.next();
             } catch (err) {
+              if (err instanceof DatasetMismatchError) throw ApplicationFailure.nonRetryable(`chunk ${input.chunkIndex}: ${err.message}`, 'DatasetMismatch');
               if (err instanceof DatasetFormatError && err.line !== undefined && err.line > 1) {
                 // Keep what was scored before the bad row: its anomalies are stored, its scores go to a segment.
                 await writeSegment();
@@ -306,7 +270,7 @@ export function createScoreChunkActivities({ orm, store, config, metrics, logger
             anomalies += found;
             // The last block goes straight into the chunk's score file below.
             if (scoredRows === chunkRows) break;
-            Object.assign(pending, { blocks: pending.blocks + 1, rows: pending.rows + scores.length, anomalies: pending.anomalies + found, nextByte: block.nextByte });
+            Object.assign(pending, { blocks: pending.blocks + 1, rows: pending.rows + scores.length, anomalies: pending.anomalies + found, nextByte: block.next });
             if (Date.now() - lastSegmentAt >= SEGMENT_INTERVAL_MS) await writeSegment();
             context.heartbeat({ ...cursor });
             await new Promise((resolve) => setImmediate(resolve)); // let the heartbeat go out
@@ -348,6 +312,13 @@ export function createScoreChunkActivities({ orm, store, config, metrics, logger
       });
     },
   };
+}
+
+/** The chunk as its format reads it: the planned spec, or a run's CSV range from before planDatasetChunks. */
+function chunkSpecOf(input: ScoreChunkInput): ChunkSpec | undefined {
+  if (input.chunk) return input.chunk;
+  const range = input.csvRange;
+  return range && { rowStart: input.rowStart, rowEnd: input.rowEnd, from: range.byteStart, to: range.byteEnd, shared: csvShared(range.headerEnd, range.index) };
 }
 
 function asBytes(scores: Float64Array): Uint8Array {

@@ -11,6 +11,7 @@
  * (`""` inside quotes is one quote; quoted fields may span lines), an optional UTF-8 byte order
  * mark, an optional trailing newline and blank trailing lines. The first line must be a header.
  */
+import type { DatasetTable } from './table';
 import { Matrix } from '../scoring/matrix';
 import { DatasetFormatError } from './datasetError';
 import { decimalValue, notANumberReason } from './decimalText';
@@ -18,25 +19,6 @@ import { assertUtf8 } from './utf8';
 
 export { DatasetFormatError } from './datasetError';
 
-export interface CsvTable {
-  /** All column names in file order. */
-  header: string[];
-  /** The columns in `features`, in order. */
-  featureColumns: string[];
-  /** rows × featureColumns.length, only the data rows in [rowStart, rowEnd). */
-  features: Matrix;
-  /** From the label column when present (values are 0 or 1), one per row of `features`. */
-  labels?: Uint8Array;
-  /** From the id column when present, one per row of `features`. */
-  ids?: string[];
-  /** The label and id columns' names, when the file has them. */
-  labelColumn?: string;
-  idColumn?: string;
-  /** Data rows in the whole file. */
-  totalRows: number;
-  /** Index of features row 0 within the file's data rows (= rowStart). */
-  firstRow: number;
-}
 
 export interface CsvReadOptions {
   /** Label column; default `label` if the file has such a column. Never a feature. */
@@ -500,7 +482,7 @@ function estimateRows(buf: Buffer, len: number, p: number): number {
   return buf[len - 1] === LF ? n : n + 1;
 }
 
-export function readCsv(input: Buffer | string, options: CsvReadOptions = {}): CsvTable {
+export function readCsv(input: Buffer | string, options: CsvReadOptions = {}): DatasetTable {
   let buf = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
   let len = buf.length;
   const rowStart = options.rowStart ?? 0;
@@ -605,7 +587,7 @@ export function readCsv(input: Buffer | string, options: CsvReadOptions = {}): C
   if (data === into) data = data.subarray(0, kept * nf);
   else if (kept !== capacity) data = data.slice(0, kept * nf);
   if (labels && kept !== capacity) labels = labels.slice(0, kept);
-  const table: CsvTable = {
+  const table: DatasetTable = {
     header,
     featureColumns,
     features: new Matrix(kept, nf, data),

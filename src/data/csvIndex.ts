@@ -13,7 +13,16 @@
  * lines hold no row, quoted newlines do not end a row).
  */
 import { crc32 } from 'node:zlib';
-import { CsvLayoutScanner } from './csvLayout';
+import { CsvLayoutScanner, type CsvLayout } from './csvLayout';
+
+/**
+ * Counts a text format's rows as its reader does and notes where every rowsPerChunk-th row
+ * starts (CSV: CsvLayoutScanner; JSON lines: JsonLinesLayoutScanner). The index is the same for both.
+ */
+export interface RowLayoutScanner {
+  push(piece: Uint8Array): void;
+  finish(): CsvLayout;
+}
 
 export const ROW_STRIDE = 1000;
 export const BLOCK_BYTES = 256 * 1024;
@@ -40,7 +49,7 @@ export class CsvIndexError extends Error {
 
 /** Feeds on the file's bytes in order, in pieces of any size. */
 export class CsvIndexBuilder {
-  private readonly rows: CsvLayoutScanner;
+  private readonly rows: RowLayoutScanner;
   private readonly crcs: number[] = [];
   private crc = 0;
   private inBlock = 0; // bytes of the current block hashed so far
@@ -49,8 +58,9 @@ export class CsvIndexBuilder {
   constructor(
     private readonly rowStride = ROW_STRIDE,
     private readonly blockBytes = BLOCK_BYTES,
+    scanner: (rowsPerChunk: number) => RowLayoutScanner = (n) => new CsvLayoutScanner(n),
   ) {
-    this.rows = new CsvLayoutScanner(rowStride);
+    this.rows = scanner(rowStride);
   }
 
   push(piece: Uint8Array): void {

@@ -7,7 +7,8 @@
  * line in front of it, so batches get exactly the checks, values and error messages (with the
  * file's own line numbers) of reading the whole file at once.
  */
-import { readCsv, type CsvReadOptions, type CsvTable } from './csv';
+import { readCsv, type CsvReadOptions } from './csv';
+import type { DatasetTable } from './table';
 import { DatasetFormatError } from './datasetError';
 
 const LF = 10;
@@ -116,14 +117,14 @@ function toBuffer(raw: Buffer | Uint8Array | string): Buffer {
 }
 
 /**
- * Yields the file's data rows in batches: each a CsvTable whose `firstRow` is its first row's
+ * Yields the file's data rows in batches: each a DatasetTable whose `firstRow` is its first row's
  * index in the file and whose `totalRows` counts the rows read so far. Header, column count,
  * cell and label checks are readCsv's, with the file's own line numbers.
  */
 export async function* csvBatches(
   source: AsyncIterable<Buffer | Uint8Array | string>,
   options: CsvStreamOptions = {},
-): AsyncGenerator<CsvTable> {
+): AsyncGenerator<DatasetTable> {
   const batchBytes = options.batchBytes ?? 8 * 1024 * 1024;
   const readOptions: CsvReadOptions = {
     featureColumns: options.featureColumns,
@@ -140,7 +141,7 @@ export async function* csvBatches(
   let blankLine: number | undefined; // a blank line at the end of the previous batch
   let sawBytes = false;
 
-  const parse = (body: Buffer, startLine: number): CsvTable | undefined => {
+  const parse = (body: Buffer, startLine: number): DatasetTable | undefined => {
     if (isBlank(body)) {
       blankLine ??= startLine;
       return undefined;

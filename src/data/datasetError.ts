@@ -15,3 +15,11 @@ export class DatasetFormatError extends Error {
     this.name = 'DatasetFormatError';
   }
 }
+
+/** The stored bytes do not hold what the plan says (another row count than the record's): no retry fixes it. */
+export class DatasetMismatchError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DatasetMismatchError';
+  }
+}

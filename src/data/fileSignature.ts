@@ -4,7 +4,7 @@
  * Parquet file cut short. The client refuses them before uploading; the readers refuse them
  * with this word rather than a confusing one about the bytes ("not UTF-8").
  */
-import type { DatasetFormat } from './readDataset';
+import type { DatasetFormatName } from './formats/names';
 
 const PARQUET_MAGIC = [0x50, 0x41, 0x52, 0x31]; // "PAR1"
 
@@ -16,7 +16,7 @@ function startsWith(bytes: Uint8Array, signature: number[], at = 0): boolean {
  * Why a file of `format` whose first bytes are `head` and last bytes are `tail` cannot be one,
  * or undefined when its signature is fine (the reader still checks everything else).
  */
-export function wrongFileSignature(format: DatasetFormat, head: Uint8Array, tail: Uint8Array): string | undefined {
+export function wrongFileSignature(format: DatasetFormatName, head: Uint8Array, tail: Uint8Array): string | undefined {
   if (format === 'parquet') {
     return startsWith(head, PARQUET_MAGIC) && startsWith(tail, PARQUET_MAGIC, tail.length - 4)
       ? undefined

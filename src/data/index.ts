@@ -1,9 +1,10 @@
 export { DatasetFormatError } from './datasetError';
 export { readCsv } from './csv';
-export type { CsvReadOptions, CsvTable } from './csv';
+export type { CsvReadOptions } from './csv';
+export type { DatasetTable } from './table';
 export { csvBatches } from './csvStream';
 export { readJsonLines, jsonLinesBatches } from './jsonLines';
 export { readParquet, parquetBatches } from './parquet';
-export { readDataset, datasetBatches, formatFromFileName, DATASET_FORMATS, type DatasetFormat } from './readDataset';
+export { readDataset, datasetBatches, formatFromFileName, DATASET_FORMATS, type DatasetFormatName } from './readDataset';
 export { DatasetProfiler, type DatasetProfile, type ColumnProfile } from './profile';
 export { RowReservoir, isHeldOut } from './reservoir';

@@ -4,7 +4,7 @@
  * strings are accepted); the label is 0/1 (or true/false); the id may be any scalar.
  * Blank lines are skipped; a UTF-8 byte order mark is allowed; the text must be UTF-8.
  */
-import type { CsvTable } from './csv';
+import type { DatasetTable } from './table';
 import { DatasetFormatError } from './datasetError';
 import { checkHeader, TableBuilder, type TableReadOptions } from './tableBuilder';
 import { assertUtf8 } from './utf8';
@@ -102,7 +102,7 @@ export class JsonLinesParser {
   }
 
   /** The rows since the last take, as a table (undefined when there are none). */
-  take(): CsvTable | undefined {
+  take(): DatasetTable | undefined {
     if (!this.builder || this.builder.rowCount === 0) return undefined;
     const table = this.builder.build(this.batchStart, this.rows);
     this.batchStart = this.rows;
@@ -117,7 +117,7 @@ export class JsonLinesParser {
   }
 }
 
-export function readJsonLines(input: Buffer | string, options: TableReadOptions = {}): CsvTable {
+export function readJsonLines(input: Buffer | string, options: TableReadOptions = {}): DatasetTable {
   if (typeof input !== 'string') assertUtf8(input, 1);
   const text = typeof input === 'string' ? input : input.toString('utf8');
   const parser = new JsonLinesParser(options);
@@ -138,7 +138,7 @@ export function readJsonLines(input: Buffer | string, options: TableReadOptions 
 export async function* jsonLinesBatches(
   source: AsyncIterable<Buffer | Uint8Array | string>,
   options: TableReadOptions & { batchRows?: number } = {},
-): AsyncGenerator<CsvTable> {
+): AsyncGenerator<DatasetTable> {
   const batchRows = options.batchRows ?? 50_000;
   const parser = new JsonLinesParser(options);
   let rest: Buffer = Buffer.alloc(0);

@@ -7,13 +7,13 @@
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { parquetMetadata, parquetRead, parquetSchema } from 'hyparquet';
 import type { AsyncBuffer, Compressors, FileMetaData } from 'hyparquet';
-import type { CsvTable } from './csv';
+import type { DatasetTable } from './table';
 import { DatasetFormatError } from './datasetError';
 import { checkHeader, TableBuilder, type TableReadOptions } from './tableBuilder';
 
 const MAGIC = 'PAR1';
 
-const compressors: Compressors = {
+export const compressors: Compressors = {
   GZIP: (input) => new Uint8Array(gunzipSync(input)),
   BROTLI: (input) => new Uint8Array(brotliDecompressSync(input)),
 };
@@ -49,6 +49,11 @@ function openParquet(bytes: Uint8Array): OpenParquet {
   } catch (err) {
     throw new DatasetFormatError(`unreadable Parquet footer: ${(err as Error).message}`);
   }
+  return { file, metadata, ...checkedSchema(metadata) };
+}
+
+/** The footer's column names and row count, after refusing what the readers cannot read (nested columns, other codecs). */
+export function checkedSchema(metadata: FileMetaData): { header: string[]; totalRows: number } {
   const schema = parquetSchema(metadata);
   const header = schema.children.map((c) => c.element.name);
   checkHeader(header, 'Parquet schema');
@@ -65,7 +70,7 @@ function openParquet(bytes: Uint8Array): OpenParquet {
       }
     }
   }
-  return { file, metadata, header, totalRows: Number(metadata.num_rows) };
+  return { header, totalRows: Number(metadata.num_rows) };
 }
 
 async function readRows(open: OpenParquet, rowStart: number, rowEnd: number): Promise<unknown[][]> {
@@ -79,7 +84,7 @@ async function readRows(open: OpenParquet, rowStart: number, rowEnd: number): Pr
 }
 
 /** Yields the file's rows one row group at a time (row groups are the unit Parquet writers bound). */
-export async function* parquetBatches(bytes: Uint8Array, options: TableReadOptions = {}): AsyncGenerator<CsvTable> {
+export async function* parquetBatches(bytes: Uint8Array, options: TableReadOptions = {}): AsyncGenerator<DatasetTable> {
   const open = openParquet(bytes);
   if (open.totalRows === 0) throw new DatasetFormatError('empty file: the Parquet file has a schema but no rows');
   let start = 0;
@@ -95,7 +100,7 @@ export async function* parquetBatches(bytes: Uint8Array, options: TableReadOptio
 }
 
 /** Reads a whole Parquet file (or data rows [rowStart, rowEnd)) into one table. */
-export async function readParquet(bytes: Uint8Array, options: TableReadOptions & { rowStart?: number; rowEnd?: number } = {}): Promise<CsvTable> {
+export async function readParquet(bytes: Uint8Array, options: TableReadOptions & { rowStart?: number; rowEnd?: number } = {}): Promise<DatasetTable> {
   const open = openParquet(bytes);
   if (open.totalRows === 0) throw new DatasetFormatError('empty file: the Parquet file has a schema but no rows');
   const rowStart = options.rowStart ?? 0;

@@ -4,7 +4,7 @@
  * 1s), so the registry can show a dataset without reading it again.
  */
 import { checkColumns } from './columnRules';
-import type { CsvTable } from './csv';
+import type { DatasetTable } from './table';
 
 export type ColumnRole = 'feature' | 'label' | 'id';
 
@@ -45,7 +45,7 @@ export class DatasetProfiler {
   private idNulls = 0;
 
   /** Adds a batch of rows; the first one's header must be within the column rules (columnRules.ts). */
-  add(table: CsvTable): void {
+  add(table: DatasetTable): void {
     if (!this.header) {
       checkColumns(table.header);
       this.header = table.header;

@@ -1,9 +1,10 @@
 /**
- * Builds a CsvTable from rows of already-parsed values (JSON lines, Parquet), with the same
+ * Builds a DatasetTable from rows of already-parsed values (JSON lines, Parquet), with the same
  * column roles, checks and error wording as the CSV reader, so every format yields one shape.
  */
 import { Matrix } from '../scoring/matrix';
-import { resolveColumns, ROLE_ID, ROLE_LABEL, type CsvReadOptions, type CsvTable } from './csv';
+import { resolveColumns, ROLE_ID, ROLE_LABEL, type CsvReadOptions } from './csv';
+import type { DatasetTable } from './table';
 import { DatasetFormatError } from './datasetError';
 import { decimalValue, notANumberReason } from './decimalText';
 
@@ -118,9 +119,9 @@ export class TableBuilder {
   }
 
   /** The rows added so far as a table; `firstRow` is the index of its first row in the file. */
-  build(firstRow = 0, totalRows = firstRow + this.rows): CsvTable {
+  build(firstRow = 0, totalRows = firstRow + this.rows): DatasetTable {
     const nf = this.featureColumns.length;
-    const table: CsvTable = {
+    const table: DatasetTable = {
       header: this.header,
       featureColumns: this.featureColumns,
       features: new Matrix(this.rows, nf, this.data.slice(0, this.rows * nf)),

@@ -16,11 +16,10 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { DetectionPlan, DetectionSummary } from '../activities';
-import type { MalformedRowDetails } from '../activities/scoreChunkActivity';
-import type { CsvLayout } from '../data/csvLayout';
+import type { MalformedRowDetails, ScoreChunkInput } from '../activities/scoreChunkActivity';
 import { control, exporting, finalizing, planning, scoring } from './activityOptions';
-import { chunkRange, planChunks } from './chunkPlan';
-import { DETECT_DEFAULTS, defaultChunkRows, validateDetectBatchInput, type DetectBatchInput, type DetectContinuation, type ValidDetectBatchInput } from './inputs';
+import { chunkAt, legacyChunkPlan, legacyChunkRange } from './chunkPlan';
+import { validateDetectBatchInput, type DetectBatchInput, type DetectContinuation, type ValidDetectBatchInput } from './inputs';
 import { rootCauseMessage } from './rootCause';
 import { SEARCH_ATTRIBUTES } from './searchAttributes';
 import { sendAlert } from './sendAlert';
@@ -47,6 +46,12 @@ export const detectProgressQuery = defineQuery<DetectProgress>('progress');
  * the input was refused or planning failed; they replay as they ran.
  */
 const FINAL_STATUS_ON_EVERY_PATH = 'detect-final-status-on-every-path';
+
+/**
+ * Runs from before this patch sized their chunks in workflow code and planned byte ranges for
+ * CSV only; newer runs ask one planning activity for a chunk list, whatever the format.
+ */
+const PLAN_CHUNKS_IN_ACTIVITY = 'detect-plan-chunks-in-activity';
 
 /** Model × dataset → a score for every row, anomalies in PostgreSQL, scores in MinIO. */
 export async function detectBatch(rawInput: DetectBatchInput): Promise<DetectionSummary> {
@@ -96,9 +101,10 @@ export async function detectBatch(rawInput: DetectBatchInput): Promise<Detection
     // A continued run carries the plan and the cursor; only the first run plans.
     const state: DetectContinuation = input.continuation ?? (await planJob(jobId, input, progress));
     planned = true;
-    const { plan, chunkPlan, layout } = state;
+    const { plan } = state;
+    const chunks = chunksOf(state);
     Object.assign(progress, {
-      chunksTotal: chunkPlan.chunks,
+      chunksTotal: chunks.count,
       rowsTotal: plan.rows,
       chunksDone: state.chunksDone,
       rowsScored: state.rowsScored,
@@ -106,16 +112,15 @@ export async function detectBatch(rawInput: DetectBatchInput): Promise<Detection
     });
     progress.phase = 'scoring';
     scoringStarted = state.scoringStartedAt ?? Date.now();
-    const nextChunk = await scoreChunks(plan, chunkPlan, layout, state.nextChunk, input, progress);
-    if (nextChunk < chunkPlan.chunks) {
+    const nextChunk = await scoreChunks(plan, chunks, state.nextChunk, input, progress);
+    if (nextChunk < chunks.count) {
       // Keep each run's history small: hand the cursor and totals to a fresh run.
       await condition(allHandlersFinished);
       await continueAsNew<typeof detectBatch>({
         ...(rawInput as DetectBatchInput),
         continuation: {
           plan,
-          chunkPlan,
-          layout,
+          ...(state.chunkList ? { chunkList: state.chunkList } : { chunkPlan: state.chunkPlan, layout: state.layout }),
           nextChunk,
           chunksDone: progress.chunksDone,
           rowsScored: progress.rowsScored,
@@ -128,7 +133,7 @@ export async function detectBatch(rawInput: DetectBatchInput): Promise<Detection
     let summary = await finalizing.finalizeDetection({
       jobId,
       modelLabel: `${plan.modelName}@${plan.modelVersion}`,
-      chunks: chunkPlan.chunks,
+      chunks: chunks.count,
     });
     if (input.exportCsv) {
       // Asked for: every row's score as CSV next to scores.f64 (its own step: it streams the whole job).
@@ -184,16 +189,60 @@ export async function detectBatch(rawInput: DetectBatchInput): Promise<Detection
   }
 }
 
-/** Resolves model and dataset, records the job, and finds each chunk's rows (byte ranges for CSV). */
+/** Resolves model and dataset, records the job, and has the dataset cut into chunks. */
 async function planJob(jobId: string, input: ReturnType<typeof validateDetectBatchInput>, progress: DetectProgress): Promise<DetectContinuation> {
   progress.phase = 'planning';
   const plan = await control.startDetectionJob({ jobId, model: input.model, datasetId: input.datasetId });
-  const chunkPlan = planChunks(plan.rows, input.chunkRows ?? defaultChunkRows(plan.rows), DETECT_DEFAULTS.maxChunksPerJob);
+  const cursor = { nextChunk: 0, chunksDone: 0, rowsScored: 0, anomaliesSoFar: 0 };
+  if (patched(PLAN_CHUNKS_IN_ACTIVITY)) {
+    const chunkList = await planning.planDatasetChunks({
+      datasetKey: plan.datasetKey,
+      datasetSha256: plan.datasetSha256,
+      format: plan.format,
+      rows: plan.rows,
+      chunkRows: input.chunkRows,
+    });
+    return { plan, chunkList, ...cursor };
+  }
+  const chunkPlan = legacyChunkPlan(plan.rows, input.chunkRows);
   const layout =
     plan.format === 'csv'
       ? await planning.planCsvChunks({ datasetKey: plan.datasetKey, datasetSha256: plan.datasetSha256, rows: plan.rows, chunkRows: chunkPlan.chunkRows })
       : undefined;
-  return { plan, chunkPlan, layout, nextChunk: 0, chunksDone: 0, rowsScored: 0, anomaliesSoFar: 0 };
+  return { plan, chunkPlan, layout, ...cursor };
+}
+
+/** Where each chunk of the job is, as scoreChunk takes it. */
+interface JobChunks {
+  count: number;
+  at(index: number): Pick<ScoreChunkInput, 'rowStart' | 'rowEnd' | 'chunk' | 'csvRange'>;
+}
+
+function chunksOf(state: DetectContinuation): JobChunks {
+  const list = state.chunkList;
+  if (list) {
+    return {
+      count: list.chunks,
+      at(index) {
+        const chunk = chunkAt(list, index);
+        return { rowStart: chunk.rowStart, rowEnd: chunk.rowEnd, chunk };
+      },
+    };
+  }
+  // A run from before PLAN_CHUNKS_IN_ACTIVITY (or continued from one): as it ran.
+  const chunkPlan = state.chunkPlan!;
+  const layout = state.layout;
+  return {
+    count: chunkPlan.chunks,
+    at(index) {
+      const { rowStart, rowEnd } = legacyChunkRange(chunkPlan, state.plan.rows, index);
+      return {
+        rowStart,
+        rowEnd,
+        csvRange: layout && { byteStart: layout.chunkStarts[index], byteEnd: layout.chunkStarts[index + 1], headerEnd: layout.headerEnd, index: layout.index },
+      };
+    },
+  };
 }
 
 /**
@@ -203,8 +252,7 @@ async function planJob(jobId: string, input: ReturnType<typeof validateDetectBat
  */
 async function scoreChunks(
   plan: DetectionPlan,
-  chunkPlan: { chunkRows: number; chunks: number },
-  layout: CsvLayout | undefined,
+  chunks: JobChunks,
   first: number,
   input: { maxConcurrentChunks: number; chunksPerRun: number },
   progress: DetectProgress,
@@ -215,22 +263,14 @@ async function scoreChunks(
   // After a chunk fails no new chunk starts; the running ones finish, so the job's counts are final when it is marked failed.
   let failure: { error: unknown } | undefined;
   const runBudgetLeft = () => !failure && next - first < input.chunksPerRun && !workflowInfo().continueAsNewSuggested;
-  while ((next < chunkPlan.chunks && runBudgetLeft()) || inFlight.size > 0) {
-    while (inFlight.size < maxInFlight && next < chunkPlan.chunks && runBudgetLeft()) {
+  while ((next < chunks.count && runBudgetLeft()) || inFlight.size > 0) {
+    while (inFlight.size < maxInFlight && next < chunks.count && runBudgetLeft()) {
       const chunkIndex = next++;
-      const { rowStart, rowEnd } = chunkRange(chunkPlan, plan.rows, chunkIndex);
       const running: Promise<void> = scoring
         .scoreChunk({
           jobId: plan.jobId,
           chunkIndex,
-          rowStart,
-          rowEnd,
-          csvRange: layout && {
-            byteStart: layout.chunkStarts[chunkIndex],
-            byteEnd: layout.chunkStarts[chunkIndex + 1],
-            headerEnd: layout.headerEnd,
-            index: layout.index,
-          },
+          ...chunks.at(chunkIndex),
           datasetKey: plan.datasetKey,
           datasetSha256: plan.datasetSha256,
           datasetFormat: plan.format,

@@ -1,3 +1,4 @@
+import { CHUNK_POLICY } from '../data/chunkPolicy';
 import { DATASET_FORMATS, invalidInput, type DetectContinuation, type Json } from './inputs';
 
 /**
@@ -11,6 +12,8 @@ const SHA256 = /^[0-9a-f]{64}$/;
 const DATASET_ID = /^ds_[0-9a-f]{16}$/;
 /** Far above any real row or byte count, and still an exact integer in a double. */
 const MAX_COUNT = Number.MAX_SAFE_INTEGER;
+/** What every chunk of a dataset shares (a CSV's header end and index reference): small by design. */
+const MAX_SHARED_BYTES = 4096;
 
 function fail(path: string, problem: string): never {
   return invalidInput(W, `continuation${path ? `.${path}` : ''}`, problem);
@@ -78,15 +81,48 @@ function checkLayout(value: unknown, chunks: number): void {
   }
 }
 
+/** A planned chunk list: row bounds from 0 to the dataset's rows, the format's bounds in order, a small shared part. */
+function checkChunkList(value: unknown, rows: number): number {
+  const list = object('chunkList', value, ['chunks', 'rowBounds', 'bounds', 'shared']);
+  const chunks = integer('chunkList.chunks', list.chunks, 0, CHUNK_POLICY.maxChunksPerJob);
+  const rowBounds = list.rowBounds;
+  if (!Array.isArray(rowBounds) || rowBounds.length !== chunks + 1) fail('chunkList.rowBounds', `must list ${chunks + 1} row numbers`);
+  (rowBounds as unknown[]).forEach((row, i) => {
+    integer(`chunkList.rowBounds[${i}]`, row, i === 0 ? 0 : (rowBounds as number[])[i - 1] + 1, i === 0 ? 0 : rows);
+  });
+  if ((rowBounds as number[])[chunks] !== rows) fail(`chunkList.rowBounds[${chunks}]`, `must be the dataset's ${rows} rows`);
+  const bounds = list.bounds;
+  if (!Array.isArray(bounds) || bounds.length !== chunks + 1) fail('chunkList.bounds', `must list ${chunks + 1} positions`);
+  (bounds as unknown[]).forEach((at, i) => {
+    integer(`chunkList.bounds[${i}]`, at, i === 0 ? 0 : (bounds as number[])[i - 1], MAX_COUNT);
+  });
+  const shared = object('chunkList.shared', list.shared, [], ['headerEnd', 'index']);
+  if (JSON.stringify(shared).length > MAX_SHARED_BYTES) fail('chunkList.shared', `must be under ${MAX_SHARED_BYTES} bytes of JSON`);
+  if (shared.headerEnd !== undefined) integer('chunkList.shared.headerEnd', shared.headerEnd, 0, MAX_COUNT);
+  if (shared.index !== undefined) {
+    const index = object('chunkList.shared.index', shared.index, ['key', 'sha256']);
+    text('chunkList.shared.index.key', index.key);
+    text('chunkList.shared.index.sha256', index.sha256, SHA256);
+  }
+  return chunks;
+}
+
 /** `value` as a continuation of job `jobId`, or a non-retryable InvalidInput failure naming the first bad field. */
 export function validateContinuation(value: unknown, jobId: string): DetectContinuation {
-  const state = object('', value, ['plan', 'chunkPlan', 'nextChunk', 'chunksDone', 'rowsScored', 'anomaliesSoFar'], ['layout', 'scoringStartedAt']);
+  const state = object('', value, ['plan', 'nextChunk', 'chunksDone', 'rowsScored', 'anomaliesSoFar'], ['chunkList', 'chunkPlan', 'layout', 'scoringStartedAt']);
   const plan = checkPlan(state.plan, jobId);
-  const chunkPlan = object('chunkPlan', state.chunkPlan, ['chunkRows', 'chunks']);
-  const chunkRows = integer('chunkPlan.chunkRows', chunkPlan.chunkRows, 1, MAX_COUNT);
-  const chunks = integer('chunkPlan.chunks', chunkPlan.chunks, 0, MAX_COUNT);
-  if (chunks !== Math.ceil(plan.rows / chunkRows)) fail('chunkPlan.chunks', `must be ${Math.ceil(plan.rows / chunkRows)} for ${plan.rows} rows of ${chunkRows}`);
-  if (state.layout !== undefined) checkLayout(state.layout, chunks);
+  let chunks: number;
+  if (state.chunkList !== undefined) {
+    if (state.chunkPlan !== undefined || state.layout !== undefined) fail('chunkList', 'comes without chunkPlan and layout');
+    chunks = checkChunkList(state.chunkList, plan.rows);
+  } else {
+    if (state.chunkPlan === undefined) fail('chunkList', 'is missing');
+    const chunkPlan = object('chunkPlan', state.chunkPlan, ['chunkRows', 'chunks']);
+    const chunkRows = integer('chunkPlan.chunkRows', chunkPlan.chunkRows, 1, MAX_COUNT);
+    chunks = integer('chunkPlan.chunks', chunkPlan.chunks, 0, MAX_COUNT);
+    if (chunks !== Math.ceil(plan.rows / chunkRows)) fail('chunkPlan.chunks', `must be ${Math.ceil(plan.rows / chunkRows)} for ${plan.rows} rows of ${chunkRows}`);
+    if (state.layout !== undefined) checkLayout(state.layout, chunks);
+  }
   integer('nextChunk', state.nextChunk, 0, chunks);
   integer('chunksDone', state.chunksDone, 0, chunks);
   const rowsScored = integer('rowsScored', state.rowsScored, 0, plan.rows);

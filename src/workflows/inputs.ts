@@ -3,6 +3,9 @@ import type { DetectionPlan } from '../activities';
 import type { CsvLayout } from '../data/csvLayout';
 import { DetectorOptionError } from '../scoring/detector';
 import { checkDetectorOptions, findDetectorFactory, trainableAlgorithms } from '../scoring/registry';
+import type { ChunkList } from '../data/formats/chunks';
+import { DATASET_FORMATS, type DatasetFormatName } from '../data/formats/names';
+import { datasetKey } from '../storage/keys';
 import type { ChunkPlan } from './chunkPlan';
 import { validateContinuation } from './detectContinuation';
 
@@ -57,8 +60,7 @@ export function optionalNumber(workflow: string, input: Json, field: string, min
   return value;
 }
 
-export const DATASET_FORMATS = ['csv', 'jsonl', 'parquet'] as const;
-export type DatasetFormatName = (typeof DATASET_FORMATS)[number];
+export { DATASET_FORMATS, type DatasetFormatName };
 
 export interface RegisterDatasetWorkflowInput {
   name: string;
@@ -81,7 +83,7 @@ export function validateRegisterDatasetInput(raw: unknown): Required<RegisterDat
   const sha256 = requiredString(w, input, 'sha256', /^[0-9a-f]{64}$/, ' (64 lowercase hex digits)');
   const objectKey = requiredString(w, input, 'objectKey');
   // Content-addressed: the key is a function of the digest, so no key can point outside the dataset prefix.
-  const expectedKey = `sha256/${sha256.slice(0, 2)}/${sha256}.${String(format)}`;
+  const expectedKey = datasetKey(sha256, String(format));
   if (objectKey !== expectedKey) {
     const shown = objectKey.length > 200 ? `${objectKey.slice(0, 200)}…` : objectKey;
     invalidInput(w, 'objectKey', `"${shown}" is refused: a dataset's key must be "${expectedKey}" (its sha256 under the sha256/ prefix; keys that escape it are not allowed)`);
@@ -192,7 +194,7 @@ export interface DetectBatchInput {
   /** `NAME` (the active version) or `NAME@VERSION`. */
   model: string;
   datasetId: string;
-  /** Rows per chunk; by default chosen from the dataset's size (defaultChunkRows). */
+  /** Rows per chunk; by default chosen from the dataset's size (src/data/chunkPolicy.ts). */
   chunkRows?: number;
   maxConcurrentChunks?: number;
   /** Post an alert to the configured webhook when the job's anomaly rate exceeds this share (0-1). */
@@ -208,9 +210,14 @@ export interface DetectBatchInput {
   continuation?: DetectContinuation;
 }
 
+/**
+ * What a run hands the next. Runs started before the planning activity carry `chunkPlan` (and
+ * `layout` for CSV); newer ones carry `chunkList`, the chunks as planning returned them.
+ */
 export interface DetectContinuation {
   plan: DetectionPlan;
-  chunkPlan: ChunkPlan;
+  chunkList?: ChunkList;
+  chunkPlan?: ChunkPlan;
   layout?: CsvLayout;
   nextChunk: number;
   chunksDone: number;
@@ -219,28 +226,14 @@ export interface DetectContinuation {
   scoringStartedAt?: number;
 }
 
+/** How a job runs its chunks; how big they are is the planning activity's (src/data/chunkPolicy.ts). */
 export const DETECT_DEFAULTS = {
-  /** Without chunkRows in the input a job aims at this many chunks, each of minChunkRows to maxChunkRows rows. */
-  targetChunks: 50,
-  minChunkRows: 50_000,
-  maxChunkRows: 200_000,
   maxConcurrentChunks: 4,
-  maxChunksPerJob: 20_000,
   chunksPerRun: 500,
 } as const;
 
-/**
- * Rows per chunk when the input names none. Every chunk costs tens of milliseconds of CPU in the
- * Temporal server and the workers (schedule, start, complete, a score file), which big chunks
- * pay less often; a small job still gets enough chunks to spread over the scoring workers.
- */
-export function defaultChunkRows(rows: number): number {
-  const { targetChunks, minChunkRows, maxChunkRows } = DETECT_DEFAULTS;
-  return Math.min(maxChunkRows, Math.max(minChunkRows, Math.ceil(rows / targetChunks)));
-}
-
 export type ValidDetectBatchInput = Required<Omit<DetectBatchInput, 'chunkRows' | 'alertAnomalyRateAbove' | 'continuation'>> & {
-  /** null: defaultChunkRows of the dataset's rows. */
+  /** null: the chunking policy's default for the dataset's rows. */
   chunkRows: number | null;
   alertAnomalyRateAbove: number | null;
   continuation?: DetectContinuation;

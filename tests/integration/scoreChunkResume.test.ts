@@ -8,6 +8,7 @@ import { readCsv } from '../../src/data/csv';
 import { CsvLayoutScanner } from '../../src/data/csvLayout';
 import { decodeModel } from '../../src/scoring/codec';
 import type { Detector } from '../../src/scoring/detector';
+import { chunkAt } from '../../src/workflows/chunkPlan';
 import { chunkScoresKey, chunkSegmentsPrefix, datasetKey, segmentScoresKey } from '../../src/storage/keys';
 import { writeSyntheticCsv } from '../support/generatedData';
 import { startTestPlatform, type TestPlatform } from '../support/testPlatform';
@@ -80,6 +81,20 @@ describe('scoreChunk resumes from a heartbeat cursor', () => {
     return { ...base, jobId, csvRange: undefined, datasetFormat: 'jsonl', datasetKey: datasetKey(jsonl.sha256, 'jsonl'), datasetSha256: jsonl.sha256 };
   }
 
+  /** A job of this run's shape: one chunk, as planDatasetChunks lists it (the format's spec, no csvRange). */
+  async function newPlannedJob(jobId: string, format: 'csv' | 'jsonl'): Promise<ScoreChunkInput> {
+    const input = await newJob(jobId, format);
+    const list = await new MockActivityEnvironment().run(detection().planDatasetChunks, {
+      datasetKey: input.datasetKey,
+      datasetSha256: input.datasetSha256,
+      format,
+      rows: ROWS,
+      chunkRows: ROWS,
+    });
+    expect(list.chunks).toBe(1);
+    return { ...input, csvRange: undefined, chunk: chunkAt(list, 0) };
+  }
+
   async function predictions(): Promise<number> {
     return (await p.platform.metrics.predictions.get()).values[0]?.value ?? 0;
   }
@@ -130,6 +145,21 @@ describe('scoreChunk resumes from a heartbeat cursor', () => {
     const { result, scored, file } = await attempt(input, 2, cursorAt(3, 777));
     const resumedFromRow = 3 * SCORE_BLOCK_ROWS;
     expect(result).toMatchObject({ attempt: 2, resumedFromRow, rowsScoredThisAttempt: ROWS - resumedFromRow, anomalies: 777 + anomaliesIn(resumedFromRow, ROWS) });
+    expect(scored).toBe(ROWS - resumedFromRow);
+    expect(Array.from(file.subarray(0, resumedFromRow))).toEqual(Array.from(marked.subarray(0, resumedFromRow)));
+    expect(Array.from(file.subarray(resumedFromRow))).toEqual(Array.from(expected.subarray(resumedFromRow)));
+    expect(await leftovers(input.jobId)).toEqual([]);
+  });
+
+  it.each(['csv', 'jsonl'] as const)('resumes a planned %s chunk (an opaque chunk spec) from its cursor', async (format) => {
+    const input = await newPlannedJob(`segments-planned-${format}`, format);
+    const marked = expected.map((s) => s + 2000);
+    await writeSegment(input.jobId, 0, 3, marked);
+    // CSV resumes at the cursor's byte; JSON lines by rows alone.
+    const { nextByte, ...rest } = cursorAt(3, 11);
+    const { result, scored, file } = await attempt(input, 2, format === 'csv' ? { ...rest, nextByte } : rest);
+    const resumedFromRow = 3 * SCORE_BLOCK_ROWS;
+    expect(result).toMatchObject({ resumedFromRow, rowsScoredThisAttempt: ROWS - resumedFromRow, anomalies: 11 + anomaliesIn(resumedFromRow, ROWS) });
     expect(scored).toBe(ROWS - resumedFromRow);
     expect(Array.from(file.subarray(0, resumedFromRow))).toEqual(Array.from(marked.subarray(0, resumedFromRow)));
     expect(Array.from(file.subarray(resumedFromRow))).toEqual(Array.from(expected.subarray(resumedFromRow)));

@@ -33,6 +33,12 @@ function continuation(): DetectContinuation {
   };
 }
 
+/** A continuation of a run that planned in the planning activity: a chunk list instead of chunkPlan and layout. */
+function listContinuation(): DetectContinuation {
+  const { chunkPlan: _plan, layout: _layout, ...rest } = continuation();
+  return { ...rest, chunkList: { chunks: 3, rowBounds: [0, 400, 800, 1000], bounds: [4, 1000, 2000, 2500], shared: { headerEnd: 4, index: { key: `csv-index/${SHA}`, sha256: SHA } } } };
+}
+
 const input = (c: unknown) => ({ model: 'cardio', datasetId: 'ds_0123456789abcdef', continuation: c });
 
 describe('a detectBatch continuation', () => {
@@ -57,7 +63,7 @@ describe('a detectBatch continuation', () => {
     ['empty', () => ({}), '"continuation.plan" is missing'],
     ['a string', () => 'x', '"continuation" must be an object'],
     ['null', () => null, '"continuation" must be an object'],
-    ['no chunk plan', (c) => ({ ...c, chunkPlan: undefined }), '"continuation.chunkPlan" is missing'],
+    ['no chunk plan', (c) => ({ ...c, chunkPlan: undefined }), '"continuation.chunkList" is missing'],
     ['another job', (c) => ({ ...c, plan: { ...c.plan, jobId: 'other' } }), `"continuation.plan.jobId" must be this job's id`],
     ['an extra field', (c) => ({ ...c, chunks: 3 }), '"continuation" has an unknown field "chunks"'],
     ['rows as text', (c) => ({ ...c, plan: { ...c.plan, rows: '1000' } }), '"continuation.plan.rows" must be an integer'],
@@ -74,6 +80,26 @@ describe('a detectBatch continuation', () => {
     expect(failure).toBeInstanceOf(ApplicationFailure);
     expect(failure.nonRetryable).toBe(true);
     expect(failure.type).toBe('InvalidInput');
+    expect(failure.message).toContain(message);
+  });
+
+  it("takes a chunk list, the shape planning returns, in the job's own continued run", () => {
+    expect(validateDetectBatchInput(input(listContinuation()), { continuedJobId: JOB }).continuation).toEqual(listContinuation());
+  });
+
+  const brokenLists: Array<[string, (c: Record<string, any>) => unknown, string]> = [
+    ['a list beside a chunk plan', (c) => ({ ...c, chunkPlan: { chunkRows: 400, chunks: 3 } }), '"continuation.chunkList" comes without chunkPlan and layout'],
+    ['too few row bounds', (c) => ({ ...c, chunkList: { ...c.chunkList, rowBounds: [0, 400, 1000] } }), '"continuation.chunkList.rowBounds" must list 4 row numbers'],
+    ['rows that do not end at the dataset\'s', (c) => ({ ...c, chunkList: { ...c.chunkList, rowBounds: [0, 400, 800, 900] } }), '"continuation.chunkList.rowBounds[3]" must be the dataset\'s 1000 rows'],
+    ['an empty chunk', (c) => ({ ...c, chunkList: { ...c.chunkList, rowBounds: [0, 400, 400, 1000] } }), '"continuation.chunkList.rowBounds[2]" must be an integer from 401'],
+    ['bounds going back', (c) => ({ ...c, chunkList: { ...c.chunkList, bounds: [4, 1000, 900, 2500] } }), '"continuation.chunkList.bounds[2]" must be an integer from 1000'],
+    ['an unknown shared field', (c) => ({ ...c, chunkList: { ...c.chunkList, shared: { x: 1 } } }), '"continuation.chunkList.shared" has an unknown field "x"'],
+    ['more chunks than any job has', (c) => ({ ...c, chunkList: { ...c.chunkList, chunks: 20_001 } }), '"continuation.chunkList.chunks" must be an integer from 0 to 20000'],
+  ];
+  it.each(brokenLists)('with a malformed chunk list (%s) fails the run non-retryably, naming the field', (_, mutate, message) => {
+    const failure = failureOf(() => validateDetectBatchInput(input(mutate(listContinuation() as unknown as Record<string, unknown>)), { continuedJobId: JOB }));
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect(failure.nonRetryable).toBe(true);
     expect(failure.message).toContain(message);
   });
 });

@@ -1,9 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { chunkRange, planChunks } from '../../../src/workflows/chunkPlan';
 import { supportedAlgorithms } from '../../../src/scoring/registry';
 import { validateDetectionAlert } from '../../../src/workflows/alertInput';
 import { validateBackupInput, validateDisasterRecoveryInput } from '../../../src/workflows/backupInputs';
-import { ALGORITHMS, defaultChunkRows, validateDetectBatchInput, validateRegisterDatasetInput, validateTrainModelInput } from '../../../src/workflows/inputs';
+import { ALGORITHMS, validateDetectBatchInput, validateRegisterDatasetInput, validateTrainModelInput } from '../../../src/workflows/inputs';
 import { validateMaintenanceInput } from '../../../src/workflows/maintenance';
 import { failureOf } from '../../support/failureOf';
 
@@ -114,32 +113,6 @@ describe('the example a refused non-object input gets', () => {
 describe('algorithm list', () => {
   it('offers every detector of the scoring core (the pipeline is the standardize field)', () => {
     expect([...ALGORITHMS].sort()).toEqual(supportedAlgorithms().filter((a) => a !== 'pipeline').sort());
-  });
-});
-
-describe('chunk planning', () => {
-  it('covers every row exactly once with contiguous ranges', () => {
-    const plan = planChunks(1831, 400, 1000);
-    expect(plan).toEqual({ chunkRows: 400, chunks: 5 });
-    const ranges = Array.from({ length: plan.chunks }, (_, i) => chunkRange(plan, 1831, i));
-    expect(ranges[0]).toEqual({ rowStart: 0, rowEnd: 400 });
-    expect(ranges[4]).toEqual({ rowStart: 1600, rowEnd: 1831 });
-    expect(ranges.reduce((n, r) => n + r.rowEnd - r.rowStart, 0)).toBe(1831);
-  });
-
-  it('picks about 50 chunks of 50,000 to 200,000 rows when the input names no size', () => {
-    expect(defaultChunkRows(1831)).toBe(50_000);
-    expect(defaultChunkRows(1_000_000)).toBe(50_000);
-    expect(defaultChunkRows(5_000_000)).toBe(100_000);
-    expect(defaultChunkRows(5_000_001)).toBe(100_001);
-    expect(defaultChunkRows(10_000_000)).toBe(200_000);
-    expect(defaultChunkRows(100_000_000)).toBe(200_000);
-  });
-
-  it('grows the chunk size so a job never exceeds the chunk cap', () => {
-    expect(planChunks(10_000_000, 1000, 1000)).toEqual({ chunkRows: 10_000, chunks: 1000 });
-    expect(planChunks(10_000_001, 1000, 1000)).toEqual({ chunkRows: 10_001, chunks: 1000 });
-    expect(planChunks(0, 1000, 1000).chunks).toBe(0);
   });
 });
 

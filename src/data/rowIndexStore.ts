@@ -1,7 +1,11 @@
-import { blockSpan, buildCsvIndex, CsvIndexError, decodeCsvIndex, encodeCsvIndex, firstCorruptBlock, indexedRowStart, type CsvIndex } from '../data/csvIndex';
-import { CsvLayoutScanner } from '../data/csvLayout';
-import { tap } from '../data/tap';
-import { csvIndexKey } from '../storage/keys';
+/**
+ * A text dataset's row index (csvIndex.ts) in the object store, beside the dataset: saved at
+ * registration, loaded by planning and by every chunk, and used to read a byte range checked
+ * against the index's block CRCs. CSV and JSON lines share it; each says how it counts rows.
+ */
+import { blockSpan, CsvIndexBuilder, CsvIndexError, decodeCsvIndex, encodeCsvIndex, firstCorruptBlock, indexedRowStart, type CsvIndex } from './csvIndex';
+import { csvRowIndex } from './csvRowIndex';
+import { tap } from './tap';
 import { ChecksumMismatchError, CorruptRangeError, type ObjectStore } from '../storage/objectStore';
 
 /** Where a dataset's index is and the sha256 it was written with: what a job's chunks verify it by. */
@@ -10,8 +14,17 @@ export interface CsvIndexRef {
   sha256: string;
 }
 
-export async function saveCsvIndex(store: ObjectStore, bucket: string, datasetSha256: string, index: CsvIndex): Promise<CsvIndexRef> {
-  const stored = await store.putBytes(bucket, csvIndexKey(datasetSha256), encodeCsvIndex(index));
+/** How one text format counts its rows: the index key, its builder, and a row's offset in a stride. */
+export interface RowIndexKind {
+  /** The index object's key for the dataset with these bytes. */
+  key(datasetSha256: string): string;
+  builder(): CsvIndexBuilder;
+  /** Where the `row`-th row (0-based) starts in `bytes`, which begin at a row's start. */
+  rowStartIn(bytes: Buffer, row: number): number;
+}
+
+export async function saveCsvIndex(store: ObjectStore, bucket: string, key: string, index: CsvIndex): Promise<CsvIndexRef> {
+  const stored = await store.putBytes(bucket, key, encodeCsvIndex(index));
   return { key: stored.key, sha256: stored.sha256 };
 }
 
@@ -29,8 +42,9 @@ export async function ensureCsvIndex(
   bucket: string,
   dataset: { key: string; sha256: string },
   onProgress: (bytes: number) => void,
+  kind: RowIndexKind = csvRowIndex,
 ): Promise<{ index: CsvIndex; ref: CsvIndexRef; built: boolean }> {
-  const key = csvIndexKey(dataset.sha256);
+  const key = kind.key(dataset.sha256);
   const stored = await store.stat(bucket, key);
   if (stored?.sha256) {
     try {
@@ -41,14 +55,15 @@ export async function ensureCsvIndex(
     }
   }
   let bytes = 0;
-  const source = store.streamVerified(bucket, dataset.key, dataset.sha256);
-  const index = await buildCsvIndex(
-    tap(source, (piece) => {
-      bytes += piece.length;
-      onProgress(bytes);
-    }),
-  );
-  return { index, ref: await saveCsvIndex(store, bucket, dataset.sha256, index), built: true };
+  const builder = kind.builder();
+  for await (const piece of tap(store.streamVerified(bucket, dataset.key, dataset.sha256), (p) => {
+    bytes += p.length;
+    onProgress(bytes);
+  })) {
+    builder.push(piece);
+  }
+  const index = builder.finish();
+  return { index, ref: await saveCsvIndex(store, bucket, key, index), built: true };
 }
 
 /**
@@ -63,31 +78,12 @@ export async function readIndexedRange(store: ObjectStore, bucket: string, key: 
   return bytes.subarray(start - readStart, end - readStart);
 }
 
-/**
- * Where each chunk's first row starts (and, last, where the last row ends): straight from the
- * index for rows on its stride, else by scanning the one stride that holds the row.
- */
-export async function chunkStartsFromIndex(
-  store: ObjectStore,
-  bucket: string,
-  key: string,
-  index: CsvIndex,
-  chunkRows: number,
-): Promise<number[]> {
-  const starts: number[] = [];
-  for (let row = 0; row < index.dataRows; row += chunkRows) starts.push(indexedRowStart(index, row) ?? (await unindexedRowStart(store, bucket, key, index, row)));
-  starts.push(indexedRowStart(index, index.dataRows)!);
-  return starts;
-}
-
-async function unindexedRowStart(store: ObjectStore, bucket: string, key: string, index: CsvIndex, row: number): Promise<number> {
+/** Where data row `row` starts: straight from the index for rows on its stride, else by scanning the one stride that holds it. */
+export async function rowStartFromIndex(store: ObjectStore, bucket: string, key: string, kind: RowIndexKind, index: CsvIndex, row: number): Promise<number> {
+  const indexed = indexedRowStart(index, row);
+  if (indexed !== undefined) return indexed;
   const entry = Math.floor(row / index.rowStride);
   const from = index.rowStarts[entry];
   const stride = await readIndexedRange(store, bucket, key, index, from, index.rowStarts[entry + 1]);
-  // The scanner takes its first line as the header: an empty one, so the stride's rows count from 0.
-  const scanner = new CsvLayoutScanner(row - entry * index.rowStride);
-  scanner.push(Buffer.from('\n'));
-  scanner.push(stride);
-  const found = scanner.finish().chunkStarts[1];
-  return from + found - 1;
+  return from + kind.rowStartIn(stride, row - entry * index.rowStride);
 }

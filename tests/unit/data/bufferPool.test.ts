@@ -1,4 +1,4 @@
-import { BufferPool } from '../../../src/activities/bufferPool';
+import { BufferPool } from '../../../src/data/bufferPool';
 
 describe('BufferPool', () => {
   it('gives back the same buffer for the next task that fits in it', () => {

@@ -1,0 +1,40 @@
+/**
+ * The one list of dataset formats and their modules. Adding a format: a module implementing
+ * DatasetFormat, its name in names.ts, and its entry here.
+ */
+import { DatasetFormatError } from '../datasetError';
+import { csvFormat } from './csv';
+import type { DatasetFormat } from './format';
+import { jsonLinesFormat } from './jsonLines';
+import { DATASET_FORMATS, FORMAT_EXTENSIONS, type DatasetFormatName } from './names';
+import { parquetFormat } from './parquet';
+
+const FORMATS: Record<DatasetFormatName, DatasetFormat> = {
+  csv: csvFormat,
+  jsonl: jsonLinesFormat,
+  parquet: parquetFormat,
+};
+
+/** The module of a format, or a DatasetFormatError naming the known ones. */
+export function datasetFormat(name: string): DatasetFormat {
+  const format = (FORMATS as Record<string, DatasetFormat | undefined>)[name];
+  if (!format) throw new DatasetFormatError(`unknown dataset format "${name}"; supported: ${DATASET_FORMATS.join(', ')}`);
+  return format;
+}
+
+/** The format a file name's extension says, or a DatasetFormatError naming the known extensions. */
+export function formatFromFileName(name: string): DatasetFormatName {
+  const match = /\.([A-Za-z0-9]+)$/.exec(name);
+  const ext = match ? match[1].toLowerCase() : '';
+  const format = FORMAT_EXTENSIONS[ext];
+  if (!format) {
+    throw new DatasetFormatError(
+      `${name}: unknown file type ${ext ? `".${ext}"` : '(no extension)'}; supported: ${Object.keys(FORMAT_EXTENSIONS).map((e) => `.${e}`).join(', ')}`,
+    );
+  }
+  return format;
+}
+
+export { DATASET_FORMATS, isDatasetFormat, type DatasetFormatName } from './names';
+export type { ChunkList, ChunkSpec } from './chunks';
+export type { ChunkBlock, ChunkRead, ChunkReadCaches, DatasetFormat, StoredDataset } from './format';

@@ -1,0 +1,20 @@
+/**
+ * The dataset formats Nomaly reads, and the file extensions that name them: the one list the
+ * client, the workflow inputs and the readers all take it from. Plain data, no I/O, so
+ * workflow code may import it.
+ */
+export const DATASET_FORMATS = ['csv', 'jsonl', 'parquet'] as const;
+export type DatasetFormatName = (typeof DATASET_FORMATS)[number];
+
+/** Extension (lower case, no dot) → format. */
+export const FORMAT_EXTENSIONS: Readonly<Record<string, DatasetFormatName>> = {
+  csv: 'csv',
+  jsonl: 'jsonl',
+  ndjson: 'jsonl',
+  parquet: 'parquet',
+  pq: 'parquet',
+};
+
+export function isDatasetFormat(format: string): format is DatasetFormatName {
+  return (DATASET_FORMATS as readonly string[]).includes(format);
+}

@@ -1,0 +1,126 @@
+/**
+ * Parquet behind the format seam. A chunk is one row group or a run of them (the unit Parquet
+ * writers bound), so a chunk fetches, by byte-range GETs, only the footer and its own row
+ * groups' column chunks for the columns it needs, never the file. The file's sha256 was
+ * verified when it was registered; its key is its sha256, so the bytes under it never change.
+ */
+import { parquetMetadataAsync, parquetRead } from 'hyparquet';
+import type { AsyncBuffer, FileMetaData } from 'hyparquet';
+import { DatasetFormatError, DatasetMismatchError } from '../datasetError';
+import { checkedSchema, compressors, parquetBatches, readParquet } from '../parquet';
+import { TableBuilder } from '../tableBuilder';
+import type { ChunkList } from './chunks';
+import type { ChunkReadCaches, DatasetFormat, StoredDataset } from './format';
+
+/** The footer is usually a few KB; a bigger one costs a second read (hyparquet asks for the rest). */
+const FOOTER_FETCH_BYTES = 16 * 1024;
+
+/** The stored object as hyparquet's AsyncBuffer: every slice is one range GET. */
+async function rangeFile(dataset: StoredDataset): Promise<AsyncBuffer> {
+  const stat = await dataset.store.stat(dataset.bucket, dataset.key);
+  if (!stat) throw new DatasetMismatchError(`dataset object ${dataset.bucket}/${dataset.key} is missing`);
+  return {
+    byteLength: stat.size,
+    async slice(start, end = stat.size) {
+      const bytes = await dataset.store.getRange(dataset.bucket, dataset.key, start, end);
+      return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    },
+  };
+}
+
+interface OpenedParquet {
+  file: AsyncBuffer;
+  metadata: FileMetaData;
+  header: string[];
+  totalRows: number;
+}
+
+async function openStored(dataset: StoredDataset): Promise<OpenedParquet> {
+  const file = await rangeFile(dataset);
+  let metadata: FileMetaData;
+  try {
+    metadata = await parquetMetadataAsync(file, { initialFetchSize: Math.min(FOOTER_FETCH_BYTES, file.byteLength) });
+  } catch (err) {
+    throw new DatasetFormatError(`unreadable Parquet footer: ${(err as Error).message}`);
+  }
+  return { file, metadata, ...checkedSchema(metadata) };
+}
+
+/**
+ * Runs of whole row groups of at least `chunkRows` rows each (the last may be smaller); with
+ * chunkRows ≥ rows / maxChunks that keeps the count of chunks within the policy's maximum.
+ */
+export function rowGroupChunks(groupRows: number[], chunkRows: number): Pick<ChunkList, 'rowBounds' | 'bounds'> {
+  const rowBounds = [0];
+  const bounds = [0];
+  let rows = 0;
+  let inChunk = 0;
+  groupRows.forEach((n, group) => {
+    rows += n;
+    inChunk += n;
+    if (inChunk >= chunkRows || group === groupRows.length - 1) {
+      if (inChunk > 0) {
+        rowBounds.push(rows);
+        bounds.push(group + 1);
+      }
+      inChunk = 0;
+    }
+  });
+  return { rowBounds, bounds };
+}
+
+export const parquetFormat: DatasetFormat = {
+  name: 'parquet',
+  read: (bytes, options) => readParquet(bytes, options),
+  async *batches(source, options) {
+    // Parquet needs its footer first: a stream is collected before it is read.
+    const pieces: Buffer[] = [];
+    for await (const piece of source) pieces.push(piece);
+    yield* parquetBatches(Buffer.concat(pieces), options);
+  },
+
+  async open(dataset) {
+    const opened = await openStored(dataset);
+    return { rows: opened.totalRows, columns: opened.header };
+  },
+
+  async planChunks(dataset, rows, chunkRows) {
+    const { metadata, totalRows } = await openStored(dataset);
+    if (totalRows !== rows) throw new DatasetMismatchError(`dataset ${dataset.key} has ${totalRows} rows, but its record says ${rows}`);
+    const { rowBounds, bounds } = rowGroupChunks(metadata.row_groups.map((g) => Number(g.num_rows)), chunkRows);
+    return { chunks: rowBounds.length - 1, rowBounds, bounds, shared: {} };
+  },
+
+  async *readChunk(dataset, chunk, read, caches: ChunkReadCaches) {
+    const opened = (await caches.heads.getOrLoad(`parquet-footer:${dataset.sha256}`, () => openStored(dataset))) as OpenedParquet;
+    const { featureColumns, idColumn } = read.columns;
+    const columns = idColumn ? [...featureColumns.filter((c) => c !== idColumn), idColumn] : featureColumns;
+    for (const column of columns) {
+      if (!opened.header.includes(column)) throw new DatasetFormatError(`column "${column}" is not in the Parquet file`, undefined, column);
+    }
+    // One read per row group (each fetches that group's column chunks once), cut into blocks.
+    const first = chunk.rowStart + read.rowsDone;
+    let groupStart = 0;
+    for (const group of opened.metadata.row_groups) {
+      const groupEnd = groupStart + Number(group.num_rows);
+      const start = Math.max(groupStart, first);
+      const end = Math.min(groupEnd, chunk.rowEnd);
+      groupStart = groupEnd;
+      if (start >= end) continue;
+      let rows: unknown[][] = [];
+      try {
+        await parquetRead({ file: opened.file, metadata: opened.metadata, columns, rowStart: start, rowEnd: end, compressors, rowFormat: 'array', onComplete: (r) => (rows = r) });
+      } catch (err) {
+        throw new DatasetFormatError(`unreadable Parquet data in rows ${start + 1}-${end}: ${(err as Error).message}`);
+      }
+      if (rows.length !== end - start) throw new DatasetMismatchError(`rows ${start}-${end} hold ${rows.length} rows in the file`);
+      const builder = new TableBuilder(columns, read.columns, rows.length);
+      rows.forEach((row, i) => builder.add(row, `row ${start + i + 1}`));
+      const table = builder.build(start, opened.totalRows);
+      for (let at = 0; at < table.features.rows; at += read.blockRows) {
+        const to = Math.min(at + read.blockRows, table.features.rows);
+        yield { features: table.features.sliceRows(at, to), ids: table.ids?.slice(at, to) };
+      }
+    }
+  },
+};
