@@ -264,7 +264,7 @@ async function jobTimings(handles: WorkflowHandle[]): Promise<JobTimings> {
   const of = (name: string) => done.filter((d) => d.name === name);
   const chunks = of('scoreChunk');
   const chunkSeconds = chunks.map((c) => (c.at - c.startedAt) / 1000);
-  const plan = of('planCsvChunks')[0];
+  const plan = of('planDatasetChunks')[0];
   const finalize = of('finalizeDetection')[0];
   return {
     planSeconds: plan ? (plan.at - plan.startedAt) / 1000 : NaN,

@@ -46,5 +46,5 @@ export function jobReportKey(jobId: string): string {
 
 /** A CSV dataset's row index (src/data/csvIndex.ts), next to the dataset it describes. */
 export function csvIndexKey(datasetSha256: string): string {
-  return `sha256/${datasetSha256.slice(0, 2)}/${datasetSha256}.csv.index`;
+  return `${datasetKey(datasetSha256, 'csv')}.index`;
 }
