@@ -378,7 +378,7 @@ async function main(): Promise<void> {
   const { csvBatches } = await import('../../src/data/csvStream');
   const { encodeScoresHeader, decodeScoresFile } = await import('../../src/data/scoresFile');
   const { planChunks, defaultChunkRows, CHUNK_POLICY } = await import('../../src/data/chunkPolicy');
-  const DETECT_DEFAULTS = { ...(await import('../../src/workflows/inputs')).DETECT_DEFAULTS, ...CHUNK_POLICY };
+  const DETECT_DEFAULTS = { ...(await import('../../src/api/inputs')).DETECT_DEFAULTS, ...CHUNK_POLICY };
   const { ensureCsvIndex } = await import('../../src/data/rowIndexStore');
 
   const config = loadConfig();

@@ -10,7 +10,7 @@ import { wrongFileSignature } from '../data/fileSignature';
 import { formatFromFileName } from '../data/readDataset';
 import { datasetKey } from '../storage/keys';
 import { sha256OfFile } from '../storage/objectStore';
-import { validateRegisterDatasetInput, type RegisterDatasetWorkflowInput } from '../workflows/inputs';
+import { validateRegisterDatasetInput, type RegisterDatasetWorkflowInput } from '../api/inputs';
 
 /** The registerDataset input for a local file, with its hash and size; throws an upload refusal when the file cannot be a dataset. */
 export async function checkedUpload(file: string, name: string | undefined, maxBytes: number): Promise<{ input: RegisterDatasetWorkflowInput; sha256: string; size: number }> {

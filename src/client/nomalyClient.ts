@@ -18,14 +18,14 @@ import {
   validateTrainModelInput,
   type DetectBatchInput,
   type TrainModelInput,
-} from '../workflows/inputs';
-import { rootCauseMessage } from '../workflows/rootCause';
+} from '../api/inputs';
+import { rootCauseMessage } from '../api/rootCause';
 import type { TrainModelResult } from '../workflows/trainModel';
-import { validateBackupInput, validateDisasterRecoveryInput, type BackupInput, type DisasterRecoveryInput } from '../workflows/backupInputs';
+import { validateBackupInput, validateDisasterRecoveryInput, type BackupInput, type DisasterRecoveryInput } from '../api/backupInputs';
 import type { BackupResult } from '../workflows/backup';
 import type { RecoveryProgress, RecoveryResult } from '../workflows/disasterRecovery';
 import type { VerifyBackupsResult } from '../workflows/verifyBackups';
-import { SEARCH_ATTRIBUTES } from '../workflows/searchAttributes';
+import { SEARCH_ATTRIBUTES } from '../api/searchAttributes';
 import { ClientDatabase } from './database';
 import { checkedUpload, nonRetryableRoot, uploadRefused } from './datasetUpload';
 import { jobListQuery, type JobFilter } from './jobQuery';

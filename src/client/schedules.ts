@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
 import { TASK_QUEUES } from '../config/taskQueues';
-import { validateBackupInput, validateVerifyBackupsInput, type BackupInput, type VerifyBackupsInput } from '../workflows/backupInputs';
-import { validateDetectBatchInput, type DetectBatchInput } from '../workflows/inputs';
+import { validateBackupInput, validateVerifyBackupsInput, type BackupInput, type VerifyBackupsInput } from '../api/backupInputs';
+import { validateDetectBatchInput, type DetectBatchInput } from '../api/inputs';
 import { workflowAction } from './workflowStarts';
 
 /**

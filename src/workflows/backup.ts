@@ -2,9 +2,9 @@ import { ApplicationFailure, defineQuery, setHandler, upsertSearchAttributes, wo
 import type { FinishBackupResult, RetentionResult } from '../activities/backupActivities';
 import type { Verification } from '../backup/manifest';
 import { longSteps, shortSteps } from './backupActivityOptions';
-import { backupIdFor, validateBackupInput, type BackupInput } from './backupInputs';
-import { rootCauseMessage } from './rootCause';
-import { SEARCH_ATTRIBUTES } from './searchAttributes';
+import { backupIdFor, validateBackupInput, type BackupInput } from '../api/backupInputs';
+import { rootCauseMessage } from '../api/rootCause';
+import { SEARCH_ATTRIBUTES } from '../api/searchAttributes';
 
 export type BackupPhase =
   | 'validating'

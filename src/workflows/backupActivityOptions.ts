@@ -3,7 +3,7 @@ import type { BackupActivities } from '../activities/backupActivities';
 import type { BackupCheckActivities } from '../activities/backupCheckActivities';
 import type { RecoveryActivities } from '../activities/recoveryActivities';
 import { TASK_QUEUES } from '../config/taskQueues';
-import type { ValidStepRetryOptions } from './backupInputs';
+import type { ValidStepRetryOptions } from '../api/backupInputs';
 
 type Activities = BackupActivities & RecoveryActivities & BackupCheckActivities;
 

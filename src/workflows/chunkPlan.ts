@@ -4,16 +4,12 @@
  * planning returned, plus the frozen sizing that jobs started before that activity existed
  * replay with (never change its numbers: recorded histories depend on them).
  */
+import type { ChunkPlan } from '../data/chunkPolicy';
 import type { ChunkList, ChunkSpec } from '../data/formats/chunks';
 
 /** Chunk `index` of a planned list: its rows and, opaque to the workflow, where the format finds them. */
 export function chunkAt(list: ChunkList, index: number): ChunkSpec {
   return { rowStart: list.rowBounds[index], rowEnd: list.rowBounds[index + 1], from: list.bounds[index], to: list.bounds[index + 1], shared: list.shared };
-}
-
-export interface ChunkPlan {
-  chunkRows: number;
-  chunks: number;
 }
 
 /** Frozen: the sizing of runs started before planning moved into an activity. */

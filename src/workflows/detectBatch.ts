@@ -19,9 +19,9 @@ import type { DetectionPlan, DetectionSummary } from '../activities';
 import type { MalformedRowDetails, ScoreChunkInput } from '../activities/scoreChunkActivity';
 import { control, exporting, finalizing, planning, scoring } from './activityOptions';
 import { chunkAt, legacyChunkPlan, legacyChunkRange } from './chunkPlan';
-import { validateDetectBatchInput, type DetectBatchInput, type DetectContinuation, type ValidDetectBatchInput } from './inputs';
-import { rootCauseMessage } from './rootCause';
-import { SEARCH_ATTRIBUTES } from './searchAttributes';
+import { validateDetectBatchInput, type DetectBatchInput, type DetectContinuation, type ValidDetectBatchInput } from '../api/inputs';
+import { rootCauseMessage } from '../api/rootCause';
+import { SEARCH_ATTRIBUTES } from '../api/searchAttributes';
 import { sendAlert } from './sendAlert';
 
 export interface DetectProgress {

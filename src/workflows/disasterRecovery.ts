@@ -12,9 +12,9 @@ import {
 import type { FinishRecoveryResult, ResolvedBackup } from '../activities/recoveryActivities';
 import { alerts } from './activityOptions';
 import { longSteps, shortSteps } from './backupActivityOptions';
-import { operatorCommands, timestampSuffix, validateDisasterRecoveryInput, type DisasterRecoveryInput } from './backupInputs';
-import { rootCauseMessage } from './rootCause';
-import { SEARCH_ATTRIBUTES } from './searchAttributes';
+import { operatorCommands, timestampSuffix, validateDisasterRecoveryInput, type DisasterRecoveryInput } from '../api/backupInputs';
+import { rootCauseMessage } from '../api/rootCause';
+import { SEARCH_ATTRIBUTES } from '../api/searchAttributes';
 
 export type RecoveryPhase =
   | 'validating'

@@ -1,7 +1,7 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { MaintenanceActivities, RemovedModel } from '../activities/maintenanceActivities';
 import { TASK_QUEUES } from '../config/taskQueues';
-import { invalidInput } from './inputs';
+import { invalidInput } from '../api/inputs';
 
 /** A removal is per model and idempotent; after ten tries the failure goes to the workflow, and the next weekly run starts over. */
 const steps = proxyActivities<MaintenanceActivities>({

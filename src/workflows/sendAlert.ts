@@ -1,7 +1,7 @@
 import { patched } from '@temporalio/workflow';
 import type { DetectionAlert } from '../activities';
 import { alerts } from './activityOptions';
-import { validateDetectionAlert } from './alertInput';
+import { validateDetectionAlert } from '../api/alertInput';
 
 /**
  * Delivers one alert with patient retries; started by detectBatch as an abandoned child, so it

@@ -1,8 +1,8 @@
 import { CancellationScope, defineQuery, isCancellation, patched, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { control, fitting } from './activityOptions';
-import { validateTrainModelInput, type TrainModelInput, type ValidTrainModelInput } from './inputs';
-import { rootCauseMessage } from './rootCause';
-import { SEARCH_ATTRIBUTES } from './searchAttributes';
+import { validateTrainModelInput, type TrainModelInput, type ValidTrainModelInput } from '../api/inputs';
+import { rootCauseMessage } from '../api/rootCause';
+import { SEARCH_ATTRIBUTES } from '../api/searchAttributes';
 
 export interface TrainModelResult {
   modelId: number;

@@ -2,8 +2,8 @@ import { defineQuery, setHandler, upsertSearchAttributes, workflowInfo } from '@
 import type { BackupCheck } from '../activities/backupCheckActivities';
 import { alerts } from './activityOptions';
 import { longSteps, shortSteps } from './backupActivityOptions';
-import { validateVerifyBackupsInput, type VerifyBackupsInput } from './backupInputs';
-import { SEARCH_ATTRIBUTES } from './searchAttributes';
+import { validateVerifyBackupsInput, type VerifyBackupsInput } from '../api/backupInputs';
+import { SEARCH_ATTRIBUTES } from '../api/searchAttributes';
 
 export interface VerifyBackupsProgress {
   phase: 'validating' | 'listing' | 'checking' | 'completed';

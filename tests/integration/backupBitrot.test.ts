@@ -7,7 +7,7 @@ import { DEFAULT_BACKUP_VERIFY_SCHEDULE, applyBackupVerifySchedule } from '../..
 import { TASK_QUEUES } from '../../src/config/taskQueues';
 import type { BackupResult } from '../../src/workflows/backup';
 import type { RecoveryProgress } from '../../src/workflows/disasterRecovery';
-import { rootCauseMessage } from '../../src/workflows/rootCause';
+import { rootCauseMessage } from '../../src/api/rootCause';
 import type { verifyBackups } from '../../src/workflows/verifyBackups';
 import { EXAMPLE_CSV, maybeRecordHistory, type TestPlatform } from '../support/testPlatform';
 import {

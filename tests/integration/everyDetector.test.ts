@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ModelRegistry } from '../../src/db/modelRegistry';
 import { findDetectorFactory, trainableAlgorithms } from '../../src/scoring/registry';
-import { ALGORITHMS } from '../../src/workflows/inputs';
+import { ALGORITHMS } from '../../src/api/inputs';
 import { startTestPlatform, type TestPlatform } from '../support/testPlatform';
 
 /**

@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { ApplicationFailure } from '@temporalio/common';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { ModelRegistry } from '../../src/db/modelRegistry';
-import { MAX_DATASET_NAME_CHARS } from '../../src/workflows/inputs';
+import { MAX_DATASET_NAME_CHARS } from '../../src/api/inputs';
 import { startTestPlatform, type TestPlatform } from '../support/testPlatform';
 
 const CORPUS = path.resolve(__dirname, '../fixtures/malformed');

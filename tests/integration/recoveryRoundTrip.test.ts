@@ -7,7 +7,7 @@ import type { BackupManifest } from '../../src/backup/manifest';
 import type { RecoveryProgress, RecoveryResult } from '../../src/workflows/disasterRecovery';
 import type { BackupResult } from '../../src/workflows/backup';
 import type { verifyBackups } from '../../src/workflows/verifyBackups';
-import { rootCauseMessage } from '../../src/workflows/rootCause';
+import { rootCauseMessage } from '../../src/api/rootCause';
 import { EXAMPLE_CSV, maybeRecordHistory, type TestPlatform } from '../support/testPlatform';
 import {
   admin,

@@ -5,7 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { TASK_QUEUES } from '../../src/config/taskQueues';
 import { csvIndexKey } from '../../src/storage/keys';
-import { SEARCH_ATTRIBUTES } from '../../src/workflows/searchAttributes';
+import { SEARCH_ATTRIBUTES } from '../../src/api/searchAttributes';
 import { writeSyntheticCsv } from '../support/generatedData';
 import { EXAMPLE_CSV, maybeRecordHistory, startTestPlatform, type TestPlatform } from '../support/testPlatform';
 import { waitFor } from './backupFixtures';

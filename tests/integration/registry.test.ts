@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { ModelRegistry } from '../../src/db/modelRegistry';
 import { startTestPlatform, type TestPlatform } from '../support/testPlatform';
-import { SEARCH_ATTRIBUTES } from '../../src/workflows/searchAttributes';
+import { SEARCH_ATTRIBUTES } from '../../src/api/searchAttributes';
 import { waitFor } from './backupFixtures';
 
 const run = promisify(execFile);

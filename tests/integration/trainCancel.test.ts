@@ -1,6 +1,6 @@
 import { CancelledFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
-import { SEARCH_ATTRIBUTES } from '../../src/workflows/searchAttributes';
+import { SEARCH_ATTRIBUTES } from '../../src/api/searchAttributes';
 import { EXAMPLE_CSV, maybeRecordHistory, startTestPlatform, type TestPlatform } from '../support/testPlatform';
 import { waitFor } from './backupFixtures';
 

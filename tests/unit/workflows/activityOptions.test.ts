@@ -32,7 +32,7 @@ describe('activity retry policies', () => {
     for (const file of files) require(path.join(dir, file));
     // Backups and recoveries build their proxies per run from the input's (validated) retry options.
     const { longSteps, shortSteps } = await import('../../../src/workflows/backupActivityOptions');
-    const { BACKUP_RETRY_DEFAULTS } = await import('../../../src/workflows/backupInputs');
+    const { BACKUP_RETRY_DEFAULTS } = await import('../../../src/api/backupInputs');
     longSteps(BACKUP_RETRY_DEFAULTS);
     shortSteps(BACKUP_RETRY_DEFAULTS);
   });

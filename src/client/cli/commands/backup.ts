@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { NomalyClient, RecoveryProgress } from '../../nomalyClient';
-import { BACKUP_ID, BACKUP_SCOPES, operatorCommands, type BackupScopeInput } from '../../../workflows/backupInputs';
+import { BACKUP_ID, BACKUP_SCOPES, operatorCommands, type BackupScopeInput } from '../../../api/backupInputs';
 import type { BackupCheck, BackupManifest } from '../../readStore';
 import type { VerifyBackupsResult } from '../../../workflows/verifyBackups';
 import { mebibytes, printResult } from '../output';

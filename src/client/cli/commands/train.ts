@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ALGORITHMS } from '../../../workflows/inputs';
+import { ALGORITHMS } from '../../../api/inputs';
 import type { TrainModelResult } from '../../nomalyClient';
 import { collectParam, decimal, parseJsonOption } from '../options';
 import { printResult } from '../output';

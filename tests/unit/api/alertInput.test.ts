@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { validateDetectionAlert } from '../../../src/workflows/alertInput';
+import { validateDetectionAlert } from '../../../src/api/alertInput';
 import { failureOf } from '../../support/failureOf';
 
 /** The alert detectBatch sends (as recorded in tests/replay/histories/sendAlert.json). */

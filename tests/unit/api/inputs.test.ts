@@ -1,8 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { supportedAlgorithms } from '../../../src/scoring/registry';
-import { validateDetectionAlert } from '../../../src/workflows/alertInput';
-import { validateBackupInput, validateDisasterRecoveryInput } from '../../../src/workflows/backupInputs';
-import { ALGORITHMS, validateDetectBatchInput, validateRegisterDatasetInput, validateTrainModelInput } from '../../../src/workflows/inputs';
+import { validateDetectionAlert } from '../../../src/api/alertInput';
+import { validateBackupInput, validateDisasterRecoveryInput } from '../../../src/api/backupInputs';
+import { ALGORITHMS, validateDetectBatchInput, validateRegisterDatasetInput, validateTrainModelInput } from '../../../src/api/inputs';
 import { validateMaintenanceInput } from '../../../src/workflows/maintenance';
 import { failureOf } from '../../support/failureOf';
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BACKUP_RETRY_DEFAULTS, operatorCommands, validateVerifyBackupsInput } from '../../../src/workflows/backupInputs';
+import { BACKUP_RETRY_DEFAULTS, operatorCommands, validateVerifyBackupsInput } from '../../../src/api/backupInputs';
 import { readSchedulesFile, DEFAULT_BACKUP_VERIFY_SCHEDULE } from '../../../src/client/schedules';
 import { failureOf } from '../../support/failureOf';
 

@@ -6,7 +6,7 @@ import { checkDetectorOptions, findDetectorFactory, trainableAlgorithms } from '
 import type { ChunkList } from '../data/formats/chunks';
 import { DATASET_FORMATS, type DatasetFormatName } from '../data/formats/names';
 import { datasetKey } from '../storage/keys';
-import type { ChunkPlan } from './chunkPlan';
+import type { ChunkPlan } from '../data/chunkPolicy';
 import { validateContinuation } from './detectContinuation';
 
 /**

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { validateDetectBatchInput, type DetectContinuation } from '../../../src/workflows/inputs';
+import { validateDetectBatchInput, type DetectContinuation } from '../../../src/api/inputs';
 import { failureOf } from '../../support/failureOf';
 
 const JOB = 'detect-cardio-ds_0123456789abcdef-abc';
