@@ -39,7 +39,13 @@
  *    independent splits; the tolerance is a one-sided 3σ allowance for a mean of 80 noisy
  *    proportions, not a fudge: with σ = 0 it is α exactly). Likewise the share of test inliers
  *    with p ≤ t, for t = 0.01, 0.05, 0.1, 0.5, is ≤ t + 3 standard errors (super-uniformity).
- * Reported only: everything for the unlabelled calibration, precision and recall.
+ * 4. Unlabelled calibration, per detector and α, over the 80 runs: the share of runs in which BH
+ *    flags anything ≤ α + 3 standard errors. Here the calibration and test rows are one random
+ *    split of the same unfitted rows, anomalies included, so every test row is exchangeable with
+ *    the calibration rows: each is a "null" of the guarantee, and BH's FDR is then the chance of
+ *    flagging anything at all, ≤ α. This is the rule doing its job (on data like the training
+ *    data, flag nothing), and why it cannot find anomalies that are part of the training data.
+ * Reported only: precision and recall, and everything else about the unlabelled calibration.
  *
  * The table goes to stdout and to tests/accuracy/thresholds-last-run.md.
  */
@@ -282,8 +288,9 @@ function renderReport(runs: readonly Run[], checks: readonly string[], seconds: 
     '',
     '## Reading the table',
     '',
-    '- The smallest conformal p-value is 1/(n+1) for n calibration rows, and BH flags k of m rows only if some p ≤ αk/m ≤ α: so it needs 1/(n+1) ≤ αk/m, at least n + 1 ≥ 1/α calibration rows (100 at α = 0.01), and more the fewer rows deserve a flag. With a few dozen calibration rows (glass, wbc, ionosphere, pima) α = 0.01 cannot flag anything, whatever the data.',
-    '- Unlabelled calibration on a heavily contaminated dataset (satellite, pima, ionosphere: a third of the rows are anomalies) flags little: the rule answers "unlike the training data", and there the anomalies are a large part of the training data. Inliers-only calibration shows what the same scores support when the calibration set is clean.',
+    '- Unlabelled calibration flags nothing, in every run: the test split is a random draw from the same rows as the calibration set, anomalies included, so it is "data like the training data" and the rule is built to flag nothing there (check 4). The guarantee is about rows unlike the training data; anomalies that make up 2–36% of the training data are, to it, normal. On the platform the FDR rule finds what is new relative to the training window; it will not find a kind of anomaly that is already common in it — the contamination default (or a clean training window) is the tool for that.',
+    '- Inliers-only calibration (labels used, the ideal case) shows what the same scores support when the calibration set is clean: where BH flags rows, the observed FDP is at or below α (shuttle isolation forest: precision 0.990 at α = 0.01 and 0.953 at 0.05, against 0.706 for the contamination default).',
+    '- Calibration size limits what BH can flag at all: p ≥ 1/(n+1), and k flagged rows of m need p ≤ αk/m, so the flagged share k/m must be at least 1/(α(n+1)) (the last column is that bound in rows). With n = 200 calibration rows and α = 0.05, BH flags nothing unless it can flag at least 10% of the job, each of those rows scoring above every calibration score; to flag a 1% anomaly share at α = 0.01 a model needs about 10,000 calibration scores. Here the test split is always about 3.3 × the calibration set, so BH needs ≈ 67 rows at α = 0.05 and ≈ 333 at α = 0.01 (more with fewer clean rows), each at a p-value near the smallest: only shuttle and satellite, with inliers-only calibration, have that many rows above every calibration score (satellite in some splits only: 84.6 and 50.9 on average against 98 needed).',
     '',
   ].join('\n');
 }
@@ -333,6 +340,18 @@ describe('FDR thresholds on ODDS', () => {
       const bound = alpha + SIGMAS * se;
       const withFlags = runs.filter((r) => r.detector === detector && r.bh['inliers only'][alpha].flagged > 0).length;
       checks.push(`${detector}, α=${alpha}, inliers-only calibration: mean FDP over ${values.length} runs (${withFlags} of them flag anything) ${mean.toFixed(4)} (standard error ${se.toFixed(4)}) ≤ ${bound.toFixed(4)}: ${mean <= bound ? 'passed' : 'FAILED'}`);
+      expect(mean).toBeLessThanOrEqual(bound);
+    },
+  );
+
+  test.each(DETECTORS.flatMap((d) => ALPHAS.map((a) => [d, a] as const)))(
+    '%s, α=%s, unlabelled calibration: share of runs flagging anything ≤ α + 3 standard errors',
+    (detector, alpha) => {
+      const values = runs.filter((r) => r.detector === detector).map((r) => (r.bh.unlabelled[alpha].flagged > 0 ? 1 : 0));
+      expect(values.length).toBe(ODDS_DATASETS.length * SEEDS.length);
+      const { mean, se } = meanAndStandardError(values);
+      const bound = alpha + SIGMAS * se;
+      checks.push(`${detector}, α=${alpha}, unlabelled calibration: runs in which BH flags anything ${values.filter((v) => v === 1).length} of ${values.length} (share ${mean.toFixed(4)} ≤ ${bound.toFixed(4)}): ${mean <= bound ? 'passed' : 'FAILED'}`);
       expect(mean).toBeLessThanOrEqual(bound);
     },
   );
