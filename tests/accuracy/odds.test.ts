@@ -20,12 +20,10 @@ import * as os from 'os';
 import * as path from 'path';
 import { fitDetector, Matrix, rocAuc, supportedAlgorithms } from '../../src/scoring';
 import { trainTestSplit } from './numpySplit';
+import { loadOddsDataset, ODDS_DATA_DIR as DATA_DIR, ODDS_DATASETS as DATASETS, type OddsDataset as Dataset, type OddsDatasetName as DatasetName } from './oddsDatasets';
 
-const DATA_DIR = path.join(__dirname, 'data');
 const REPORT_PATH = path.join(__dirname, 'last-run.md');
 
-const DATASETS = ['cardio', 'glass', 'ionosphere', 'pendigits', 'pima', 'satellite', 'shuttle', 'wbc'] as const;
-type DatasetName = (typeof DATASETS)[number];
 
 const SEEDS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
 const TEST_SIZE = 0.4;
@@ -142,38 +140,6 @@ const REPORT_ONLY_LARGE_SEEDS = 3;
 
 // ---------------------------------------------------------------------------------------------
 // Data
-
-interface Dataset {
-  readonly name: DatasetName;
-  readonly X: Matrix;
-  readonly labels: Uint8Array;
-}
-
-function loadDataset(name: DatasetName): Dataset {
-  const text = fs.readFileSync(path.join(DATA_DIR, `${name}.csv`), 'utf8');
-  const lines = text.split('\n').filter((line) => line.trim() !== '');
-  const header = lines[0].split(',');
-  const cols = header.length - 1;
-  if (header[cols] !== 'label' || header.slice(0, cols).some((h, i) => h !== `f${i}`)) {
-    throw new Error(`${name}.csv: expected header f0..f${cols - 1},label, got ${lines[0]}`);
-  }
-  const rows = lines.length - 1;
-  const data = new Float64Array(rows * cols);
-  const labels = new Uint8Array(rows);
-  for (let r = 0; r < rows; r++) {
-    const fields = lines[r + 1].split(',');
-    if (fields.length !== cols + 1) throw new Error(`${name}.csv line ${r + 2}: ${fields.length} fields, expected ${cols + 1}`);
-    for (let c = 0; c < cols; c++) {
-      const v = Number(fields[c]);
-      if (!Number.isFinite(v)) throw new Error(`${name}.csv line ${r + 2}: bad number "${fields[c]}"`);
-      data[r * cols + c] = v;
-    }
-    const label = Number(fields[cols]);
-    if (label !== 0 && label !== 1) throw new Error(`${name}.csv line ${r + 2}: label "${fields[cols]}" is not 0 or 1`);
-    labels[r] = label;
-  }
-  return { name, X: new Matrix(rows, cols, data), labels };
-}
 
 function loadPyodTable(): Map<string, Map<string, number>> {
   const lines = fs
@@ -399,7 +365,7 @@ describe.each(DATASETS)('%s', (dataset) => {
   let splits: Split[] = [];
 
   beforeAll(() => {
-    const ds = loadDataset(dataset);
+    const ds = loadOddsDataset(dataset);
     splits = SEEDS.map((seed) => splitAndStandardise(ds, seed));
   });
   afterAll(() => {

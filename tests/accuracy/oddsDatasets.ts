@@ -1,9 +1,6 @@
 /**
  * The ODDS datasets of tests/accuracy/data (see its README): features f0..f{d-1} and a 0/1
  * label (1 = anomaly) per row, read into a Matrix and a label array.
- *
- * odds.test.ts keeps its own copy of this reader (it predates this module); both read the same
- * files the same way.
  */
 import * as fs from 'fs';
 import * as path from 'path';
