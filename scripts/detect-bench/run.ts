@@ -34,7 +34,7 @@ import { tsToMs } from '@temporalio/common/lib/time';
 import type { WorkflowHandle } from '@temporalio/client';
 import { BENCH_COLUMNS, ANOMALY_EVERY, ANOMALY_OFFSET, ensureBenchCsv, injectedAnomalies } from './generate';
 import { repoRoot } from '../repoRoot';
-import { freePort } from '../stack/freePorts';
+import { freePort } from '../../src/workers/freePorts';
 import { startPrivateStack, type PrivateStack } from '../stack/privateStack';
 
 const root = repoRoot;

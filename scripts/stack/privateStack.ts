@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../repoRoot';
-import { freePorts } from './freePorts';
+import { freePorts } from '../../src/workers/freePorts';
 
 /**
  * A private Temporal + MinIO + PostgreSQL stack for tests and benchmarks, brought up by the same

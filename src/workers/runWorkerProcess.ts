@@ -1,4 +1,3 @@
-import net from 'node:net';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { loadConfig, redactSecrets, temporalConnectionOptions } from '../config';
 import { createWorker, type WorkerKind } from './createWorker';
@@ -6,6 +5,7 @@ import { startHealthServer } from './healthServer';
 import { seedLastVerifiedBackup } from '../observability/metrics';
 import { createLogger, temporalLogger } from '../observability/logging';
 import { openPlatform } from './platform';
+import { freePort } from './freePorts';
 
 /** A worker process: one worker, its health/metrics port, and a clean stop on SIGTERM/SIGINT. */
 export async function runWorkerProcess(kind: WorkerKind): Promise<void> {
@@ -64,16 +64,6 @@ export async function runWorkerProcess(kind: WorkerKind): Promise<void> {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export function main(kind: WorkerKind): void {
   runWorkerProcess(kind).catch((err: Error) => {

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { Client } from 'pg';
 import { startTestPlatform } from '../support/testPlatform';
-import { freePort } from '../../scripts/stack/freePorts';
+import { freePort } from '../../src/workers/freePorts';
 
 /**
  * Backup and recovery tests swap and wipe the platform database and empty buckets: they run

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import * as Minio from 'minio';
 import { Client } from 'pg';
 import { EXAMPLE_CSV } from '../support/testPlatform';
-import { freePort } from '../../scripts/stack/freePorts';
+import { freePort } from '../../src/workers/freePorts';
 
 /**
  * Issue #7 end to end, with real PostgreSQL, MinIO and Temporal: least-privilege PostgreSQL

@@ -6,7 +6,7 @@ import { NomalyClient } from '../../src/client/nomalyClient';
 import { Client } from 'pg';
 import { dropDatabasesLike, isolatedEnv, startControlProcess, type WorkerProcess } from './backupFixtures';
 import { startScoringProcess } from '../support/scoringProcess';
-import { freePort } from '../../scripts/stack/freePorts';
+import { freePort } from '../../src/workers/freePorts';
 
 const root = path.resolve(__dirname, '../..');
 /** scripts/smoke/run.ts as compiled by `npm run build:scripts` (scripts/install.sh runs it before the suite). */

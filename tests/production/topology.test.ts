@@ -11,7 +11,7 @@ import { decodeScoresFile } from '../../src/data/scoresFile';
 import { decodeModel } from '../../src/scoring/codec';
 import { ObjectStore } from '../../src/storage';
 import { writeSyntheticCsv } from '../support/generatedData';
-import { freePort } from '../../scripts/stack/freePorts';
+import { freePort } from '../../src/workers/freePorts';
 import { quietLogger } from '../../scripts/stack/quietLogger';
 import { startPrivateStack, type PrivateStack } from '../../scripts/stack/privateStack';
 

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { freePort } from '../../scripts/stack/freePorts';
+import { freePort } from '../../src/workers/freePorts';
 
 const root = path.resolve(__dirname, '../..');
 
