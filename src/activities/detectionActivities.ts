@@ -5,18 +5,18 @@ import { DatasetMismatchError } from '../data/datasetError';
 import { datasetFormat, type ChunkList } from '../data/formats';
 import { csvFormat } from '../data/formats/csv';
 import { Dataset, DetectionJob, Model } from '../db/entities';
-import type { ScoreSummary } from '../reports/scoreSummary';
+import type { ScoreSummary } from '../results/scoreSummary';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { scoresCsvPieces, writePiecesToFile } from '../data/scoresCsv';
+import { scoresCsvPieces, writePiecesToFile } from '../results/scoresCsv';
 import { jobScoresCsvKey, jobScoresKey, scoresPrefix } from '../storage/keys';
 import type { ActivityDeps } from './deps';
 import { ApplicationFailure } from '@temporalio/common';
 import { heartbeat, withHeartbeat } from './heartbeat';
 import { failFastOnPermanent, notFound } from './failures';
-import { assembleJobScores, summarizeScores, writeJobReport } from './jobResults';
-import { JobResultsError, jobScoresCsvSource } from '../reports/jobScoresCsv';
+import { assembleJobScores, summarizeScores, writeJobReport } from '../results/jobResults';
+import { JobResultsError, jobScoresCsvSource } from '../results/jobScoresCsv';
 
 export interface StartDetectionInput {
   jobId: string;
@@ -57,10 +57,10 @@ export interface DetectionSummary {
   anomalyRate: number;
   durationMs: number;
   rowsPerSecond: number;
-  /** Every row's score (src/data/scoresFile.ts) and the HTML report, in the results bucket. */
+  /** Every row's score (src/results/scoresFile.ts) and the HTML report, in the results bucket. */
   scoresBucket: string;
   scoresKey: string;
-  /** With `exportCsv`: every row's score as CSV (src/data/scoresCsv.ts), in the results bucket. */
+  /** With `exportCsv`: every row's score as CSV (src/results/scoresCsv.ts), in the results bucket. */
   scoresCsvKey?: string;
   reportKey: string;
   quantiles: ScoreSummary['quantiles'];

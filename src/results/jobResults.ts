@@ -1,6 +1,6 @@
-import { decodeScoresFile, encodeScoresHeader } from '../data/scoresFile';
-import { renderDetectionReport, type DetectionReportInput } from '../reports/detectionReport';
-import { summarizeScores, type ScoreSummary } from '../reports/scoreSummary';
+import { decodeScoresFile, encodeScoresHeader } from './scoresFile';
+import { renderDetectionReport, type DetectionReportInput } from './detectionReport';
+import { summarizeScores, type ScoreSummary } from './scoreSummary';
 import { jobReportKey, jobScoresKey, scoresPrefix } from '../storage/keys';
 import type { ObjectStore } from '../storage/objectStore';
 
