@@ -67,3 +67,12 @@ export async function writeJobReport(store: ObjectStore, bucket: string, report:
 }
 
 export { summarizeScores };
+
+/** A finished job's duration and rates; a job finalized again keeps its first finish time. */
+export function jobRates(job: { rows: number; startedAt: Date; finishedAt?: Date | null }, anomalies: number) {
+  const finishedAt = job.finishedAt ?? new Date();
+  const durationMs = finishedAt.getTime() - job.startedAt.getTime();
+  const anomalyRate = job.rows > 0 ? anomalies / job.rows : 0;
+  const rowsPerSecond = durationMs > 0 ? (job.rows * 1000) / durationMs : 0;
+  return { finishedAt, durationMs, anomalyRate, rowsPerSecond };
+}
