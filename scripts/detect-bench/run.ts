@@ -376,7 +376,7 @@ async function main(): Promise<void> {
   const { ObjectStore } = await import('../../src/storage/objectStore');
   const { decodeModel } = await import('../../src/scoring/codec');
   const { csvBatches } = await import('../../src/data/csvStream');
-  const { encodeScoresHeader, decodeScoresFile } = await import('../../src/data/scoresFile');
+  const { encodeScoresHeader, decodeScoresFile } = await import('../../src/results/scoresFile');
   const { planChunks, defaultChunkRows, CHUNK_POLICY } = await import('../../src/data/chunkPolicy');
   const DETECT_DEFAULTS = { ...(await import('../../src/api/inputs')).DETECT_DEFAULTS, ...CHUNK_POLICY };
   const { ensureCsvIndex } = await import('../../src/data/rowIndexStore');

@@ -1,22 +1,23 @@
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import { chunkRowsFor } from '../data/chunkPolicy';
 import type { CsvLayout } from '../data/csvLayout';
 import { DatasetMismatchError } from '../data/datasetError';
 import { datasetFormat, type ChunkList } from '../data/formats';
 import { csvFormat } from '../data/formats/csv';
-import { Dataset, DetectionJob, Model } from '../db/entities';
-import type { ScoreSummary } from '../reports/scoreSummary';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { scoresCsvPieces, writePiecesToFile } from '../data/scoresCsv';
-import { jobScoresCsvKey, jobScoresKey, scoresPrefix } from '../storage/keys';
+import { countJobAnomalies, topJobAnomalies, type TopAnomaly } from '../db/anomalies';
+import { DetectionInputMissingError, openDetectionJob, recordScoresCsvExport, stopDetectionJob } from '../db/detectionJobs';
+import { DetectionJob, Model } from '../db/entities';
+import { assembleJobScores, jobRates, summarizeScores, writeJobReport } from '../results/jobResults';
+import { JobResultsError, jobScoresCsvSource } from '../results/jobScoresCsv';
+import type { ScoreSummary } from '../results/scoreSummary';
+import { exportScoresCsv } from '../results/scoresCsvExport';
+import { jobScoresKey } from '../storage/keys';
 import type { ActivityDeps } from './deps';
-import { ApplicationFailure } from '@temporalio/common';
-import { heartbeat, withHeartbeat } from './heartbeat';
 import { failFastOnPermanent, notFound } from './failures';
-import { assembleJobScores, summarizeScores, writeJobReport } from './jobResults';
-import { JobResultsError, jobScoresCsvSource } from '../reports/jobScoresCsv';
+import { heartbeat, withHeartbeat } from './heartbeat';
+
+export type { TopAnomaly } from '../db/anomalies';
 
 export interface StartDetectionInput {
   jobId: string;
@@ -41,12 +42,6 @@ export interface DetectionPlan {
   rows: number;
 }
 
-export interface TopAnomaly {
-  rowIndex: number;
-  rowId: string | null;
-  score: number;
-}
-
 export interface DetectionSummary {
   jobId: string;
   status: 'completed';
@@ -57,10 +52,10 @@ export interface DetectionSummary {
   anomalyRate: number;
   durationMs: number;
   rowsPerSecond: number;
-  /** Every row's score (src/data/scoresFile.ts) and the HTML report, in the results bucket. */
+  /** Every row's score (src/results/scoresFile.ts) and the HTML report, in the results bucket. */
   scoresBucket: string;
   scoresKey: string;
-  /** With `exportCsv`: every row's score as CSV (src/data/scoresCsv.ts), in the results bucket. */
+  /** With `exportCsv`: every row's score as CSV (src/results/scoresCsv.ts), in the results bucket. */
   scoresCsvKey?: string;
   reportKey: string;
   quantiles: ScoreSummary['quantiles'];
@@ -91,8 +86,6 @@ export interface PartialDetectionSummary {
   failedAt?: FailDetectionJobInput['failedAt'];
 }
 
-const USABLE_STATUSES = ['active', 'ready'] as const;
-
 /** Planning heartbeats after every this many bytes read. */
 const HEARTBEAT_EVERY_BYTES = 4 * 1024 * 1024;
 
@@ -121,27 +114,9 @@ export function createDetectionActivities({ orm, store, config, metrics }: Activ
   return {
     /** Resolves model and dataset and records the job. Keyed by the workflow id: a retry finds its own row. */
     async startDetectionJob(input: StartDetectionInput): Promise<DetectionPlan> {
-      const em = orm.em.fork();
-      const model = await resolveModel(em, input.model);
-      const dataset = await em.findOne(Dataset, { id: input.datasetId });
-      if (!dataset) throw notFound(`dataset "${input.datasetId}" does not exist (nomaly datasets upload FILE prints its id)`);
-      const missing = model.featureColumns.filter((c) => !dataset.columns.includes(c));
-      if (missing.length > 0) {
-        throw notFound(`dataset ${dataset.id} lacks the model's feature columns: ${missing.join(', ')}`);
-      }
-      const job = em.create(DetectionJob, {
-        id: input.jobId,
-        modelId: model.id,
-        datasetId: dataset.id,
-        status: 'running',
-        rows: dataset.rows,
-        chunks: 0,
-        rowsScored: 0,
-        anomalies: 0,
-        scoresPrefix: scoresPrefix(input.jobId),
-        startedAt: new Date(),
+      const { model, dataset } = await openDetectionJob(orm.em.fork(), input).catch((err: unknown) => {
+        throw err instanceof DetectionInputMissingError ? notFound(err.message) : err;
       });
-      await em.upsert(DetectionJob, job, { onConflictFields: ['id'], onConflictAction: 'ignore' });
       return {
         jobId: input.jobId,
         modelId: model.id,
@@ -199,34 +174,16 @@ export function createDetectionActivities({ orm, store, config, metrics }: Activ
         heartbeat({ phase: 'counting anomalies' });
         const job = await em.findOneOrFail(DetectionJob, { id: input.jobId });
         const model = job.modelId === null || job.modelId === undefined ? null : await em.findOne(Model, { id: job.modelId });
-        const connection = em.getConnection();
-        const [{ count }] = await connection.execute<Array<{ count: string }>>('select count(*) as count from anomaly where job_id = ?', [job.id]);
-        const anomalies = Number(count);
-        const top = await connection.execute<Array<{ row_index: number; row_id: string | null; score: number }>>(
-          'select row_index, row_id, score from anomaly where job_id = ? order by score desc, row_index limit 10',
-          [job.id],
-        );
-        const topAnomalies = top.map((r) => ({ rowIndex: Number(r.row_index), rowId: r.row_id, score: Number(r.score) }));
+        const anomalies = await countJobAnomalies(em, job.id);
+        const topAnomalies = await topJobAnomalies(em, job.id);
         heartbeat({ phase: 'assembling scores', chunks: input.chunks });
         const scores = await assembleJobScores(store, config.buckets.results, job.id, job.rows, input.chunks);
-        const finishedAt = job.finishedAt ?? new Date();
-        const durationMs = finishedAt.getTime() - job.startedAt.getTime();
-        const anomalyRate = job.rows > 0 ? anomalies / job.rows : 0;
-        const rowsPerSecond = durationMs > 0 ? (job.rows * 1000) / durationMs : 0;
+        const { finishedAt, durationMs, anomalyRate, rowsPerSecond } = jobRates(job, anomalies);
         heartbeat({ phase: 'writing report' });
         const scoreSummary = summarizeScores(scores);
         const reportKey = await writeJobReport(store, config.buckets.results, {
-          jobId: job.id,
-          model: input.modelLabel,
-          datasetId: job.datasetId,
-          rows: job.rows,
-          anomalies,
-          anomalyRate,
-          threshold: model?.threshold ?? Number.NaN,
-          durationMs,
-          rowsPerSecond,
-          scores: scoreSummary,
-          topAnomalies,
+          jobId: job.id, model: input.modelLabel, datasetId: job.datasetId, rows: job.rows, anomalies, anomalyRate,
+          threshold: model?.threshold ?? Number.NaN, durationMs, rowsPerSecond, scores: scoreSummary, topAnomalies,
         });
         const scoresKey = jobScoresKey(job.id);
         const summary = { scoresKey, reportKey, rowsPerSecond, ...scoreSummary };
@@ -235,20 +192,8 @@ export function createDetectionActivities({ orm, store, config, metrics }: Activ
         metrics.anomalyRate.set({ model: input.modelLabel }, anomalyRate);
         metrics.detectionJobs?.inc({ status: 'completed' });
         return {
-          jobId: job.id,
-          status: 'completed',
-          model: input.modelLabel,
-          datasetId: job.datasetId,
-          rows: job.rows,
-          anomalies,
-          anomalyRate,
-          durationMs,
-          rowsPerSecond,
-          scoresBucket: config.buckets.results,
-          scoresKey,
-          reportKey,
-          quantiles: scoreSummary.quantiles,
-          topAnomalies,
+          jobId: job.id, status: 'completed', model: input.modelLabel, datasetId: job.datasetId, rows: job.rows, anomalies, anomalyRate,
+          durationMs, rowsPerSecond, scoresBucket: config.buckets.results, scoresKey, reportKey, quantiles: scoreSummary.quantiles, topAnomalies,
         };
       });
     },
@@ -260,8 +205,7 @@ export function createDetectionActivities({ orm, store, config, metrics }: Activ
      */
     async failDetectionJob(input: FailDetectionJobInput): Promise<void> {
       const em = orm.em.fork();
-      const [{ count }] = await em.getConnection().execute<Array<{ count: string }>>('select count(*) as count from anomaly where job_id = ?', [input.jobId]);
-      const anomalies = Number(count);
+      const anomalies = await countJobAnomalies(em, input.jobId);
       const job = await em.findOne(DetectionJob, { id: input.jobId });
       const summary: PartialDetectionSummary = {
         partial: true,
@@ -273,12 +217,8 @@ export function createDetectionActivities({ orm, store, config, metrics }: Activ
         chunksTotal: input.chunksTotal ?? null,
         ...(input.failedAt ? { failedAt: input.failedAt } : {}),
       };
-      const changed = await em.nativeUpdate(
-        DetectionJob,
-        { id: input.jobId, status: 'running' },
-        { status: input.status, error: input.error.slice(0, 4000), rowsScored: input.rowsScored, anomalies, summary: { ...summary }, finishedAt: new Date() },
-      );
-      if (changed > 0) metrics.detectionJobs?.inc({ status: input.status });
+      const stopped = await stopDetectionJob(em, input.jobId, { status: input.status, error: input.error, rowsScored: input.rowsScored, anomalies, summary });
+      if (stopped) metrics.detectionJobs?.inc({ status: input.status });
     },
 
     /**
@@ -290,49 +230,12 @@ export function createDetectionActivities({ orm, store, config, metrics }: Activ
       const context = Context.current();
       const em = orm.em.fork();
       const job = await em.findOneOrFail(DetectionJob, { id: input.jobId });
-      const { scores, isAnomaly, ids } = await jobScoresCsvSource(orm, store, config.buckets, job).catch((err: unknown) => {
+      const source = await jobScoresCsvSource(orm, store, config.buckets, job).catch((err: unknown) => {
         throw err instanceof JobResultsError ? ApplicationFailure.nonRetryable((err as Error).message, 'NotFound') : err;
       });
-      const dir = await mkdtemp(path.join(os.tmpdir(), 'nomaly-export-'));
-      try {
-        const file = path.join(dir, 'scores.csv');
-        let rowsWritten = 0;
-        const pieces = (async function* () {
-          for await (const piece of scoresCsvPieces({ scores, isAnomaly, ids })) {
-            yield piece;
-            rowsWritten += 8192;
-            context.heartbeat({ phase: 'writing', rows: Math.min(rowsWritten, scores.length) });
-          }
-        })();
-        const written = await failFastOnPermanent(() => writePiecesToFile(file, pieces));
-        context.heartbeat({ phase: 'uploading', bytes: written.size });
-        const scoresCsvKey = jobScoresCsvKey(job.id);
-        await store.putFilePublished(config.buckets.results, scoresCsvKey, file, written);
-        // The job row's summary names the export as well.
-        const fresh = await em.fork().findOneOrFail(DetectionJob, { id: job.id });
-        if (fresh.summary) await em.nativeUpdate(DetectionJob, { id: job.id }, { summary: { ...fresh.summary, scoresCsvKey } });
-        return { scoresCsvKey, size: written.size };
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
+      const exported = await exportScoresCsv(store, config.buckets.results, job.id, source, (progress) => context.heartbeat(progress));
+      await recordScoresCsvExport(em.fork(), job.id, exported.scoresCsvKey);
+      return exported;
     },
   };
-}
-
-async function resolveModel(em: ReturnType<ActivityDeps['orm']['em']['fork']>, reference: string): Promise<Model> {
-  const [name, versionText] = reference.split('@');
-  if (versionText !== undefined) {
-    const version = Number(versionText);
-    const model = await em.findOne(Model, { name, version });
-    if (!model) throw notFound(`model ${reference} does not exist`);
-    if (!USABLE_STATUSES.includes(model.status as (typeof USABLE_STATUSES)[number])) {
-      throw notFound(`model ${reference} is ${model.status}, not ready for detection`);
-    }
-    return model;
-  }
-  const active = await em.findOne(Model, { name, status: 'active' });
-  if (active) return active;
-  const newest = await em.findOne(Model, { name, status: 'ready' }, { orderBy: { version: 'desc' } });
-  if (!newest) throw notFound(`model "${name}" has no ready version (train one with: nomaly train --model ${name} ...)`);
-  return newest;
 }

@@ -3,10 +3,10 @@ import { rename, rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { NomalyConfig } from '../config';
-import { scoresCsvPieces, writePiecesToFile } from '../data/scoresCsv';
-import { writeScoresParquet } from '../data/scoresParquet';
+import { scoresCsvPieces, writePiecesToFile } from '../results/scoresCsv';
+import { writeScoresParquet } from '../results/scoresParquet';
 import type { Orm } from '../db/orm';
-import { completedDetectionJob, JobResultsError, jobScoresCsvSource } from '../reports/jobScoresCsv';
+import { completedDetectionJob, JobResultsError, jobScoresCsvSource } from '../results/jobScoresCsv';
 import { jobScoresCsvKey } from '../storage/keys';
 import type { ObjectStore } from '../storage/objectStore';
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { readCsv } from '../../src/data/csv';
-import { decodeScoresFile } from '../../src/data/scoresFile';
+import { decodeScoresFile } from '../../src/results/scoresFile';
 import { decodeModel } from '../../src/scoring/codec';
 import { EXAMPLE_CSV, startTestPlatform, type TestPlatform } from '../support/testPlatform';
 

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { DetectionSummary } from '../../src/activities';
-import { decodeScoresFile } from '../../src/data/scoresFile';
+import { decodeScoresFile } from '../../src/results/scoresFile';
 import { jobScoresCsvKey } from '../../src/storage/keys';
 import { writeSyntheticCsv } from '../support/generatedData';
 import { maybeRecordHistory, startTestPlatform, type TestPlatform } from '../support/testPlatform';

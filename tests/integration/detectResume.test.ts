@@ -6,7 +6,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { ScoreChunkCursor, ScoreChunkResult } from '../../src/activities/scoreChunkActivity';
 import { SCORE_BLOCK_ROWS } from '../../src/activities/scoreChunkActivity';
 import { readCsv } from '../../src/data/csv';
-import { decodeScoresFile } from '../../src/data/scoresFile';
+import { decodeScoresFile } from '../../src/results/scoresFile';
 import { decodeModel } from '../../src/scoring/codec';
 import { writeSyntheticCsv } from '../support/generatedData';
 import { startScoringProcess } from '../support/scoringProcess';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { WorkflowFailedError } from '@temporalio/client';
 import { failureMessage } from '../../src/client/nomalyClient';
 import { readCsv } from '../../src/data/csv';
-import { decodeScoresFile } from '../../src/data/scoresFile';
+import { decodeScoresFile } from '../../src/results/scoresFile';
 import { decodeModel } from '../../src/scoring/codec';
 import { EXAMPLE_CSV, maybeRecordHistory, startTestPlatform, type TestPlatform } from '../support/testPlatform';
 

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { readCsv } from '../../src/data/csv';
 import { decodeModel } from '../../src/scoring/codec';
-import { decodeScoresFile } from '../../src/data/scoresFile';
+import { decodeScoresFile } from '../../src/results/scoresFile';
 import { writeSyntheticCsv } from '../support/generatedData';
 import { startScoringProcess } from '../support/scoringProcess';
 import { startTestPlatform, type TestPlatform } from '../support/testPlatform';

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { readCsv } from '../../src/data/csv';
-import { decodeScoresFile } from '../../src/data/scoresFile';
+import { decodeScoresFile } from '../../src/results/scoresFile';
 import { decodeModel } from '../../src/scoring/codec';
 import { SeededRandom } from '../../src/scoring/random';
 import { writeSyntheticCsv } from '../support/generatedData';

@@ -7,7 +7,7 @@ import { Client } from 'pg';
 import { NomalyClient } from '../../src/client/nomalyClient';
 import { loadConfig } from '../../src/config';
 import { readCsv } from '../../src/data/csv';
-import { decodeScoresFile } from '../../src/data/scoresFile';
+import { decodeScoresFile } from '../../src/results/scoresFile';
 import { decodeModel } from '../../src/scoring/codec';
 import { ObjectStore } from '../../src/storage';
 import { writeSyntheticCsv } from '../support/generatedData';

@@ -1,5 +1,5 @@
-import { renderDetectionReport, type DetectionReportInput } from '../../../src/reports/detectionReport';
-import { summarizeScores } from '../../../src/reports/scoreSummary';
+import { renderDetectionReport, type DetectionReportInput } from '../../../src/results/detectionReport';
+import { summarizeScores } from '../../../src/results/scoreSummary';
 
 /** The histogram's threshold label: drawn inside the 640 px chart wherever the threshold falls. */
 function report(threshold: number): string {

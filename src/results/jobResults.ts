@@ -1,6 +1,6 @@
-import { decodeScoresFile, encodeScoresHeader } from '../data/scoresFile';
-import { renderDetectionReport, type DetectionReportInput } from '../reports/detectionReport';
-import { summarizeScores, type ScoreSummary } from '../reports/scoreSummary';
+import { decodeScoresFile, encodeScoresHeader } from './scoresFile';
+import { renderDetectionReport, type DetectionReportInput } from './detectionReport';
+import { summarizeScores, type ScoreSummary } from './scoreSummary';
 import { jobReportKey, jobScoresKey, scoresPrefix } from '../storage/keys';
 import type { ObjectStore } from '../storage/objectStore';
 
@@ -67,3 +67,12 @@ export async function writeJobReport(store: ObjectStore, bucket: string, report:
 }
 
 export { summarizeScores };
+
+/** A finished job's duration and rates; a job finalized again keeps its first finish time. */
+export function jobRates(job: { rows: number; startedAt: Date; finishedAt?: Date | null }, anomalies: number) {
+  const finishedAt = job.finishedAt ?? new Date();
+  const durationMs = finishedAt.getTime() - job.startedAt.getTime();
+  const anomalyRate = job.rows > 0 ? anomalies / job.rows : 0;
+  const rowsPerSecond = durationMs > 0 ? (job.rows * 1000) / durationMs : 0;
+  return { finishedAt, durationMs, anomalyRate, rowsPerSecond };
+}

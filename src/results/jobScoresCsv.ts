@@ -1,12 +1,12 @@
 /**
- * What a detection job's scores.csv is made of (src/data/scoresCsv.ts): its score file, which
+ * What a detection job's scores.csv is made of (src/results/scoresCsv.ts): its score file, which
  * rows are anomalies, and the dataset's id column. Used where a job had no CSV exported and one
  * is asked for afterwards (`nomaly results download`).
  */
 import type { NomalyConfig } from '../config';
 import { datasetBatches } from '../data/readDataset';
-import { decodeScoresFile } from '../data/scoresFile';
-import type { ScoresCsvSource } from '../data/scoresCsv';
+import { decodeScoresFile } from './scoresFile';
+import type { ScoresCsvSource } from './scoresCsv';
 import { Dataset, DetectionJob, Model } from '../db/entities';
 import type { Orm } from '../db/orm';
 import { jobScoresKey } from '../storage/keys';

@@ -1,4 +1,4 @@
-import { summarizeScores } from '../../../src/reports/scoreSummary';
+import { summarizeScores } from '../../../src/results/scoreSummary';
 
 /** numpy's default (linear) quantile, from a full sort. */
 function sortedQuantile(values: Float64Array, q: number): number {

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { csvField, scoresCsvPieces, writePiecesToFile } from '../../../src/data/scoresCsv';
+import { csvField, scoresCsvPieces, writePiecesToFile } from '../../../src/results/scoresCsv';
 import { readCsv } from '../../../src/data/csv';
 
 async function* batches(ids: string[], size: number): AsyncGenerator<string[]> {
