@@ -337,7 +337,7 @@ async function main(): Promise<void> {
       '',
       `- Date: ${started.toISOString()}`,
       `- Machine: ${os.hostname()}, ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}`,
-      `- PostgreSQL server ${version.version}; tools ${pgDump} / ${pgRestore} (${toolVersion}), as resolved by src/activities/pgTools.ts`,
+      `- PostgreSQL server ${version.version}; tools ${pgDump} / ${pgRestore} (${toolVersion}), as resolved by src/backup/pgTools.ts`,
       `- Command: \`${process.env.BENCH_DB_MB ? `BENCH_DB_MB=${process.env.BENCH_DB_MB} ` : ''}${process.env.BENCH_ROUNDS ? `BENCH_ROUNDS=${process.env.BENCH_ROUNDS} ` : ''}${process.env.NOMALY_RESTORE_JOBS ? `NOMALY_RESTORE_JOBS=${process.env.NOMALY_RESTORE_JOBS} ` : ''}npm run bench:backup\` (platform restores with NOMALY_RESTORE_JOBS=${jobs})`,
       `- Database: ${fmt(sizeMb, 0)} MB (pg_database_size; MB = 10^6 bytes) — ${Object.entries(generated.rows).map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`).join(', ')} rows; generated in ${fmt(generated.seconds, 0)} s`,
       `- Dump (-Fc, default compression): local file ${fmt(dumpBytes / MB, 0)} MB; backup object ${fmt(backupResult.bytes / MB, 0)} MB (backup ${backupResult.backupId}, ${backupResult.status})`,

@@ -1,15 +1,8 @@
 import type { ActivityDeps } from './deps';
+import type { DetectionAlert } from '../api/results';
 
-export interface DetectionAlert {
-  jobId: string;
-  model: string;
-  datasetId: string;
-  rows: number;
-  anomalies: number;
-  anomalyRate: number;
-  alertAnomalyRateAbove: number;
-  report: string;
-}
+export type { DetectionAlert };
+
 
 /** A recovery that ran out of retries and waits for an operator's `retry` or `abort`. */
 export interface RecoveryWaitingAlert {

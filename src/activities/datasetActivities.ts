@@ -9,6 +9,9 @@ import { saveCsvIndex } from '../data/rowIndexStore';
 import type { ActivityDeps } from './deps';
 import { heartbeat } from './heartbeat';
 import { deliverable, failFastOnPermanent } from './failures';
+import type { DatasetSummary } from '../api/results';
+
+export type { DatasetSummary };
 
 export interface RegisterDatasetInput {
   name: string;
@@ -17,15 +20,6 @@ export interface RegisterDatasetInput {
   format: string;
 }
 
-/**
- * What registration returns and `nomaly datasets upload` prints: bounded whatever the file's
- * width, because it travels through the workflow's history. The full column list and every
- * column's profile stay in PostgreSQL (`nomaly datasets show`).
- */
-export type DatasetSummary = Omit<DatasetInfo, 'columns' | 'columnProfiles'> & {
-  /** Columns in the file: features, plus the label and id columns when it has them. */
-  columnCount: number;
-};
 
 export function datasetSummary(info: DatasetInfo): DatasetSummary {
   const { columns, columnProfiles: _profiles, ...summary } = info;

@@ -5,17 +5,19 @@ import type { CsvLayout } from '../data/csvLayout';
 import { DatasetMismatchError } from '../data/datasetError';
 import { datasetFormat, type ChunkList } from '../data/formats';
 import { csvFormat } from '../data/formats/csv';
-import { countJobAnomalies, topJobAnomalies, type TopAnomaly } from '../db/anomalies';
+import { countJobAnomalies, topJobAnomalies } from '../db/anomalies';
 import { DetectionInputMissingError, openDetectionJob, recordScoresCsvExport, stopDetectionJob } from '../db/detectionJobs';
 import { DetectionJob, Model } from '../db/entities';
 import { assembleJobScores, jobRates, summarizeScores, writeJobReport } from '../results/jobResults';
 import { JobResultsError, jobScoresCsvSource } from '../results/jobScoresCsv';
-import type { ScoreSummary } from '../results/scoreSummary';
 import { exportScoresCsv } from '../results/scoresCsvExport';
 import { jobScoresKey } from '../storage/keys';
 import type { ActivityDeps } from './deps';
 import { failFastOnPermanent, notFound } from './failures';
 import { heartbeat, withHeartbeat } from './heartbeat';
+import type { DetectionPlan, DetectionSummary } from '../api/results';
+
+export type { DetectionPlan, DetectionSummary };
 
 export type { TopAnomaly } from '../db/anomalies';
 
@@ -26,41 +28,7 @@ export interface StartDetectionInput {
   datasetId: string;
 }
 
-export interface DetectionPlan {
-  jobId: string;
-  modelId: number;
-  modelName: string;
-  modelVersion: number;
-  modelArtifactKey: string;
-  modelSha256: string;
-  datasetId: string;
-  datasetKey: string;
-  datasetSha256: string;
-  featureColumns: string[];
-  idColumn: string | null;
-  format: string;
-  rows: number;
-}
 
-export interface DetectionSummary {
-  jobId: string;
-  status: 'completed';
-  model: string;
-  datasetId: string;
-  rows: number;
-  anomalies: number;
-  anomalyRate: number;
-  durationMs: number;
-  rowsPerSecond: number;
-  /** Every row's score (src/results/scoresFile.ts) and the HTML report, in the results bucket. */
-  scoresBucket: string;
-  scoresKey: string;
-  /** With `exportCsv`: every row's score as CSV (src/results/scoresCsv.ts), in the results bucket. */
-  scoresCsvKey?: string;
-  reportKey: string;
-  quantiles: ScoreSummary['quantiles'];
-  topAnomalies: TopAnomaly[];
-}
 
 export interface FailDetectionJobInput {
   jobId: string;

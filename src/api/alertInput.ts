@@ -1,4 +1,4 @@
-import type { DetectionAlert } from '../activities';
+import type { DetectionAlert } from './results';
 import { jobReportKey } from '../storage/keys';
 import { asObject, invalidInput, optionalNumber, rejectUnknown, requiredString } from './inputs';
 

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { DetectionPlan } from '../activities';
+import type { DetectionPlan } from './results';
 import type { CsvLayout } from '../data/csvLayout';
 import { DetectorOptionError } from '../scoring/detector';
 import { checkDetectorOptions, findDetectorFactory, trainableAlgorithms } from '../scoring/registry';

@@ -4,12 +4,11 @@
  * every change goes through a workflow (or, for the registry edits that have none yet,
  * registryEdits.ts).
  *
- * The one file of src/client that imports from src/activities: the shared result types and the
- * backup catalogue are re-exported from here for the rest of the client.
+ * The shared result types and the backup catalogue are re-exported from here for the rest of the client.
  */
 import { BackupStore } from '../backup/backupStore';
 import type { BackupManifest } from '../backup/manifest';
-import type { DatasetSummary, DetectionSummary } from '../activities';
+import type { DatasetSummary, DetectionSummary } from '../api/results';
 import type { NomalyConfig } from '../config';
 import { ModelRegistry, type DatasetFilter, type DatasetInfo, type DetectionJobCounts, type ListPage, type ModelFilter, type ModelInfo } from '../db/modelRegistry';
 import type { ObjectStore } from '../storage/objectStore';

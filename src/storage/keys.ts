@@ -30,7 +30,7 @@ export function segmentScoresKey(jobId: string, chunkIndex: number, firstBlock: 
   return `${chunkSegmentsPrefix(jobId, chunkIndex)}from-block-${String(firstBlock).padStart(6, '0')}.f64`;
 }
 
-/** All of a job's scores in row order (see src/data/scoresFile.ts), assembled from its chunks. */
+/** All of a job's scores in row order (see src/results/scoresFile.ts), assembled from its chunks. */
 export function jobScoresKey(jobId: string): string {
   return `jobs/${jobId}/scores.f64`;
 }
