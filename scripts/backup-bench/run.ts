@@ -19,11 +19,11 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client } from 'pg';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { tsToMs } from '@temporalio/common/lib/time';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type { WorkflowHandle } from '@temporalio/client';
+import { urlForDatabase, withDatabase } from '../../src/backup/pgDatabases';
 import { repoRoot } from '../repoRoot';
 import { startPrivateStack } from '../stack/privateStack';
 import { quietLogger } from '../stack/quietLogger';
@@ -37,24 +37,8 @@ function log(message: string): void {
   console.error(`[backup-bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
 }
 
-function adminUrl(databaseUrl: string): string {
-  const url = new URL(databaseUrl);
-  url.pathname = '/postgres';
-  return url.toString();
-}
-
-async function withPg<T>(databaseUrl: string, work: (c: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
 async function databaseSize(databaseUrl: string): Promise<number> {
-  return withPg(databaseUrl, async (c) => Number((await c.query('select pg_database_size(current_database()) as n')).rows[0].n));
+  return withDatabase(databaseUrl, async (c) => Number((await c.query('select pg_database_size(current_database()) as n')).rows[0].n));
 }
 
 function run(bin: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
@@ -70,7 +54,7 @@ function run(bin: string, args: string[], env: NodeJS.ProcessEnv): Promise<void>
 /** Generates platform data: datasets, models, detection jobs and ~all of the bytes in `anomaly` rows. */
 async function generate(databaseUrl: string, targetBytes: number): Promise<{ rows: Record<string, number>; seconds: number }> {
   const started = Date.now();
-  return withPg(databaseUrl, async (c) => {
+  return withDatabase(databaseUrl, async (c) => {
     const jobsPerBatch = 10;
     const rowsPerJob = 50_000;
     await c.query(`insert into dataset (id, name, sha256, object_key, format, size_bytes, rows, columns, feature_columns, label_column, column_profiles)
@@ -231,7 +215,7 @@ async function main(): Promise<void> {
     log(`    ${backupSeconds.toFixed(1)} s (${backupResult.status}); ${backupActs.map((a) => `${a.name} ${a.seconds.toFixed(1)} s`).join(', ')}`);
 
     const jobs = config.backup.restoreJobs;
-    const checkpoint = () => withPg(adminUrl(databaseUrl), (c) => c.query('checkpoint'));
+    const checkpoint = () => withDatabase(urlForDatabase(databaseUrl, 'postgres'), (c) => c.query('checkpoint'));
     const median = (xs: number[]) => {
       const v = [...xs].sort((a, b) => a - b);
       return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
@@ -391,7 +375,7 @@ async function main(): Promise<void> {
   } finally {
     for (const step of cleanup) await step().catch((err: Error) => log(`cleanup: ${err.message}`));
     log('dropping the databases and tearing the stack down');
-    await withPg(adminUrl(databaseUrl), async (c) => {
+    await withDatabase(urlForDatabase(databaseUrl, 'postgres'), async (c) => {
       const { rows } = await c.query<{ datname: string }>('select datname from pg_database where datname like $1', [`${platformDb.slice(0, 40)}%`]);
       const names = new Set([platformDb, ...extraDbs, ...rows.map((r) => r.datname)]);
       for (const name of names) await c.query(`drop database if exists "${name.replace(/"/g, '""')}" with (force)`);

@@ -78,18 +78,23 @@ export interface ChildRun {
 
 export function runTool(bin: string, args: string[], env: NodeJS.ProcessEnv, stdio: 'read' | 'write'): ChildRun {
   const child = spawn(bin, args, { env, stdio: stdio === 'read' ? ['ignore', 'pipe', 'pipe'] : ['pipe', 'ignore', 'pipe'] });
+  return { child, done: exitOf(child, bin) };
+}
+
+/** Resolves when the tool exits 0; rejects with the end of its stderr otherwise. `onClose` runs first either way. */
+function exitOf(child: ChildProcess, bin: string, onClose: () => void = () => undefined): Promise<void> {
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => {
     if (stderr.length < 8000) stderr += chunk.toString();
   });
-  const done = new Promise<void>((resolve, reject) => {
+  return new Promise<void>((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (code, signal) => {
+      onClose();
       if (code === 0) resolve();
       else reject(new Error(`${path.basename(bin)} exited with ${code ?? signal}: ${stderr.trim().slice(-2000) || '(no output)'}`));
     });
   });
-  return { child, done };
 }
 
 /**
@@ -123,17 +128,6 @@ export interface TiedRun extends ChildRun {
 export function runToolTiedToUs(bin: string, args: string[], env: NodeJS.ProcessEnv): TiedRun {
   const child = spawn('sh', ['-c', TIED_WRAPPER, bin, ...args], { env, stdio: ['pipe', 'ignore', 'pipe'] });
   child.stdin!.on('error', () => undefined); // the wrapper may be gone already
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => {
-    if (stderr.length < 8000) stderr += chunk.toString();
-  });
-  const done = new Promise<void>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, signal) => {
-      child.stdin!.destroy();
-      if (code === 0) resolve();
-      else reject(new Error(`${path.basename(bin)} exited with ${code ?? signal}: ${stderr.trim().slice(-2000) || '(no output)'}`));
-    });
-  });
+  const done = exitOf(child, bin, () => child.stdin!.destroy());
   return { child, done, stop: () => child.stdin!.destroy() };
 }
