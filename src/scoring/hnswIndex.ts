@@ -29,45 +29,28 @@ export const HNSW_EF_CONSTRUCTION = 100;
 /** Beam width while searching (at least k + 1). */
 export const HNSW_EF_SEARCH = 96;
 
-/** A binary heap of (distance, id) pairs on typed arrays; `max` selects a max-heap. */
-class PairHeap {
+/**
+ * Binary heaps of (distance, id) pairs on typed arrays, one class per direction so the hot
+ * comparisons carry no direction flag; ties go by id so the order is total (and the graph
+ * deterministic).
+ */
+abstract class PairHeap {
   size = 0;
-  private keys: Float64Array;
-  private ids: Int32Array;
+  protected keys: Float64Array;
+  protected ids: Int32Array;
 
-  constructor(
-    capacity: number,
-    private readonly max: boolean,
-  ) {
+  constructor(capacity: number) {
     this.keys = new Float64Array(capacity);
     this.ids = new Int32Array(capacity);
   }
 
-  /** Whether (a, ia) belongs above (b, ib): ties go by id so the order is total. */
-  private above(a: number, ia: number, b: number, ib: number): boolean {
-    if (a !== b) return this.max === a > b;
-    return this.max === ia > ib;
-  }
-
-  push(key: number, id: number): void {
-    if (this.size === this.keys.length) {
-      const keys = new Float64Array(this.size * 2);
-      keys.set(this.keys);
-      const ids = new Int32Array(this.size * 2);
-      ids.set(this.ids);
-      this.keys = keys;
-      this.ids = ids;
-    }
-    let i = this.size++;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!this.above(key, id, this.keys[parent], this.ids[parent])) break;
-      this.keys[i] = this.keys[parent];
-      this.ids[i] = this.ids[parent];
-      i = parent;
-    }
-    this.keys[i] = key;
-    this.ids[i] = id;
+  protected grow(): void {
+    const keys = new Float64Array(this.keys.length * 2);
+    keys.set(this.keys);
+    const ids = new Int32Array(this.ids.length * 2);
+    ids.set(this.ids);
+    this.keys = keys;
+    this.ids = ids;
   }
 
   topKey(): number {
@@ -77,23 +60,99 @@ class PairHeap {
   topId(): number {
     return this.ids[0];
   }
+}
+
+/** Smallest (distance, id) on top: the candidates still to expand. */
+class MinPairHeap extends PairHeap {
+  push(key: number, id: number): void {
+    if (this.size === this.keys.length) this.grow();
+    const keys = this.keys;
+    const ids = this.ids;
+    let i = this.size++;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const pk = keys[parent];
+      if (pk < key || (pk === key && ids[parent] < id)) break;
+      keys[i] = pk;
+      ids[i] = ids[parent];
+      i = parent;
+    }
+    keys[i] = key;
+    ids[i] = id;
+  }
 
   pop(): void {
+    const keys = this.keys;
+    const ids = this.ids;
     const n = --this.size;
-    const key = this.keys[n];
-    const id = this.ids[n];
+    const key = keys[n];
+    const id = ids[n];
     let i = 0;
     for (;;) {
       let child = 2 * i + 1;
       if (child >= n) break;
-      if (child + 1 < n && this.above(this.keys[child + 1], this.ids[child + 1], this.keys[child], this.ids[child])) child++;
-      if (!this.above(this.keys[child], this.ids[child], key, id)) break;
-      this.keys[i] = this.keys[child];
-      this.ids[i] = this.ids[child];
+      let ck = keys[child];
+      if (child + 1 < n) {
+        const rk = keys[child + 1];
+        if (rk < ck || (rk === ck && ids[child + 1] < ids[child])) {
+          child++;
+          ck = rk;
+        }
+      }
+      if (ck > key || (ck === key && ids[child] > id)) break;
+      keys[i] = ck;
+      ids[i] = ids[child];
       i = child;
     }
-    this.keys[i] = key;
-    this.ids[i] = id;
+    keys[i] = key;
+    ids[i] = id;
+  }
+}
+
+/** Largest (distance, id) on top: the ef best found so far, worst first. */
+class MaxPairHeap extends PairHeap {
+  push(key: number, id: number): void {
+    if (this.size === this.keys.length) this.grow();
+    const keys = this.keys;
+    const ids = this.ids;
+    let i = this.size++;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const pk = keys[parent];
+      if (pk > key || (pk === key && ids[parent] > id)) break;
+      keys[i] = pk;
+      ids[i] = ids[parent];
+      i = parent;
+    }
+    keys[i] = key;
+    ids[i] = id;
+  }
+
+  pop(): void {
+    const keys = this.keys;
+    const ids = this.ids;
+    const n = --this.size;
+    const key = keys[n];
+    const id = ids[n];
+    let i = 0;
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= n) break;
+      let ck = keys[child];
+      if (child + 1 < n) {
+        const rk = keys[child + 1];
+        if (rk > ck || (rk === ck && ids[child + 1] > ids[child])) {
+          child++;
+          ck = rk;
+        }
+      }
+      if (ck < key || (ck === key && ids[child] < id)) break;
+      keys[i] = ck;
+      ids[i] = ids[child];
+      i = child;
+    }
+    keys[i] = key;
+    ids[i] = id;
   }
 
   /** Empties the heap into `keys`/`ids` in ascending (distance, id) order; returns the count. */
@@ -101,8 +160,8 @@ class PairHeap {
     const count = this.size;
     // A max-heap pops the largest first: fill from the back.
     for (let p = count - 1; p >= 0; p--) {
-      keys[p] = this.topKey();
-      ids[p] = this.topId();
+      keys[p] = this.keys[0];
+      ids[p] = this.ids[0];
       this.pop();
     }
     return count;
@@ -120,8 +179,8 @@ export class HnswIndex {
   /** visited[i] === stamp marks row i as seen by the current search. */
   private readonly visited: Uint32Array;
   private stamp = 0;
-  private readonly candidates: PairHeap;
-  private readonly results: PairHeap;
+  private readonly candidates: MinPairHeap;
+  private readonly results: MaxPairHeap;
   private scratchKeys: Float64Array;
   private scratchIds: Int32Array;
 
@@ -144,8 +203,8 @@ export class HnswIndex {
     }
     if (offset !== linksUpper.length) throw new RangeError(`HNSW upper links hold ${linksUpper.length} values; the levels need ${offset}`);
     this.visited = new Uint32Array(n);
-    this.candidates = new PairHeap(256, false);
-    this.results = new PairHeap(256, true);
+    this.candidates = new MinPairHeap(256);
+    this.results = new MaxPairHeap(256);
     this.scratchKeys = new Float64Array(256);
     this.scratchIds = new Int32Array(256);
   }
