@@ -8,9 +8,10 @@
  * and its new neighbours shrink their own lists with the same heuristic when they overflow. One
  * thread and one seeded generator make the graph, and so the model bytes, deterministic.
  *
- * Search: greedy descent through the upper levels, then a beam of width max(efSearch, k + 1) on
- * level 0; the k best found are returned in (distance, index) order, with distances computed the
- * way neighbors.ts computes them (so a neighbour that is found has the exact brute-force distance
+ * Search: greedy descent through the upper levels, then a beam of width max(efSearch, 4k, k + 1) on
+ * level 0, both on float32 copies of the rows; everything the beam found is then re-ranked by the
+ * exact float64 distance, computed the way neighbors.ts computes it, and the k best are returned
+ * in (distance, index) order (so a neighbour that is found has the exact brute-force distance
  * bits). Recall is not guaranteed: tests/unit/scoring/hnswIndex.test.ts holds k-th-neighbour
  * recall ≥ 0.99 and ROC-AUC within 0.005 of exact on the ODDS datasets with the defaults here.
  *
@@ -24,10 +25,19 @@ import { SeededRandom } from './random';
 
 /** Links per row and level above 0 (twice that on level 0): hnswlib's usual default. */
 export const HNSW_M = 16;
-/** Beam width while building: wider gives a better graph and a slower build. */
-export const HNSW_EF_CONSTRUCTION = 100;
-/** Beam width while searching (at least k + 1). */
-export const HNSW_EF_SEARCH = 96;
+/**
+ * Beam width while building: wider gives a better graph and a slower build. 64 builds in ~60% of
+ * the time 100 took, and on 100k × 16 Gaussian rows searches at the same recall (0.989 at
+ * ef 96); on the ODDS datasets the worst recall went from 0.9978 to 0.9972.
+ */
+export const HNSW_EF_CONSTRUCTION = 64;
+/** Beam width while searching, at least HNSW_EF_PER_NEIGHBOR · k (and k + 1). */
+export const HNSW_EF_SEARCH = 64;
+/**
+ * A beam must grow with k: at a fixed 64, recall@20 on 100k × 16 Gaussian rows fell to 0.986
+ * while recall@5 held at 0.989.
+ */
+export const HNSW_EF_PER_NEIGHBOR = 4;
 
 /**
  * Binary heaps of (distance, id) pairs on typed arrays, one class per direction so the hot
@@ -155,6 +165,11 @@ class MaxPairHeap extends PairHeap {
     ids[i] = id;
   }
 
+  /** The id in heap slot p (0 ≤ p < size), in heap order. */
+  idAt(p: number): number {
+    return this.ids[p];
+  }
+
   /** Empties the heap into `keys`/`ids` in ascending (distance, id) order; returns the count. */
   drainAscending(keys: Float64Array, ids: Int32Array): number {
     const count = this.size;
@@ -173,6 +188,17 @@ export class HnswIndex {
   private readonly m0: number;
   private readonly d: number;
   private readonly T: Float64Array;
+  /**
+   * The training rows as float32 (scaled by a power of two when values would overflow float32),
+   * which the graph is built and walked on: half the memory traffic of float64, and a 16-column
+   * row fits one cache line. Only the order of candidates comes from these; every distance a
+   * search returns is recomputed exactly from T.
+   */
+  private readonly V: Float32Array;
+  /** The power of two V's values are T's times. */
+  private readonly vScale: number;
+  /** The current query row, as V holds rows. */
+  private readonly q32: Float32Array;
   private readonly upperOffset: Int32Array;
   private entry = -1;
   private topLevel = -1;
@@ -193,6 +219,10 @@ export class HnswIndex {
     const n = train.rows;
     this.d = train.cols;
     this.T = train.data;
+    this.vScale = float32Scale(train.data);
+    this.V = new Float32Array(n * this.d);
+    for (let p = 0; p < this.V.length; p++) this.V[p] = train.data[p] * this.vScale;
+    this.q32 = new Float32Array(this.d);
     this.m0 = n === 0 ? 2 * HNSW_M : links0.length / n - 1;
     this.m = this.m0 >> 1;
     this.upperOffset = new Int32Array(n);
@@ -210,7 +240,7 @@ export class HnswIndex {
   }
 
   /** Builds the graph over `train` (kept by reference: it must not change). */
-  static build(train: Matrix, seed: number): HnswIndex {
+  static build(train: Matrix, seed: number, efConstruction = HNSW_EF_CONSTRUCTION): HnswIndex {
     const n = train.rows;
     const rng = new SeededRandom(seed);
     const levels = new Uint8Array(n);
@@ -221,7 +251,7 @@ export class HnswIndex {
       upper += levels[i] * (HNSW_M + 1);
     }
     const index = new HnswIndex(train, levels, new Int32Array(n * (2 * HNSW_M + 1)), new Int32Array(upper));
-    for (let i = 0; i < n; i++) index.insert(i);
+    for (let i = 0; i < n; i++) index.insert(i, efConstruction);
     return index;
   }
 
@@ -281,17 +311,47 @@ export class HnswIndex {
     return s;
   }
 
+  /**
+   * Squared float32-domain distance between V-scaled values at Q[qa..] and row j of V: the
+   * graph's own metric (four partial sums, so not the exact column-order bits; see distance).
+   */
+  private distance32(Q: Float32Array, qa: number, j: number): number {
+    const d = this.d;
+    const V = this.V;
+    const o = j * d;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    let c = 0;
+    for (; c + 3 < d; c += 4) {
+      const e0 = Q[qa + c] - V[o + c];
+      const e1 = Q[qa + c + 1] - V[o + c + 1];
+      const e2 = Q[qa + c + 2] - V[o + c + 2];
+      const e3 = Q[qa + c + 3] - V[o + c + 3];
+      s0 += e0 * e0;
+      s1 += e1 * e1;
+      s2 += e2 * e2;
+      s3 += e3 * e3;
+    }
+    for (; c < d; c++) {
+      const e = Q[qa + c] - V[o + c];
+      s0 += e * e;
+    }
+    return s0 + s1 + (s2 + s3);
+  }
+
   /** Greedy walk on one level from `start` to a local minimum; returns it. */
-  private greedy(Q: Float64Array, qa: number, start: number, level: number): number {
+  private greedy(Q: Float32Array, qa: number, start: number, level: number): number {
     let best = start;
-    let bestDistance = this.distance(Q, qa, start);
+    let bestDistance = this.distance32(Q, qa, start);
     for (let improved = true; improved; ) {
       improved = false;
       const at = this.upperSlot(best, level);
       const count = this.linksUpper[at];
       for (let p = 1; p <= count; p++) {
         const j = this.linksUpper[at + p];
-        const s = this.distance(Q, qa, j);
+        const s = this.distance32(Q, qa, j);
         if (s < bestDistance || (s === bestDistance && j < best)) {
           bestDistance = s;
           best = j;
@@ -304,9 +364,9 @@ export class HnswIndex {
 
   /**
    * Beam search on one level from the entries in scratch[0, entries): leaves the ef best rows
-   * found in ascending (distance, id) order in scratchKeys/scratchIds; returns how many.
+   * found in the results heap (drainResults sorts them out); returns how many.
    */
-  private searchLevel(Q: Float64Array, qa: number, entries: number, ef: number, level: number): number {
+  private searchLevel(Q: Float32Array, qa: number, entries: number, ef: number, level: number): number {
     const candidates = this.candidates;
     const results = this.results;
     const visited = this.visited;
@@ -339,7 +399,7 @@ export class HnswIndex {
         const j = links[at + p];
         if (visited[j] === stamp) continue;
         visited[j] = stamp;
-        const sj = this.distance(Q, qa, j);
+        const sj = this.distance32(Q, qa, j);
         if (results.size < ef || sj < results.topKey()) {
           candidates.push(sj, j);
           results.push(sj, j);
@@ -347,11 +407,17 @@ export class HnswIndex {
         }
       }
     }
-    if (this.scratchKeys.length < results.size) {
-      this.scratchKeys = new Float64Array(results.size * 2);
-      this.scratchIds = new Int32Array(results.size * 2);
+    return results.size;
+  }
+
+  /** Moves searchLevel's results into scratchKeys/scratchIds in ascending (distance, id) order. */
+  private drainResults(): number {
+    const size = this.results.size;
+    if (this.scratchKeys.length < size) {
+      this.scratchKeys = new Float64Array(size * 2);
+      this.scratchIds = new Int32Array(size * 2);
     }
-    return results.drainAscending(this.scratchKeys, this.scratchIds);
+    return this.results.drainAscending(this.scratchKeys, this.scratchIds);
   }
 
   /**
@@ -360,14 +426,14 @@ export class HnswIndex {
    * to `limit`; writes the kept ids into links at [at + 1, ...] and their number at links[at].
    */
   private selectNeighbors(keys: Float64Array, ids: Int32Array, count: number, limit: number, links: Int32Array, at: number): void {
-    const T = this.train.data;
-    const d = this.train.cols;
+    const V = this.V;
+    const d = this.d;
     let kept = 0;
     for (let p = 0; p < count && kept < limit; p++) {
       const j = ids[p];
       let diverse = true;
       for (let r = 0; r < kept; r++) {
-        if (this.distance(T, j * d, links[at + 1 + r]) < keys[p]) {
+        if (this.distance32(V, j * d, links[at + 1 + r]) < keys[p]) {
           diverse = false;
           break;
         }
@@ -377,9 +443,9 @@ export class HnswIndex {
     links[at] = kept;
   }
 
-  private insert(i: number): void {
-    const T = this.train.data;
-    const d = this.train.cols;
+  private insert(i: number, efConstruction: number): void {
+    const V = this.V;
+    const d = this.d;
     const qa = i * d;
     const level = this.levels[i];
     if (this.entry < 0) {
@@ -388,14 +454,15 @@ export class HnswIndex {
       return;
     }
     let ep = this.entry;
-    for (let l = this.topLevel; l > level; l--) ep = this.greedy(T, qa, ep, l);
-    this.scratchKeys[0] = this.distance(T, qa, ep);
+    for (let l = this.topLevel; l > level; l--) ep = this.greedy(V, qa, ep, l);
+    this.scratchKeys[0] = this.distance32(V, qa, ep);
     this.scratchIds[0] = ep;
     let entries = 1;
     const pruneKeys = new Float64Array(2 * HNSW_M + 2);
     const pruneIds = new Int32Array(2 * HNSW_M + 2);
     for (let l = Math.min(level, this.topLevel); l >= 0; l--) {
-      const found = this.searchLevel(T, qa, entries, HNSW_EF_CONSTRUCTION, l);
+      this.searchLevel(V, qa, entries, efConstruction, l);
+      const found = this.drainResults();
       const limit = l === 0 ? this.m0 : this.m;
       const own = this.listOf(i, l);
       this.selectNeighbors(this.scratchKeys, this.scratchIds, found, limit, own.links, own.at);
@@ -412,7 +479,7 @@ export class HnswIndex {
         let n = 0;
         for (let r = 0; r <= count; r++) {
           const id = r < count ? theirs.links[theirs.at + 1 + r] : i;
-          const s = this.distance(T, j * d, id);
+          const s = this.distance32(V, j * d, id);
           let q = n++;
           while (q > 0 && (pruneKeys[q - 1] > s || (pruneKeys[q - 1] === s && pruneIds[q - 1] > id))) {
             pruneKeys[q] = pruneKeys[q - 1];
@@ -438,29 +505,65 @@ export class HnswIndex {
    * selfOffset + i and is left out of its own list. Needs k < the number of training rows.
    */
   searchSquared(query: Matrix, k: number, out: { distances: Float64Array; indices: Int32Array }, selfOffset: number, efSearch = HNSW_EF_SEARCH): void {
-    const d = this.train.cols;
+    const d = this.d;
     const Q = query.data;
-    const ef = Math.max(efSearch, k + 1);
+    const q32 = this.q32;
+    const scale = this.vScale;
+    const D = out.distances;
+    const I = out.indices;
+    const ef = Math.max(efSearch, HNSW_EF_PER_NEIGHBOR * k, k + 1);
     for (let i = 0; i < query.rows; i++) {
       const qa = i * d;
       const base = i * k;
+      const last = base + k - 1;
       const self = selfOffset < 0 ? -1 : selfOffset + i;
+      for (let c = 0; c < d; c++) q32[c] = clampFloat32(Q[qa + c] * scale);
       let ep = this.entry;
-      for (let l = this.topLevel; l > 0; l--) ep = this.greedy(Q, qa, ep, l);
-      this.scratchKeys[0] = this.distance(Q, qa, ep);
+      for (let l = this.topLevel; l > 0; l--) ep = this.greedy(q32, 0, ep, l);
+      this.scratchKeys[0] = this.distance32(q32, 0, ep);
       this.scratchIds[0] = ep;
-      const found = this.searchLevel(Q, qa, 1, ef, 0);
-      let filled = 0;
-      for (let p = 0; p < found && filled < k; p++) {
-        if (this.scratchIds[p] === self) continue;
-        out.distances[base + filled] = this.scratchKeys[p];
-        out.indices[base + filled] = this.scratchIds[p];
-        filled++;
-      }
-      for (; filled < k; filled++) {
-        out.distances[base + filled] = Infinity;
-        out.indices[base + filled] = -1;
+      const found = this.searchLevel(q32, 0, 1, ef, 0);
+      // Re-rank everything the beam found by the exact distance, keeping the k best in
+      // (distance, index) order; an empty slot is (Infinity, -1) and loses to any row.
+      D.fill(Infinity, base, base + k);
+      I.fill(-1, base, base + k);
+      // The beam's results stay in heap order: the re-rank needs no sorted input.
+      for (let p = 0; p < found; p++) {
+        const j = this.results.idAt(p);
+        if (j === self) continue;
+        const s = this.distance(Q, qa, j);
+        if (s > D[last] || (s === D[last] && I[last] >= 0 && j > I[last])) continue;
+        let q = last;
+        while (q > base && (D[q - 1] > s || (D[q - 1] === s && (I[q - 1] < 0 || I[q - 1] > j)))) {
+          D[q] = D[q - 1];
+          I[q] = I[q - 1];
+          q--;
+        }
+        D[q] = s;
+        I[q] = j;
       }
     }
   }
+}
+
+/** Largest finite float32 magnitude. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/** v as float32, with values beyond float32's range held at its largest magnitude (never ±Infinity). */
+function clampFloat32(v: number): number {
+  return v > FLOAT32_MAX ? FLOAT32_MAX : v < -FLOAT32_MAX ? -FLOAT32_MAX : v;
+}
+
+/**
+ * A power of two that brings the largest |value| to at most 2^100, so squares of differences of
+ * the float32 copies stay finite; 1 for ordinary data. Powers of two scale distances exactly
+ * and keep their order.
+ */
+function float32Scale(values: Float64Array): number {
+  let max = 0;
+  for (let p = 0; p < values.length; p++) {
+    const a = Math.abs(values[p]);
+    if (a > max) max = a;
+  }
+  return max > 2 ** 100 ? 2 ** (100 - Math.ceil(Math.log2(max))) : 1;
 }
