@@ -40,6 +40,14 @@ export const HNSW_EF_SEARCH = 64;
 export const HNSW_EF_PER_NEIGHBOR = 4;
 
 /**
+ * The build's beam: HNSW_EF_CONSTRUCTION, widened like the search's to HNSW_EF_PER_NEIGHBOR · k
+ * when the build also collects the training rows' k nearest (their recall is the build beam's).
+ */
+export function hnswEfConstruction(trainingK: number): number {
+  return Math.max(HNSW_EF_CONSTRUCTION, HNSW_EF_PER_NEIGHBOR * trainingK);
+}
+
+/**
  * Binary heaps of (distance, id) pairs on typed arrays, one class per direction so the hot
  * comparisons carry no direction flag; ties go by id so the order is total (and the graph
  * deterministic).
@@ -208,6 +216,10 @@ export class HnswIndex {
   private readonly candidates: MinPairHeap;
   private readonly results: MaxPairHeap;
   private scratchKeys: Float64Array;
+  /** Training neighbour lists collected while building (listK per row; 0 when not collecting). */
+  private listK = 0;
+  private listKeys: Float64Array | null = null;
+  private listIds: Int32Array | null = null;
   private scratchIds: Int32Array;
 
   private constructor(
@@ -239,8 +251,12 @@ export class HnswIndex {
     this.scratchIds = new Int32Array(256);
   }
 
-  /** Builds the graph over `train` (kept by reference: it must not change). */
-  static build(train: Matrix, seed: number, efConstruction = HNSW_EF_CONSTRUCTION): HnswIndex {
+  /**
+   * Builds the graph over `train` (kept by reference: it must not change). With trainingK > 0 it
+   * also collects, for takeTrainingNeighbors, each row's trainingK nearest other rows among all
+   * the pairs the build measures (see offerPair).
+   */
+  static build(train: Matrix, seed: number, trainingK = 0, efConstruction = hnswEfConstruction(trainingK)): HnswIndex {
     const n = train.rows;
     const rng = new SeededRandom(seed);
     const levels = new Uint8Array(n);
@@ -251,6 +267,7 @@ export class HnswIndex {
       upper += levels[i] * (HNSW_M + 1);
     }
     const index = new HnswIndex(train, levels, new Int32Array(n * (2 * HNSW_M + 1)), new Int32Array(upper));
+    if (trainingK > 0) index.startTrainingLists(trainingK);
     for (let i = 0; i < n; i++) index.insert(i, efConstruction);
     return index;
   }
@@ -366,7 +383,10 @@ export class HnswIndex {
    * Beam search on one level from the entries in scratch[0, entries): leaves the ef best rows
    * found in the results heap (drainResults sorts them out); returns how many.
    */
-  private searchLevel(Q: Float32Array, qa: number, entries: number, ef: number, level: number): number {
+  private searchLevel(Q: Float32Array, qa: number, entries: number, ef: number, level: number, inserting = -1): number {
+    // While row `inserting` is being linked, every level-0 distance it measures also feeds the
+    // training rows' neighbour lists (each pair is measured once: visited stamps).
+    const offer = level === 0 && inserting >= 0 && this.listK > 0;
     const candidates = this.candidates;
     const results = this.results;
     const visited = this.visited;
@@ -383,6 +403,7 @@ export class HnswIndex {
       if (visited[j] === stamp) continue;
       visited[j] = stamp;
       const s = this.scratchKeys[e];
+      if (offer) this.offerPair(inserting, j, s);
       candidates.push(s, j);
       results.push(s, j);
       if (results.size > ef) results.pop();
@@ -400,6 +421,7 @@ export class HnswIndex {
         if (visited[j] === stamp) continue;
         visited[j] = stamp;
         const sj = this.distance32(Q, qa, j);
+        if (offer) this.offerPair(inserting, j, sj);
         if (results.size < ef || sj < results.topKey()) {
           candidates.push(sj, j);
           results.push(sj, j);
@@ -443,6 +465,83 @@ export class HnswIndex {
     links[at] = kept;
   }
 
+  /** Slack kept beyond the k asked for, so the exact re-rank can reorder near-ties of float32. */
+  private static readonly LIST_SLACK = 2;
+
+  private startTrainingLists(k: number): void {
+    this.listK = k + HnswIndex.LIST_SLACK;
+    this.listKeys = new Float64Array(this.train.rows * this.listK).fill(Infinity);
+    this.listIds = new Int32Array(this.train.rows * this.listK).fill(-1);
+  }
+
+  /**
+   * Offers the pair (a, b) at float32-domain distance s to both rows' lists. A row's neighbours
+   * inserted before it are the ones its own insertion search measures; those inserted after it
+   * measure it in theirs when it is near them. So the lists come out as good as a search with
+   * beam efConstruction, without a second pass over the training rows (recall: hnswIndex.test.ts).
+   */
+  private offerPair(a: number, b: number, s: number): void {
+    this.offerOne(a, b, s);
+    this.offerOne(b, a, s);
+  }
+
+  private offerOne(row: number, id: number, s: number): void {
+    const keys = this.listKeys!;
+    const ids = this.listIds!;
+    const base = row * this.listK;
+    let q = base + this.listK - 1;
+    if (s > keys[q] || (s === keys[q] && ids[q] >= 0 && id > ids[q])) return;
+    while (q > base && (keys[q - 1] > s || (keys[q - 1] === s && (ids[q - 1] < 0 || ids[q - 1] > id)))) {
+      keys[q] = keys[q - 1];
+      ids[q] = ids[q - 1];
+      q--;
+    }
+    keys[q] = s;
+    ids[q] = id;
+  }
+
+  /**
+   * Every training row's k nearest other rows (squared exact distances, (distance, index) order,
+   * empty slots (Infinity, -1)) from the lists the build collected, re-ranked exactly as
+   * searchSquared re-ranks; frees the lists. Returns false when they were not collected for k.
+   */
+  takeTrainingNeighbors(k: number, out: { distances: Float64Array; indices: Int32Array }): boolean {
+    const listK = this.listK;
+    const ids = this.listIds;
+    this.listK = 0;
+    this.listKeys = null;
+    this.listIds = null;
+    if (ids === null || listK - HnswIndex.LIST_SLACK !== k) return false;
+    // A row offered fewer than k others (possible only in a tiny or oddly connected set) makes
+    // the caller search instead.
+    for (let i = 0; i < this.train.rows; i++) if (ids[i * listK + k - 1] < 0) return false;
+    const T = this.T;
+    const d = this.d;
+    const D = out.distances;
+    const I = out.indices;
+    for (let i = 0; i < this.train.rows; i++) {
+      const base = i * k;
+      const last = base + k - 1;
+      D.fill(Infinity, base, base + k);
+      I.fill(-1, base, base + k);
+      for (let p = i * listK; p < (i + 1) * listK; p++) {
+        const j = ids[p];
+        if (j < 0) break;
+        const s = this.distance(T, i * d, j);
+        if (s > D[last] || (s === D[last] && I[last] >= 0 && j > I[last])) continue;
+        let q = last;
+        while (q > base && (D[q - 1] > s || (D[q - 1] === s && (I[q - 1] < 0 || I[q - 1] > j)))) {
+          D[q] = D[q - 1];
+          I[q] = I[q - 1];
+          q--;
+        }
+        D[q] = s;
+        I[q] = j;
+      }
+    }
+    return true;
+  }
+
   private insert(i: number, efConstruction: number): void {
     const V = this.V;
     const d = this.d;
@@ -461,7 +560,7 @@ export class HnswIndex {
     const pruneKeys = new Float64Array(2 * HNSW_M + 2);
     const pruneIds = new Int32Array(2 * HNSW_M + 2);
     for (let l = Math.min(level, this.topLevel); l >= 0; l--) {
-      this.searchLevel(V, qa, entries, efConstruction, l);
+      this.searchLevel(V, qa, entries, efConstruction, l, i);
       const found = this.drainResults();
       const limit = l === 0 ? this.m0 : this.m;
       const own = this.listOf(i, l);

@@ -146,6 +146,15 @@ export function searchNeighbors(
     throw new RangeError(`neighbour buffers must hold ${total} values; got ${distances.length} and ${indices.length}`);
   }
   index.searchSquared(query, k, { distances, indices }, excludeSelf ? selfOffset : -1);
+  finishNeighborLists(distances, indices, nQuery, k, nTrain, excludeSelf ? selfOffset : -1);
+}
+
+/**
+ * Turns squared lists into NeighborLists: empty slots filled (fillInfiniteNeighbors), distances
+ * square-rooted. selfOffset ≥ 0 when query row i is training row selfOffset + i.
+ */
+function finishNeighborLists(distances: Float64Array, indices: Int32Array, nQuery: number, k: number, nTrain: number, selfOffset: number): void {
+  const excludeSelf = selfOffset >= 0;
   for (let i = 0; i < nQuery; i++) {
     const base = i * k;
     // Only when squared distances overflowed to Infinity (values beyond ~1e153), or an
@@ -190,12 +199,17 @@ export function nearestNeighbors(train: Matrix, query: Matrix, k: number, option
 
 /**
  * The k nearest other training rows of every training row (each row left out of its own list),
- * through `index` (brute force when omitted).
+ * through `index` (brute force when omitted): the lists its build collected when it did (HNSW
+ * fitted for this k, see fitNeighborIndex), else a search of every training row.
  */
 export function trainingNeighbors(train: Matrix, k: number, index: NeighborIndex = buildNeighborIndex('brute', train, 0)): NeighborLists {
   const distances = new Float64Array(train.rows * k);
   const indices = new Int32Array(train.rows * k);
-  searchNeighbors(index, train, k, distances, indices, { selfOffset: 0 });
+  if (index.train === train && k < train.rows && index.takeTrainingSquared?.(k, { distances, indices })) {
+    finishNeighborLists(distances, indices, train.rows, k, train.rows, 0);
+  } else {
+    searchNeighbors(index, train, k, distances, indices, { selfOffset: 0 });
+  }
   return { k, distances, indices };
 }
 
@@ -248,10 +262,14 @@ export function resolveNeighborOptions<S extends OptionSpecs>(
   }
 }
 
-/** The index a detector fits with: `choice` resolved for the training set and k (chooseIndexKind). */
+/**
+ * The index a detector fits with: `choice` resolved for the training set and k (chooseIndexKind).
+ * An HNSW index comes with the training rows' k nearest collected by its build, for
+ * trainingNeighbors.
+ */
 export function fitNeighborIndex(choice: NeighborIndexChoice, train: Matrix, k: number, seed: number): NeighborIndex {
   const kind = chooseIndexKind(choice, train.rows, train.cols);
-  return kind === 'probe' ? probeNeighborIndex(train, k, seed) : buildNeighborIndex(kind, train, seed);
+  return kind === 'probe' ? probeNeighborIndex(train, k, seed) : buildNeighborIndex(kind, train, seed, k);
 }
 
 /**
