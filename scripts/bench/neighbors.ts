@@ -152,7 +152,9 @@ function main(): void {
       for (const [detector, k] of ([['knn', 5], ['lof', 20]] as const).filter(([name]) => detectors.includes(name))) {
         const loadBefore = load();
         log(`${detector} ${trainRows} × ${cols}: fitting (load ${loadBefore})`);
-        const fitted = time(() => (detector === 'knn' ? KNN.fit(train, { nNeighbors: k }) : LOF.fit(train, { nNeighbors: k })));
+        // maxTrainRows is the case's size: the default (20,000) would fit a sample instead.
+        const options = { nNeighbors: k, maxTrainRows: trainRows };
+        const fitted = time(() => (detector === 'knn' ? KNN.fit(train, options) : LOF.fit(train, options)));
         const model = fitted.result;
         log(`${detector}: fit ${secs(fitted.s)} s with ${model.indexKind}; scoring`);
         const scored = scoreRate(model, query);
