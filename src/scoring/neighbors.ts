@@ -221,8 +221,8 @@ export function trainingNeighbors(train: Matrix, k: number, index: NeighborIndex
  * string option `index`, see neighborIndex.ts).
  *
  * maxTrainRows (default 20,000): such a model keeps its training rows (as PyOD does) and
- * searches them through its neighbour index, so fitting costs n_train searches and scoring one
- * search per row. A KD-tree search touches a small part of the training set when the data's
+ * searches them through its neighbour index, so fitting costs n_train searches (with HNSW, its
+ * build, which collects the training rows' lists on the way) and scoring one search per row. A KD-tree search touches a small part of the training set when the data's
  * intrinsic dimension is low (real tabular data often); on full-rank data of 16 or more
  * dimensions it touches nearly all of it, and 'auto' takes HNSW, whose search costs ~log n but
  * whose build dominates the fit (measurements: bench/neighbors-last-run.md). The model file holds
@@ -236,8 +236,9 @@ export function trainingNeighbors(train: Matrix, k: number, index: NeighborIndex
  */
 export const NEIGHBOR_TRAINING_OPTIONS = {
   contamination: { default: 0.1, min: 0, max: 0.5, integer: false, exclusiveMin: true },
-  // Not yet the 1,000,000 the index aims at: on full-rank data HNSW's build makes a 1M fit take
-  // ~17 minutes here (bench/neighbors-last-run.md), so the default stays where fits take seconds.
+  // Not yet the 1,000,000 the index aims at: on full-rank data a 100k × 16 HNSW fit takes ~25 s
+  // here (a 1M one took ~17 minutes with the earlier, slower build; bench/neighbors-last-run.md),
+  // so the default stays where fits take seconds.
   maxTrainRows: { default: 20_000, min: 2, max: 10_000_000, integer: true },
   seed: { default: 0, min: 0, max: 4_294_967_295, integer: true },
 } as const;
