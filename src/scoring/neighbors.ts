@@ -236,9 +236,9 @@ export function trainingNeighbors(train: Matrix, k: number, index: NeighborIndex
  */
 export const NEIGHBOR_TRAINING_OPTIONS = {
   contamination: { default: 0.1, min: 0, max: 0.5, integer: false, exclusiveMin: true },
-  // Not yet the 1,000,000 the index aims at: on full-rank data a 100k × 16 HNSW fit takes ~25 s
-  // here (a 1M one took ~17 minutes with the earlier, slower build; bench/neighbors-last-run.md),
-  // so the default stays where fits take seconds.
+  // Not yet the 1,000,000 the index aims at: on full-rank data a 100k × 16 HNSW fit takes ~20-35 s
+  // here and a 1M × 16 one ~8 minutes (bench/neighbors-last-run.md), so the default stays where
+  // fits take seconds.
   maxTrainRows: { default: 20_000, min: 2, max: 10_000_000, integer: true },
   seed: { default: 0, min: 0, max: 4_294_967_295, integer: true },
 } as const;
