@@ -69,7 +69,7 @@ export function probeNeighborIndex(train: Matrix, k: number, seed: number): Neig
     scanned += tree.searchSquared(new Matrix(1, d, train.data.subarray(row * d, row * d + d)), k, { distances, indices }, row);
   }
   if (scanned / probes <= AUTO_PROBE_MAX_SCANNED) return kdTreeNeighborIndex(train, tree);
-  return buildNeighborIndex('hnsw', train, seed);
+  return buildNeighborIndex('hnsw', train, seed, k);
 }
 
 function isChoice(value: unknown): value is NeighborIndexChoice {
@@ -110,15 +110,25 @@ export interface NeighborIndex {
    * no row reached at a finite distance hold index -1 (neighbors.ts fills them).
    */
   searchSquared(query: Matrix, k: number, out: { distances: Float64Array; indices: Int32Array }, selfOffset: number): void;
+  /**
+   * Every training row's k nearest other rows, as searchSquared(train, k, out, 0) gives them, when
+   * the build already collected them (HNSW built with trainingK = k: see HnswIndex.build); false
+   * when it did not. Once only: the lists are freed.
+   */
+  takeTrainingSquared?(k: number, out: { distances: Float64Array; indices: Int32Array }): boolean;
 }
 
-/** Builds the index of `kind` over `train`; `seed` drives HNSW's levels. */
-export function buildNeighborIndex(kind: NeighborIndexKind, train: Matrix, seed: number): NeighborIndex {
+/**
+ * Builds the index of `kind` over `train`; `seed` drives HNSW's levels. trainingK > 0 asks HNSW to
+ * collect the training rows' trainingK nearest while it builds (takeTrainingSquared), which a fit
+ * then needs no second search for.
+ */
+export function buildNeighborIndex(kind: NeighborIndexKind, train: Matrix, seed: number, trainingK = 0): NeighborIndex {
   switch (kind) {
     case 'kdtree':
       return kdTreeNeighborIndex(train, KdTreeIndex.build(train));
     case 'hnsw':
-      return hnswNeighborIndex(train, HnswIndex.build(train, seed));
+      return hnswNeighborIndex(train, HnswIndex.build(train, seed, trainingK));
     case 'brute':
       return {
         kind,
@@ -150,6 +160,7 @@ function hnswNeighborIndex(train: Matrix, graph: HnswIndex): NeighborIndex {
       { name: 'hnswLinksUpper', data: graph.linksUpper },
     ],
     searchSquared: (query, k, out, selfOffset) => graph.searchSquared(query, k, out, selfOffset),
+    takeTrainingSquared: (k, out) => graph.takeTrainingNeighbors(k, out),
   };
 }
 

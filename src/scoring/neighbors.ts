@@ -146,6 +146,15 @@ export function searchNeighbors(
     throw new RangeError(`neighbour buffers must hold ${total} values; got ${distances.length} and ${indices.length}`);
   }
   index.searchSquared(query, k, { distances, indices }, excludeSelf ? selfOffset : -1);
+  finishNeighborLists(distances, indices, nQuery, k, nTrain, excludeSelf ? selfOffset : -1);
+}
+
+/**
+ * Turns squared lists into NeighborLists: empty slots filled (fillInfiniteNeighbors), distances
+ * square-rooted. selfOffset ≥ 0 when query row i is training row selfOffset + i.
+ */
+function finishNeighborLists(distances: Float64Array, indices: Int32Array, nQuery: number, k: number, nTrain: number, selfOffset: number): void {
+  const excludeSelf = selfOffset >= 0;
   for (let i = 0; i < nQuery; i++) {
     const base = i * k;
     // Only when squared distances overflowed to Infinity (values beyond ~1e153), or an
@@ -190,12 +199,17 @@ export function nearestNeighbors(train: Matrix, query: Matrix, k: number, option
 
 /**
  * The k nearest other training rows of every training row (each row left out of its own list),
- * through `index` (brute force when omitted).
+ * through `index` (brute force when omitted): the lists its build collected when it did (HNSW
+ * fitted for this k, see fitNeighborIndex), else a search of every training row.
  */
 export function trainingNeighbors(train: Matrix, k: number, index: NeighborIndex = buildNeighborIndex('brute', train, 0)): NeighborLists {
   const distances = new Float64Array(train.rows * k);
   const indices = new Int32Array(train.rows * k);
-  searchNeighbors(index, train, k, distances, indices, { selfOffset: 0 });
+  if (index.train === train && k < train.rows && index.takeTrainingSquared?.(k, { distances, indices })) {
+    finishNeighborLists(distances, indices, train.rows, k, train.rows, 0);
+  } else {
+    searchNeighbors(index, train, k, distances, indices, { selfOffset: 0 });
+  }
   return { k, distances, indices };
 }
 
@@ -207,8 +221,8 @@ export function trainingNeighbors(train: Matrix, k: number, index: NeighborIndex
  * string option `index`, see neighborIndex.ts).
  *
  * maxTrainRows (default 20,000): such a model keeps its training rows (as PyOD does) and
- * searches them through its neighbour index, so fitting costs n_train searches and scoring one
- * search per row. A KD-tree search touches a small part of the training set when the data's
+ * searches them through its neighbour index, so fitting costs n_train searches (with HNSW, its
+ * build, which collects the training rows' lists on the way) and scoring one search per row. A KD-tree search touches a small part of the training set when the data's
  * intrinsic dimension is low (real tabular data often); on full-rank data of 16 or more
  * dimensions it touches nearly all of it, and 'auto' takes HNSW, whose search costs ~log n but
  * whose build dominates the fit (measurements: bench/neighbors-last-run.md). The model file holds
@@ -222,8 +236,9 @@ export function trainingNeighbors(train: Matrix, k: number, index: NeighborIndex
  */
 export const NEIGHBOR_TRAINING_OPTIONS = {
   contamination: { default: 0.1, min: 0, max: 0.5, integer: false, exclusiveMin: true },
-  // Not yet the 1,000,000 the index aims at: on full-rank data HNSW's build makes a 1M fit take
-  // ~17 minutes here (bench/neighbors-last-run.md), so the default stays where fits take seconds.
+  // Not yet the 1,000,000 the index aims at: on full-rank data a 100k × 16 HNSW fit takes ~20-35 s
+  // here and a 1M × 16 one ~8 minutes (bench/neighbors-last-run.md), so the default stays where
+  // fits take seconds.
   maxTrainRows: { default: 20_000, min: 2, max: 10_000_000, integer: true },
   seed: { default: 0, min: 0, max: 4_294_967_295, integer: true },
 } as const;
@@ -248,10 +263,14 @@ export function resolveNeighborOptions<S extends OptionSpecs>(
   }
 }
 
-/** The index a detector fits with: `choice` resolved for the training set and k (chooseIndexKind). */
+/**
+ * The index a detector fits with: `choice` resolved for the training set and k (chooseIndexKind).
+ * An HNSW index comes with the training rows' k nearest collected by its build, for
+ * trainingNeighbors.
+ */
 export function fitNeighborIndex(choice: NeighborIndexChoice, train: Matrix, k: number, seed: number): NeighborIndex {
   const kind = chooseIndexKind(choice, train.rows, train.cols);
-  return kind === 'probe' ? probeNeighborIndex(train, k, seed) : buildNeighborIndex(kind, train, seed);
+  return kind === 'probe' ? probeNeighborIndex(train, k, seed) : buildNeighborIndex(kind, train, seed, k);
 }
 
 /**

@@ -5,6 +5,7 @@
  *   - k-th-neighbour recall ≥ 0.99: over all query rows, the share of the k returned neighbours
  *     that are no farther than the exact k-th neighbour (ties count), for the training rows'
  *     own lists (fit) and the test rows' (scoring), k = 5 (KNN's default) and 20 (LOF's);
+ *   - the same recall for the training rows' lists a fit takes from the HNSW build itself;
  *   - ROC-AUC of KNN and LOF fitted with index 'hnsw' within 0.005 of the exact ones.
  */
 import * as fs from 'fs';
@@ -14,7 +15,7 @@ import { LOF } from '../../../src/scoring/lof';
 import { Matrix } from '../../../src/scoring/matrix';
 import { rocAuc } from '../../../src/scoring/metrics';
 import { buildNeighborIndex, NeighborIndex } from '../../../src/scoring/neighborIndex';
-import { searchNeighbors } from '../../../src/scoring/neighbors';
+import { searchNeighbors, trainingNeighbors } from '../../../src/scoring/neighbors';
 import { trainTestSplit } from '../../accuracy/numpySplit';
 
 const DATA_DIR = path.join(__dirname, '..', '..', 'accuracy', 'data');
@@ -73,6 +74,11 @@ describe('HNSW index on the ODDS datasets', () => {
     for (const k of [5, 20]) {
       expect(recall(distances(exact, train, k, true), distances(approximate, train, k, true), k)).toBeGreaterThanOrEqual(0.99);
       expect(recall(distances(exact, test, k, false), distances(approximate, test, k, false), k)).toBeGreaterThanOrEqual(0.99);
+    }
+    // The lists a fit takes from the build (HNSW fitted for this k) instead of searching.
+    for (const k of [5, 20]) {
+      const fitted = trainingNeighbors(train, k, buildNeighborIndex('hnsw', train, 0, k));
+      expect(recall(distances(exact, train, k, true), fitted.distances, k)).toBeGreaterThanOrEqual(0.99);
     }
     const auc = (model: { score(X: Matrix): Float64Array }): number => rocAuc(testLabels, model.score(test));
     expect(Math.abs(auc(KNN.fit(train, { index: 'hnsw' })) - auc(KNN.fit(train, { index: 'kdtree' })))).toBeLessThanOrEqual(0.005);
