@@ -98,7 +98,7 @@ function connection(name: string, fields: unknown): Connection {
   const kind = fields.kind;
   if (kind !== 's3' && kind !== 'postgres') throw new ConfigError(`connection "${name}": field "kind" must be "s3" or "postgres"`);
   const unknown = Object.keys(fields).filter((field) => !FIELDS[kind].includes(field));
-  if (unknown.length) throw new ConfigError(`connection "${name}": unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((f) => `"${f}"`).join(', ')} (a ${kind} connection takes ${FIELDS[kind].join(', ')})`);
+  if (unknown.length) throw new ConfigError(`connection "${name}": unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((f) => `"${f}"`).join(', ')} (${kind === 's3' ? 'an' : 'a'} ${kind} connection takes ${FIELDS[kind].join(', ')})`);
   return kind === 's3' ? s3Connection(name, fields) : postgresConnection(name, fields);
 }
 

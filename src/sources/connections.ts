@@ -29,6 +29,6 @@ export function connectionNamed<K extends Connection['kind']>(config: Pick<Nomal
     const known = Object.keys(config.connections).sort();
     throw new UnknownConnectionError(`connection "${name}" is not configured on the workers (known: ${known.length ? known.join(', ') : 'none'})`);
   }
-  if (found.kind !== kind) throw new UnknownConnectionError(`connection "${name}" is a ${found.kind} connection, not ${kind}`);
+  if (found.kind !== kind) throw new UnknownConnectionError(`connection "${name}" is ${found.kind === 's3' ? 'an' : 'a'} ${found.kind} connection, not ${kind}`);
   return found as ConnectionOfKind<K>;
 }
