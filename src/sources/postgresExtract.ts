@@ -14,7 +14,7 @@ import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, type FieldDef, type QueryArrayConfig } from 'pg';
+import { Client, type FieldDef, type QueryArrayConfig, type QueryConfig } from 'pg';
 import { ByteWriter, ParquetWriter, schemaFromColumnData } from 'hyparquet-writer';
 import type { ColumnSource } from 'hyparquet-writer';
 import { redactSecrets } from '../config/redaction';
@@ -112,10 +112,9 @@ export async function extractQuery(conn: PostgresConnection, sql: { text: string
     await client.query('BEGIN TRANSACTION READ ONLY');
     await client.query(`SET LOCAL statement_timeout = ${Math.trunc(conn.statementTimeoutMs)}`);
     // The extended protocol binds the values and refuses a second statement in the text.
-    const declare: QueryArrayConfig & { queryMode: 'extended' } = {
+    const declare: QueryConfig & { queryMode: 'extended' } = {
       text: `DECLARE ${CURSOR} NO SCROLL CURSOR FOR ${sql.text.replace(/[\s;]+$/, '')}`,
       values: sql.values,
-      rowMode: 'array',
       queryMode: 'extended',
     };
     await client.query(declare);
