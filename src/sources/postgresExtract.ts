@@ -108,32 +108,34 @@ export async function extractQuery(conn: PostgresConnection, sql: { text: string
   client.on('error', () => undefined);
   let sink: RowGroupSink | undefined;
   try {
-    await client.connect();
-    await client.query('BEGIN TRANSACTION READ ONLY');
-    await client.query(`SET LOCAL statement_timeout = ${Math.trunc(conn.statementTimeoutMs)}`);
+    // Only the database's errors are translated: one thrown by onProgress (a cancelled activity's heartbeat) passes as it is.
+    const database = <T>(work: Promise<T>): Promise<T> => work.catch((err: unknown) => Promise.reject(sourceError(conn, err)));
+    await database(client.connect());
+    await database(client.query('BEGIN TRANSACTION READ ONLY'));
+    await database(client.query(`SET LOCAL statement_timeout = ${Math.trunc(conn.statementTimeoutMs)}`));
     // The extended protocol binds the values and refuses a second statement in the text.
     const declare: QueryConfig & { queryMode: 'extended' } = {
       text: `DECLARE ${CURSOR} NO SCROLL CURSOR FOR ${sql.text.replace(/[\s;]+$/, '')}`,
       values: sql.values,
       queryMode: 'extended',
     };
-    await client.query(declare);
+    await database(client.query(declare));
     let rows = 0;
     for (;;) {
-      const batch = await client.query<string[]>({ text: `FETCH FORWARD ${fetchRows} FROM ${CURSOR}`, rowMode: 'array', types: RAW_TEXT });
+      const batch = await database(client.query<string[]>({ text: `FETCH FORWARD ${fetchRows} FROM ${CURSOR}`, rowMode: 'array', types: RAW_TEXT }));
       sink ??= new RowGroupSink(file, extractColumns(conn, batch.fields, options.idColumn), rowGroupRows);
       sink.append(batch.rows);
       rows += batch.rows.length;
       options.onProgress?.(rows);
       if (batch.rows.length < fetchRows) break;
     }
-    await client.query('COMMIT');
+    await database(client.query('COMMIT'));
     const { sha256, size } = sink!.close();
     return { file, rows, columns: sink!.columns, sha256, size };
   } catch (err) {
     sink?.abandon();
     rmSync(file, { force: true });
-    throw sourceError(conn, err);
+    throw err;
   } finally {
     await client.end().catch(() => undefined);
   }
@@ -152,7 +154,6 @@ function extractColumns(conn: PostgresConnection, fields: FieldDef[], idColumn: 
 
 /** A pg or network error as the error the caller acts on (permanent or not), naming the connection and never its password. */
 function sourceError(conn: PostgresConnection, err: unknown): Error {
-  if (err instanceof SourceQueryError || err instanceof SourceAuthError) return err;
   const message = redactSecrets(err instanceof Error ? err.message : String(err));
   const code = (err as { code?: unknown }).code;
   const sqlstate = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;

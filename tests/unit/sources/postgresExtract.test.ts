@@ -220,6 +220,14 @@ describe('extractQuery', () => {
     for (const err of [unknownColumn, syntax, noId, refused, slow]) expect(err.message).not.toContain(warehouse.password);
   });
 
+  it('lets an error of onProgress (a cancelled heartbeat) through as it is, leaving no file', async () => {
+    class Cancelled extends Error {}
+    const dir = tmpDir();
+    const err = await thrown(extractQuery(warehouse, windowQuery, { rowGroupRows: 1000, tmpDir: dir, onProgress: () => { throw new Cancelled('cancelled'); } }));
+    expect(err).toBeInstanceOf(Cancelled);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
   it('reports an unknown role as an authentication failure naming the connection, not the password', async () => {
     const nobody = `nomaly_wh_nobody_${process.pid}`;
     const err = await thrown(extractQuery({ ...warehouse, user: nobody }, { text: 'select 1', values: [] }));
