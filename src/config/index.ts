@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { ConfigError } from './configError';
+import { loadConnections, type Connection } from './connections';
 import { registerSecret, registerUrlSecret } from './redaction';
 
 /** Everything the platform reads from the environment, validated once at start. */
@@ -47,6 +49,8 @@ export interface NomalyConfig {
   /** Where detection alerts are POSTed (JSON); without it alerts are only logged. */
   alertWebhookUrl?: string;
   scoring: { maxConcurrentActivities: number; modelCacheSize: number };
+  /** Named data sources (object stores, PostgreSQL) jobs may read from: NOMALY_CONNECTIONS_FILE. */
+  connections: Record<string, Connection>;
 }
 
 /** TLS for the Temporal frontend: server CA, server name override and an optional client certificate (mTLS). */
@@ -56,12 +60,7 @@ export interface TemporalTlsConfig {
   clientCertPair?: { crt: Buffer; key: Buffer };
 }
 
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError };
 
 type Env = Record<string, string | undefined>;
 
@@ -240,6 +239,7 @@ export function loadConfig(env: Env = process.env): NomalyConfig {
       maxConcurrentActivities: integer(env, 'NOMALY_SCORING_CONCURRENCY', 2, 1, 256),
       modelCacheSize: integer(env, 'NOMALY_MODEL_CACHE_SIZE', 10, 1, 10000),
     },
+    connections: loadConnections(env),
   };
 }
 

@@ -1,0 +1,273 @@
+/**
+ * A PostgreSQL query's result as a Parquet file, for a job that reads its data where it lives.
+ * The query runs read-only (BEGIN TRANSACTION READ ONLY, a statement timeout) with its values
+ * bound as parameters, never spliced into the text, and is read through a server-side cursor
+ * (DECLARE ... NO SCROLL CURSOR, FETCH n): only one row group's columns are ever in memory,
+ * written to a temp file as each fills. Numeric columns become DOUBLE, everything else (and the
+ * id column) STRING, both nullable.
+ *
+ * Errors: SourceAuthError (credentials refused) and SourceQueryError (the SQL itself: syntax, an
+ * unknown column, a permission, a write in the read-only transaction) are permanent; a server
+ * that cannot be reached, a timeout or a dropped connection is a plain Error a retry may fix.
+ */
+import { createHash, randomUUID, type Hash } from 'node:crypto';
+import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, type FieldDef, type QueryArrayConfig, type QueryConfig } from 'pg';
+import { ByteWriter, ParquetWriter, schemaFromColumnData } from 'hyparquet-writer';
+import type { ColumnSource } from 'hyparquet-writer';
+import { redactSecrets } from '../config/redaction';
+import type { PostgresConnection } from './connections';
+
+export interface ExtractOptions {
+  /** A column to keep as text whatever its type (row ids); it must be one of the query's columns. */
+  idColumn?: string;
+  /** Rows per Parquet row group, and so the most rows held in memory (default 131072). */
+  rowGroupRows?: number;
+  /** Called after each fetched batch with the rows extracted so far (for heartbeats). */
+  onProgress?: (rows: number) => void;
+  /** Where the Parquet file is written (default the OS temp directory). */
+  tmpDir?: string;
+}
+
+export interface ExtractColumn {
+  name: string;
+  type: 'DOUBLE' | 'STRING';
+}
+
+export interface ExtractResult {
+  /** The temp file holding the rows; the caller uploads it and removes it. */
+  file: string;
+  rows: number;
+  columns: ExtractColumn[];
+  sha256: string;
+  size: number;
+}
+
+/** The query cannot run as written (syntax, unknown column or table, permission, a write): no retry fixes it. */
+export class SourceQueryError extends Error {
+  readonly permanent = true;
+  constructor(
+    message: string,
+    /** PostgreSQL's SQLSTATE, when the server refused the query. */
+    readonly sqlstate?: string,
+  ) {
+    super(message);
+    this.name = 'SourceQueryError';
+  }
+}
+
+/** The server refused the connection's credentials (SQLSTATE class 28): fix the connection, not the job. */
+export class SourceAuthError extends Error {
+  readonly permanent = true;
+  constructor(
+    message: string,
+    readonly sqlstate?: string,
+  ) {
+    super(message);
+    this.name = 'SourceAuthError';
+  }
+}
+
+const DEFAULT_ROW_GROUP_ROWS = 131_072;
+/** Rows per FETCH: a round trip per this many rows, few enough that a batch is small next to a row group. */
+const FETCH_ROWS = 10_000;
+const CURSOR = 'nomaly_extract';
+const CONNECT_TIMEOUT_MS = 30_000;
+/** int2, int4, int8, float4, float8, numeric: the type OIDs that become DOUBLE. */
+const NUMERIC_TYPE_OIDS = new Set([21, 23, 20, 700, 701, 1700]);
+/**
+ * SQLSTATE classes a retry may fix: a lost connection (08), a rolled-back transaction such as a
+ * deadlock (40), resources (53), a lock not available (55), a cancelled statement, timeouts
+ * included, or a shutting-down server (57), system errors (58, XX). Every other class is the
+ * query's own fault.
+ */
+const RETRYABLE_SQLSTATE_CLASSES = ['08', '40', '53', '55', '57', '58', 'XX'];
+/** Every value as PostgreSQL's text: numbers are converted here, everything else is kept as written. */
+const RAW_TEXT = { getTypeParser: () => (value: string) => value } as unknown as QueryArrayConfig['types'];
+
+/** Runs `sql` on the connection and writes its rows to a Parquet temp file (see the module comment). */
+export async function extractQuery(conn: PostgresConnection, sql: { text: string; values: string[] }, options: ExtractOptions = {}): Promise<ExtractResult> {
+  const rowGroupRows = options.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS;
+  if (!Number.isInteger(rowGroupRows) || rowGroupRows < 1) throw new RangeError(`rowGroupRows must be a positive integer, not ${rowGroupRows}`);
+  const fetchRows = Math.min(FETCH_ROWS, rowGroupRows);
+  const file = path.join(options.tmpDir ?? os.tmpdir(), `nomaly-extract-${randomUUID()}.parquet`);
+  const client = new Client({
+    host: conn.host,
+    port: conn.port,
+    database: conn.database,
+    user: conn.user,
+    password: conn.password,
+    ssl: conn.ssl,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    keepAlive: true,
+    application_name: 'nomaly-extract',
+  });
+  // A connection lost between statements surfaces on the next query; without a listener it would crash the worker.
+  client.on('error', () => undefined);
+  let sink: RowGroupSink | undefined;
+  try {
+    // Only the database's errors are translated: one thrown by onProgress (a cancelled activity's heartbeat) passes as it is.
+    const database = <T>(work: Promise<T>): Promise<T> => work.catch((err: unknown) => Promise.reject(sourceError(conn, err)));
+    await database(client.connect());
+    await database(client.query('BEGIN TRANSACTION READ ONLY'));
+    await database(client.query(`SET LOCAL statement_timeout = ${Math.trunc(conn.statementTimeoutMs)}`));
+    // The extended protocol binds the values and refuses a second statement in the text.
+    const declare: QueryConfig & { queryMode: 'extended' } = {
+      text: `DECLARE ${CURSOR} NO SCROLL CURSOR FOR ${sql.text.replace(/[\s;]+$/, '')}`,
+      values: sql.values,
+      queryMode: 'extended',
+    };
+    await database(client.query(declare));
+    let rows = 0;
+    for (;;) {
+      const batch = await database(client.query<string[]>({ text: `FETCH FORWARD ${fetchRows} FROM ${CURSOR}`, rowMode: 'array', types: RAW_TEXT }));
+      sink ??= new RowGroupSink(file, extractColumns(conn, batch.fields, options.idColumn), rowGroupRows);
+      sink.append(batch.rows);
+      rows += batch.rows.length;
+      options.onProgress?.(rows);
+      if (batch.rows.length < fetchRows) break;
+    }
+    await database(client.query('COMMIT'));
+    const { sha256, size } = sink!.close();
+    return { file, rows, columns: sink!.columns, sha256, size };
+  } catch (err) {
+    sink?.abandon();
+    rmSync(file, { force: true });
+    throw err;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** The Parquet columns of the query's fields: refused when two share a name or the id column is missing. */
+function extractColumns(conn: PostgresConnection, fields: FieldDef[], idColumn: string | undefined): ExtractColumn[] {
+  const names = fields.map((f) => f.name);
+  const repeated = names.find((name, i) => names.indexOf(name) !== i);
+  if (repeated !== undefined) throw new SourceQueryError(`connection "${conn.name}": the query returns more than one column named "${repeated}"; give each a name of its own (AS ...)`);
+  if (idColumn !== undefined && !names.includes(idColumn)) {
+    throw new SourceQueryError(`connection "${conn.name}": the query has no column "${idColumn}" (the id column); its columns: ${names.join(', ') || 'none'}`);
+  }
+  return fields.map((f) => ({ name: f.name, type: f.name !== idColumn && NUMERIC_TYPE_OIDS.has(f.dataTypeID) ? 'DOUBLE' : 'STRING' }));
+}
+
+/** A pg or network error as the error the caller acts on (permanent or not), naming the connection and never its password. */
+function sourceError(conn: PostgresConnection, err: unknown): Error {
+  const message = redactSecrets(err instanceof Error ? err.message : String(err));
+  const code = (err as { code?: unknown }).code;
+  const sqlstate = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+  if (sqlstate?.startsWith('28')) {
+    return new SourceAuthError(`connection "${conn.name}": authentication failed for user "${conn.user}": ${message} (SQLSTATE ${sqlstate})`, sqlstate);
+  }
+  if (sqlstate && !RETRYABLE_SQLSTATE_CLASSES.includes(sqlstate.slice(0, 2))) {
+    return new SourceQueryError(`connection "${conn.name}": the query failed: ${message} (SQLSTATE ${sqlstate})`, sqlstate);
+  }
+  // pg's own words when the server asks for a password the connection has none of.
+  if (!sqlstate && /password must be a string|no password was provided/i.test(message)) {
+    return new SourceAuthError(`connection "${conn.name}": authentication failed for user "${conn.user}": the server wants a password and the connection has no passwordFile`);
+  }
+  const where = sqlstate ? `SQLSTATE ${sqlstate}` : `${conn.host}:${conn.port}${typeof code === 'string' ? `, ${code}` : ''}`;
+  return new Error(`connection "${conn.name}": ${message} (${where})`, { cause: err });
+}
+
+/**
+ * The rows of one row group as typed columns, written to the file as a Parquet row group each
+ * time `rowGroupRows` rows have arrived; the file's bytes are hashed as they are written.
+ */
+class RowGroupSink {
+  private readonly writer: HashingFileWriter;
+  private readonly parquet: ParquetWriter;
+  private readonly doubles: boolean[];
+  private values: Array<Array<string | number | null>>;
+  private pending = 0;
+
+  constructor(
+    file: string,
+    readonly columns: ExtractColumn[],
+    private readonly rowGroupRows: number,
+  ) {
+    this.doubles = columns.map((c) => c.type === 'DOUBLE');
+    this.values = columns.map(() => []);
+    const schema = schemaFromColumnData({ columnData: columns.map((c) => ({ name: c.name, data: [], type: c.type, nullable: true })) });
+    this.writer = new HashingFileWriter(file);
+    this.parquet = new ParquetWriter({ writer: this.writer, schema });
+  }
+
+  append(rows: Array<Array<string | null>>): void {
+    for (const row of rows) {
+      for (let c = 0; c < this.columns.length; c++) {
+        const cell = row[c];
+        this.values[c].push(cell === null ? null : this.doubles[c] ? Number(cell) : cell);
+      }
+      if (++this.pending === this.rowGroupRows) this.writeRowGroup();
+    }
+  }
+
+  /** Writes the last, partial row group and the footer; a query with no rows still gets its columns. */
+  close(): { sha256: string; size: number } {
+    if (this.pending > 0) this.writeRowGroup();
+    this.parquet.finish();
+    return this.writer.close();
+  }
+
+  abandon(): void {
+    this.writer.abandon();
+  }
+
+  private writeRowGroup(): void {
+    const columnData: ColumnSource[] = this.columns.map((c, i) => ({ name: c.name, data: this.values[i] }));
+    // The writer flushes synchronously (HashingFileWriter), so write() returns no promise.
+    void this.parquet.write({ columnData, rowGroupSize: this.pending });
+    this.values = this.columns.map(() => []);
+    this.pending = 0;
+  }
+}
+
+/** Bytes written through this many at a time: the file is never whole in memory. */
+const FLUSH_BYTES = 1 << 20;
+
+/** hyparquet-writer's ByteWriter writing through to a file descriptor, hashing what it writes. */
+class HashingFileWriter extends ByteWriter {
+  private readonly fd: number;
+  private readonly hash: Hash = createHash('sha256');
+  private closed = false;
+
+  constructor(file: string) {
+    super(FLUSH_BYTES);
+    this.fd = openSync(file, 'wx', 0o600);
+  }
+
+  override ensure(size: number): void {
+    if (this.index > FLUSH_BYTES) this.flush();
+    super.ensure(size);
+  }
+
+  /** Called by ParquetWriter after each row group, and here when the buffer passes FLUSH_BYTES. */
+  flush(): void {
+    if (this.index === 0) return;
+    const chunk = new Uint8Array(this.buffer, 0, this.index);
+    for (let written = 0; written < chunk.length; ) written += writeSync(this.fd, chunk, written);
+    this.hash.update(chunk);
+    this.index = 0;
+  }
+
+  override finish(): void {
+    this.flush();
+  }
+
+  close(): { sha256: string; size: number } {
+    this.flush();
+    this.closeFd();
+    return { sha256: this.hash.digest('hex'), size: this.offset };
+  }
+
+  abandon(): void {
+    this.closeFd();
+  }
+
+  private closeFd(): void {
+    if (!this.closed) closeSync(this.fd);
+    this.closed = true;
+  }
+}
