@@ -417,7 +417,7 @@ async function main(): Promise<void> {
     const ensureIndex = async (ds: { id: string }) => {
       const row = (await pg.query<{ object_key: string; sha256: string }>('select object_key, sha256 from dataset where id = $1', [ds.id])).rows[0];
       const t = Date.now();
-      const { built } = await ensureCsvIndex(store, config.buckets.datasets, { key: row.object_key, sha256: row.sha256 }, () => undefined);
+      const { built } = await ensureCsvIndex({ store, bucket: config.buckets.datasets, key: row.object_key, sha256: row.sha256 }, () => undefined);
       if (built) log(`built the row index of ${ds.id} in ${((Date.now() - t) / 1000).toFixed(1)} s`);
     };
     const dataset = await ensureDataset(csv.file);

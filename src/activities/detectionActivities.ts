@@ -14,8 +14,9 @@ import { exportScoresCsv } from '../results/scoresCsvExport';
 import { jobScoresKey } from '../storage/keys';
 import type { ActivityDeps } from './deps';
 import { failFastOnPermanent, notFound } from './failures';
+import { datasetReader } from './datasetReader';
 import { heartbeat, withHeartbeat } from './heartbeat';
-import type { DetectionPlan, DetectionSummary } from '../api/results';
+import type { DetectionPlan, DetectionSummary, SourceLineage } from '../api/results';
 
 export type { DetectionPlan, DetectionSummary };
 
@@ -54,6 +55,12 @@ export interface PartialDetectionSummary {
   failedAt?: FailDetectionJobInput['failedAt'];
 }
 
+/** What a job over a source says of its data in its summary (the job row keeps the whole lineage). */
+function sourceLineage(job: DetectionJob): SourceLineage {
+  const lineage = job.source as { window: SourceLineage['window']; location: string; snapshot: { objects: number } };
+  return { window: lineage.window, location: lineage.location, runKey: job.runKey!, snapshotSha256: job.snapshotSha256!, objects: lineage.snapshot.objects };
+}
+
 /** Planning heartbeats after every this many bytes read. */
 const HEARTBEAT_EVERY_BYTES = 4 * 1024 * 1024;
 
@@ -79,6 +86,7 @@ async function mismatchIsFinal<T>(run: () => Promise<T>): Promise<T> {
 }
 
 export function createDetectionActivities({ orm, store, config, metrics }: ActivityDeps) {
+  const storedDataset = datasetReader(config, store);
   return {
     /** Resolves model and dataset and records the job. Keyed by the workflow id: a retry finds its own row. */
     async startDetectionJob(input: StartDetectionInput): Promise<DetectionPlan> {
@@ -112,7 +120,7 @@ export function createDetectionActivities({ orm, store, config, metrics }: Activ
      */
     async planDatasetChunks(input: { datasetKey: string; datasetSha256: string; format: string; rows: number; chunkRows: number | null }): Promise<ChunkList> {
       const onProgress = progressHeartbeat(Context.current());
-      const dataset = { store, bucket: config.buckets.datasets, key: input.datasetKey, sha256: input.datasetSha256 };
+      const dataset = storedDataset(input.datasetKey, input.datasetSha256);
       return failFastOnPermanent(() =>
         mismatchIsFinal(() => datasetFormat(input.format).planChunks(dataset, input.rows, chunkRowsFor(input.rows, input.chunkRows), onProgress)),
       );
@@ -160,6 +168,7 @@ export function createDetectionActivities({ orm, store, config, metrics }: Activ
         metrics.anomalyRate.set({ model: input.modelLabel }, anomalyRate);
         metrics.detectionJobs?.inc({ status: 'completed' });
         return {
+          ...(job.runKey ? { source: sourceLineage(job) } : {}),
           jobId: job.id, status: 'completed', model: input.modelLabel, datasetId: job.datasetId, rows: job.rows, anomalies, anomalyRate,
           durationMs, rowsPerSecond, scoresBucket: config.buckets.results, scoresKey, reportKey, quantiles: scoreSummary.quantiles, topAnomalies,
         };

@@ -8,6 +8,7 @@ import { createMaintenanceActivities } from './maintenanceActivities';
 import { createRecoveryActivities } from './recoveryActivities';
 import type { ActivityDeps } from './deps';
 import { createScoreChunkActivities } from './scoreChunkActivity';
+import { createSourceActivities } from './sourceActivities';
 import { createTrainingActivities } from './trainingActivities';
 
 /** I/O activities: registry, jobs, bookkeeping. They run on the `nomaly-control` queue. */
@@ -16,6 +17,7 @@ export function createControlActivities(deps: ActivityDeps) {
     ...createDatasetActivities(deps),
     ...createTrainingActivities(deps),
     ...createDetectionActivities(deps),
+    ...createSourceActivities(deps),
     ...createBackupActivities(deps),
     ...createBackupCheckActivities(deps),
     ...createRecoveryActivities(deps),

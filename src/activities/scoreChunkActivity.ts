@@ -16,6 +16,7 @@ import type { Detector } from '../scoring/detector';
 import { chunkScoresKey } from '../storage/keys';
 import type { ActivityDeps } from './deps';
 import { failFastOnPermanent } from './failures';
+import { datasetReader } from './datasetReader';
 
 export { SCORE_BLOCK_ROWS, type ScoreChunkCursor } from '../results/chunkCursor';
 
@@ -79,10 +80,11 @@ export function createScoreChunkActivities({ orm, store, config, metrics, logger
     buffers: new BufferPool(config.scoring.maxConcurrentActivities),
   };
   const results = config.buckets.results;
+  const storedDataset = datasetReader(config, store);
 
   /** The chunk's rows after those done, block by block, read by its format from the chunk's own bytes. */
   async function* chunkBlocks(input: ScoreChunkInput, spec: ChunkSpec, cursor: ScoreChunkCursor): AsyncGenerator<ChunkBlock> {
-    const dataset = { store, bucket: config.buckets.datasets, key: input.datasetKey, sha256: input.datasetSha256 };
+    const dataset = storedDataset(input.datasetKey, input.datasetSha256);
     yield* datasetFormat(input.datasetFormat).readChunk(dataset, spec, {
       columns: { featureColumns: input.featureColumns, idColumn: input.idColumn ?? undefined },
       blockRows: SCORE_BLOCK_ROWS,

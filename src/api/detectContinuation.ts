@@ -1,4 +1,5 @@
 import { CHUNK_POLICY } from '../data/chunkPolicy';
+import { SNAPSHOT_FORMAT } from '../data/formats/names';
 import { DATASET_FORMATS, invalidInput, type DetectContinuation, type Json } from './inputs';
 
 /**
@@ -9,7 +10,8 @@ import { DATASET_FORMATS, invalidInput, type DetectContinuation, type Json } fro
 
 const W = 'detectBatch';
 const SHA256 = /^[0-9a-f]{64}$/;
-const DATASET_ID = /^ds_[0-9a-f]{16}$/;
+/** An uploaded dataset's id, or a pinned source snapshot's (src/activities/sourceActivities.ts). */
+const DATASET_ID = /^(ds|snap)_[0-9a-f]{16}$/;
 /** Far above any real row or byte count, and still an exact integer in a double. */
 const MAX_COUNT = Number.MAX_SAFE_INTEGER;
 /** What every chunk of a dataset shares (a CSV's header end and index reference): small by design. */
@@ -60,7 +62,7 @@ function checkPlan(value: unknown, jobId: string): DetectContinuation['plan'] {
     fail('plan.featureColumns', 'must be a non-empty list of column names');
   }
   if (plan.idColumn !== null) text('plan.idColumn', plan.idColumn);
-  if (!DATASET_FORMATS.includes(plan.format as never)) fail('plan.format', `must be one of ${DATASET_FORMATS.join(', ')}`);
+  if (!DATASET_FORMATS.includes(plan.format as never) && plan.format !== SNAPSHOT_FORMAT) fail('plan.format', `must be one of ${[...DATASET_FORMATS, SNAPSHOT_FORMAT].join(', ')}`);
   integer('plan.rows', plan.rows, 0, MAX_COUNT);
   return plan as unknown as DetectContinuation['plan'];
 }
@@ -96,13 +98,18 @@ function checkChunkList(value: unknown, rows: number): number {
   (bounds as unknown[]).forEach((at, i) => {
     integer(`chunkList.bounds[${i}]`, at, i === 0 ? 0 : (bounds as number[])[i - 1], MAX_COUNT);
   });
-  const shared = object('chunkList.shared', list.shared, [], ['headerEnd', 'index']);
+  const shared = object('chunkList.shared', list.shared, [], ['headerEnd', 'index', 'plan']);
   if (JSON.stringify(shared).length > MAX_SHARED_BYTES) fail('chunkList.shared', `must be under ${MAX_SHARED_BYTES} bytes of JSON`);
   if (shared.headerEnd !== undefined) integer('chunkList.shared.headerEnd', shared.headerEnd, 0, MAX_COUNT);
   if (shared.index !== undefined) {
     const index = object('chunkList.shared.index', shared.index, ['key', 'sha256']);
     text('chunkList.shared.index.key', index.key);
     text('chunkList.shared.index.sha256', index.sha256, SHA256);
+  }
+  if (shared.plan !== undefined) {
+    const plan = object('chunkList.shared.plan', shared.plan, ['key', 'sha256']);
+    text('chunkList.shared.plan.key', plan.key);
+    text('chunkList.shared.plan.sha256', plan.sha256, SHA256);
   }
   return chunks;
 }

@@ -8,6 +8,8 @@ import { DATASET_FORMATS, type DatasetFormatName } from '../data/formats/names';
 import { datasetKey } from '../storage/keys';
 import type { ChunkPlan } from '../data/chunkPolicy';
 import { validateContinuation } from './detectContinuation';
+import { validateSource, type SourceSpec } from './sourceInput';
+import { validateTimeZone, validateWindow, WINDOW_PERIODS, type JobWindow, type WindowPeriod } from './window';
 
 /**
  * Input validation shared by the workflows (first thing they do) and the client (before it
@@ -193,7 +195,16 @@ function checkAlgorithmOptions(workflow: string, algorithm: string, params: Reco
 export interface DetectBatchInput {
   /** `NAME` (the active version) or `NAME@VERSION`. */
   model: string;
-  datasetId: string;
+  /** An uploaded dataset; or, instead, a `source`. */
+  datasetId?: string;
+  /** Data where it lives (objects under a prefix, a PostgreSQL query), read for `window` (src/api/sourceInput.ts). */
+  source?: SourceSpec;
+  /** The time range a source job scores; a scheduled run derives it from its start time and `period`. */
+  window?: JobWindow;
+  /** A scheduled run's window: the period before the one it is due in (default day). */
+  period?: WindowPeriod;
+  /** The zone windows, dates and periods are counted in (IANA name, default UTC). */
+  timeZone?: string;
   /** Rows per chunk; by default chosen from the dataset's size (src/data/chunkPolicy.ts). */
   chunkRows?: number;
   maxConcurrentChunks?: number;
@@ -232,7 +243,11 @@ export const DETECT_DEFAULTS = {
   chunksPerRun: 500,
 } as const;
 
-export type ValidDetectBatchInput = Required<Omit<DetectBatchInput, 'chunkRows' | 'alertAnomalyRateAbove' | 'continuation'>> & {
+export type ValidDetectBatchInput = Required<Omit<DetectBatchInput, 'chunkRows' | 'alertAnomalyRateAbove' | 'continuation' | 'datasetId' | 'source' | 'window'>> & {
+  /** Exactly one of datasetId and source. */
+  datasetId: string | null;
+  source: SourceSpec | null;
+  window: JobWindow | null;
   /** null: the chunking policy's default for the dataset's rows. */
   chunkRows: number | null;
   alertAnomalyRateAbove: number | null;
@@ -251,12 +266,26 @@ export function validateDetectBatchInput(raw: unknown, run: { continuedJobId?: s
     invalidInput(w, 'continuation', 'is set by detectBatch itself when a long job continues as new; leave it out');
   }
   // The internal field is not offered to a person as a known one.
-  const userFields = ['model', 'datasetId', 'chunkRows', 'maxConcurrentChunks', 'alertAnomalyRateAbove', 'chunksPerRun', 'exportCsv'];
+  const userFields = ['model', 'datasetId', 'source', 'window', 'period', 'timeZone', 'chunkRows', 'maxConcurrentChunks', 'alertAnomalyRateAbove', 'chunksPerRun', 'exportCsv'];
   rejectUnknown(w, input, run.continuedJobId === undefined ? userFields : [...userFields, 'continuation']);
   if (input.exportCsv !== undefined && typeof input.exportCsv !== 'boolean') invalidInput(w, 'exportCsv', `must be true or false, got ${JSON.stringify(input.exportCsv)}`);
+  if ((input.datasetId === undefined) === (input.source === undefined)) {
+    invalidInput(w, input.source === undefined ? 'datasetId' : 'source', 'and "source" go one at a time: give datasetId (an uploaded dataset) or source (data where it lives), not both and not neither');
+  }
+  const source = input.source === undefined ? null : validateSource(w, input.source);
+  if (!source && (input.window !== undefined || input.period !== undefined || input.timeZone !== undefined)) {
+    invalidInput(w, input.window !== undefined ? 'window' : input.period !== undefined ? 'period' : 'timeZone', 'applies to a job over a source only (an uploaded dataset is scored whole)');
+  }
+  if (input.period !== undefined && !WINDOW_PERIODS.includes(input.period as never)) {
+    invalidInput(w, 'period', `${JSON.stringify(input.period)?.slice(0, 40)} is not one of ${WINDOW_PERIODS.join(', ')}`);
+  }
   return {
     model: requiredString(w, input, 'model', /^[a-z0-9][a-z0-9_.-]{0,99}(@[1-9][0-9]*)?$/i, ' (use NAME or NAME@VERSION)'),
-    datasetId: requiredString(w, input, 'datasetId', /^ds_[0-9a-f]{16}$/, ' (dataset ids look like ds_0123456789abcdef)'),
+    datasetId: source ? null : requiredString(w, input, 'datasetId', /^ds_[0-9a-f]{16}$/, ' (dataset ids look like ds_0123456789abcdef)'),
+    source,
+    window: input.window === undefined ? null : validateWindow(w, 'window', input.window),
+    period: (input.period as WindowPeriod | undefined) ?? 'day',
+    timeZone: validateTimeZone(w, 'timeZone', input.timeZone),
     chunkRows: optionalNumber(w, input, 'chunkRows', 100, 10_000_000, true) ?? null,
     maxConcurrentChunks: optionalNumber(w, input, 'maxConcurrentChunks', 1, 100, true) ?? DETECT_DEFAULTS.maxConcurrentChunks,
     alertAnomalyRateAbove: optionalNumber(w, input, 'alertAnomalyRateAbove', 0, 1, false) ?? null,

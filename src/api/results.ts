@@ -22,9 +22,37 @@ export interface DetectionPlan {
   rows: number;
 }
 
+/** A job over a source that had nothing to score: its window's data was already scored, or there was none. */
+export interface SourceRunOutcome {
+  jobId: string;
+  status: 'skipped' | 'no-data';
+  model: string;
+  window: { start: string; end: string };
+  /** Where the source was read, with the window's values in it. */
+  location: string;
+  runKey: string;
+  snapshotSha256: string;
+  /** skipped: the rows and anomalies of the job that scored this snapshot; no-data: 0. */
+  rows: number;
+  anomalies: number;
+  /** skipped: that job's id. */
+  scoredBy?: string;
+}
+
+/** What a job over a source adds to its summary: which window, where, and the snapshot it scored. */
+export interface SourceLineage {
+  window: { start: string; end: string };
+  location: string;
+  runKey: string;
+  snapshotSha256: string;
+  objects: number;
+}
+
 export interface DetectionSummary {
   jobId: string;
   status: 'completed';
+  /** Jobs over a source. */
+  source?: SourceLineage;
   model: string;
   datasetId: string;
   rows: number;

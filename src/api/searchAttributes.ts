@@ -10,4 +10,7 @@ export const SEARCH_ATTRIBUTES = {
   jobStatus: defineSearchAttributeKey('NomalyJobStatus', SearchAttributeType.KEYWORD),
 } as const;
 
+/** Set by Temporal on a run a Schedule started: the time it was due (a late run still knows which window is its). */
+export const SCHEDULED_START_TIME = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
+
 export const SEARCH_ATTRIBUTE_REGISTRATIONS = Object.values(SEARCH_ATTRIBUTES).map((key) => `${key.name}=Keyword`);

@@ -16,9 +16,11 @@ export interface ObjectsSource {
   bucket: string;
   /** Key prefix inside the bucket; may hold {date}, {start} and {end}. */
   prefix: string;
-  /** Matches the key's remainder after the prefix: `*` any run of characters but `/`, `?` one. */
+  /** Matches an object's name (after its last `/`): `*` any run of characters, `?` one. Default: files of the format's extensions. */
   glob?: string;
   format: DatasetFormatName;
+  /** A column that identifies a row; without it a row is known by its object and row number. */
+  idColumn?: string;
 }
 
 export interface PostgresSource {
@@ -42,7 +44,7 @@ const CONNECTION = /^[a-z][a-z0-9_-]{0,62}$/i;
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 const FIELDS: Record<SourceSpec['kind'], readonly string[]> = {
-  objects: ['kind', 'connection', 'bucket', 'prefix', 'glob', 'format'],
+  objects: ['kind', 'connection', 'bucket', 'prefix', 'glob', 'format', 'idColumn'],
   postgres: ['kind', 'connection', 'query', 'idColumn'],
 };
 /** Field names that hold (or point at) credentials, compared lower case without _ and -. */
@@ -106,7 +108,15 @@ function objectsSource(w: string, input: Record<string, unknown>): ObjectsSource
     format: format as DatasetFormatName,
   };
   if (input.glob !== undefined) source.glob = glob(w, input.glob);
+  if (input.idColumn !== undefined) source.idColumn = idColumn(w, input.idColumn);
   return source;
+}
+
+function idColumn(w: string, value: unknown): string {
+  if (typeof value !== 'string' || !IDENTIFIER.test(value)) {
+    invalidInput(w, 'source.idColumn', `${shown(value)} is not a column name (a letter or _, then up to 62 letters, digits or _)`);
+  }
+  return value;
 }
 
 function prefix(w: string, value: unknown): string {
@@ -148,12 +158,7 @@ function postgresSource(w: string, input: Record<string, unknown>): PostgresSour
     invalidInput(w, 'source.query', `is refused: ${(err as Error).message}`);
   }
   const source: PostgresSource = { kind: 'postgres', connection: connectionName, query };
-  if (input.idColumn !== undefined) {
-    if (typeof input.idColumn !== 'string' || !IDENTIFIER.test(input.idColumn)) {
-      invalidInput(w, 'source.idColumn', `${shown(input.idColumn)} is not a column name (a letter or _, then up to 62 letters, digits or _)`);
-    }
-    source.idColumn = input.idColumn;
-  }
+  if (input.idColumn !== undefined) source.idColumn = idColumn(w, input.idColumn);
   return source;
 }
 

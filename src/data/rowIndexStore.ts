@@ -38,12 +38,12 @@ export async function loadCsvIndex(store: ObjectStore, bucket: string, ref: CsvI
  * unreadable or corrupt is built again rather than trusted or fatal.
  */
 export async function ensureCsvIndex(
-  store: ObjectStore,
-  bucket: string,
-  dataset: { key: string; sha256: string },
+  dataset: { store: ObjectStore; bucket: string; key: string; sha256: string; indexes?: { store: ObjectStore; bucket: string } },
   onProgress: (bytes: number) => void,
   kind: RowIndexKind = csvRowIndex,
 ): Promise<{ index: CsvIndex; ref: CsvIndexRef; built: boolean }> {
+  // The index is kept beside the dataset unless the dataset says otherwise (a read-only bucket).
+  const { store, bucket } = dataset.indexes ?? dataset;
   const key = kind.key(dataset.sha256);
   const stored = await store.stat(bucket, key);
   if (stored?.sha256) {
@@ -56,7 +56,7 @@ export async function ensureCsvIndex(
   }
   let bytes = 0;
   const builder = kind.builder();
-  for await (const piece of tap(store.streamVerified(bucket, dataset.key, dataset.sha256), (p) => {
+  for await (const piece of tap(dataset.store.streamVerified(dataset.bucket, dataset.key, dataset.sha256), (p) => {
     bytes += p.length;
     onProgress(bytes);
   })) {

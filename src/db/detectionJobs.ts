@@ -79,3 +79,48 @@ export async function recordScoresCsvExport(em: EntityManager, jobId: string, sc
   const job = await em.findOneOrFail(DetectionJob, { id: jobId });
   if (job.summary) await em.nativeUpdate(DetectionJob, { id: jobId }, { summary: { ...job.summary, scoresCsvKey } });
 }
+
+/** A completed job with this run key on this snapshot, other than `jobId`: the window's rows are already scored. */
+export async function findScoredRun(em: EntityManager, runKey: string, snapshotSha256: string, jobId: string): Promise<DetectionJob | null> {
+  return em.findOne(DetectionJob, { runKey, snapshotSha256, status: 'completed', id: { $ne: jobId } }, { orderBy: { finishedAt: 'desc' } });
+}
+
+/**
+ * Records a job over a source: running (to be scored), or already final as `skipped` (the window
+ * was scored on the same snapshot) or `no-data` (the source held no rows). Once per job: a retry
+ * finds its own row.
+ */
+export async function openSourceJob(
+  em: EntityManager,
+  row: {
+    jobId: string;
+    modelId: number;
+    datasetId: string;
+    status: 'running' | 'skipped' | 'no-data';
+    rows: number;
+    runKey: string;
+    snapshotSha256: string;
+    source: Record<string, unknown>;
+    summary?: Record<string, unknown>;
+  },
+): Promise<void> {
+  const now = new Date();
+  const final = row.status !== 'running';
+  const job = em.create(DetectionJob, {
+    id: row.jobId,
+    modelId: row.modelId,
+    datasetId: row.datasetId,
+    status: row.status,
+    rows: row.rows,
+    chunks: 0,
+    rowsScored: 0,
+    anomalies: 0,
+    scoresPrefix: scoresPrefix(row.jobId),
+    startedAt: now,
+    runKey: row.runKey,
+    snapshotSha256: row.snapshotSha256,
+    source: row.source,
+    ...(final ? { finishedAt: now, durationMs: 0, summary: row.summary ?? null } : {}),
+  });
+  await em.upsert(DetectionJob, job, { onConflictFields: ['id'], onConflictAction: 'ignore' });
+}

@@ -101,7 +101,8 @@ export const ModelSchema = new EntitySchema<Model>({
   },
 });
 
-export type DetectionJobStatus = 'running' | 'completed' | 'failed' | 'cancelled';
+/** `skipped`: a source window already scored on the same data; `no-data`: a window whose source held no rows. */
+export type DetectionJobStatus = 'running' | 'completed' | 'failed' | 'cancelled' | 'skipped' | 'no-data';
 
 export class DetectionJob {
   /** The workflow id: one logical job, one row, however often its activities retry. */
@@ -121,6 +122,12 @@ export class DetectionJob {
   startedAt: Date = new Date();
   finishedAt?: Date | null;
   durationMs?: number | null;
+  /** Jobs over a source: sha256 of model version, source and window (src/sources/runKey.ts). */
+  runKey?: string | null;
+  /** Jobs over a source: the pinned snapshot's sha256 (its objects, ETags, sizes). */
+  snapshotSha256?: string | null;
+  /** Jobs over a source: the source, its window and the snapshot, as lineage. */
+  source?: Record<string, unknown> | null;
 }
 
 export const DetectionJobSchema = new EntitySchema<DetectionJob>({
@@ -142,6 +149,9 @@ export const DetectionJobSchema = new EntitySchema<DetectionJob>({
     startedAt: { type: 'datetime' },
     finishedAt: { type: 'datetime', nullable: true },
     durationMs: { type: 'integer', nullable: true },
+    runKey: { type: 'string', length: 64, nullable: true },
+    snapshotSha256: { type: 'string', length: 64, nullable: true },
+    source: { type: 'json', nullable: true },
   },
 });
 

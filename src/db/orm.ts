@@ -9,6 +9,7 @@ import { Migration20261122100000_registry } from './migrations/Migration20261122
 import { Migration20261122200000_jobResults } from './migrations/Migration20261122200000_jobResults';
 import { Migration20261204000000_backupChecks } from './migrations/Migration20261204000000_backupChecks';
 import { Migration20261204100000_modelVersionCounter } from './migrations/Migration20261204100000_modelVersionCounter';
+import { Migration20261205000000_sourceRuns } from './migrations/Migration20261205000000_sourceRuns';
 
 export type Orm = MikroORM;
 
@@ -20,6 +21,7 @@ const MIGRATIONS = [
   { name: 'Migration20261122200000_jobResults', class: Migration20261122200000_jobResults },
   { name: 'Migration20261204000000_backupChecks', class: Migration20261204000000_backupChecks },
   { name: 'Migration20261204100000_modelVersionCounter', class: Migration20261204100000_modelVersionCounter },
+  { name: 'Migration20261205000000_sourceRuns', class: Migration20261205000000_sourceRuns },
 ];
 
 export async function openOrm(databaseUrl: string, options: { poolMax?: number } = {}): Promise<Orm> {

@@ -96,7 +96,7 @@ export class ChunkScorer {
         const scores = file.subarray(scoredRows, scoredRows + block.features.rows);
         chunk.detector.score(block.features, scores);
         chunk.onScored(scores.length);
-        const found = collectAnomalies(chunk.firstRow + scoredRows, chunk.detector.threshold, scores, block.ids, this.unsaved);
+        const found = collectAnomalies(chunk.firstRow + scoredRows, chunk.detector.threshold, scores, block, this.unsaved);
         scoredRows += scores.length;
         anomalies += found;
         // The last block goes straight into the chunk's score file.
@@ -136,11 +136,12 @@ export class ChunkScorer {
   }
 }
 
-/** Adds the block's rows over the threshold to `into`; returns how many there were. */
-function collectAnomalies(firstRow: number, threshold: number, scores: Float64Array, ids: string[] | undefined, into: AnomalyRow[]): number {
+/** Adds the block's rows over the threshold to `into`, keyed by id (or the source's row key); returns how many there were. */
+function collectAnomalies(firstRow: number, threshold: number, scores: Float64Array, block: Pick<ChunkBlock, 'ids' | 'rowKey'>, into: AnomalyRow[]): number {
   const before = into.length;
+  const { ids, rowKey } = block;
   for (let i = 0; i < scores.length; i++) {
-    if (scores[i] > threshold) into.push({ row_index: firstRow + i, score: scores[i], row_id: ids ? ids[i] : null });
+    if (scores[i] > threshold) into.push({ row_index: firstRow + i, score: scores[i], row_id: ids ? ids[i] : rowKey ? rowKey(i) : null });
   }
   return into.length - before;
 }

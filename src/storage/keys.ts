@@ -48,3 +48,18 @@ export function jobReportKey(jobId: string): string {
 export function csvIndexKey(datasetSha256: string): string {
   return `${datasetKey(datasetSha256, 'csv')}.index`;
 }
+
+/** A pinned source's snapshot (src/data/formats/snapshot.ts), content-addressed like datasets. */
+export function sourceSnapshotKey(sha256: string): string {
+  return `sources/snapshots/${sha256.slice(0, 2)}/${sha256}.json`;
+}
+
+/** A snapshot's chunk list for one chunk size: planning the same job again finds the same one. */
+export function sourcePlanKey(snapshotSha256: string, chunkRows: number): string {
+  return `sources/plans/${snapshotSha256.slice(0, 2)}/${snapshotSha256}-${chunkRows}.json`;
+}
+
+/** A PostgreSQL source's extract (Parquet), content-addressed. */
+export function sourceExtractKey(sha256: string): string {
+  return `sources/extracts/${sha256.slice(0, 2)}/${sha256}.parquet`;
+}

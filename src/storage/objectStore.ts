@@ -73,6 +73,15 @@ export interface StoredObject {
   key: string;
   size: number;
   sha256: string;
+  /** The server's entity tag: changes whenever the object's bytes are replaced. */
+  etag?: string;
+}
+
+/** One object of a listing: what pinning a source records of it. */
+export interface ListedObject {
+  key: string;
+  size: number;
+  etag: string;
 }
 
 const SHA_META = 'sha256';
@@ -222,7 +231,7 @@ export class ObjectStore {
     assertSafeKey(key);
     try {
       const info = await this.client.statObject(bucket, key);
-      return { bucket, key, size: info.size, sha256: String(info.metaData?.[SHA_META] ?? '') };
+      return { bucket, key, size: info.size, sha256: String(info.metaData?.[SHA_META] ?? ''), etag: info.etag };
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
@@ -304,6 +313,16 @@ export class ObjectStore {
     // The client returns the per-key errors of a quiet multi-delete: nothing when all went.
     const failed = (await this.client.removeObjects(bucket, keys)) as Array<{ Key?: string; Code?: string; Message?: string }>;
     if (failed.length > 0) throw new ObjectStoreError(`removing ${failed.length} of ${keys.length} objects from ${bucket} failed: ${failed[0].Key}: ${failed[0].Code} ${failed[0].Message ?? ''}`.trim());
+  }
+
+  /** Every object under `prefix` with its size and ETag, in key order. */
+  async listObjects(bucket: string, prefix: string): Promise<ListedObject[]> {
+    const objects: ListedObject[] = [];
+    const stream = this.client.listObjectsV2(bucket, prefix, true);
+    for await (const item of stream as AsyncIterable<{ name?: string; size?: number; etag?: string }>) {
+      if (item.name) objects.push({ key: item.name, size: item.size ?? 0, etag: String(item.etag ?? '').replace(/"/g, '') });
+    }
+    return objects.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
   async listKeys(bucket: string, prefix: string): Promise<string[]> {

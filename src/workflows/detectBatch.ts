@@ -16,12 +16,15 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { DetectionPlan, DetectionSummary } from '../activities';
+import type { SourceRunOutcome } from '../api/results';
+import type { JobWindow } from '../api/window';
 import type { MalformedRowDetails, ScoreChunkInput } from '../activities/scoreChunkActivity';
 import { control, exporting, finalizing, planning, scoring } from './activityOptions';
 import { chunkAt, legacyChunkPlan, legacyChunkRange } from './chunkPlan';
 import { validateDetectBatchInput, type DetectBatchInput, type DetectContinuation, type ValidDetectBatchInput } from '../api/inputs';
 import { rootCauseMessage } from '../api/rootCause';
-import { SEARCH_ATTRIBUTES } from '../api/searchAttributes';
+import { SCHEDULED_START_TIME, SEARCH_ATTRIBUTES } from '../api/searchAttributes';
+import { scheduledWindow } from '../api/window';
 import { sendAlert } from './sendAlert';
 
 export interface DetectProgress {
@@ -53,8 +56,12 @@ const FINAL_STATUS_ON_EVERY_PATH = 'detect-final-status-on-every-path';
  */
 const PLAN_CHUNKS_IN_ACTIVITY = 'detect-plan-chunks-in-activity';
 
-/** Model × dataset → a score for every row, anomalies in PostgreSQL, scores in MinIO. */
-export async function detectBatch(rawInput: DetectBatchInput): Promise<DetectionSummary> {
+/**
+ * Model × dataset → a score for every row, anomalies in PostgreSQL, scores in MinIO. Over a
+ * source, the job pins the window's data first, and ends early as `no-data` (nothing there) or
+ * `skipped` (this model version already scored this very snapshot).
+ */
+export async function detectBatch(rawInput: DetectBatchInput): Promise<DetectionSummary | SourceRunOutcome> {
   const progress: DetectProgress = {
     phase: 'validating',
     chunksDone: 0,
@@ -79,8 +86,10 @@ export async function detectBatch(rawInput: DetectBatchInput): Promise<Detection
   // Only a run this job continued into may carry a continuation; it is checked like any field.
   const continued = info.continuedFromExecutionRunId !== undefined;
   let input: ValidDetectBatchInput;
+  let window: JobWindow | undefined;
   try {
     input = validateDetectBatchInput(rawInput, { continuedJobId: continued ? jobId : undefined });
+    if (input.source) window = jobWindow(input);
   } catch (err) {
     progress.phase = 'failed';
     if (patched(FINAL_STATUS_ON_EVERY_PATH)) {
@@ -92,14 +101,22 @@ export async function detectBatch(rawInput: DetectBatchInput): Promise<Detection
   }
   upsertSearchAttributes([
     { key: SEARCH_ATTRIBUTES.model, value: input.model.split('@')[0] },
-    { key: SEARCH_ATTRIBUTES.dataset, value: input.datasetId },
+    ...(input.datasetId ? [{ key: SEARCH_ATTRIBUTES.dataset, value: input.datasetId }] : []),
     { key: SEARCH_ATTRIBUTES.jobStatus, value: 'running' },
   ]);
 
   let planned = false;
   try {
     // A continued run carries the plan and the cursor; only the first run plans.
-    const state: DetectContinuation = input.continuation ?? (await planJob(jobId, input, progress));
+    const started = input.continuation ?? (await planJob(jobId, input, window, progress));
+    if ('status' in started) {
+      // Nothing to score in this window: a result, not a failure.
+      progress.phase = 'completed';
+      upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.jobStatus, value: started.status }]);
+      upsertMemo({ window: `${started.window.start} – ${started.window.end}`, source: started.location, ...(started.scoredBy ? { scoredBy: started.scoredBy } : {}) });
+      return started;
+    }
+    const state: DetectContinuation = started;
     planned = true;
     const { plan } = state;
     const chunks = chunksOf(state);
@@ -118,6 +135,8 @@ export async function detectBatch(rawInput: DetectBatchInput): Promise<Detection
       await condition(allHandlersFinished);
       await continueAsNew<typeof detectBatch>({
         ...(rawInput as DetectBatchInput),
+        // A scheduled run's window came from its start time: the next run carries it explicitly.
+        ...(window ? { window } : {}),
         continuation: {
           plan,
           ...(state.chunkList ? { chunkList: state.chunkList } : { chunkPlan: state.chunkPlan, layout: state.layout }),
@@ -189,10 +208,36 @@ export async function detectBatch(rawInput: DetectBatchInput): Promise<Detection
   }
 }
 
-/** Resolves model and dataset, records the job, and has the dataset cut into chunks. */
-async function planJob(jobId: string, input: ReturnType<typeof validateDetectBatchInput>, progress: DetectProgress): Promise<DetectContinuation> {
+/**
+ * The job's window over a source: the input's, or, for a run a Schedule started, the period
+ * before the one it was due in (a nightly run at 02:00 scores the previous day).
+ */
+function jobWindow(input: ValidDetectBatchInput): JobWindow {
+  if (input.window) return input.window;
+  const scheduledAt = workflowInfo().typedSearchAttributes.get(SCHEDULED_START_TIME);
+  if (!scheduledAt) {
+    throw ApplicationFailure.nonRetryable(
+      'detectBatch input: "window" is required for a job over a source unless a Schedule starts it, e.g. {"start": "2026-12-03", "end": "2026-12-04"}',
+      'InvalidInput',
+    );
+  }
+  return scheduledWindow(scheduledAt, input.period, input.timeZone);
+}
+
+/** Resolves model and data (pinning a source's window first), records the job, and has the data cut into chunks. */
+async function planJob(jobId: string, input: ValidDetectBatchInput, window: JobWindow | undefined, progress: DetectProgress): Promise<DetectContinuation | SourceRunOutcome> {
   progress.phase = 'planning';
-  const plan = await control.startDetectionJob({ jobId, model: input.model, datasetId: input.datasetId });
+  let plan: DetectionPlan;
+  if (input.source && window) {
+    const pinned = await planning.pinSource({ jobId, source: input.source, window, timeZone: input.timeZone });
+    const started = await control.startSourceDetectionJob({ jobId, model: input.model, source: input.source, window, timeZone: input.timeZone, pinned });
+    if (!('plan' in started)) return started;
+    plan = started.plan;
+    upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.dataset, value: plan.datasetId }]);
+    upsertMemo({ window: `${window.start} – ${window.end}`, source: pinned.location });
+  } else {
+    plan = await control.startDetectionJob({ jobId, model: input.model, datasetId: input.datasetId! });
+  }
   const cursor = { nextChunk: 0, chunksDone: 0, rowsScored: 0, anomaliesSoFar: 0 };
   if (patched(PLAN_CHUNKS_IN_ACTIVITY)) {
     const chunkList = await planning.planDatasetChunks({

@@ -10,7 +10,7 @@ import { DatasetMismatchError } from '../datasetError';
 import { csvRowIndex } from '../csvRowIndex';
 import { ensureCsvIndex, loadCsvIndex, readIndexedRange, type CsvIndexRef } from '../rowIndexStore';
 import type { ChunkList, ChunkSpec } from './chunks';
-import type { ChunkBlock, ChunkRead, ChunkReadCaches, DatasetFormat, StoredDataset } from './format';
+import { indexLocation, type ChunkBlock, type ChunkRead, type ChunkReadCaches, type DatasetFormat, type StoredDataset } from './format';
 import { refusingForeignText } from './signature';
 import { textChunkList } from './textChunks';
 
@@ -27,13 +27,13 @@ export const csvFormat: DatasetFormat = {
   rowIndex: csvRowIndex,
 
   async open(dataset, onProgress) {
-    const { index } = await ensureCsvIndex(dataset.store, dataset.bucket, dataset, onProgress, csvRowIndex);
+    const { index } = await ensureCsvIndex(dataset, onProgress, csvRowIndex);
     const header = readCsv(await readIndexedRange(dataset.store, dataset.bucket, dataset.key, index, 0, index.headerEnd), { allowNoRows: true }).header;
     return { rows: index.dataRows, columns: header };
   },
 
   async planChunks(dataset, rows, chunkRows, onProgress) {
-    const { index, ref } = await ensureCsvIndex(dataset.store, dataset.bucket, dataset, onProgress, csvRowIndex);
+    const { index, ref } = await ensureCsvIndex(dataset, onProgress, csvRowIndex);
     return textChunkList(dataset, csvRowIndex, index, rows, chunkRows, csvShared(index.headerEnd, ref));
   },
 
@@ -52,7 +52,8 @@ async function* csvChunkBlocks(dataset: StoredDataset, chunk: ChunkSpec, read: C
   const { store, bucket, key } = dataset;
   const headerEnd = chunk.shared.headerEnd as number;
   const ref = chunk.shared.index as unknown as CsvIndexRef | undefined;
-  const index = ref && (await caches.indexes.getOrLoad(ref.sha256, () => loadCsvIndex(store, bucket, ref)));
+  const indexes = indexLocation(dataset);
+  const index = ref && (await caches.indexes.getOrLoad(ref.sha256, () => loadCsvIndex(indexes.store, indexes.bucket, ref)));
   const readRange = (start: number, end: number, into?: Buffer) =>
     index ? readIndexedRange(store, bucket, key, index, start, end, into) : store.getRange(bucket, key, start, end, into);
   const header = (await caches.heads.getOrLoad(`csv-header:${dataset.sha256}`, () => readRange(0, headerEnd))) as Buffer;

@@ -13,12 +13,28 @@ import type { RowIndexKind } from '../rowIndexStore';
 import type { ChunkList, ChunkSpec } from './chunks';
 import type { DatasetFormatName } from './names';
 
-/** A registered dataset's bytes in the object store (content-addressed: its sha256 never changes). */
+/**
+ * A dataset's bytes in an object store. A registered dataset is content-addressed (its sha256
+ * never changes); an object of a source is pinned by its sha256 (text, hashed while indexing)
+ * or its ETag and size.
+ */
 export interface StoredDataset {
   store: ObjectStore;
   bucket: string;
   key: string;
   sha256: string;
+  /** Where its row index is kept when not beside it: an object in someone else's (read-only) bucket. */
+  indexes?: IndexLocation;
+}
+
+export interface IndexLocation {
+  store: ObjectStore;
+  bucket: string;
+}
+
+/** Where a dataset's row index lives: beside it unless it says otherwise. */
+export function indexLocation(dataset: StoredDataset): IndexLocation {
+  return dataset.indexes ?? dataset;
 }
 
 /** What a worker keeps between chunks of one dataset: every chunk of a job needs the same ones. */
@@ -35,6 +51,8 @@ export interface ChunkReadCaches {
 export interface ChunkBlock {
   features: Matrix;
   ids?: string[];
+  /** Without ids: the i-th row's key in its source (object and row), asked only for the rows flagged. */
+  rowKey?: (i: number) => string;
   /** Where the rows after this block start, in the format's terms, when it can resume from there. */
   next?: number;
 }

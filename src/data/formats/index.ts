@@ -8,6 +8,7 @@ import type { DatasetFormat } from './format';
 import { jsonLinesFormat } from './jsonLines';
 import { DATASET_FORMATS, FORMAT_EXTENSIONS, type DatasetFormatName } from './names';
 import { parquetFormat } from './parquet';
+import { SNAPSHOT_FORMAT, snapshotFormat } from './snapshot';
 
 const FORMATS: Record<DatasetFormatName, DatasetFormat> = {
   csv: csvFormat,
@@ -15,8 +16,12 @@ const FORMATS: Record<DatasetFormatName, DatasetFormat> = {
   parquet: parquetFormat,
 };
 
+/** A pinned source's objects, each read by its own format from this list. */
+const SNAPSHOT = snapshotFormat((name) => datasetFormat(name));
+
 /** The module of a format, or a DatasetFormatError naming the known ones. */
 export function datasetFormat(name: string): DatasetFormat {
+  if (name === SNAPSHOT_FORMAT) return SNAPSHOT;
   const format = (FORMATS as Record<string, DatasetFormat | undefined>)[name];
   if (!format) throw new DatasetFormatError(`unknown dataset format "${name}"; supported: ${DATASET_FORMATS.join(', ')}`);
   return format;

@@ -8,7 +8,7 @@ import { DatasetMismatchError } from '../datasetError';
 import { jsonLinesBatches, readJsonLines } from '../jsonLines';
 import { ensureCsvIndex, loadCsvIndex, readIndexedRange, type CsvIndexRef, type RowIndexKind } from '../rowIndexStore';
 import { datasetKey } from '../../storage/keys';
-import type { DatasetFormat } from './format';
+import { indexLocation, type DatasetFormat } from './format';
 import { refusingForeignText } from './signature';
 import { textChunkList } from './textChunks';
 
@@ -90,13 +90,13 @@ export const jsonLinesFormat: DatasetFormat = {
   rowIndex: jsonLinesRowIndex,
 
   async open(dataset, onProgress) {
-    const { index } = await ensureCsvIndex(dataset.store, dataset.bucket, dataset, onProgress, jsonLinesRowIndex);
+    const { index } = await ensureCsvIndex(dataset, onProgress, jsonLinesRowIndex);
     const first = index.dataRows > 0 ? await readIndexedRange(dataset.store, dataset.bucket, dataset.key, index, index.rowStarts[0], firstRowEnd(index)) : Buffer.alloc(0);
     return { rows: index.dataRows, columns: index.dataRows > 0 ? readJsonLines(first).header : [] };
   },
 
   async planChunks(dataset, rows, chunkRows, onProgress) {
-    const { index, ref } = await ensureCsvIndex(dataset.store, dataset.bucket, dataset, onProgress, jsonLinesRowIndex);
+    const { index, ref } = await ensureCsvIndex(dataset, onProgress, jsonLinesRowIndex);
     return textChunkList(dataset, jsonLinesRowIndex, index, rows, chunkRows, { index: { key: ref.key, sha256: ref.sha256 } });
   },
 
@@ -108,7 +108,8 @@ export const jsonLinesFormat: DatasetFormat = {
   async *readChunk(dataset, chunk, read, caches) {
     const { store, bucket, key } = dataset;
     const ref = chunk.shared.index as unknown as CsvIndexRef;
-    const index = await caches.indexes.getOrLoad(ref.sha256, () => loadCsvIndex(store, bucket, ref));
+    const indexes = indexLocation(dataset);
+    const index = await caches.indexes.getOrLoad(ref.sha256, () => loadCsvIndex(indexes.store, indexes.bucket, ref));
     const bytes = await readIndexedRange(store, bucket, key, index, chunk.from, chunk.to);
     const table = readJsonLines(bytes, read.columns);
     const expected = chunk.rowEnd - chunk.rowStart;

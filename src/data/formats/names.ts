@@ -18,3 +18,6 @@ export const FORMAT_EXTENSIONS: Readonly<Record<string, DatasetFormatName>> = {
 export function isDatasetFormat(format: string): format is DatasetFormatName {
   return (DATASET_FORMATS as readonly string[]).includes(format);
 }
+
+/** The format a job over a pinned source records: not a file's format, the list of its objects (./snapshot.ts). */
+export const SNAPSHOT_FORMAT = 'snapshot';
