@@ -63,11 +63,11 @@ describe('dayRows', () => {
 describe('lake fixtures on MinIO', () => {
   const config = loadConfig();
   const store = ObjectStore.connect(config.minio);
-  const bucketOf = (format: LakeFormat) => `lake-fixtures-${process.pid}-${format}`;
+  const bucketOf = (format: LakeFormat | 'connection') => `lake-fixtures-${process.pid}-${format}`;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'nomaly-lake-'));
 
   afterAll(async () => {
-    for (const format of ['parquet', 'csv', 'jsonl'] as const) await dropLake(store, bucketOf(format));
+    for (const format of ['parquet', 'csv', 'jsonl', 'connection'] as const) await dropLake(store, bucketOf(format));
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -112,7 +112,7 @@ describe('lake fixtures on MinIO', () => {
   });
 
   it('writes a connections file whose lake entry reaches this MinIO with key files only the owner can read', async () => {
-    await seedLake(store, bucketOf('csv'), [DAYS[0]], { rowsPerDay: 10, format: 'csv' });
+    await seedLake(store, bucketOf('connection'), [DAYS[0]], { rowsPerDay: 10, format: 'csv' });
     const file = lakeConnectionFile(dir, config, { extra: { kind: 'postgres', url: 'postgres://reader@127.0.0.1:5432/db' } });
     const entries = JSON.parse(readFileSync(file, 'utf8')) as Record<string, { kind: string; endpoint: string; accessKeyFile: string; secretKeyFile: string }>;
     expect(entries.extra).toEqual({ kind: 'postgres', url: 'postgres://reader@127.0.0.1:5432/db' });
@@ -132,7 +132,10 @@ describe('lake fixtures on MinIO', () => {
       accessKey: readFileSync(lake.accessKeyFile, 'utf8'),
       secretKey: readFileSync(lake.secretKeyFile, 'utf8'),
     });
-    expect(await viaFile.listKeys(bucketOf('csv'), dayPrefix(DAYS[0]))).toEqual([`${dayPrefix(DAYS[0])}part-00000.csv`]);
+    expect(await viaFile.listKeys(bucketOf('connection'), dayPrefix(DAYS[0]))).toEqual([`${dayPrefix(DAYS[0])}part-00000.csv`]);
+
+    await dropLake(store, bucketOf('connection'));
+    expect(await store.client.bucketExists(bucketOf('connection'))).toBe(false);
   });
 });
 
