@@ -155,10 +155,11 @@ export function createDetectionActivities({ orm, store, config, metrics }: Activ
         heartbeat({ phase: 'assembling scores', chunks: input.chunks });
         const scores = await assembleJobScores(store, config.buckets.results, job.id, job.rows, input.chunks);
         const { finishedAt, durationMs, anomalyRate, rowsPerSecond } = jobRates(job, anomalies);
+        const datasetId = job.datasetId ?? `snap_${job.snapshotSha256!.slice(0, 16)}`;
         heartbeat({ phase: 'writing report' });
         const scoreSummary = summarizeScores(scores);
         const reportKey = await writeJobReport(store, config.buckets.results, {
-          jobId: job.id, model: input.modelLabel, datasetId: job.datasetId, rows: job.rows, anomalies, anomalyRate,
+          jobId: job.id, model: input.modelLabel, datasetId, rows: job.rows, anomalies, anomalyRate,
           threshold: model?.threshold ?? Number.NaN, durationMs, rowsPerSecond, scores: scoreSummary, topAnomalies,
         });
         const scoresKey = jobScoresKey(job.id);
@@ -169,7 +170,7 @@ export function createDetectionActivities({ orm, store, config, metrics }: Activ
         metrics.detectionJobs?.inc({ status: 'completed' });
         return {
           ...(job.runKey ? { source: sourceLineage(job) } : {}),
-          jobId: job.id, status: 'completed', model: input.modelLabel, datasetId: job.datasetId, rows: job.rows, anomalies, anomalyRate,
+          jobId: job.id, status: 'completed', model: input.modelLabel, datasetId, rows: job.rows, anomalies, anomalyRate,
           durationMs, rowsPerSecond, scoresBucket: config.buckets.results, scoresKey, reportKey, quantiles: scoreSummary.quantiles, topAnomalies,
         };
       });

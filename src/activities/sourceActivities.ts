@@ -74,7 +74,7 @@ export function createSourceActivities({ orm, store, config }: ActivityDeps) {
       };
       const label = `${model.name}@${model.version}`;
       const base = { jobId: input.jobId, model: label, window: input.window, location: pinned.location, runKey: key, snapshotSha256: pinned.snapshotSha256 };
-      const opening = { jobId: input.jobId, modelId: model.id, datasetId, rows: pinned.rows, runKey: key, snapshotSha256: pinned.snapshotSha256, source: lineage };
+      const opening = { jobId: input.jobId, modelId: model.id, rows: pinned.rows, runKey: key, snapshotSha256: pinned.snapshotSha256, source: lineage };
       if (pinned.rows === 0) {
         await openSourceJob(em, { ...opening, status: 'no-data', summary: { reason: `no rows in ${pinned.location}` } });
         return { ...base, status: 'no-data', rows: 0, anomalies: 0 };

@@ -95,7 +95,6 @@ export async function openSourceJob(
   row: {
     jobId: string;
     modelId: number;
-    datasetId: string;
     status: 'running' | 'skipped' | 'no-data';
     rows: number;
     runKey: string;
@@ -109,7 +108,7 @@ export async function openSourceJob(
   const job = em.create(DetectionJob, {
     id: row.jobId,
     modelId: row.modelId,
-    datasetId: row.datasetId,
+    datasetId: null,
     status: row.status,
     rows: row.rows,
     chunks: 0,

@@ -108,7 +108,8 @@ export class DetectionJob {
   /** The workflow id: one logical job, one row, however often its activities retry. */
   id!: string;
   modelId!: number;
-  datasetId!: string;
+  /** The uploaded dataset it scored; null for a job over a source (see `source`). */
+  datasetId?: string | null;
   status: DetectionJobStatus = 'running';
   rows!: number;
   chunks = 0;
@@ -136,7 +137,7 @@ export const DetectionJobSchema = new EntitySchema<DetectionJob>({
   properties: {
     id: { type: 'string', primary: true },
     modelId: { type: 'integer', nullable: true }, // null once maintenance removed the (old) model
-    datasetId: { type: 'string' },
+    datasetId: { type: 'string', nullable: true },
     status: { type: 'string' },
     rows: { type: 'integer' },
     chunks: { type: 'integer' },

@@ -31,6 +31,9 @@ export async function completedDetectionJob(orm: Orm, jobId: string): Promise<De
 
 export async function jobScoresCsvSource(orm: Orm, store: ObjectStore, buckets: NomalyConfig['buckets'], job: DetectionJob): Promise<ScoresCsvSource> {
   const em = orm.em.fork();
+  if (!job.datasetId) {
+    throw new JobResultsError(`detection job ${job.id} scored a source, not an uploaded dataset: its row-by-row export is not available yet (its anomalies, with their row keys, are: nomaly results ${job.id})`);
+  }
   const dataset = await em.findOne(Dataset, { id: job.datasetId });
   if (!dataset) throw new JobResultsError(`detection job ${job.id}: its dataset ${job.datasetId} no longer exists`);
   const model = job.modelId === null || job.modelId === undefined ? null : await em.findOne(Model, { id: job.modelId });

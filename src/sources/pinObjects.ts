@@ -5,6 +5,7 @@
  * versions or fails naming the object that changed.
  */
 import { createHash } from 'node:crypto';
+import { DatasetFormatError } from '../data/datasetError';
 import { datasetFormat } from '../data/formats';
 import { FORMAT_EXTENSIONS, type DatasetFormatName } from '../data/formats/names';
 import { partName, type SnapshotPart } from '../data/formats/snapshot';
@@ -57,7 +58,12 @@ export async function pinObjects(source: ObjectsToPin, indexHome: IndexHome, onP
     const base = { connection: source.connection, bucket: source.bucket, key: object.key, format: source.format, size: object.size, etag: object.etag };
     const identity = await identityOf(source, base, indexHome, (bytes) => onProgress(bytesBefore + bytes));
     bytesBefore += object.size;
-    const opened = await datasetFormat(source.format).open({ store: source.store, bucket: source.bucket, key: object.key, sha256: identity, indexes: indexHome }, () => undefined);
+    const opened = await datasetFormat(source.format)
+      .open({ store: source.store, bucket: source.bucket, key: object.key, sha256: identity, indexes: indexHome }, () => undefined)
+      .catch((err: unknown) => {
+        // Name the object: a prefix holds many.
+        throw err instanceof DatasetFormatError ? new DatasetFormatError(`${partName(base)}: ${err.message}`, err.line, err.column) : err;
+      });
     parts.push({ ...base, identity, rows: opened.rows });
     columns = columns ? columns.filter((c) => opened.columns.includes(c)) : opened.columns;
   }

@@ -4,7 +4,7 @@
  */
 import { CsvIndexBuilder } from '../csvIndex';
 import type { CsvLayout } from '../csvLayout';
-import { DatasetMismatchError } from '../datasetError';
+import { DatasetFormatError, DatasetMismatchError } from '../datasetError';
 import { jsonLinesBatches, readJsonLines } from '../jsonLines';
 import { ensureCsvIndex, loadCsvIndex, readIndexedRange, type CsvIndexRef, type RowIndexKind } from '../rowIndexStore';
 import { datasetKey } from '../../storage/keys';
@@ -92,7 +92,7 @@ export const jsonLinesFormat: DatasetFormat = {
   async open(dataset, onProgress) {
     const { index } = await ensureCsvIndex(dataset, onProgress, jsonLinesRowIndex);
     const first = index.dataRows > 0 ? await readIndexedRange(dataset.store, dataset.bucket, dataset.key, index, index.rowStarts[0], firstRowEnd(index)) : Buffer.alloc(0);
-    return { rows: index.dataRows, columns: index.dataRows > 0 ? readJsonLines(first).header : [] };
+    return { rows: index.dataRows, columns: index.dataRows > 0 ? firstRowKeys(first) : [] };
   },
 
   async planChunks(dataset, rows, chunkRows, onProgress) {
@@ -120,6 +120,19 @@ export const jsonLinesFormat: DatasetFormat = {
     }
   },
 };
+
+/** The first row's keys: the columns, whatever their values (only the columns a job reads must be numbers). */
+function firstRowKeys(bytes: Buffer): string[] {
+  const end = bytes.indexOf(0x0a);
+  let row: unknown;
+  try {
+    row = JSON.parse(bytes.subarray(0, end === -1 ? bytes.length : end).toString('utf8'));
+  } catch (err) {
+    throw new DatasetFormatError(`line 1 is not JSON: ${(err as Error).message}`, 1);
+  }
+  if (typeof row !== 'object' || row === null || Array.isArray(row)) throw new DatasetFormatError('line 1 is not a JSON object', 1);
+  return Object.keys(row);
+}
 
 /** Where the first row ends: the index notes only every stride-th row's start, so at most one stride is read. */
 function firstRowEnd(index: { rowStarts: Float64Array }): number {

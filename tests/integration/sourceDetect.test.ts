@@ -1,0 +1,186 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { SourceRunOutcome } from '../../src/api/results';
+import type { DetectionSummary } from '../../src/client/nomalyClient';
+import { decodeModel } from '../../src/scoring/codec';
+import { Matrix } from '../../src/scoring/matrix';
+import { dayPrefix, dayRows, dropLake, LAKE_COLUMNS, lakeConnectionFile, seedLake } from '../support/lake';
+import { startTestPlatform, type TestPlatform } from '../support/testPlatform';
+import { createWarehouse, warehouseConnectionEntry, type Warehouse } from '../support/warehouse';
+
+/**
+ * Jobs over data where it lives: a "lake" bucket reached through a named connection, and a
+ * "warehouse" database read through a read-only role. Each window is scored once; the same
+ * snapshot again is skipped, a changed one is scored again, an empty window is `no-data`.
+ */
+const DAYS = ['2026-11-01', '2026-11-02', '2026-11-03'];
+const EMPTY_DAY = '2026-11-04';
+const ROWS = 3000;
+
+describe('detection over sources', () => {
+  let p: TestPlatform;
+  let warehouse: Warehouse;
+  const lake = `nomaly-test-lake-${process.pid}`;
+  const csvLake = `nomaly-test-lake-csv-${process.pid}`;
+  const jsonLake = `nomaly-test-lake-json-${process.pid}`;
+  const savedConnections = process.env.NOMALY_CONNECTIONS_FILE;
+  let model: { threshold: number; score(m: Matrix, out: Float64Array): Float64Array };
+
+  beforeAll(async () => {
+    warehouse = await createWarehouse('detect');
+    await warehouse.insertDays(DAYS, ROWS);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'nomaly-connections-'));
+    const { loadConfig } = await import('../../src/config');
+    process.env.NOMALY_CONNECTIONS_FILE = lakeConnectionFile(dir, loadConfig(), { warehouse: warehouseConnectionEntry(warehouse) });
+    p = await startTestPlatform();
+    await seedLake(p.platform.store, lake, [...DAYS, EMPTY_DAY], { rowsPerDay: ROWS, format: 'parquet', rowGroupRows: 700, partsPerDay: 2, skipDays: [EMPTY_DAY] });
+    await seedLake(p.platform.store, jsonLake, DAYS.slice(0, 1), { rowsPerDay: ROWS, format: 'jsonl', partsPerDay: 3 });
+    // CSV partitions with no id column at all: two halves of the day.
+    await p.platform.store.ensureBuckets([csvLake]);
+    const day = dayRows(DAYS[0], ROWS);
+    for (const part of [0, 1]) {
+      const lines = [];
+      for (let r = part * (ROWS / 2); r < (part + 1) * (ROWS / 2); r++) lines.push(LAKE_COLUMNS.map((_, c) => day.features[r * LAKE_COLUMNS.length + c]).join(','));
+      await p.platform.store.putBytes(csvLake, `${dayPrefix(DAYS[0])}part-${part}.csv`, Buffer.from(`${LAKE_COLUMNS.join(',')}\n${lines.join('\n')}\n`));
+    }
+    await p.platform.store.putBytes(csvLake, `${dayPrefix(DAYS[0])}_SUCCESS`, Buffer.alloc(0));
+    // Trained on an uploaded day of the same shape.
+    const train = path.join(mkdtempSync(path.join(os.tmpdir(), 'nomaly-train-')), 'orders.csv');
+    // Uploaded datasets take numbers only (the lake's created_at text column stays out).
+    const history = dayRows('2026-10-31', 5000, { anomalies: 0 });
+    const lines = history.ids.map((id, r) => [id, ...LAKE_COLUMNS.map((_, c) => history.features[r * LAKE_COLUMNS.length + c])].join(','));
+    writeFileSync(train, `id,${LAKE_COLUMNS.join(',')}\n${lines.join('\n')}\n`);
+    const dataset = await p.client.uploadDataset(train);
+    await (await p.client.startTraining({ datasetId: dataset.id, modelName: 'orders', featureColumns: [...LAKE_COLUMNS], contamination: 0.01 })).result();
+    const [row] = await p.sql<{ artifact_key: string }>(`select artifact_key from model where name = 'orders'`);
+    model = decodeModel(await p.platform.store.getVerifiedBytes(p.config.buckets.models, row.artifact_key)) as typeof model;
+  });
+
+  afterAll(async () => {
+    await p?.stop();
+    await dropLake(p.platform.store, lake).catch(() => undefined);
+    await dropLake(p.platform.store, csvLake).catch(() => undefined);
+    await dropLake(p.platform.store, jsonLake).catch(() => undefined);
+    await warehouse?.drop();
+    if (savedConnections === undefined) delete process.env.NOMALY_CONNECTIONS_FILE;
+    else process.env.NOMALY_CONNECTIONS_FILE = savedConnections;
+  });
+
+  /** The ids a local scoring of the day's rows flags: what the job must have stored. */
+  function expectedAnomalies(day: string, seed?: number): string[] {
+    const rows = dayRows(day, ROWS, { seed });
+    const scores = model.score(new Matrix(ROWS, LAKE_COLUMNS.length, rows.features), new Float64Array(ROWS));
+    return rows.ids.filter((_, i) => scores[i] > model.threshold).sort();
+  }
+
+  async function storedAnomalies(jobId: string): Promise<string[]> {
+    return (await p.sql<{ row_id: string }>('select row_id from anomaly where job_id = ? order by row_id', [jobId])).map((r) => r.row_id);
+  }
+
+  const parquetSource = { kind: 'objects', connection: 'lake', bucket: lake, prefix: 'events/dt={date}/', format: 'parquet', idColumn: 'id' } as const;
+  const window = (day: string) => ({ start: day, end: new Date(Date.parse(day) + 86_400_000).toISOString().slice(0, 10) });
+
+  async function detect(input: Record<string, unknown>, workflowId?: string): Promise<DetectionSummary | SourceRunOutcome> {
+    const handle = await p.client.startDetection({ model: 'orders', ...input } as never, workflowId ? { workflowId } : {});
+    return (await handle.result()) as DetectionSummary | SourceRunOutcome;
+  }
+
+  it('scores a day of Parquet partitions once: every row, the same anomalies as a local scoring, the snapshot as lineage', async () => {
+    const first = (await detect({ source: parquetSource, window: window(DAYS[0]), chunkRows: 1000 })) as DetectionSummary;
+    expect(first).toMatchObject({ status: 'completed', rows: ROWS });
+    expect(first.source).toMatchObject({ window: { start: '2026-11-01T00:00:00.000Z', end: '2026-11-02T00:00:00.000Z' }, location: `lake:${lake}/${dayPrefix(DAYS[0])}`, objects: 2 });
+    expect(await storedAnomalies(first.jobId)).toEqual(expectedAnomalies(DAYS[0]));
+    expect(first.anomalies).toBeGreaterThan(0);
+    const [job] = await p.sql<{ run_key: string; snapshot_sha256: string; source: { snapshot: { objects: number; rows: number } } }>(
+      'select run_key, snapshot_sha256, source from detection_job where id = ?',
+      [first.jobId],
+    );
+    expect(job.source.snapshot).toMatchObject({ objects: 2, rows: ROWS });
+    expect(job.run_key).toMatch(/^[0-9a-f]{64}$/);
+
+    // The same model version, source, window and data: skipped, pointing at the job that scored it.
+    const again = (await detect({ source: parquetSource, window: window(DAYS[0]) })) as SourceRunOutcome;
+    expect(again).toMatchObject({ status: 'skipped', scoredBy: first.jobId, rows: ROWS, anomalies: first.anomalies, snapshotSha256: job.snapshot_sha256 });
+    const [skippedRow] = await p.sql<{ status: string }>('select status from detection_job where id = ?', [again.jobId]);
+    expect(skippedRow.status).toBe('skipped');
+
+    // The day's data is rewritten: a new snapshot, scored again.
+    await seedLake(p.platform.store, lake, [DAYS[0]], { rowsPerDay: ROWS, format: 'parquet', rowGroupRows: 700, partsPerDay: 2, seed: 7 });
+    const rescored = (await detect({ source: parquetSource, window: window(DAYS[0]) })) as DetectionSummary;
+    expect(rescored.status).toBe('completed');
+    expect(rescored.source!.snapshotSha256).not.toBe(job.snapshot_sha256);
+    expect(await storedAnomalies(rescored.jobId)).toEqual(expectedAnomalies(DAYS[0], 7));
+  });
+
+  it('an empty window is no-data, not a failure', async () => {
+    const outcome = (await detect({ source: parquetSource, window: window(EMPTY_DAY) })) as SourceRunOutcome;
+    expect(outcome).toMatchObject({ status: 'no-data', rows: 0, anomalies: 0, location: `lake:${lake}/${dayPrefix(EMPTY_DAY)}` });
+    const [row] = await p.sql<{ status: string }>('select status from detection_job where id = ?', [outcome.jobId]);
+    expect(row.status).toBe('no-data');
+  });
+
+  it('JSON lines partitions in three objects: the same anomalies as a local scoring', async () => {
+    const source = { kind: 'objects', connection: 'lake', bucket: jsonLake, prefix: 'events/dt={date}/', format: 'jsonl', idColumn: 'id' };
+    const summary = (await detect({ source, window: window(DAYS[0]), chunkRows: 800 })) as DetectionSummary;
+    expect(summary).toMatchObject({ status: 'completed', rows: ROWS, source: { objects: 3 } });
+    expect(await storedAnomalies(summary.jobId)).toEqual(expectedAnomalies(DAYS[0]));
+  });
+
+  it('CSV partitions without an id column (a _SUCCESS marker beside them): rows are keyed by object and row', async () => {
+    const source = { kind: 'objects', connection: 'lake', bucket: csvLake, prefix: 'events/dt={date}/', format: 'csv' };
+    const summary = (await detect({ source, window: window(DAYS[0]), chunkRows: 1000 })) as DetectionSummary;
+    expect(summary).toMatchObject({ status: 'completed', rows: ROWS });
+    const keys = await storedAnomalies(summary.jobId);
+    // Each key names its object and its 1-based row there; map them back to the day's ids.
+    const rows = dayRows(DAYS[0], ROWS);
+    const half = ROWS / 2;
+    const ids = keys.map((key) => {
+      const [, part, row] = /part-(\d)\.csv#(\d+)$/.exec(key)!;
+      return rows.ids[Number(part) * half + Number(row) - 1];
+    });
+    expect(ids.sort()).toEqual(expectedAnomalies(DAYS[0]));
+  });
+
+  it('a PostgreSQL query, bound to the window, scores exactly that day of orders', async () => {
+    const source = {
+      kind: 'postgres',
+      connection: 'warehouse',
+      query: 'select id, amount, n_items, latency_ms, discount from orders where created_at >= $start and created_at < $end order by id',
+      idColumn: 'id',
+    };
+    const summary = (await detect({ source, window: window(DAYS[1]) })) as DetectionSummary;
+    expect(summary).toMatchObject({ status: 'completed', rows: warehouse.orders(DAYS[1]) });
+    const rows = dayRows(DAYS[1], ROWS);
+    const flagged = new Set(expectedAnomalies(DAYS[1]));
+    // The warehouse's ids are numbers that say the day's row (see tests/support/warehouse.ts).
+    const expectedIds = rows.ids.map((id, i) => (flagged.has(id) ? String(Number(DAYS[1].replace(/-/g, '')) * 1_000_000 + i) : null)).filter(Boolean);
+    expect(await storedAnomalies(summary.jobId)).toEqual((expectedIds as string[]).sort());
+    const again = (await detect({ source, window: window(DAYS[1]) })) as SourceRunOutcome;
+    expect(again.status).toBe('skipped');
+  });
+
+  it('refuses credentials, unknown connections and SQL in a window before reading anything', async () => {
+    // The workflow's failure, by its innermost cause: the message a person sees.
+    const refused = async (input: Record<string, unknown>): Promise<Error> => {
+      try {
+        await detect(input);
+      } catch (err) {
+        let cause = err as Error & { cause?: Error };
+        while (cause.cause) cause = cause.cause as typeof cause;
+        return cause;
+      }
+      throw new Error('expected the job to fail');
+    };
+    const withSecret = await refused({ source: { ...parquetSource, secretKey: 'hunter2-secret' }, window: window(DAYS[0]) });
+    expect(withSecret.message).toContain('source.secretKey');
+    expect(withSecret.message).not.toContain('hunter2');
+    const sqlWindow = await refused({ source: parquetSource, window: { start: "2026-11-01'; drop table orders; --", end: '2026-11-02' } });
+    expect(sqlWindow.message).toContain('window.start');
+    const unknown = await refused({ source: { ...parquetSource, connection: 'nowhere' }, window: window(DAYS[0]) });
+    expect(unknown.message).toContain('connection "nowhere" is not configured');
+    const noWindow = await refused({ source: parquetSource });
+    expect(noWindow.message).toContain('"window" is required');
+    expect(await warehouse.orders(DAYS[0])).toBe(ROWS);
+  });
+});
