@@ -269,9 +269,10 @@ export function validateDetectBatchInput(raw: unknown, run: { continuedJobId?: s
   const userFields = ['model', 'datasetId', 'source', 'window', 'period', 'timeZone', 'chunkRows', 'maxConcurrentChunks', 'alertAnomalyRateAbove', 'chunksPerRun', 'exportCsv'];
   rejectUnknown(w, input, run.continuedJobId === undefined ? userFields : [...userFields, 'continuation']);
   if (input.exportCsv !== undefined && typeof input.exportCsv !== 'boolean') invalidInput(w, 'exportCsv', `must be true or false, got ${JSON.stringify(input.exportCsv)}`);
-  if ((input.datasetId === undefined) === (input.source === undefined)) {
-    invalidInput(w, input.source === undefined ? 'datasetId' : 'source', 'and "source" go one at a time: give datasetId (an uploaded dataset) or source (data where it lives), not both and not neither');
+  if (input.datasetId === undefined && input.source === undefined) {
+    invalidInput(w, 'datasetId', 'is required (an uploaded dataset), unless "source" names data where it lives');
   }
+  if (input.datasetId !== undefined && input.source !== undefined) invalidInput(w, 'source', 'and "datasetId" go one at a time: give one of them');
   const source = input.source === undefined ? null : validateSource(w, input.source);
   if (!source && (input.window !== undefined || input.period !== undefined || input.timeZone !== undefined)) {
     invalidInput(w, input.window !== undefined ? 'window' : input.period !== undefined ? 'period' : 'timeZone', 'applies to a job over a source only (an uploaded dataset is scored whole)');

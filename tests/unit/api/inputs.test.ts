@@ -28,7 +28,36 @@ describe('workflow input validation', () => {
       chunksPerRun: 500,
       exportCsv: false,
       continuation: undefined,
+      source: null,
+      window: null,
+      period: 'day',
+      timeZone: 'UTC',
     });
+  });
+
+  it('a job over a source: exactly one of datasetId and source, and window fields only with a source', () => {
+    const source = { kind: 'objects', connection: 'lake', bucket: 'events', prefix: 'dt={date}/', format: 'parquet' };
+    expect(validateDetectBatchInput({ model: 'm', source, window: { start: '2026-12-03', end: '2026-12-04' }, timeZone: 'Europe/Paris', period: 'hour' })).toMatchObject({
+      datasetId: null,
+      source,
+      window: { start: '2026-12-03T00:00:00.000Z', end: '2026-12-04T00:00:00.000Z' },
+      period: 'hour',
+      timeZone: 'Europe/Paris',
+    });
+    const refusal = (input: object) => {
+      try {
+        validateDetectBatchInput(input);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return 'accepted';
+    };
+    expect(refusal({ model: 'm' })).toContain('"datasetId" is required (an uploaded dataset), unless "source"');
+    expect(refusal({ model: 'm', datasetId: 'ds_0123456789abcdef', source })).toContain('"source" and "datasetId" go one at a time');
+    expect(refusal({ model: 'm', datasetId: 'ds_0123456789abcdef', window: { start: '2026-12-03', end: '2026-12-04' } })).toContain('"window" applies to a job over a source only');
+    expect(refusal({ model: 'm', source, period: 'week' })).toContain('"period" "week" is not one of hour, day');
+    expect(refusal({ model: 'm', source, timeZone: 'Mars/Olympus' })).toContain('timeZone');
+    expect(refusal({ model: 'm', source: { ...source, password: 'pw-123' } })).not.toContain('pw-123');
   });
 
   it.each([
