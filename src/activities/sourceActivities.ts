@@ -36,7 +36,7 @@ const SOURCE_ERRORS: PermanentErrors = {
   named: [...ACTIVITY_ERRORS.named, SourceError, UnknownConnectionError, SourceAuthError, SourceQueryError, ConfigError],
 };
 
-export function createSourceActivities({ orm, store, config }: ActivityDeps) {
+export function createSourceActivities({ orm, store, config, metrics }: ActivityDeps) {
   const storeOf = sourceStores(config, store);
   return {
     /**
@@ -77,11 +77,14 @@ export function createSourceActivities({ orm, store, config }: ActivityDeps) {
       const opening = { jobId: input.jobId, modelId: model.id, rows: pinned.rows, runKey: key, snapshotSha256: pinned.snapshotSha256, source: lineage };
       if (pinned.rows === 0) {
         await openSourceJob(em, { ...opening, status: 'no-data', summary: { reason: `no rows in ${pinned.location}` } });
+        // A missing partition is a signal an operator wants to see, beside failed jobs.
+        metrics.detectionJobs?.inc({ status: 'no-data' });
         return { ...base, status: 'no-data', rows: 0, anomalies: 0 };
       }
       const prior = await findScoredRun(em, key, pinned.snapshotSha256, input.jobId);
       if (prior) {
         await openSourceJob(em, { ...opening, status: 'skipped', summary: { scoredBy: prior.id } });
+        metrics.detectionJobs?.inc({ status: 'skipped' });
         return { ...base, status: 'skipped', rows: prior.rows, anomalies: prior.anomalies, scoredBy: prior.id };
       }
       const idColumn = input.source.idColumn ?? null;

@@ -32,7 +32,12 @@ describe('detection over sources', () => {
     await warehouse.insertDays(DAYS, ROWS);
     const dir = mkdtempSync(path.join(os.tmpdir(), 'nomaly-connections-'));
     const { loadConfig } = await import('../../src/config');
-    process.env.NOMALY_CONNECTIONS_FILE = lakeConnectionFile(dir, loadConfig(), { warehouse: warehouseConnectionEntry(warehouse) });
+    // "badlake": the same endpoint with a wrong secret.
+    const wrongSecret = path.join(dir, 'bad-secret');
+    writeFileSync(wrongSecret, 'not-the-secret-4711');
+    const config = loadConfig();
+    const badlake = { kind: 's3', endpoint: `http://${config.minio.endPoint}:${config.minio.port}`, accessKeyFile: path.join(dir, 'lake-access-key'), secretKeyFile: wrongSecret };
+    process.env.NOMALY_CONNECTIONS_FILE = lakeConnectionFile(dir, config, { warehouse: warehouseConnectionEntry(warehouse), badlake });
     p = await startTestPlatform();
     await seedLake(p.platform.store, lake, [...DAYS, EMPTY_DAY], { rowsPerDay: ROWS, format: 'parquet', rowGroupRows: 700, partsPerDay: 2, skipDays: [EMPTY_DAY] });
     await seedLake(p.platform.store, jsonLake, DAYS.slice(0, 1), { rowsPerDay: ROWS, format: 'jsonl', partsPerDay: 3 });
@@ -160,6 +165,33 @@ describe('detection over sources', () => {
     expect(again.status).toBe('skipped');
   });
 
+  it('an object rewritten after the job pinned it fails its chunk, naming the object, rather than mixing versions', async () => {
+    const { pinSource } = await import('../../src/sources/pinSource');
+    const { sourceStores } = await import('../../src/sources/stores');
+    const { datasetFormat } = await import('../../src/data/formats');
+    const { BufferPool } = await import('../../src/data/bufferPool');
+    const { LruCache } = await import('../../src/data/lruCache');
+    const store = p.platform.store;
+    const storeOf = sourceStores(p.config, store);
+    await seedLake(store, lake, [DAYS[2]], { rowsPerDay: ROWS, format: 'parquet', rowGroupRows: 700, partsPerDay: 2 });
+    const pinned = await pinSource({ config: p.config, store, storeOf }, parquetSource, { start: `${DAYS[2]}T00:00:00.000Z`, end: `${DAYS[2]}T23:59:59.000Z` }, 'UTC', () => undefined);
+    const snapshot = { store, bucket: p.config.buckets.datasets, key: pinned.snapshotKey, sha256: pinned.snapshotSha256, storeOf, indexes: { store, bucket: p.config.buckets.datasets } };
+    const format = datasetFormat('snapshot');
+    const list = await format.planChunks(snapshot, pinned.rows, 1000, () => undefined);
+    const caches = { indexes: new LruCache<never>(4), heads: new LruCache<unknown>(4), buffers: new BufferPool(1) };
+    const readAll = async (chunk: number) => {
+      let rows = 0;
+      const spec = { rowStart: list.rowBounds[chunk], rowEnd: list.rowBounds[chunk + 1], from: list.bounds[chunk], to: list.bounds[chunk + 1], shared: list.shared };
+      for await (const block of format.readChunk(snapshot, spec, { columns: { featureColumns: [...LAKE_COLUMNS] }, blockRows: 500, rowsDone: 0 }, caches)) rows += block.features.rows;
+      return rows;
+    };
+    expect(await readAll(0)).toBe(list.rowBounds[1]);
+    // The second object is rewritten (other rows) after pinning.
+    await seedLake(store, lake, [DAYS[2]], { rowsPerDay: ROWS, format: 'parquet', rowGroupRows: 700, partsPerDay: 2, seed: 99 });
+    const last = list.chunks - 1;
+    await expect(readAll(last)).rejects.toThrow(new RegExp(`object lake:${lake}/events/dt=${DAYS[2]}/part-00001.parquet changed after the job pinned it`));
+  });
+
   it('refuses credentials, unknown connections and SQL in a window before reading anything', async () => {
     // The workflow's failure, by its innermost cause: the message a person sees.
     const refused = async (input: Record<string, unknown>): Promise<Error> => {
@@ -181,6 +213,11 @@ describe('detection over sources', () => {
     expect(unknown.message).toContain('connection "nowhere" is not configured');
     const noWindow = await refused({ source: parquetSource });
     expect(noWindow.message).toContain('"window" is required');
+    const started = Date.now();
+    const wrongCredentials = await refused({ source: { ...parquetSource, connection: 'badlake' }, window: window(DAYS[0]) });
+    expect(wrongCredentials.message).toMatch(/connection "badlake" was refused listing .* \(SignatureDoesNotMatch\)/);
+    expect(wrongCredentials.message).not.toContain('not-the-secret-4711');
+    expect(Date.now() - started).toBeLessThan(10_000);
     expect(await warehouse.orders(DAYS[0])).toBe(ROWS);
   });
 });
