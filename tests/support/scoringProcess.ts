@@ -11,9 +11,14 @@ export interface ScoringProcess {
 }
 
 /** A real scoring worker process (the compiled dist/workers/scoring.js), as production runs it. */
-export async function startScoringProcess(env: Record<string, string> = {}): Promise<ScoringProcess> {
+export function startScoringProcess(env: Record<string, string> = {}): Promise<ScoringProcess> {
+  return startWorkerProcess('scoring', env);
+}
+
+/** A real worker process of either kind (dist/workers/KIND.js), ready when its health port says so. */
+export async function startWorkerProcess(kind: 'control' | 'scoring', env: Record<string, string> = {}): Promise<ScoringProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [path.join(root, 'dist/workers/scoring.js')], {
+  const child = spawn(process.execPath, [path.join(root, `dist/workers/${kind}.js`)], {
     env: { ...process.env, NOMALY_HTTP_PORT: String(port), NOMALY_SCORING_CONCURRENCY: '2', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -21,8 +26,8 @@ export async function startScoringProcess(env: Record<string, string> = {}): Pro
   for (let i = 0; i < 240; i++) {
     const ready = await fetch(`http://127.0.0.1:${port}/ready`).then((r) => r.ok, () => false);
     if (ready) return { child, port, exited };
-    if (child.exitCode !== null) throw new Error(`scoring worker exited with ${child.exitCode}`);
+    if (child.exitCode !== null) throw new Error(`${kind} worker exited with ${child.exitCode}`);
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error('scoring worker did not become ready');
+  throw new Error(`${kind} worker did not become ready`);
 }
