@@ -1,4 +1,7 @@
 import { datasetFormat } from '../data/formats';
+import { SNAPSHOT_FORMAT } from '../data/formats/names';
+import { snapshotRows } from '../data/formats/snapshotRows';
+import { datasetReader } from './datasetReader';
 import { isHeldOut, RowReservoir } from '../data/reservoir';
 import { codeVersion } from '../config/codeVersion';
 import { encodeModel } from '../scoring/codec';
@@ -47,6 +50,13 @@ export const HOLD_OUT_FRACTION = 0.2;
 export const MAX_EVAL_ROWS = 200_000;
 
 export function createFitActivities({ store, config }: ActivityDeps) {
+  const storedDataset = datasetReader(config, store);
+  /** The dataset streamed in batches, or a pinned source read chunk by chunk. */
+  function trainingBatches(input: FitModelInput) {
+    if (input.datasetFormat === SNAPSHOT_FORMAT) return snapshotRows(storedDataset(input.datasetKey, input.datasetSha256), input.featureColumns);
+    const source = store.streamVerified(config.buckets.datasets, input.datasetKey, input.datasetSha256);
+    return datasetFormat(input.datasetFormat ?? 'csv').batches(source, { featureColumns: input.featureColumns, labelColumn: input.labelColumn ?? undefined });
+  }
   return {
     /**
      * Streams the dataset once, keeping a seeded reservoir sample of training rows (and, when
@@ -64,11 +74,7 @@ export function createFitActivities({ store, config }: ActivityDeps) {
         const started = Date.now();
         let rows = 0;
         let lastBeat = 0;
-        const source = store.streamVerified(config.buckets.datasets, input.datasetKey, input.datasetSha256);
-        for await (const batch of datasetFormat(input.datasetFormat ?? 'csv').batches(source, {
-          featureColumns: input.featureColumns,
-          labelColumn: input.labelColumn ?? undefined,
-        })) {
+        for await (const batch of trainingBatches(input)) {
           const data = batch.features.data;
           const labels = batch.labels;
           for (let r = 0; r < batch.features.rows; r++) {

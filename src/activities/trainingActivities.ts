@@ -1,4 +1,7 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { SNAPSHOT_FORMAT } from '../data/formats/names';
 import { Dataset, Model } from '../db/entities';
+import type { PinnedSource } from '../sources/pinSource';
 import { modelArtifactKey } from '../storage/keys';
 import type { ActivityDeps } from './deps';
 import { notFound } from './failures';
@@ -7,7 +10,9 @@ import { lockModelName } from '../db/locks';
 export interface CreateModelVersionInput {
   trainingWorkflowId: string;
   modelName: string;
-  datasetId: string;
+  /** An uploaded dataset, or (instead) a source pinned for the training window. */
+  datasetId?: string;
+  snapshot?: { pinned: PinnedSource; lineage: Record<string, unknown> };
   algorithm: string;
   params: Record<string, unknown>;
   featureColumns?: string[];
@@ -36,6 +41,25 @@ export interface CompleteModelVersionInput {
   codeVersion?: string;
 }
 
+/** What a model is trained on, uploaded dataset or pinned source alike. */
+async function trainingData(em: EntityManager, input: CreateModelVersionInput) {
+  if (input.snapshot) {
+    const { pinned } = input.snapshot;
+    return {
+      id: null,
+      location: pinned.location,
+      featureColumns: pinned.columns,
+      sha256: pinned.snapshotSha256,
+      objectKey: pinned.snapshotKey,
+      format: SNAPSHOT_FORMAT as string,
+      labelColumn: null,
+    };
+  }
+  const dataset = await em.findOne(Dataset, { id: input.datasetId });
+  if (!dataset) throw notFound(`dataset "${input.datasetId}" does not exist (nomaly datasets upload FILE prints its id)`);
+  return { ...dataset, location: dataset.id, labelColumn: dataset.labelColumn ?? null };
+}
+
 export function createTrainingActivities({ orm }: ActivityDeps) {
   return {
     /**
@@ -44,12 +68,11 @@ export function createTrainingActivities({ orm }: ActivityDeps) {
      */
     async createModelVersion(input: CreateModelVersionInput): Promise<ModelVersionPlan> {
       return orm.em.fork().transactional(async (em) => {
-        const dataset = await em.findOne(Dataset, { id: input.datasetId });
-        if (!dataset) throw notFound(`dataset "${input.datasetId}" does not exist (nomaly datasets upload FILE prints its id)`);
+        const dataset = await trainingData(em, input);
         const featureColumns = input.featureColumns ?? dataset.featureColumns;
         const unknown = featureColumns.filter((c) => !dataset.featureColumns.includes(c));
         if (unknown.length > 0) {
-          throw notFound(`featureColumns: ${unknown.join(', ')} not numeric feature columns of dataset ${dataset.id} (it has ${dataset.featureColumns.join(', ')})`);
+          throw notFound(`featureColumns: ${unknown.join(', ')} not ${dataset.id ? `numeric feature columns of dataset ${dataset.id}` : `columns of ${dataset.location}`} (it has ${dataset.featureColumns.slice(0, 40).join(', ')})`);
         }
         // Versions per name are handed out one at a time; the lock lives until the transaction ends.
         await lockModelName(em, input.modelName);
@@ -74,6 +97,7 @@ export function createTrainingActivities({ orm }: ActivityDeps) {
             featureColumns,
             datasetId: dataset.id,
             datasetSha256: dataset.sha256,
+            source: input.snapshot?.lineage ?? null,
             artifactKey: modelArtifactKey(input.modelName, Number(next)),
             trainingWorkflowId: input.trainingWorkflowId,
             createdAt: new Date(),

@@ -110,7 +110,13 @@ export type Algorithm = string;
 export const STANDARDIZATIONS = ['none', 'zscore', 'robust'] as const;
 
 export interface TrainModelInput {
-  datasetId: string;
+  /** An uploaded dataset; or, instead, a `source` read for `window`. */
+  datasetId?: string;
+  /** Data where it lives, as detectBatch takes it (src/api/sourceInput.ts); needs `window` and `featureColumns`. */
+  source?: SourceSpec;
+  window?: JobWindow;
+  /** The zone `{date}` and `$date` are counted in (IANA name, default UTC). */
+  timeZone?: string;
   modelName: string;
   algorithm?: Algorithm;
   /** The algorithm's own options, e.g. {"nTrees": 200} or {"nNeighbors": 10}; checked by the detector. */
@@ -127,7 +133,9 @@ export interface TrainModelInput {
 }
 
 export interface ValidTrainModelInput {
-  datasetId: string;
+  /** Exactly one of datasetId and source (with its window). */
+  datasetId: string | null;
+  source: { spec: SourceSpec; window: JobWindow; timeZone: string } | null;
   modelName: string;
   algorithm: Algorithm;
   featureColumns?: string[];
@@ -142,7 +150,7 @@ export interface ValidTrainModelInput {
 export function validateTrainModelInput(raw: unknown, checks: { detectorOptions: boolean } = { detectorOptions: true }): ValidTrainModelInput {
   const w = 'trainModel';
   const input = asObject(w, raw);
-  rejectUnknown(w, input, ['datasetId', 'modelName', 'algorithm', 'params', 'featureColumns', 'contamination', 'standardize', 'seed', 'maxTrainRows']);
+  rejectUnknown(w, input, ['datasetId', 'source', 'window', 'timeZone', 'modelName', 'algorithm', 'params', 'featureColumns', 'contamination', 'standardize', 'seed', 'maxTrainRows']);
   const algorithm = input.algorithm ?? 'isolation-forest';
   if (!ALGORITHMS.includes(algorithm as never)) {
     invalidInput(w, 'algorithm', `"${String(algorithm)}" is not a known algorithm (known: ${ALGORITHMS.join(', ')})`);
@@ -166,16 +174,31 @@ export function validateTrainModelInput(raw: unknown, checks: { detectorOptions:
   if (input.seed !== undefined && findDetectorFactory(algorithm as string)?.takesSeed && params.seed === undefined) params.seed = seed;
   const maxTrainRows = optionalNumber(w, input, 'maxTrainRows', 1, 50_000_000, true);
   if (checks.detectorOptions) checkAlgorithmOptions(w, algorithm as string, params);
+  const source = trainingSource(w, input);
   return {
     seed,
     maxTrainRows,
-    datasetId: requiredString(w, input, 'datasetId', /^ds_[0-9a-f]{16}$/, ' (dataset ids look like ds_0123456789abcdef)'),
+    datasetId: source ? null : requiredString(w, input, 'datasetId', /^ds_[0-9a-f]{16}$/, ' (dataset ids look like ds_0123456789abcdef)'),
+    source,
     modelName: requiredString(w, input, 'modelName', NAME, ' (1-100 letters, digits, _ . -; starting with a letter or digit)'),
     algorithm: algorithm as Algorithm,
     featureColumns: featureColumns as string[] | undefined,
     params,
     standardize: standardize as ValidTrainModelInput['standardize'],
   };
+}
+
+/** Training on a source: the source, its window (required: training has no schedule to take one from) and chosen feature columns. */
+function trainingSource(w: string, input: Json): ValidTrainModelInput['source'] {
+  if (input.source === undefined) {
+    if (input.window !== undefined || input.timeZone !== undefined) invalidInput(w, input.window !== undefined ? 'window' : 'timeZone', 'applies to training on a source only');
+    return null;
+  }
+  if (input.datasetId !== undefined) invalidInput(w, 'source', 'and "datasetId" go one at a time: give one of them');
+  const spec = validateSource(w, input.source);
+  if (input.window === undefined) invalidInput(w, 'window', 'is required to train on a source, e.g. {"start": "2026-11-01", "end": "2026-12-01"}');
+  if (input.featureColumns === undefined) invalidInput(w, 'featureColumns', 'is required to train on a source (its columns are not profiled in advance): list the numeric columns to learn from');
+  return { spec, window: validateWindow(w, 'window', input.window), timeZone: validateTimeZone(w, 'timeZone', input.timeZone) };
 }
 
 /**

@@ -159,7 +159,7 @@ export class NomalyClient {
     validateDetectBatchInput(input);
     return startWorkflow(this.temporal, 'detectBatch', {
       taskQueue: TASK_QUEUES.control,
-      workflowId: options.workflowId ?? `detect-${input.model.replace('@', '-v')}-${input.datasetId}-${uniqueSuffix()}`,
+      workflowId: options.workflowId ?? `detect-${input.model.replace('@', '-v')}-${input.datasetId ?? `source-${input.window?.start.slice(0, 10) ?? 'scheduled'}`}-${uniqueSuffix()}`,
       args: [input],
     });
   }

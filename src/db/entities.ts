@@ -57,8 +57,12 @@ export class Model {
   params!: Record<string, unknown>;
   featureColumns!: string[];
   threshold?: number | null;
-  datasetId!: string;
+  /** The uploaded dataset it was trained on; null when trained on a source. */
+  datasetId?: string | null;
+  /** The dataset's sha256, or the pinned source snapshot's. */
   datasetSha256!: string;
+  /** Trained on a source: the source, its window and where it was read. */
+  source?: Record<string, unknown> | null;
   artifactKey!: string;
   artifactSha256?: string | null;
   trainRows?: number | null;
@@ -86,8 +90,9 @@ export const ModelSchema = new EntitySchema<Model>({
     params: { type: 'json' },
     featureColumns: { type: 'json' },
     threshold: { type: 'double', nullable: true },
-    datasetId: { type: 'string' },
+    datasetId: { type: 'string', nullable: true },
     datasetSha256: { type: 'string' },
+    source: { type: 'json', nullable: true },
     artifactKey: { type: 'string' },
     artifactSha256: { type: 'string', nullable: true },
     trainRows: { type: 'integer', nullable: true },

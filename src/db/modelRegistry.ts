@@ -62,7 +62,10 @@ export interface ModelInfo {
   params: Record<string, unknown>;
   featureColumns: string[];
   threshold: number | null;
-  datasetId: string;
+  /** null when trained on a source (see `source`). */
+  datasetId: string | null;
+  /** Trained on a source: the source, its window and where it was read. */
+  source: Record<string, unknown> | null;
   datasetSha256: string;
   artifactKey: string;
   artifactSha256: string | null;
@@ -112,7 +115,8 @@ export function modelInfo(m: Model): ModelInfo {
     params: m.params,
     featureColumns: m.featureColumns,
     threshold: m.threshold ?? null,
-    datasetId: m.datasetId,
+    datasetId: m.datasetId ?? null,
+    source: m.source ?? null,
     datasetSha256: m.datasetSha256,
     artifactKey: m.artifactKey,
     artifactSha256: m.artifactSha256 ?? null,

@@ -1,5 +1,5 @@
-import { CancellationScope, defineQuery, isCancellation, patched, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { control, fitting } from './activityOptions';
+import { ApplicationFailure, CancellationScope, defineQuery, isCancellation, patched, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { control, fitting, planning } from './activityOptions';
 import { validateTrainModelInput, type TrainModelInput, type ValidTrainModelInput } from '../api/inputs';
 import { rootCauseMessage } from '../api/rootCause';
 import { SEARCH_ATTRIBUTES } from '../api/searchAttributes';
@@ -19,7 +19,7 @@ export interface TrainModelResult {
   codeVersion: string;
 }
 
-export type TrainingPhase = 'validating' | 'reserving-version' | 'fitting' | 'registering' | 'completed' | 'failed' | 'cancelled';
+export type TrainingPhase = 'validating' | 'pinning' | 'reserving-version' | 'fitting' | 'registering' | 'completed' | 'failed' | 'cancelled';
 export const trainingPhaseQuery = defineQuery<{ phase: TrainingPhase }>('progress');
 
 /**
@@ -29,6 +29,16 @@ export const trainingPhaseQuery = defineQuery<{ phase: TrainingPhase }>('progres
  */
 const CHECKS_DETECTOR_OPTIONS = 'train-checks-detector-options';
 const FINAL_STATUS_ON_EVERY_PATH = 'train-final-status-on-every-path';
+
+/** The training window's data, pinned once: the model's lineage names this snapshot. */
+async function pinTrainingSource(source: NonNullable<ValidTrainModelInput['source']>) {
+  const { spec, window, timeZone } = source;
+  const pinned = await planning.pinSource({ jobId: workflowInfo().workflowId, source: spec, window, timeZone });
+  if (pinned.rows === 0) throw ApplicationFailure.nonRetryable(`no rows to train on in ${pinned.location} for ${window.start} – ${window.end}`, 'NoData');
+  upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.dataset, value: `snap_${pinned.snapshotSha256.slice(0, 16)}` }]);
+  const lineage = { source: spec, window, timeZone, location: pinned.location, snapshot: { key: pinned.snapshotKey, sha256: pinned.snapshotSha256, objects: pinned.objects, rows: pinned.rows } };
+  return { pinned, lineage };
+}
 
 /** The job's final status for the error it ended with, in NomalyJobStatus. */
 function recordEnd(err: unknown): 'failed' | 'cancelled' {
@@ -51,16 +61,26 @@ export async function trainModel(rawInput: TrainModelInput): Promise<TrainModelR
   const started = Date.now();
   upsertSearchAttributes([
     { key: SEARCH_ATTRIBUTES.model, value: input.modelName },
-    { key: SEARCH_ATTRIBUTES.dataset, value: input.datasetId },
+    ...(input.datasetId ? [{ key: SEARCH_ATTRIBUTES.dataset, value: input.datasetId }] : []),
     { key: SEARCH_ATTRIBUTES.jobStatus, value: 'running' },
   ]);
 
+  let snapshot;
+  if (input.source) {
+    phase = 'pinning';
+    try {
+      snapshot = await pinTrainingSource(input.source);
+    } catch (err) {
+      phase = recordEnd(err);
+      throw err;
+    }
+  }
   phase = 'reserving-version';
   const plan = await control
     .createModelVersion({
       trainingWorkflowId: workflowInfo().workflowId,
       modelName: input.modelName,
-      datasetId: input.datasetId,
+      ...(input.datasetId ? { datasetId: input.datasetId } : { snapshot }),
       algorithm: input.algorithm,
       params: input.params,
       featureColumns: input.featureColumns,

@@ -192,6 +192,35 @@ describe('detection over sources', () => {
     await expect(readAll(last)).rejects.toThrow(new RegExp(`object lake:${lake}/events/dt=${DAYS[2]}/part-00001.parquet changed after the job pinned it`));
   });
 
+  it('trains on a source: the window rows streamed chunk by chunk, the snapshot in the model lineage', async () => {
+    const trained = await (
+      await p.client.startTraining({ modelName: 'orders-from-lake', source: parquetSource, window: window(DAYS[1]), featureColumns: [...LAKE_COLUMNS], contamination: 0.01 } as never)
+    ).result();
+    expect(trained).toMatchObject({ status: 'active', trainRows: ROWS });
+    const [row] = await p.sql<{ dataset_id: string | null; source: { location: string; snapshot: { objects: number; rows: number } } }>(
+      `select dataset_id, source from model where name = 'orders-from-lake'`,
+    );
+    expect(row.dataset_id).toBeNull();
+    expect(row.source).toMatchObject({ location: `lake:${lake}/${dayPrefix(DAYS[1])}`, snapshot: { objects: 2, rows: ROWS } });
+    // It scores like any model.
+    const summary = (await detect({ model: 'orders-from-lake', source: parquetSource, window: window(DAYS[2]) })) as DetectionSummary;
+    expect(summary).toMatchObject({ status: 'completed', rows: ROWS });
+
+    const training = async (input: Record<string, unknown>): Promise<string> => {
+      try {
+        await (await p.client.startTraining({ modelName: 'orders-refused', ...input } as never)).result();
+      } catch (err) {
+        let cause = err as Error & { cause?: Error };
+        while (cause.cause) cause = cause.cause as typeof cause;
+        return cause.message;
+      }
+      return 'trained';
+    };
+    expect(await training({ source: parquetSource, window: window(DAYS[1]) })).toContain('"featureColumns" is required to train on a source');
+    expect(await training({ source: parquetSource, featureColumns: ['amount'] })).toContain('"window" is required to train on a source');
+    expect(await training({ source: parquetSource, window: window(EMPTY_DAY), featureColumns: ['amount'] })).toContain(`no rows to train on in lake:${lake}/${dayPrefix(EMPTY_DAY)}`);
+  });
+
   it('refuses credentials, unknown connections and SQL in a window before reading anything', async () => {
     // The workflow's failure, by its innermost cause: the message a person sees.
     const refused = async (input: Record<string, unknown>): Promise<Error> => {

@@ -14,7 +14,9 @@ function printModel(m: ModelInfo): void {
     ['params', JSON.stringify(m.params)],
     ['features', `${m.featureColumns.length}: ${m.featureColumns.join(', ')}`],
     ['threshold', fixed(m.threshold)],
-    ['dataset', `${m.datasetId} (sha256 ${m.datasetSha256})`],
+    m.datasetId
+      ? ['dataset', `${m.datasetId} (sha256 ${m.datasetSha256})`]
+      : ['source', `${String((m.source as { location?: string } | null)?.location ?? '?')} (snapshot sha256 ${m.datasetSha256})`],
     ['train rows', m.trainRows === null ? '-' : String(m.trainRows)],
     ['artifact', `${m.artifactKey} (sha256 ${m.artifactSha256 ?? '-'})`],
     ['code version', m.codeVersion ?? '-'],

@@ -1,0 +1,30 @@
+/**
+ * Every row of a pinned source, chunk by chunk at its objects' own boundaries: what training
+ * streams through its sample. Memory is one chunk's bytes, never the source.
+ */
+import { BufferPool } from '../bufferPool';
+import type { CsvIndex } from '../csvIndex';
+import { LruCache } from '../lruCache';
+import type { Matrix } from '../../scoring/matrix';
+import { datasetFormat } from './index';
+import { SNAPSHOT_FORMAT } from './names';
+import { loadSnapshot, type StoredSnapshot } from './snapshot';
+
+/** Rows per chunk read for training: big enough to amortise a chunk's requests, small enough to hold. */
+const TRAINING_CHUNK_ROWS = 250_000;
+const BLOCK_ROWS = 65_536;
+
+export async function* snapshotRows(dataset: StoredSnapshot, featureColumns: string[]): AsyncGenerator<{ features: Matrix; firstRow: number; labels?: undefined }> {
+  const format = datasetFormat(SNAPSHOT_FORMAT);
+  const snapshot = await loadSnapshot(dataset);
+  const list = await format.planChunks(dataset, snapshot.rows, TRAINING_CHUNK_ROWS, () => undefined);
+  const caches = { indexes: new LruCache<CsvIndex>(4), heads: new LruCache<unknown>(16), buffers: new BufferPool(1) };
+  for (let c = 0; c < list.chunks; c++) {
+    const spec = { rowStart: list.rowBounds[c], rowEnd: list.rowBounds[c + 1], from: list.bounds[c], to: list.bounds[c + 1], shared: list.shared };
+    let firstRow = spec.rowStart;
+    for await (const block of format.readChunk(dataset, spec, { columns: { featureColumns }, blockRows: BLOCK_ROWS, rowsDone: 0 }, caches)) {
+      yield { features: block.features, firstRow };
+      firstRow += block.features.rows;
+    }
+  }
+}
