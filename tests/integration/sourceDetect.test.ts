@@ -6,7 +6,7 @@ import type { DetectionSummary } from '../../src/client/nomalyClient';
 import { decodeModel } from '../../src/scoring/codec';
 import { Matrix } from '../../src/scoring/matrix';
 import { dayPrefix, dayRows, dropLake, LAKE_COLUMNS, lakeConnectionFile, seedLake } from '../support/lake';
-import { startTestPlatform, type TestPlatform } from '../support/testPlatform';
+import { maybeRecordHistory, startTestPlatform, type TestPlatform } from '../support/testPlatform';
 import { createWarehouse, warehouseConnectionEntry, type Warehouse } from '../support/warehouse';
 
 /**
@@ -86,13 +86,15 @@ describe('detection over sources', () => {
   const parquetSource = { kind: 'objects', connection: 'lake', bucket: lake, prefix: 'events/dt={date}/', format: 'parquet', idColumn: 'id' } as const;
   const window = (day: string) => ({ start: day, end: new Date(Date.parse(day) + 86_400_000).toISOString().slice(0, 10) });
 
-  async function detect(input: Record<string, unknown>, workflowId?: string): Promise<DetectionSummary | SourceRunOutcome> {
-    const handle = await p.client.startDetection({ model: 'orders', ...input } as never, workflowId ? { workflowId } : {});
-    return (await handle.result()) as DetectionSummary | SourceRunOutcome;
+  async function detect(input: Record<string, unknown>, record?: string): Promise<DetectionSummary | SourceRunOutcome> {
+    const handle = await p.client.startDetection({ model: 'orders', ...input } as never);
+    const result = (await handle.result()) as DetectionSummary | SourceRunOutcome;
+    if (record) await maybeRecordHistory(handle, record);
+    return result;
   }
 
   it('scores a day of Parquet partitions once: every row, the same anomalies as a local scoring, the snapshot as lineage', async () => {
-    const first = (await detect({ source: parquetSource, window: window(DAYS[0]), chunkRows: 1000 })) as DetectionSummary;
+    const first = (await detect({ source: parquetSource, window: window(DAYS[0]), chunkRows: 1000 }, 'detectBatchSource')) as DetectionSummary;
     expect(first).toMatchObject({ status: 'completed', rows: ROWS });
     expect(first.source).toMatchObject({ window: { start: '2026-11-01T00:00:00.000Z', end: '2026-11-02T00:00:00.000Z' }, location: `lake:${lake}/${dayPrefix(DAYS[0])}`, objects: 2 });
     expect(await storedAnomalies(first.jobId)).toEqual(expectedAnomalies(DAYS[0]));
@@ -105,7 +107,7 @@ describe('detection over sources', () => {
     expect(job.run_key).toMatch(/^[0-9a-f]{64}$/);
 
     // The same model version, source, window and data: skipped, pointing at the job that scored it.
-    const again = (await detect({ source: parquetSource, window: window(DAYS[0]) })) as SourceRunOutcome;
+    const again = (await detect({ source: parquetSource, window: window(DAYS[0]) }, 'detectBatchSourceSkipped')) as SourceRunOutcome;
     expect(again).toMatchObject({ status: 'skipped', scoredBy: first.jobId, rows: ROWS, anomalies: first.anomalies, snapshotSha256: job.snapshot_sha256 });
     const [skippedRow] = await p.sql<{ status: string }>('select status from detection_job where id = ?', [again.jobId]);
     expect(skippedRow.status).toBe('skipped');
