@@ -129,4 +129,37 @@ describe('a chunk fetches only its own bytes, in every format', () => {
     for (const fetched of perChunk) expect(fetched).toBeLessThan(bytes.length * (format === 'parquet' ? 0.2 : 0.4));
     console.log(`${format}: file ${bytes.length} bytes, each chunk fetched ${perChunk.join(', ')}`);
   });
+
+  it('a pinned source: each chunk fetches its own object\'s row groups and footer (plus the small snapshot and plan)', async () => {
+    const { pinSource } = await import('../../src/sources/pinSource');
+    const lake = `nomaly-test-bytes-lake-${process.pid}`;
+    await store.ensureBuckets([lake]);
+    const half = ROWS / 2;
+    const objects = [0, 1].map((part) => fileOf('parquet', { ids: data.ids.slice(part * half, (part + 1) * half), columns: data.columns.map((c) => c.slice(part * half, (part + 1) * half)) }));
+    for (const [part, bytes] of objects.entries()) await store.putBytes(lake, `events/dt=2026-11-01/part-${part}.parquet`, bytes);
+    const storeOf = () => store;
+    const indexes = { store, bucket: p.config.buckets.datasets };
+    const source = { kind: 'objects', connection: 'platform', bucket: lake, prefix: 'events/dt={date}/', format: 'parquet' } as const;
+    const pinned = await pinSource({ config: p.config, store, storeOf }, source, { start: '2026-11-01T00:00:00.000Z', end: '2026-11-02T00:00:00.000Z' }, 'UTC', () => undefined);
+    expect(pinned).toMatchObject({ rows: ROWS, objects: 2 });
+    const snapshot = { store, bucket: p.config.buckets.datasets, key: pinned.snapshotKey, sha256: pinned.snapshotSha256, storeOf, indexes };
+    const reader = datasetFormat('snapshot');
+    const list = await reader.planChunks(snapshot, ROWS, CHUNK_ROWS, () => undefined);
+    expect(list.chunks).toBe(4);
+    const whole = await readDataset(fileOf('parquet', data), 'parquet', { featureColumns, idColumn: 'id' });
+    for (let i = 0; i < list.chunks; i++) {
+      const caches: ChunkReadCaches = { indexes: new LruCache(4), heads: new LruCache(4), buffers: new BufferPool(1) };
+      store.fetched = 0;
+      let row = list.rowBounds[i];
+      for await (const block of reader.readChunk(snapshot, chunkAt(list, i), { columns: { featureColumns, idColumn: 'id' }, blockRows: 4096, rowsDone: 0 }, caches)) {
+        expect(block.ids).toEqual(whole.ids!.slice(row, row + block.features.rows));
+        row += block.features.rows;
+      }
+      expect(row).toBe(list.rowBounds[i + 1]);
+      // Its object is half the file; the chunk is half of that object's rows and half its columns.
+      expect(store.fetched).toBeLessThan(objects[Math.floor(i / 2)].length * 0.4);
+    }
+    await store.removeMany(lake, await store.listKeys(lake, ''));
+    await store.client.removeBucket(lake);
+  });
 });
