@@ -14,7 +14,7 @@ import { exportScoresCsv } from '../results/scoresCsvExport';
 import { jobScoresKey } from '../storage/keys';
 import type { ActivityDeps } from './deps';
 import { failFastOnPermanent, notFound } from './failures';
-import { datasetReader } from './datasetReader';
+import { datasetReader } from '../sources/datasetReader';
 import { heartbeat, withHeartbeat } from './heartbeat';
 import type { DetectionPlan, DetectionSummary, SourceLineage } from '../api/results';
 
@@ -208,7 +208,7 @@ export function createDetectionActivities({ orm, store, config, metrics }: Activ
       const context = Context.current();
       const em = orm.em.fork();
       const job = await em.findOneOrFail(DetectionJob, { id: input.jobId });
-      const source = await jobScoresCsvSource(orm, store, config.buckets, job).catch((err: unknown) => {
+      const source = await jobScoresCsvSource(orm, store, config.buckets, job, storedDataset).catch((err: unknown) => {
         throw err instanceof JobResultsError ? ApplicationFailure.nonRetryable((err as Error).message, 'NotFound') : err;
       });
       const exported = await exportScoresCsv(store, config.buckets.results, job.id, source, (progress) => context.heartbeat(progress));

@@ -1,7 +1,7 @@
 import { datasetFormat } from '../data/formats';
 import { SNAPSHOT_FORMAT } from '../data/formats/names';
 import { snapshotRows } from '../data/formats/snapshotRows';
-import { datasetReader } from './datasetReader';
+import { datasetReader } from '../sources/datasetReader';
 import { isHeldOut, RowReservoir } from '../data/reservoir';
 import { codeVersion } from '../config/codeVersion';
 import { encodeModel } from '../scoring/codec';

@@ -16,7 +16,7 @@ import type { Detector } from '../scoring/detector';
 import { chunkScoresKey } from '../storage/keys';
 import type { ActivityDeps } from './deps';
 import { failFastOnPermanent } from './failures';
-import { datasetReader } from './datasetReader';
+import { datasetReader } from '../sources/datasetReader';
 
 export { SCORE_BLOCK_ROWS, type ScoreChunkCursor } from '../results/chunkCursor';
 

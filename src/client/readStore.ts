@@ -14,6 +14,7 @@ import { ModelRegistry, type DatasetFilter, type DatasetInfo, type DetectionJobC
 import type { ObjectStore } from '../storage/objectStore';
 import type { ClientDatabase } from './database';
 import { downloadJobScores, type DownloadedResults } from './resultsDownload';
+import { datasetReader } from '../sources/datasetReader';
 
 export type { BackupManifest, DatasetSummary, DetectionSummary };
 
@@ -120,7 +121,9 @@ export class ReadStore {
 
   /** A completed detection job's scores written to a local file (CSV or Parquet). */
   async downloadJobScores(jobId: string, options: { format: string; out?: string }): Promise<DownloadedResults> {
-    return downloadJobScores({ orm: await this.database.orm(), store: this.store, buckets: this.config.buckets }, jobId, options);
+    // A job over a source reads its rows' keys from its snapshot, through this machine's connections.
+    const snapshot = datasetReader(this.config, this.store);
+    return downloadJobScores({ orm: await this.database.orm(), store: this.store, buckets: this.config.buckets, snapshot }, jobId, options);
   }
 
   private signedUrl(bucket: string, key: string): Promise<string> {

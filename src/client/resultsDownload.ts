@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import type { NomalyConfig } from '../config';
 import { scoresCsvPieces, writePiecesToFile } from '../results/scoresCsv';
 import { writeScoresParquet } from '../results/scoresParquet';
+import type { StoredSnapshot } from '../data/formats/snapshot';
 import type { Orm } from '../db/orm';
 import { completedDetectionJob, JobResultsError, jobScoresCsvSource } from '../results/jobScoresCsv';
 import { jobScoresCsvKey } from '../storage/keys';
@@ -29,7 +30,7 @@ export interface DownloadedResults {
  * appears only once complete (written beside it, then renamed).
  */
 export async function downloadJobScores(
-  deps: { orm: Orm; store: ObjectStore; buckets: NomalyConfig['buckets'] },
+  deps: { orm: Orm; store: ObjectStore; buckets: NomalyConfig['buckets']; snapshot?: (key: string, sha256: string) => StoredSnapshot },
   jobId: string,
   options: { format: string; out?: string },
 ): Promise<DownloadedResults> {
@@ -39,7 +40,7 @@ export async function downloadJobScores(
   const partial = `${file}.partial`;
   try {
     if (options.format === 'parquet') {
-      const written = await writeScoresParquet(partial, await jobScoresCsvSource(deps.orm, deps.store, deps.buckets, job));
+      const written = await writeScoresParquet(partial, await jobScoresCsvSource(deps.orm, deps.store, deps.buckets, job, deps.snapshot));
       await rename(partial, file);
       return { jobId, file, format: 'parquet', ...written, source: 'built' };
     }
@@ -50,7 +51,7 @@ export async function downloadJobScores(
       await rename(partial, file);
       return { jobId, file, format: 'csv', size: exported.size, sha256: exported.sha256, source: 'exported' };
     }
-    const written = await writePiecesToFile(partial, scoresCsvPieces(await jobScoresCsvSource(deps.orm, deps.store, deps.buckets, job)));
+    const written = await writePiecesToFile(partial, scoresCsvPieces(await jobScoresCsvSource(deps.orm, deps.store, deps.buckets, job, deps.snapshot)));
     await rename(partial, file);
     return { jobId, file, format: 'csv', ...written, source: 'built' };
   } finally {

@@ -5,6 +5,8 @@
  */
 import type { NomalyConfig } from '../config';
 import { datasetBatches } from '../data/readDataset';
+import type { StoredSnapshot } from '../data/formats/snapshot';
+import { snapshotRowKeys } from '../data/formats/snapshotRows';
 import { decodeScoresFile } from './scoresFile';
 import type { ScoresCsvSource } from './scoresCsv';
 import { Dataset, DetectionJob, Model } from '../db/entities';
@@ -29,13 +31,19 @@ export async function completedDetectionJob(orm: Orm, jobId: string): Promise<De
   return job;
 }
 
-export async function jobScoresCsvSource(orm: Orm, store: ObjectStore, buckets: NomalyConfig['buckets'], job: DetectionJob): Promise<ScoresCsvSource> {
+/**
+ * `snapshot`: how to read a job over a source's snapshot (its objects through the workers'
+ * connections); without it such a job's rows are keyed by object and row only when the source
+ * has no id column.
+ */
+export async function jobScoresCsvSource(
+  orm: Orm,
+  store: ObjectStore,
+  buckets: NomalyConfig['buckets'],
+  job: DetectionJob,
+  snapshot?: (key: string, sha256: string) => StoredSnapshot,
+): Promise<ScoresCsvSource> {
   const em = orm.em.fork();
-  if (!job.datasetId) {
-    throw new JobResultsError(`detection job ${job.id} scored a source, not an uploaded dataset: its row-by-row export is not available yet (its anomalies, with their row keys, are: nomaly results ${job.id})`);
-  }
-  const dataset = await em.findOne(Dataset, { id: job.datasetId });
-  if (!dataset) throw new JobResultsError(`detection job ${job.id}: its dataset ${job.datasetId} no longer exists`);
   const model = job.modelId === null || job.modelId === undefined ? null : await em.findOne(Model, { id: job.modelId });
   const scoresKey = jobScoresKey(job.id);
   const stored = await store.stat(buckets.results, scoresKey);
@@ -51,6 +59,9 @@ export async function jobScoresCsvSource(orm: Orm, store: ObjectStore, buckets: 
     const anomalous = new Set(rows.map((r) => Number(r.row_index)));
     isAnomaly = (row) => anomalous.has(row);
   }
+  if (!job.datasetId) return { scores, isAnomaly, ids: sourceRowKeys(job, model, snapshot) };
+  const dataset = await em.findOne(Dataset, { id: job.datasetId });
+  if (!dataset) throw new JobResultsError(`detection job ${job.id}: its dataset ${job.datasetId} no longer exists`);
   const idColumn = dataset.idColumn ?? undefined;
   if (!idColumn) return { scores, isAnomaly };
   return {
@@ -66,4 +77,13 @@ export async function jobScoresCsvSource(orm: Orm, store: ObjectStore, buckets: 
       })(),
     },
   };
+}
+
+/** A job over a source: each row's id (its idColumn) or `object#row`, read from the job's snapshot. */
+function sourceRowKeys(job: DetectionJob, model: Model | null, snapshot: ((key: string, sha256: string) => StoredSnapshot) | undefined): NonNullable<ScoresCsvSource['ids']> {
+  const lineage = job.source as { source: { idColumn?: string }; snapshot: { key: string; sha256: string } };
+  const idColumn = lineage.source.idColumn ?? null;
+  if (!snapshot) throw new JobResultsError(`detection job ${job.id} scored a source: its rows' keys are read from the source's snapshot, which this process cannot reach`);
+  if (idColumn && !model) throw new JobResultsError(`detection job ${job.id}: its model was removed, so its source's ids cannot be read again`);
+  return { column: idColumn ?? 'row_key', batches: snapshotRowKeys(snapshot(lineage.snapshot.key, lineage.snapshot.sha256), idColumn, model?.featureColumns[0] ?? '') };
 }

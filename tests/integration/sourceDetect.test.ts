@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { SourceRunOutcome } from '../../src/api/results';
@@ -129,9 +129,13 @@ describe('detection over sources', () => {
 
   it('JSON lines partitions in three objects: the same anomalies as a local scoring', async () => {
     const source = { kind: 'objects', connection: 'lake', bucket: jsonLake, prefix: 'events/dt={date}/', format: 'jsonl', idColumn: 'id' };
-    const summary = (await detect({ source, window: window(DAYS[0]), chunkRows: 800 })) as DetectionSummary;
+    const summary = (await detect({ source, window: window(DAYS[0]), chunkRows: 800, exportCsv: true })) as DetectionSummary;
     expect(summary).toMatchObject({ status: 'completed', rows: ROWS, source: { objects: 3 } });
     expect(await storedAnomalies(summary.jobId)).toEqual(expectedAnomalies(DAYS[0]));
+    // The exported scores.csv keys every row by the source's id column, in order.
+    const csv = (await p.platform.store.getVerifiedBytes(summary.scoresBucket, summary.scoresCsvKey!)).toString('utf8').trim().split('\n');
+    expect(csv[0]).toBe('row,id,score,is_anomaly');
+    expect(csv.slice(1).map((l) => l.split(',')[1])).toEqual(dayRows(DAYS[0], ROWS).ids);
   });
 
   it('CSV partitions without an id column (a _SUCCESS marker beside them): rows are keyed by object and row', async () => {
@@ -147,6 +151,17 @@ describe('detection over sources', () => {
       return rows.ids[Number(part) * half + Number(row) - 1];
     });
     expect(ids.sort()).toEqual(expectedAnomalies(DAYS[0]));
+
+    // Every row's score downloads with its key in the source.
+    const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'nomaly-source-scores-')), 'scores.csv');
+    await p.client.reads.downloadJobScores(summary.jobId, { format: 'csv', out });
+    const lines = readFileSync(out, 'utf8').trim().split('\n');
+    expect(lines[0]).toBe('row,row_key,score,is_anomaly');
+    expect(lines).toHaveLength(ROWS + 1);
+    expect(lines[1]).toMatch(new RegExp(`^0,events/dt=${DAYS[0]}/part-0.csv#1,`));
+    expect(lines[ROWS]).toMatch(new RegExp(`^${ROWS - 1},events/dt=${DAYS[0]}/part-1.csv#${ROWS / 2},`));
+    const flagged = lines.slice(1).filter((l) => l.endsWith(',1')).map((l) => l.split(',')[1]);
+    expect(flagged.sort()).toEqual([...keys].sort());
   });
 
   it('a PostgreSQL query, bound to the window, scores exactly that day of orders', async () => {

@@ -28,3 +28,30 @@ export async function* snapshotRows(dataset: StoredSnapshot, featureColumns: str
     }
   }
 }
+
+/**
+ * Every row's key in a pinned source, in the job's row order, in batches: the id column's
+ * values, or `object#row` (1-based) when there is none. Without an id column nothing but the
+ * snapshot is read; with one, the ids are read beside one of the model's (numeric) columns.
+ */
+export async function* snapshotRowKeys(dataset: StoredSnapshot, idColumn: string | null, featureColumn: string): AsyncGenerator<string[]> {
+  const snapshot = await loadSnapshot(dataset);
+  if (!idColumn) {
+    for (const part of snapshot.parts) {
+      for (let from = 0; from < part.rows; from += BLOCK_ROWS) {
+        const to = Math.min(part.rows, from + BLOCK_ROWS);
+        yield Array.from({ length: to - from }, (_, i) => `${part.key}#${from + i + 1}`);
+      }
+    }
+    return;
+  }
+  const format = datasetFormat(SNAPSHOT_FORMAT);
+  const list = await format.planChunks(dataset, snapshot.rows, TRAINING_CHUNK_ROWS, () => undefined);
+  const caches = { indexes: new LruCache<CsvIndex>(4), heads: new LruCache<unknown>(16), buffers: new BufferPool(1) };
+  for (let c = 0; c < list.chunks; c++) {
+    const spec = { rowStart: list.rowBounds[c], rowEnd: list.rowBounds[c + 1], from: list.bounds[c], to: list.bounds[c + 1], shared: list.shared };
+    for await (const block of format.readChunk(dataset, spec, { columns: { featureColumns: [featureColumn], idColumn }, blockRows: BLOCK_ROWS, rowsDone: 0 }, caches)) {
+      yield block.ids ?? [];
+    }
+  }
+}

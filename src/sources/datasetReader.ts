@@ -1,7 +1,7 @@
 import type { NomalyConfig } from '../config';
 import type { StoredSnapshot } from '../data/formats/snapshot';
 import type { ObjectStore } from '../storage/objectStore';
-import { sourceStores } from '../sources/stores';
+import { sourceStores } from './stores';
 
 /**
  * A job's data as its format module reads it: an uploaded dataset in the datasets bucket, or a
