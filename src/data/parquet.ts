@@ -73,14 +73,48 @@ export function checkedSchema(metadata: FileMetaData): { header: string[]; total
   return { header, totalRows: Number(metadata.num_rows) };
 }
 
-async function readRows(open: OpenParquet, rowStart: number, rowEnd: number): Promise<unknown[][]> {
-  let rows: unknown[][] = [];
+/**
+ * Rows [rowStart, rowEnd) of the named columns, each as the array the decoder produced (typed
+ * where the column allows), never an array per row: Parquet is columnar, and so is this read.
+ */
+export async function readParquetColumns(file: AsyncBuffer, metadata: FileMetaData, columns: string[], rowStart: number, rowEnd: number): Promise<Map<string, ArrayLike<unknown>>> {
+  const pieces = new Map<string, Array<{ at: number; data: ArrayLike<unknown> }>>(columns.map((c) => [c, []]));
   try {
-    await parquetRead({ file: open.file, metadata: open.metadata, rowStart, rowEnd, compressors, rowFormat: 'array', onComplete: (r) => (rows = r) });
+    await parquetRead({
+      file,
+      metadata,
+      columns,
+      rowStart,
+      rowEnd,
+      compressors,
+      onChunk: ({ columnName, columnData, rowStart: at }) => pieces.get(columnName)?.push({ at, data: columnData }),
+    });
   } catch (err) {
     throw new DatasetFormatError(`unreadable Parquet data in rows ${rowStart + 1}-${rowEnd}: ${(err as Error).message}`);
   }
-  return rows;
+  const rows = rowEnd - rowStart;
+  const out = new Map<string, ArrayLike<unknown>>();
+  for (const [name, list] of pieces) {
+    // Usually one piece per row group; a reader may hand pages, and rows around the range.
+    if (list.length === 1 && list[0].at === rowStart && list[0].data.length === rows) {
+      out.set(name, list[0].data);
+      continue;
+    }
+    const values: unknown[] = new Array(rows);
+    let filled = 0;
+    for (const { at, data } of list) {
+      for (let i = Math.max(0, rowStart - at); i < data.length && at + i < rowEnd; i++, filled++) values[at + i - rowStart] = data[i];
+    }
+    if (filled !== rows) throw new DatasetFormatError(`column "${name}": the file holds ${filled} values for rows ${rowStart + 1}-${rowEnd}, expected ${rows}`, undefined, name);
+    out.set(name, values);
+  }
+  return out;
+}
+
+/** Rows [rowStart, rowEnd) of the file into `builder`, column by column. */
+async function addRows(builder: TableBuilder, open: Pick<OpenParquet, 'file' | 'metadata'>, columns: string[], rowStart: number, rowEnd: number): Promise<void> {
+  const values = await readParquetColumns(open.file, open.metadata, columns, rowStart, rowEnd);
+  builder.addColumns(values, rowEnd - rowStart, (i) => `row ${rowStart + i + 1}`);
 }
 
 /** Yields the file's rows one row group at a time (row groups are the unit Parquet writers bound). */
@@ -91,9 +125,8 @@ export async function* parquetBatches(bytes: Uint8Array, options: TableReadOptio
   for (const group of open.metadata.row_groups) {
     const end = start + Number(group.num_rows);
     if (end === start) continue;
-    const rows = await readRows(open, start, end);
-    const builder = new TableBuilder(open.header, options, rows.length);
-    rows.forEach((row, i) => builder.add(row, `row ${start + i + 1}`));
+    const builder = new TableBuilder(open.header, options, end - start);
+    await addRows(builder, open, open.header, start, end);
     yield builder.build(start, end);
     start = end;
   }
@@ -105,8 +138,7 @@ export async function readParquet(bytes: Uint8Array, options: TableReadOptions &
   if (open.totalRows === 0) throw new DatasetFormatError('empty file: the Parquet file has a schema but no rows');
   const rowStart = options.rowStart ?? 0;
   const rowEnd = Math.min(options.rowEnd ?? open.totalRows, open.totalRows);
-  const rows = rowEnd > rowStart ? await readRows(open, rowStart, rowEnd) : [];
-  const builder = new TableBuilder(open.header, options, rows.length);
-  rows.forEach((row, i) => builder.add(row, `row ${rowStart + i + 1}`));
+  const builder = new TableBuilder(open.header, options, Math.max(rowEnd - rowStart, 0));
+  if (rowEnd > rowStart) await addRows(builder, open, open.header, rowStart, rowEnd);
   return builder.build(rowStart, open.totalRows);
 }

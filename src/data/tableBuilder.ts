@@ -48,6 +48,11 @@ function cellNumber(value: unknown): number {
   return NaN;
 }
 
+/** An id cell as text: what is stored with each anomaly. */
+function idText(value: unknown): string {
+  return value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
 export class TableBuilder {
   readonly header: string[];
   readonly featureColumns: string[];
@@ -78,44 +83,85 @@ export class TableBuilder {
   /** Adds one row of values in header order; `where` names the row in errors ("line 7", "row 7"). */
   add(values: ArrayLike<unknown>, where: string): void {
     const nf = this.featureColumns.length;
-    if ((this.rows + 1) * nf > this.data.length) {
-      const grown = new Float64Array(this.data.length * 2);
-      grown.set(this.data);
-      this.data = grown;
-      if (this.labels) {
-        const grownLabels = new Uint8Array(this.labels.length * 2);
-        grownLabels.set(this.labels);
-        this.labels = grownLabels;
-      }
-    }
+    this.reserve(this.rows + 1);
     const offset = this.rows * nf;
     for (let c = 0; c < this.header.length; c++) {
       const role = this.roles[c];
       const value = values[c];
       if (role >= 0) {
         const v = cellNumber(value);
-        if (v !== v) {
-          const why =
-            value === null || value === undefined || (typeof value === 'string' && value.trim() === '')
-              ? 'the cell is empty (every feature cell needs a number)'
-              : typeof value === 'string'
-                ? `${shown(value)} ${notANumberReason(value)}`
-                : `${shown(value)} is not a ${typeof value === 'number' ? 'finite ' : ''}number`;
-          throw new DatasetFormatError(`${where}, column "${this.header[c]}": ${why}`, undefined, this.header[c]);
-        }
+        if (v !== v) throw this.notANumber(value, where, c);
         this.data[offset + role] = v;
       } else if (role === ROLE_LABEL) {
-        const v = typeof value === 'boolean' ? Number(value) : cellNumber(value);
-        if (v !== 0 && v !== 1) {
-          const found = value === null || value === undefined || value === '' ? 'an empty cell' : shown(value);
-          throw new DatasetFormatError(`${where}, column "${this.header[c]}": label must be 0 or 1, found ${found}`, undefined, this.header[c]);
-        }
-        this.labels![this.rows] = v;
+        this.labels![this.rows] = this.label(value, where, c);
       } else if (role === ROLE_ID) {
-        this.ids!.push(value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value));
+        this.ids!.push(idText(value));
       }
     }
     this.rows++;
+  }
+
+  /**
+   * Adds `count` rows given column by column (what a columnar format decodes), each column's
+   * values in header order of the map: the same checks and wording as add(), with no array per row.
+   */
+  addColumns(columns: ReadonlyMap<string, ArrayLike<unknown>>, count: number, where: (row: number) => string): void {
+    const nf = this.featureColumns.length;
+    this.reserve(this.rows + count);
+    for (let c = 0; c < this.header.length; c++) {
+      const role = this.roles[c];
+      if (role < 0 && role !== ROLE_LABEL && role !== ROLE_ID) continue;
+      const values = columns.get(this.header[c]);
+      if (!values || values.length < count) throw new DatasetFormatError(`column "${this.header[c]}" has ${values?.length ?? 0} values, expected ${count}`, undefined, this.header[c]);
+      if (role >= 0) {
+        for (let i = 0, at = this.rows * nf + role; i < count; i++, at += nf) {
+          const value = values[i];
+          const v = typeof value === 'number' && Number.isFinite(value) ? value : cellNumber(value);
+          if (v !== v) throw this.notANumber(value, where(i), c);
+          this.data[at] = v;
+        }
+      } else if (role === ROLE_LABEL) {
+        for (let i = 0; i < count; i++) this.labels![this.rows + i] = this.label(values[i], where(i), c);
+      } else {
+        for (let i = 0; i < count; i++) this.ids!.push(idText(values[i]));
+      }
+    }
+    this.rows += count;
+  }
+
+  /** Room for `rows` rows (features and labels), doubling as add() does. */
+  private reserve(rows: number): void {
+    const nf = this.featureColumns.length;
+    if (rows * nf <= this.data.length && (!this.labels || rows <= this.labels.length)) return;
+    let capacity = Math.max(1, this.labels?.length ?? this.data.length / Math.max(nf, 1));
+    while (capacity < rows) capacity *= 2;
+    const grown = new Float64Array(Math.max(capacity * nf, 1));
+    grown.set(this.data);
+    this.data = grown;
+    if (this.labels) {
+      const grownLabels = new Uint8Array(capacity);
+      grownLabels.set(this.labels);
+      this.labels = grownLabels;
+    }
+  }
+
+  private notANumber(value: unknown, where: string, c: number): DatasetFormatError {
+    const why =
+      value === null || value === undefined || (typeof value === 'string' && value.trim() === '')
+        ? 'the cell is empty (every feature cell needs a number)'
+        : typeof value === 'string'
+          ? `${shown(value)} ${notANumberReason(value)}`
+          : `${shown(value)} is not a ${typeof value === 'number' ? 'finite ' : ''}number`;
+    return new DatasetFormatError(`${where}, column "${this.header[c]}": ${why}`, undefined, this.header[c]);
+  }
+
+  private label(value: unknown, where: string, c: number): number {
+    const v = typeof value === 'boolean' ? Number(value) : cellNumber(value);
+    if (v !== 0 && v !== 1) {
+      const found = value === null || value === undefined || value === '' ? 'an empty cell' : shown(value);
+      throw new DatasetFormatError(`${where}, column "${this.header[c]}": label must be 0 or 1, found ${found}`, undefined, this.header[c]);
+    }
+    return v;
   }
 
   /** The rows added so far as a table; `firstRow` is the index of its first row in the file. */

@@ -4,10 +4,10 @@
  * groups' column chunks for the columns it needs, never the file. The file's sha256 was
  * verified when it was registered; its key is its sha256, so the bytes under it never change.
  */
-import { parquetMetadataAsync, parquetRead } from 'hyparquet';
+import { parquetMetadataAsync } from 'hyparquet';
 import type { AsyncBuffer, FileMetaData } from 'hyparquet';
 import { DatasetFormatError, DatasetMismatchError } from '../datasetError';
-import { checkedSchema, compressors, parquetBatches, readParquet } from '../parquet';
+import { checkedSchema, parquetBatches, readParquet, readParquetColumns } from '../parquet';
 import { TableBuilder } from '../tableBuilder';
 import type { ChunkList } from './chunks';
 import type { ChunkReadCaches, DatasetFormat, StoredDataset } from './format';
@@ -107,15 +107,9 @@ export const parquetFormat: DatasetFormat = {
       const end = Math.min(groupEnd, chunk.rowEnd);
       groupStart = groupEnd;
       if (start >= end) continue;
-      let rows: unknown[][] = [];
-      try {
-        await parquetRead({ file: opened.file, metadata: opened.metadata, columns, rowStart: start, rowEnd: end, compressors, rowFormat: 'array', onComplete: (r) => (rows = r) });
-      } catch (err) {
-        throw new DatasetFormatError(`unreadable Parquet data in rows ${start + 1}-${end}: ${(err as Error).message}`);
-      }
-      if (rows.length !== end - start) throw new DatasetMismatchError(`rows ${start}-${end} hold ${rows.length} rows in the file`);
-      const builder = new TableBuilder(columns, read.columns, rows.length);
-      rows.forEach((row, i) => builder.add(row, `row ${start + i + 1}`));
+      const values = await readParquetColumns(opened.file, opened.metadata, columns, start, end);
+      const builder = new TableBuilder(columns, read.columns, end - start);
+      builder.addColumns(values, end - start, (i) => `row ${start + i + 1}`);
       const table = builder.build(start, opened.totalRows);
       for (let at = 0; at < table.features.rows; at += read.blockRows) {
         const to = Math.min(at + read.blockRows, table.features.rows);
