@@ -3,7 +3,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { CancelledFailure, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { DetectionSummary } from '../../src/api/results';
+import type { DetectProgress } from '../../src/workflows/detectBatch';
 import type { BackfillReport } from '../../src/workflows/detectBackfill';
 import { applySchedulesFile, readSchedulesFile } from '../../src/client/schedules';
 import { decodeModel } from '../../src/scoring/codec';
@@ -32,6 +34,7 @@ describe('backfills over a source', () => {
   let dir: string;
   const lake = `nomaly-test-backfill-${process.pid}`;
   const cliLake = `nomaly-test-backfill-cli-${process.pid}`;
+  const slowLake = `nomaly-test-backfill-slow-${process.pid}`;
   const savedConnections = process.env.NOMALY_CONNECTIONS_FILE;
   let model: { threshold: number; score(m: Matrix, out: Float64Array): Float64Array };
   /** The first backfill's report: which job scored each day. */
@@ -60,6 +63,7 @@ describe('backfills over a source', () => {
     await p?.stop();
     await dropLake(p.platform.store, lake).catch(() => undefined);
     await dropLake(p.platform.store, cliLake).catch(() => undefined);
+    await dropLake(p.platform.store, slowLake).catch(() => undefined);
     if (savedConnections === undefined) delete process.env.NOMALY_CONNECTIONS_FILE;
     else process.env.NOMALY_CONNECTIONS_FILE = savedConnections;
   });
@@ -175,6 +179,35 @@ describe('backfills over a source', () => {
       await nightly.delete();
       await p.client.temporal.schedule.getHandle('test-backup-for-backfills').delete();
     }
+  });
+
+  it('cancelling a backfill cancels the running window job and starts no other', async () => {
+    // Days long enough to cancel in the middle of: 20,000 rows in chunks of 100, one at a time.
+    const days = ['2026-11-01', '2026-11-02', '2026-11-03'];
+    await seedLake(p.platform.store, slowLake, days, { rowsPerDay: 20_000, format: 'parquet', rowGroupRows: 5000 });
+    const handle = await p.client.startBackfill({ model: MODEL, source: { ...source, bucket: slowLake }, from: days[0], to: '2026-11-04', maxConcurrentWindows: 1, chunkRows: 100, maxConcurrentChunks: 1 });
+    let running: string | undefined;
+    for (let i = 0; i < 400 && !running; i++) {
+      const report = await p.client.progress<BackfillReport>(handle.workflowId);
+      const row = report.windows.find((w) => w.status === 'running');
+      const chunks = row ? await p.client.progress<DetectProgress>(row.jobId).catch(() => undefined) : undefined;
+      if (chunks && chunks.chunksDone >= 2) running = row!.jobId;
+      else await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(running).toBeDefined();
+    await handle.cancel();
+
+    const error = await handle.result().catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    expect((error as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+    expect((await handle.describe()).status.name).toBe('CANCELLED');
+    expect((await p.client.temporal.workflow.getHandle(running!).describe()).status.name).toBe('CANCELLED');
+    const [job] = await p.sql<{ status: string }>('select status from detection_job where id = ?', [running]);
+    expect(job.status).toBe('cancelled');
+    // The table at the end: the first day cancelled, the others never started.
+    const report = await p.client.progress<BackfillReport>(handle.workflowId);
+    expect(report.windows.map((w) => [w.status, w.error])).toEqual([['failed', 'cancelled'], ['pending', undefined], ['pending', undefined]]);
+    await expect(p.client.temporal.workflow.getHandle(report.windows[1].jobId).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
   });
 
   it('nomaly detect --source --from --to --wait prints a table of windows: scored, failed with why, no data', async () => {
