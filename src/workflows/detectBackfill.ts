@@ -56,7 +56,13 @@ export const backfillProgressQuery = defineQuery<BackfillReport>('progress');
  */
 export async function detectBackfill(rawInput: DetectBackfillInput): Promise<BackfillReport> {
   const backfillId = workflowInfo().workflowId;
-  const input = validateDetectBackfillInput(rawInput);
+  let input: ValidDetectBackfillInput;
+  try {
+    input = validateDetectBackfillInput(rawInput);
+  } catch (err) {
+    upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.jobStatus, value: 'failed' }]);
+    throw err;
+  }
   const rows: BackfillWindowRow[] = input.windows.map((window) => ({ window, status: 'pending', rows: 0, anomalies: 0, jobId: windowJobId(backfillId, window) }));
   const report = (): BackfillReport => ({ backfillId, model: input.model, period: input.period, timeZone: input.timeZone, windows: rows, totals: totalsOf(rows) });
   setHandler(backfillProgressQuery, report);

@@ -11,7 +11,7 @@ import { applySchedulesFile, readSchedulesFile } from '../../src/client/schedule
 import { decodeModel } from '../../src/scoring/codec';
 import { Matrix } from '../../src/scoring/matrix';
 import { dayPrefix, dayRows, dropLake, LAKE_COLUMNS, lakeConnectionFile, seedLake } from '../support/lake';
-import { startTestPlatform, type TestPlatform } from '../support/testPlatform';
+import { maybeRecordHistory, startTestPlatform, type TestPlatform } from '../support/testPlatform';
 
 const run = promisify(execFile);
 const cli = path.resolve(__dirname, '../../dist/client/cli.js');
@@ -96,6 +96,7 @@ describe('backfills over a source', () => {
     expect(early.windows.filter((w) => w.status === 'running').length).toBeLessThanOrEqual(3);
 
     first = (await handle.result()) as BackfillReport;
+    await maybeRecordHistory(handle, 'detectBackfill');
     expect(await p.client.progress<BackfillReport>(handle.workflowId)).toEqual(first);
     expect(statuses(first)).toEqual(Object.fromEntries(DAYS.map((d) => [d, d === EMPTY_DAY ? 'no-data' : 'scored'])));
     expect(first.totals).toMatchObject({ windows: 7, scored: 6, skipped: 0, noData: 1, failed: 0, rows: 6 * ROWS });
@@ -201,6 +202,7 @@ describe('backfills over a source', () => {
     expect(error).toBeInstanceOf(WorkflowFailedError);
     expect((error as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
     expect((await handle.describe()).status.name).toBe('CANCELLED');
+    await maybeRecordHistory(handle, 'detectBackfillCancelled');
     expect((await p.client.temporal.workflow.getHandle(running!).describe()).status.name).toBe('CANCELLED');
     const [job] = await p.sql<{ status: string }>('select status from detection_job where id = ?', [running]);
     expect(job.status).toBe('cancelled');
