@@ -249,5 +249,11 @@ describe('backfills over a source', () => {
       ['2026-11-03', 'no-data', 0, 0],
     ]);
     expect(json.windows[1].error).toBe(lines[3].replace(/^.*failed: /, ''));
+
+    // One window: one job, here skipped (scored by the first backfill), said in one line.
+    const single = await run(process.execPath, [cli, 'detect', '--model', MODEL, '--source', sourceFile, '--window-start', '2026-11-01', '--window-end', '2026-11-02', '--wait']);
+    expect(single.stdout.trim()).toMatch(
+      new RegExp(`^detection job \\S+ skipped: lake:${cliLake}/events/dt=2026-11-01/ for 2026-11-01T00:00:00.000Z – 2026-11-02T00:00:00.000Z was already scored by backfill-\\S+ \\(${ROWS} rows, ${expected.length} anomalies\\)$`),
+    );
   });
 });

@@ -1,9 +1,13 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { validateDetectBackfillInput } from '../../../src/api/backfillInput';
 import { validateDetectBatchInput } from '../../../src/api/inputs';
 import type { BackfillReport } from '../../../src/workflows/detectBackfill';
 import { backfillReportLines, renderBackfillProgress, windowLabel } from '../../../src/client/cli/backfillReport';
 import { scheduleBackfillInput } from '../../../src/client/schedules';
+import { checkCombination, readSourceFile, type DetectOptions } from '../../../src/client/cli/commands/detect';
 import { failureOf } from '../../support/failureOf';
 
 const source = { kind: 'objects', connection: 'lake', bucket: 'sales', prefix: 'orders/dt={date}/', format: 'parquet', idColumn: 'id' };
@@ -142,5 +146,39 @@ describe('backfill text', () => {
       '2026-11-05       0          0  running',
       'total: 1 scored, 1 skipped, 1 no data, 1 failed; 126456 rows, 38 anomalies',
     ]);
+  });
+});
+
+describe('nomaly detect options', () => {
+  const base = { model: 'orders' };
+
+  it('takes a dataset, a source with one window, or a source with a range', () => {
+    expect(() => checkCombination({ ...base, dataset: 'ds_0123456789abcdef' })).not.toThrow();
+    expect(() => checkCombination({ ...base, source: 's.json', windowStart: '2026-11-01', windowEnd: '2026-11-02' })).not.toThrow();
+    expect(() => checkCombination({ ...base, source: 's.json', from: '2026-11-01', to: '2026-12-01', concurrencyWindows: 4, timeZone: 'Europe/Paris' })).not.toThrow();
+  });
+
+  it.each([
+    [{ model: 'orders' }, 'give one of --dataset'],
+    [{ model: 'orders', dataset: 'ds_0123456789abcdef', source: 's.json' }, 'give one of --dataset'],
+    [{ model: 'orders', dataset: 'ds_0123456789abcdef', from: '2026-11-01', timeZone: 'UTC' }, '--from, --time-zone apply to --source only'],
+    [{ model: 'orders', source: 's.json', from: '2026-11-01' }, '--from and --to go together'],
+    [{ model: 'orders', source: 's.json', from: '2026-11-01', to: '2026-11-02', exportCsv: true }, '--export-csv apply to one window\'s job, not to a backfill'],
+    [{ model: 'orders', source: 's.json' }, '--source needs a window'],
+    [{ model: 'orders', source: 's.json', windowStart: '2026-11-01', windowEnd: '2026-11-02', concurrencyWindows: 2 }, '--concurrency-windows applies to a backfill'],
+  ])('refuses %j', (opts, message) => {
+    expect(() => checkCombination(opts as DetectOptions)).toThrow(message);
+  });
+
+  it('reads the source file, and never quotes a file that is not JSON', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'nomaly-source-'));
+    const good = path.join(dir, 'source.json');
+    writeFileSync(good, JSON.stringify(source));
+    expect(readSourceFile(good)).toEqual(source);
+    const bad = path.join(dir, 'bad.json');
+    writeFileSync(bad, '{"kind": "objects", secretKey: hunter2-secret}');
+    expect(() => readSourceFile(bad)).toThrow(`--source ${bad}: not valid JSON`);
+    expect(() => readSourceFile(bad)).not.toThrow(/hunter2/);
+    expect(() => readSourceFile(path.join(dir, 'missing.json'))).toThrow('not readable (ENOENT)');
   });
 });

@@ -9,7 +9,7 @@ import { printResult } from '../output';
 import { renderDetectProgress, waitWithProgress } from '../progress';
 import { withClient } from '../withClient';
 
-interface DetectOptions {
+export interface DetectOptions {
   model: string;
   dataset?: string;
   source?: string;
@@ -103,7 +103,7 @@ export function registerDetectCommand(program: Command): void {
 }
 
 /** Options that only make sense together (or apart), checked before anything is read or started. */
-function checkCombination(opts: DetectOptions): void {
+export function checkCombination(opts: DetectOptions): void {
   const given = (names: Array<keyof DetectOptions>) => names.filter((n) => opts[n] !== undefined).map(flag);
   if ((opts.dataset === undefined) === (opts.source === undefined)) throw new Error('give one of --dataset (an uploaded dataset) and --source (a JSON file naming data where it lives)');
   if (opts.dataset !== undefined) {
