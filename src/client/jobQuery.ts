@@ -1,7 +1,7 @@
 import { SEARCH_ATTRIBUTES } from '../api/searchAttributes';
 
 /** The workflows a person starts (all but detectBatch's sendAlert child); `nomaly jobs --type` accepts these. */
-export const JOB_TYPES = ['trainModel', 'detectBatch', 'backup', 'disasterRecovery', 'maintenance', 'registerDataset', 'verifyBackups'] as const;
+export const JOB_TYPES = ['trainModel', 'detectBatch', 'backup', 'disasterRecovery', 'maintenance', 'registerDataset', 'verifyBackups', 'detectBackfill'] as const;
 
 export interface JobFilter {
   type?: string;

@@ -20,6 +20,8 @@ import {
   type TrainModelInput,
 } from '../api/inputs';
 import { rootCauseMessage } from '../api/rootCause';
+import { validateDetectBackfillInput, type DetectBackfillInput } from '../api/backfillInput';
+import type { BackfillReport } from '../workflows/detectBackfill';
 import type { TrainModelResult } from '../workflows/trainModel';
 import { validateBackupInput, validateDisasterRecoveryInput, type BackupInput, type DisasterRecoveryInput } from '../api/backupInputs';
 import type { BackupResult } from '../workflows/backup';
@@ -32,9 +34,10 @@ import { jobListQuery, type JobFilter } from './jobQuery';
 import { ReadStore, RESULT_LINK_DAYS, type BackupManifest, type DatasetSummary, type DetectionSummary, type ResultLinks } from './readStore';
 import { RegistryEdits } from './registryEdits';
 import { startWorkflow } from './workflowStarts';
-import { applySchedulesFile, listSchedules, type ScheduleListing, type SchedulesFile } from './schedules';
+import { applySchedulesFile, listSchedules, scheduleBackfillInput, type ScheduleListing, type SchedulesFile } from './schedules';
 
 export type { DatasetSummary, DetectionSummary, DetectBatchInput, DetectProgress, TrainModelInput, TrainModelResult };
+export type { BackfillReport, DetectBackfillInput };
 export type { BackupInput, BackupManifest, BackupResult, DisasterRecoveryInput, RecoveryProgress, RecoveryResult };
 export { RESULT_LINK_DAYS, type ResultLinks };
 
@@ -162,6 +165,33 @@ export class NomalyClient {
       workflowId: options.workflowId ?? `detect-${input.model.replace('@', '-v')}-${input.datasetId ?? `source-${input.window?.start.slice(0, 10) ?? 'scheduled'}`}-${uniqueSuffix()}`,
       args: [input],
     });
+  }
+
+  /**
+   * Scores a source over a range of past windows: one detectBatch job per window (the
+   * detectBackfill workflow; its `progress` query and its result are a BackfillReport).
+   */
+  async startBackfill(input: DetectBackfillInput, options: { workflowId?: string } = {}): Promise<WorkflowHandle> {
+    validateDetectBackfillInput(input);
+    return startWorkflow(this.temporal, 'detectBackfill', {
+      taskQueue: TASK_QUEUES.control,
+      workflowId: options.workflowId ?? `backfill-${input.model.replace('@', '-v')}-${uniqueSuffix()}`,
+      args: [input],
+    });
+  }
+
+  /**
+   * A backfill of a detection schedule over a source: its model, source, period and zone, over
+   * [from, to). Refused, naming the schedule, unless the schedule starts a detectBatch over a source.
+   */
+  async startScheduleBackfill(
+    scheduleId: string,
+    range: Pick<DetectBackfillInput, 'from' | 'to' | 'maxConcurrentWindows'>,
+    options: { workflowId?: string } = {},
+  ): Promise<WorkflowHandle> {
+    const description = await this.temporal.schedule.getHandle(scheduleId).describe();
+    const input = scheduleBackfillInput(scheduleId, description.action, range);
+    return this.startBackfill(input, { workflowId: options.workflowId ?? `backfill-${scheduleId}-${uniqueSuffix()}` });
   }
 
   /** Starts a backup now (the nightly schedule starts the same workflow). */

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
+import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleDescriptionAction, type ScheduleOptions } from '@temporalio/client';
 import { TASK_QUEUES } from '../config/taskQueues';
 import { validateBackupInput, validateVerifyBackupsInput, type BackupInput, type VerifyBackupsInput } from '../api/backupInputs';
 import { validateDetectBatchInput, type DetectBatchInput } from '../api/inputs';
+import type { DetectBackfillInput } from '../api/backfillInput';
 import { workflowAction } from './workflowStarts';
 
 /**
@@ -11,6 +12,9 @@ import { workflowAction } from './workflowStarts';
  *    "backupVerify": {"hour": 4, "minute": 0, "input": {"newest": 3}},
  *    "detections": [{"id": "nightly-cardio", "hour": 2, "minute": 0,
  *                    "input": {"model": "cardio", "datasetId": "ds_…", "alertAnomalyRateAbove": 0.2}}]}
+ * A detection's input may name a `source` (data where it lives) instead of a `datasetId`: each run
+ * then scores the period before the one it is due in, counted in the schedule's `timezone`
+ * (which becomes the input's `timeZone` when the input has none).
  * Every schedule: overlap SKIP (a slow night never doubles up) and an explicit catch-up window
  * (defaults differ between SDK and server). `everySeconds` replaces hour/minute with an interval.
  * Without a file, the nightly backup and the daily re-check of the newest backups are installed;
@@ -98,6 +102,8 @@ export function readSchedulesFile(file?: string): SchedulesFile {
   const detections = (parsed.detections ?? []).map((raw, i) => {
     const spec = { ...TIMING_DEFAULTS, ...raw } as DetectionScheduleSpec;
     checkTiming(`${file}: detections[${i}]`, spec);
+    // A run's window is the day (or hour) before, on the same clock as the schedule's.
+    if (spec.input?.source !== undefined && spec.input.timeZone === undefined) spec.input = { ...spec.input, timeZone: spec.timezone };
     validateDetectBatchInput(spec.input);
     return spec;
   });
@@ -184,4 +190,34 @@ export async function listSchedules(client: Client): Promise<ScheduleListing[]> 
     });
   }
   return found;
+}
+
+/**
+ * The backfill input for a detection schedule over a source: its model, source, period and zone
+ * over `range`. Anything else (another workflow, a detection of an uploaded dataset) is refused
+ * with an error that names the schedule.
+ */
+export function scheduleBackfillInput(
+  scheduleId: string,
+  action: ScheduleDescriptionAction,
+  range: Pick<DetectBackfillInput, 'from' | 'to' | 'maxConcurrentWindows'>,
+): DetectBackfillInput {
+  if (action.type !== 'startWorkflow' || action.workflowType !== 'detectBatch') {
+    throw new Error(`schedule ${scheduleId} starts ${action.workflowType ?? 'no workflow'}, not detectBatch: only a detection schedule over a source can be backfilled window by window`);
+  }
+  const input = (action.args?.[0] ?? {}) as DetectBatchInput;
+  if (input.source === undefined) {
+    throw new Error(`schedule ${scheduleId} scores the uploaded dataset ${input.datasetId ?? '(none)'}, not a source: there are no past windows to backfill`);
+  }
+  return {
+    model: input.model,
+    source: input.source,
+    from: range.from,
+    to: range.to,
+    ...(input.period !== undefined ? { period: input.period } : {}),
+    ...(input.timeZone !== undefined ? { timeZone: input.timeZone } : {}),
+    ...(range.maxConcurrentWindows !== undefined ? { maxConcurrentWindows: range.maxConcurrentWindows } : {}),
+    ...(input.chunkRows !== undefined ? { chunkRows: input.chunkRows } : {}),
+    ...(input.maxConcurrentChunks !== undefined ? { maxConcurrentChunks: input.maxConcurrentChunks } : {}),
+  };
 }

@@ -7,3 +7,4 @@ export { disasterRecovery } from './disasterRecovery';
 export { maintenance } from './maintenance';
 export { sendAlert } from './sendAlert';
 export { verifyBackups } from './verifyBackups';
+export { detectBackfill } from './detectBackfill';

@@ -6,6 +6,7 @@ import { validateDetectionAlert } from '../../src/api/alertInput';
 import { validateBackupInput, validateDisasterRecoveryInput, validateVerifyBackupsInput } from '../../src/api/backupInputs';
 import { MAX_DATASET_NAME_CHARS, validateDetectBatchInput, validateRegisterDatasetInput, validateTrainModelInput } from '../../src/api/inputs';
 import { validateMaintenanceInput } from '../../src/workflows/maintenance';
+import { validateDetectBackfillInput } from '../../src/api/backfillInput';
 import { startTestPlatform, type TestPlatform } from '../support/testPlatform';
 import { sweepPlatform } from './platformSweep';
 
@@ -147,6 +148,24 @@ const SPECS: WorkflowSpec[] = [
     // A continuation of any kind is refused in a run the job did not continue into.
     fields: { model: 'string', datasetId: 'string', chunkRows: 'number', maxConcurrentChunks: 'number', alertAnomalyRateAbove: 'number', chunksPerRun: 'number', exportCsv: 'boolean', continuation: 'object' },
     badStrings: { model: fc.oneof(malformed, overLong(100).map((s) => s.replace(/[^a-z]/gi, 'm'))), datasetId: malformed },
+  },
+  {
+    type: 'detectBackfill',
+    validate: validateDetectBackfillInput,
+    valid: {
+      model: 'prop-model@1',
+      source: { kind: 'objects', connection: 'lake', bucket: 'prop-lake', prefix: 'dt={date}/', format: 'parquet' },
+      from: '2026-11-01',
+      to: '2026-11-03',
+      period: 'day',
+      timeZone: 'UTC',
+      maxConcurrentWindows: 2,
+      chunkRows: 1000,
+      maxConcurrentChunks: 2,
+    },
+    required: ['model', 'source', 'from', 'to'],
+    fields: { model: 'string', source: 'object', from: 'string', to: 'string', period: 'string', timeZone: 'string', maxConcurrentWindows: 'number', chunkRows: 'number', maxConcurrentChunks: 'number' },
+    badStrings: { model: malformed, from: malformed, to: malformed, period: malformed, timeZone: malformed },
   },
   {
     type: 'backup',

@@ -4,7 +4,7 @@ import * as workflows from '../../../src/workflows';
 describe('jobListQuery', () => {
   it('lists every kind of job, when nothing is filtered', () => {
     expect(jobListQuery({})).toBe(
-      'WorkflowType IN ("trainModel", "detectBatch", "backup", "disasterRecovery", "maintenance", "registerDataset", "verifyBackups")',
+      'WorkflowType IN ("trainModel", "detectBatch", "backup", "disasterRecovery", "maintenance", "registerDataset", "verifyBackups", "detectBackfill")',
     );
   });
 

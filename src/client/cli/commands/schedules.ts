@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { readSchedulesFile, type ScheduleListing } from '../../schedules';
-import { DEFAULT_LIST_LIMIT, listLimit, listOffset } from '../options';
+import { followBackfill } from '../backfillReport';
+import { DEFAULT_LIST_LIMIT, integer, listLimit, listOffset } from '../options';
 import { renderTable } from '../table';
 import { withClient } from '../withClient';
 
@@ -26,7 +27,7 @@ export function registerScheduleCommands(program: Command): void {
   schedules
     .command('apply')
     .description('create or update the schedules in a config file (without one: the nightly backup at 02:30 UTC and the backup re-check at 04:00 UTC)')
-    .option('--file <file>', 'JSON: {"backup": {...}, "backupVerify": {...}, "detections": [{"id", "hour", "minute", "input": {"model", "datasetId"}}]}')
+    .option('--file <file>', 'JSON: {"backup": {...}, "backupVerify": {...}, "detections": [{"id", "hour", "minute", "input": {"model", "datasetId" or "source"}}]}')
     .action(async (opts: { file?: string }) => {
       const file = readSchedulesFile(opts.file);
       for (const r of await withClient((client) => client.applySchedules(file))) {
@@ -70,14 +71,28 @@ export function registerScheduleCommands(program: Command): void {
   schedules
     .command('backfill')
     .argument('<id>')
-    .requiredOption('--from <time>', 'ISO time, e.g. 2026-11-01T00:00:00Z')
-    .requiredOption('--to <time>', 'ISO time')
-    .description('run the schedule for every time it would have run in [from, to) (overlap: allow all)')
-    .action(async (id: string, opts: { from: string; to: string }) => {
-      const start = new Date(opts.from);
-      const end = new Date(opts.to);
-      if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime()) || end <= start) throw new Error('--from and --to must be ISO times with from < to');
-      await withClient((client) => client.backfillSchedule(id, start, end));
-      console.log(`backfill of ${id} from ${start.toISOString()} to ${end.toISOString()} requested`);
+    .requiredOption('--from <time>', 'a date (YYYY-MM-DD, in the schedule\'s zone) or an ISO time with a zone, e.g. 2026-11-01')
+    .requiredOption('--to <time>', 'the end of the range, excluded')
+    .option('--concurrency-windows <n>', 'detection over a source: window jobs running at once (default 2, at most 16)', integer)
+    .option('--wait', 'detection over a source: show progress and print the table of windows')
+    .option('--json', 'print JSON')
+    .description(
+      'a detection schedule over a source: score every window of [from, to) with its model, source, period and zone (one job per window, already scored windows skipped); any other schedule: run it for every time it would have run in [from, to)',
+    )
+    .action(async (id: string, opts: { from: string; to: string; concurrencyWindows?: number; wait?: boolean; json?: boolean }) => {
+      await withClient(async (client) => {
+        const action = (await client.temporal.schedule.getHandle(id).describe()).action;
+        if (action.workflowType === 'detectBatch') {
+          const handle = await client.startScheduleBackfill(id, { from: opts.from, to: opts.to, ...(opts.concurrencyWindows !== undefined ? { maxConcurrentWindows: opts.concurrencyWindows } : {}) });
+          await followBackfill(handle, opts, client.uiUrl(handle.workflowId));
+          return;
+        }
+        // Backups and other workflows have no windows: Temporal replays the schedule's times.
+        const start = new Date(opts.from);
+        const end = new Date(opts.to);
+        if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime()) || end <= start) throw new Error('--from and --to must be ISO times with from < to');
+        await client.backfillSchedule(id, start, end);
+        console.log(`backfill of ${id} from ${start.toISOString()} to ${end.toISOString()} requested`);
+      });
     });
 }
