@@ -12,6 +12,8 @@ import { TableBuilder } from '../tableBuilder';
 import type { ChunkList } from './chunks';
 import type { ChunkReadCaches, DatasetFormat, StoredDataset } from './format';
 
+const MAGIC = 'PAR1';
+
 /** The footer is usually a few KB; a bigger one costs a second read (hyparquet asks for the rest). */
 const FOOTER_FETCH_BYTES = 16 * 1024;
 
@@ -35,8 +37,17 @@ interface OpenedParquet {
   totalRows: number;
 }
 
-async function openStored(dataset: StoredDataset): Promise<OpenedParquet> {
+/** The same refusal as for bytes in memory (parquet.ts), from two small range reads. */
+async function assertParquetMagic(file: AsyncBuffer): Promise<void> {
+  const magic = async (start: number) => Buffer.from(await file.slice(start, start + MAGIC.length)).toString('latin1');
+  if (file.byteLength < 12 || (await magic(0)) !== MAGIC || (await magic(file.byteLength - MAGIC.length)) !== MAGIC) {
+    throw new DatasetFormatError(`not a Parquet file: it must start and end with the bytes "${MAGIC}"`);
+  }
+}
+
+async function openStored(dataset: StoredDataset, checkMagic = false): Promise<OpenedParquet> {
   const file = await rangeFile(dataset);
+  if (checkMagic) await assertParquetMagic(file);
   let metadata: FileMetaData;
   try {
     metadata = await parquetMetadataAsync(file, { initialFetchSize: Math.min(FOOTER_FETCH_BYTES, file.byteLength) });
@@ -44,6 +55,17 @@ async function openStored(dataset: StoredDataset): Promise<OpenedParquet> {
     throw new DatasetFormatError(`unreadable Parquet footer: ${(err as Error).message}`);
   }
   return { file, metadata, ...checkedSchema(metadata) };
+}
+
+/** Rows [start, end) of the stored file (within one row group: only its column chunks are fetched). */
+async function readGroupRows(opened: OpenedParquet, start: number, end: number, columns?: string[]): Promise<unknown[][]> {
+  let rows: unknown[][] = [];
+  try {
+    await parquetRead({ file: opened.file, metadata: opened.metadata, columns, rowStart: start, rowEnd: end, compressors, rowFormat: 'array', onComplete: (r) => (rows = r) });
+  } catch (err) {
+    throw new DatasetFormatError(`unreadable Parquet data in rows ${start + 1}-${end}: ${(err as Error).message}`);
+  }
+  return rows;
 }
 
 /**
@@ -73,10 +95,27 @@ export const parquetFormat: DatasetFormat = {
   name: 'parquet',
   read: (bytes, options) => readParquet(bytes, options),
   async *batches(source, options) {
-    // Parquet needs its footer first: a stream is collected before it is read.
+    // Parquet needs its footer first: a stream is collected before it is read (registration
+    // reads a stored file by ranges instead: storedBatches).
     const pieces: Buffer[] = [];
     for await (const piece of source) pieces.push(piece);
     yield* parquetBatches(Buffer.concat(pieces), options);
+  },
+
+  /** Registration: the footer, then one row group at a time, each by its own range reads (parquetBatches, without the whole file). */
+  async *storedBatches(dataset, options) {
+    const opened = await openStored(dataset, true);
+    if (opened.totalRows === 0) throw new DatasetFormatError('empty file: the Parquet file has a schema but no rows');
+    let start = 0;
+    for (const group of opened.metadata.row_groups) {
+      const end = start + Number(group.num_rows);
+      if (end === start) continue;
+      const rows = await readGroupRows(opened, start, end);
+      const builder = new TableBuilder(opened.header, options, rows.length);
+      rows.forEach((row, i) => builder.add(row, `row ${start + i + 1}`));
+      yield builder.build(start, end);
+      start = end;
+    }
   },
 
   async open(dataset) {
@@ -107,12 +146,7 @@ export const parquetFormat: DatasetFormat = {
       const end = Math.min(groupEnd, chunk.rowEnd);
       groupStart = groupEnd;
       if (start >= end) continue;
-      let rows: unknown[][] = [];
-      try {
-        await parquetRead({ file: opened.file, metadata: opened.metadata, columns, rowStart: start, rowEnd: end, compressors, rowFormat: 'array', onComplete: (r) => (rows = r) });
-      } catch (err) {
-        throw new DatasetFormatError(`unreadable Parquet data in rows ${start + 1}-${end}: ${(err as Error).message}`);
-      }
+      const rows = await readGroupRows(opened, start, end, columns);
       if (rows.length !== end - start) throw new DatasetMismatchError(`rows ${start}-${end} hold ${rows.length} rows in the file`);
       const builder = new TableBuilder(columns, read.columns, rows.length);
       rows.forEach((row, i) => builder.add(row, `row ${start + i + 1}`));
