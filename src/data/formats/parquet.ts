@@ -8,7 +8,8 @@ import { parquetMetadataAsync, parquetRead } from 'hyparquet';
 import type { AsyncBuffer, FileMetaData } from 'hyparquet';
 import { DatasetFormatError, DatasetMismatchError } from '../datasetError';
 import { checkedSchema, compressors, parquetBatches, readParquet } from '../parquet';
-import { TableBuilder } from '../tableBuilder';
+import type { DatasetTable } from '../table';
+import { TableBuilder, type TableReadOptions } from '../tableBuilder';
 import type { ChunkList } from './chunks';
 import type { ChunkReadCaches, DatasetFormat, StoredDataset } from './format';
 
@@ -68,6 +69,14 @@ async function readGroupRows(opened: OpenedParquet, start: number, end: number, 
   return rows;
 }
 
+/** One row group as a table, its decoded rows garbage once it returns (nothing but the table is held while the caller works). */
+async function readGroupTable(opened: OpenedParquet, start: number, end: number, options: TableReadOptions): Promise<DatasetTable> {
+  const rows = await readGroupRows(opened, start, end);
+  const builder = new TableBuilder(opened.header, options, rows.length);
+  rows.forEach((row, i) => builder.add(row, `row ${start + i + 1}`));
+  return builder.build(start, end);
+}
+
 /**
  * Runs of whole row groups of at least `chunkRows` rows each (the last may be smaller); with
  * chunkRows ≥ rows / maxChunks that keeps the count of chunks within the policy's maximum.
@@ -110,10 +119,7 @@ export const parquetFormat: DatasetFormat = {
     for (const group of opened.metadata.row_groups) {
       const end = start + Number(group.num_rows);
       if (end === start) continue;
-      const rows = await readGroupRows(opened, start, end);
-      const builder = new TableBuilder(opened.header, options, rows.length);
-      rows.forEach((row, i) => builder.add(row, `row ${start + i + 1}`));
-      yield builder.build(start, end);
+      yield await readGroupTable(opened, start, end, options);
       start = end;
     }
   },
