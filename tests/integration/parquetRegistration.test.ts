@@ -104,6 +104,21 @@ describe('Parquet registration by range reads', () => {
     expect(await p.platform.orm.em.fork().findOne(Dataset, { sha256: claimed })).toBeNull();
   });
 
+  it.each([
+    ['CSV text', Buffer.from('a,b\n1,2\n3,4\n'), 'not a Parquet file: it must start and end with the bytes "PAR1"'],
+    ['a Parquet file cut short', severalGroups(300).subarray(0, -100), 'not a Parquet file: it must start and end with the bytes "PAR1"'],
+  ])('refuses %s stored as Parquet (registered without the client checks), and leaves nothing', async (_what, bytes, message) => {
+    const sha = sha256(bytes);
+    const key = datasetKey(sha, 'parquet');
+    await p.platform.store.putBytes(bucket(), key, bytes);
+    const refused = await createDatasetActivities(p.platform)
+      .registerDatasetFile({ name: 'not.parquet', objectKey: key, sha256: sha, format: 'parquet' })
+      .catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(ApplicationFailure);
+    expect(refused).toMatchObject({ nonRetryable: true, type: 'DatasetFormatError', message });
+    expect(await p.platform.store.stat(bucket(), key)).toBeUndefined();
+  });
+
   it('holds one row group, never the file: live memory at every batch stays far below the file size', async () => {
     const rows = 1_000_000;
     const groups = 16;
