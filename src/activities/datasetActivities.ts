@@ -3,6 +3,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import { DATASET_FORMATS, datasetFormat, isDatasetFormat } from '../data/formats';
 import { tap } from '../data/tap';
 import { DatasetProfiler } from '../data/profile';
+import type { CsvIndexBuilder } from '../data/csvIndex';
+import type { DatasetFormat } from '../data/formats/format';
+import type { DatasetTable } from '../data/table';
 import { Dataset } from '../db/entities';
 import { datasetInfo, type DatasetInfo } from '../db/modelRegistry';
 import { saveCsvIndex } from '../data/rowIndexStore';
@@ -29,6 +32,9 @@ export function datasetSummary(info: DatasetInfo): DatasetSummary {
 export function datasetIdFor(sha256: string): string {
   return `ds_${sha256.slice(0, 16)}`;
 }
+
+/** A hash-only pass over a big file still shows a live worker, about once per this many bytes. */
+const VERIFY_HEARTBEAT_BYTES = 64 * 1024 * 1024;
 
 function mib(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
@@ -69,6 +75,25 @@ export function createDatasetActivities({ orm, store, config }: ActivityDeps) {
     await store.removeMany(bucket, indexKey ? [input.objectKey, indexKey] : [input.objectKey]);
   }
 
+  /**
+   * The file's batches with its sha256 verified, memory bounded: streamed when the format can
+   * stream; else (Parquet) one pass that only hashes, then range reads of the verified object.
+   */
+  async function* registrationBatches(format: DatasetFormat, input: RegisterDatasetInput, indexer?: CsvIndexBuilder): AsyncGenerator<DatasetTable> {
+    if (format.storedBatches) {
+      let bytes = 0;
+      let reported = 0;
+      for await (const piece of store.streamVerified(bucket, input.objectKey, input.sha256)) {
+        bytes += piece.length;
+        if (bytes - reported >= VERIFY_HEARTBEAT_BYTES) heartbeat({ verifiedBytes: (reported = bytes) });
+      }
+      yield* format.storedBatches({ store, bucket, key: input.objectKey, sha256: input.sha256 }, {});
+      return;
+    }
+    const source = store.streamVerified(bucket, input.objectKey, input.sha256);
+    yield* format.batches(indexer ? tap(source, (piece) => indexer.push(piece)) : source, {});
+  }
+
   /** Streams, checks and profiles the file; the row is written last, only for a dataset that registered completely. */
   async function registerNew(input: RegisterDatasetInput): Promise<DatasetSummary> {
     if (!isDatasetFormat(input.format)) throw refused(`unsupported dataset format "${input.format}" (supported: ${DATASET_FORMATS.join(', ')})`);
@@ -83,8 +108,7 @@ export function createDatasetActivities({ orm, store, config }: ActivityDeps) {
     const format = datasetFormat(input.format);
     // A text format's row index comes from the same pass: jobs then plan without reading the file again.
     const indexer = format.rowIndex?.builder();
-    const source = store.streamVerified(bucket, input.objectKey, input.sha256);
-    for await (const batch of format.batches(indexer ? tap(source, (piece) => indexer.push(piece)) : source, {})) {
+    for await (const batch of registrationBatches(format, input, indexer)) {
       profiler.add(batch);
       heartbeat({ rows: batch.totalRows });
     }

@@ -37,7 +37,11 @@ export interface NomalyConfig {
      */
     restoreJobs: number;
   };
-  /** Largest dataset file accepted, in bytes (NOMALY_MAX_DATASET_BYTES, default 100 MiB). */
+  /**
+   * Largest dataset file accepted, in bytes (NOMALY_MAX_DATASET_BYTES, default 8 GiB). Uploads
+   * are streamed and registration holds one batch at a time (Parquet: one row group, by range
+   * reads), so the limit is about disk and time, not memory.
+   */
   datasets: { maxBytes: number };
   logLevel: string;
   httpPort: number;
@@ -230,7 +234,7 @@ export function loadConfig(env: Env = process.env): NomalyConfig {
       modelBackupsKeep: integer(env, 'NOMALY_MODEL_BACKUPS_KEEP', 7, 1, 10000),
       restoreJobs: integer(env, 'NOMALY_RESTORE_JOBS', 2, 1, 64),
     },
-    datasets: { maxBytes: integer(env, 'NOMALY_MAX_DATASET_BYTES', 100 * 1024 * 1024, 1, Number.MAX_SAFE_INTEGER) },
+    datasets: { maxBytes: integer(env, 'NOMALY_MAX_DATASET_BYTES', 8 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER) },
     logLevel: env.LOG_LEVEL ?? 'info',
     httpPort: integer(env, 'NOMALY_HTTP_PORT', 0, 0, 65535),
     healthHost: listenHost(env, 'NOMALY_HEALTH_HOST', '127.0.0.1'),

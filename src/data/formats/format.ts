@@ -77,6 +77,13 @@ export interface DatasetFormat {
   read(bytes: Buffer, options: TableReadOptions & { rowStart?: number; rowEnd?: number }): Promise<DatasetTable>;
   /** Streams a whole file in batches of rows, memory bounded where the format allows. */
   batches(source: AsyncIterable<Buffer>, options: TableReadOptions & { batchBytes?: number }): AsyncGenerator<DatasetTable>;
+  /**
+   * Reads a stored object batch by batch by range reads, for formats that cannot stream
+   * (Parquet: footer first, then row group by row group), so registering a file of many GiB
+   * holds one batch, never the file. Same batches as `batches` over the same bytes; the
+   * object's sha256 is the caller's to verify first (ranges carry no checksum).
+   */
+  storedBatches?(dataset: StoredDataset, options: TableReadOptions): AsyncGenerator<DatasetTable>;
   /** Text formats: how their row index counts rows and where it is kept (registration builds it in its one pass over the file). */
   readonly rowIndex?: RowIndexKind;
   /** Rows and columns, from the footer or the row index (built once when missing), never from the rows. */

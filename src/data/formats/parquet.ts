@@ -8,9 +8,12 @@ import { parquetMetadataAsync } from 'hyparquet';
 import type { AsyncBuffer, FileMetaData } from 'hyparquet';
 import { DatasetFormatError, DatasetMismatchError } from '../datasetError';
 import { checkedSchema, parquetBatches, readParquet, readParquetColumns } from '../parquet';
-import { TableBuilder } from '../tableBuilder';
+import type { DatasetTable } from '../table';
+import { TableBuilder, type TableReadOptions } from '../tableBuilder';
 import type { ChunkList } from './chunks';
 import type { ChunkReadCaches, DatasetFormat, StoredDataset } from './format';
+
+const MAGIC = 'PAR1';
 
 /** The footer is usually a few KB; a bigger one costs a second read (hyparquet asks for the rest). */
 const FOOTER_FETCH_BYTES = 16 * 1024;
@@ -35,8 +38,17 @@ interface OpenedParquet {
   totalRows: number;
 }
 
-async function openStored(dataset: StoredDataset): Promise<OpenedParquet> {
+/** The same refusal as for bytes in memory (parquet.ts), from two small range reads. */
+async function assertParquetMagic(file: AsyncBuffer): Promise<void> {
+  const magic = async (start: number) => Buffer.from(await file.slice(start, start + MAGIC.length)).toString('latin1');
+  if (file.byteLength < 12 || (await magic(0)) !== MAGIC || (await magic(file.byteLength - MAGIC.length)) !== MAGIC) {
+    throw new DatasetFormatError(`not a Parquet file: it must start and end with the bytes "${MAGIC}"`);
+  }
+}
+
+async function openStored(dataset: StoredDataset, checkMagic = false): Promise<OpenedParquet> {
   const file = await rangeFile(dataset);
+  if (checkMagic) await assertParquetMagic(file);
   let metadata: FileMetaData;
   try {
     metadata = await parquetMetadataAsync(file, { initialFetchSize: Math.min(FOOTER_FETCH_BYTES, file.byteLength) });
@@ -44,6 +56,18 @@ async function openStored(dataset: StoredDataset): Promise<OpenedParquet> {
     throw new DatasetFormatError(`unreadable Parquet footer: ${(err as Error).message}`);
   }
   return { file, metadata, ...checkedSchema(metadata) };
+}
+
+/**
+ * Rows [start, end) of the stored file's `columns` as a table (within one row group only its
+ * column chunks are fetched), decoded column by column; the decoded columns are garbage once it
+ * returns, so nothing but the table is held while the caller works.
+ */
+async function readGroupTable(opened: OpenedParquet, columns: string[], start: number, end: number, options: TableReadOptions, totalRows = end): Promise<DatasetTable> {
+  const values = await readParquetColumns(opened.file, opened.metadata, columns, start, end);
+  const builder = new TableBuilder(columns, options, end - start);
+  builder.addColumns(values, end - start, (i) => `row ${start + i + 1}`);
+  return builder.build(start, totalRows);
 }
 
 /**
@@ -73,10 +97,24 @@ export const parquetFormat: DatasetFormat = {
   name: 'parquet',
   read: (bytes, options) => readParquet(bytes, options),
   async *batches(source, options) {
-    // Parquet needs its footer first: a stream is collected before it is read.
+    // Parquet needs its footer first: a stream is collected before it is read (registration
+    // reads a stored file by ranges instead: storedBatches).
     const pieces: Buffer[] = [];
     for await (const piece of source) pieces.push(piece);
     yield* parquetBatches(Buffer.concat(pieces), options);
+  },
+
+  /** Registration: the footer, then one row group at a time, each by its own range reads (parquetBatches, without the whole file). */
+  async *storedBatches(dataset, options) {
+    const opened = await openStored(dataset, true);
+    if (opened.totalRows === 0) throw new DatasetFormatError('empty file: the Parquet file has a schema but no rows');
+    let start = 0;
+    for (const group of opened.metadata.row_groups) {
+      const end = start + Number(group.num_rows);
+      if (end === start) continue;
+      yield await readGroupTable(opened, opened.header, start, end, options);
+      start = end;
+    }
   },
 
   async open(dataset) {
@@ -107,10 +145,7 @@ export const parquetFormat: DatasetFormat = {
       const end = Math.min(groupEnd, chunk.rowEnd);
       groupStart = groupEnd;
       if (start >= end) continue;
-      const values = await readParquetColumns(opened.file, opened.metadata, columns, start, end);
-      const builder = new TableBuilder(columns, read.columns, end - start);
-      builder.addColumns(values, end - start, (i) => `row ${start + i + 1}`);
-      const table = builder.build(start, opened.totalRows);
+      const table = await readGroupTable(opened, columns, start, end, read.columns, opened.totalRows);
       for (let at = 0; at < table.features.rows; at += read.blockRows) {
         const to = Math.min(at + read.blockRows, table.features.rows);
         yield { features: table.features.sliceRows(at, to), ids: table.ids?.slice(at, to) };
