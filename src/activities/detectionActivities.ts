@@ -15,6 +15,7 @@ import { jobScoresKey } from '../storage/keys';
 import type { ActivityDeps } from './deps';
 import { failFastOnPermanent, notFound } from './failures';
 import { datasetReader } from '../sources/datasetReader';
+import { detectionPlan } from './detectionPlan';
 import { heartbeat, withHeartbeat } from './heartbeat';
 import type { DetectionPlan, DetectionSummary, SourceLineage } from '../api/results';
 
@@ -93,21 +94,14 @@ export function createDetectionActivities({ orm, store, config, metrics }: Activ
       const { model, dataset } = await openDetectionJob(orm.em.fork(), input).catch((err: unknown) => {
         throw err instanceof DetectionInputMissingError ? notFound(err.message) : err;
       });
-      return {
-        jobId: input.jobId,
-        modelId: model.id,
-        modelName: model.name,
-        modelVersion: model.version,
-        modelArtifactKey: model.artifactKey,
-        modelSha256: model.artifactSha256!,
+      return detectionPlan(input.jobId, model, {
         datasetId: dataset.id,
         datasetKey: dataset.objectKey,
         datasetSha256: dataset.sha256,
-        featureColumns: model.featureColumns,
         idColumn: dataset.idColumn ?? null,
         format: dataset.format,
         rows: dataset.rows,
-      };
+      });
     },
 
     /**

@@ -12,6 +12,7 @@ import type { SourceSpec } from '../api/sourceInput';
 import type { JobWindow } from '../api/window';
 import type { DetectionPlan, SourceRunOutcome } from '../api/results';
 import type { ActivityDeps } from './deps';
+import { detectionPlan } from './detectionPlan';
 import { ACTIVITY_ERRORS, failFastOnPermanent, notFound, type PermanentErrors } from './failures';
 
 export type { PinnedSource };
@@ -93,21 +94,14 @@ export function createSourceActivities({ orm, store, config, metrics }: Activity
         throw notFound(`the source ${pinned.location} lacks the model's columns: ${missing.join(', ')} (every object must have them; it has ${pinned.columns.slice(0, 20).join(', ')})`);
       }
       await openSourceJob(em, { ...opening, status: 'running' });
-      const plan: DetectionPlan = {
-        jobId: input.jobId,
-        modelId: model.id,
-        modelName: model.name,
-        modelVersion: model.version,
-        modelArtifactKey: model.artifactKey,
-        modelSha256: model.artifactSha256!,
+      const plan = detectionPlan(input.jobId, model, {
         datasetId,
         datasetKey: pinned.snapshotKey,
         datasetSha256: pinned.snapshotSha256,
-        featureColumns: model.featureColumns,
         idColumn,
         format: SNAPSHOT_FORMAT,
         rows: pinned.rows,
-      };
+      });
       return { plan, runKey: key };
     },
   };

@@ -8,9 +8,8 @@ import type { DetectionSummary } from '../../src/api/results';
 import type { DetectProgress } from '../../src/workflows/detectBatch';
 import type { BackfillReport } from '../../src/workflows/detectBackfill';
 import { applySchedulesFile, readSchedulesFile } from '../../src/client/schedules';
-import { decodeModel } from '../../src/scoring/codec';
-import { Matrix } from '../../src/scoring/matrix';
-import { dayPrefix, dayRows, dropLake, LAKE_COLUMNS, lakeConnectionFile, seedLake } from '../support/lake';
+import type { Detector } from '../../src/scoring/detector';
+import { dayPrefix, dayRows, dropLake, LAKE_COLUMNS, lakeConnectionFile, locallyFlagged, seedLake, trainLakeModel } from '../support/lake';
 import { maybeRecordHistory, startTestPlatform, type TestPlatform } from '../support/testPlatform';
 
 const run = promisify(execFile);
@@ -36,7 +35,7 @@ describe('backfills over a source', () => {
   const cliLake = `nomaly-test-backfill-cli-${process.pid}`;
   const slowLake = `nomaly-test-backfill-slow-${process.pid}`;
   const savedConnections = process.env.NOMALY_CONNECTIONS_FILE;
-  let model: { threshold: number; score(m: Matrix, out: Float64Array): Float64Array };
+  let model: Detector;
   /** The first backfill's report: which job scored each day. */
   let first: BackfillReport;
 
@@ -48,15 +47,7 @@ describe('backfills over a source', () => {
     process.env.NOMALY_CONNECTIONS_FILE = lakeConnectionFile(dir, loadConfig());
     p = await startTestPlatform();
     await seedLake(p.platform.store, lake, DAYS, { rowsPerDay: ROWS, format: 'parquet', rowGroupRows: 450, partsPerDay: 2, skipDays: [EMPTY_DAY] });
-    // Trained on an uploaded day of the same shape, as in sourceDetect.test.ts.
-    const train = path.join(dir, 'orders.csv');
-    const history = dayRows('2026-10-31', 5000, { anomalies: 0 });
-    const lines = history.ids.map((id, r) => [id, ...LAKE_COLUMNS.map((_, c) => history.features[r * LAKE_COLUMNS.length + c])].join(','));
-    writeFileSync(train, `id,${LAKE_COLUMNS.join(',')}\n${lines.join('\n')}\n`);
-    const dataset = await p.client.uploadDataset(train);
-    await (await p.client.startTraining({ datasetId: dataset.id, modelName: MODEL, featureColumns: [...LAKE_COLUMNS], contamination: 0.01 })).result();
-    const [row] = await p.sql<{ artifact_key: string }>('select artifact_key from model where name = ?', [MODEL]);
-    model = decodeModel(await p.platform.store.getVerifiedBytes(p.config.buckets.models, row.artifact_key)) as typeof model;
+    model = await trainLakeModel(p, MODEL);
   });
 
   afterAll(async () => {
@@ -68,12 +59,7 @@ describe('backfills over a source', () => {
     else process.env.NOMALY_CONNECTIONS_FILE = savedConnections;
   });
 
-  /** The ids a local scoring of the day's rows flags: what the day's job must have stored. */
-  function expectedAnomalies(day: string, seed?: number): string[] {
-    const rows = dayRows(day, ROWS, { seed });
-    const scores = model.score(new Matrix(ROWS, LAKE_COLUMNS.length, rows.features), new Float64Array(ROWS));
-    return rows.ids.filter((_, i) => scores[i] > model.threshold).sort();
-  }
+  const expectedAnomalies = (day: string, seed?: number) => locallyFlagged(model, day, ROWS, seed);
 
   async function storedAnomalies(jobId: string): Promise<string[]> {
     return (await p.sql<{ row_id: string }>('select row_id from anomaly where job_id = ? order by row_id', [jobId])).map((r) => r.row_id);

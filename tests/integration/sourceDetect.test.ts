@@ -3,9 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { SourceRunOutcome } from '../../src/api/results';
 import type { DetectionSummary } from '../../src/client/nomalyClient';
-import { decodeModel } from '../../src/scoring/codec';
-import { Matrix } from '../../src/scoring/matrix';
-import { dayPrefix, dayRows, dropLake, LAKE_COLUMNS, lakeConnectionFile, seedLake } from '../support/lake';
+import type { Detector } from '../../src/scoring/detector';
+import { dayPrefix, dayRows, dropLake, LAKE_COLUMNS, lakeConnectionFile, locallyFlagged, seedLake, trainLakeModel } from '../support/lake';
 import { maybeRecordHistory, startTestPlatform, type TestPlatform } from '../support/testPlatform';
 import { createWarehouse, warehouseConnectionEntry, type Warehouse } from '../support/warehouse';
 
@@ -25,7 +24,7 @@ describe('detection over sources', () => {
   const csvLake = `nomaly-test-lake-csv-${process.pid}`;
   const jsonLake = `nomaly-test-lake-json-${process.pid}`;
   const savedConnections = process.env.NOMALY_CONNECTIONS_FILE;
-  let model: { threshold: number; score(m: Matrix, out: Float64Array): Float64Array };
+  let model: Detector;
 
   beforeAll(async () => {
     warehouse = await createWarehouse('detect');
@@ -51,15 +50,7 @@ describe('detection over sources', () => {
     }
     await p.platform.store.putBytes(csvLake, `${dayPrefix(DAYS[0])}_SUCCESS`, Buffer.alloc(0));
     // Trained on an uploaded day of the same shape.
-    const train = path.join(mkdtempSync(path.join(os.tmpdir(), 'nomaly-train-')), 'orders.csv');
-    // Uploaded datasets take numbers only (the lake's created_at text column stays out).
-    const history = dayRows('2026-10-31', 5000, { anomalies: 0 });
-    const lines = history.ids.map((id, r) => [id, ...LAKE_COLUMNS.map((_, c) => history.features[r * LAKE_COLUMNS.length + c])].join(','));
-    writeFileSync(train, `id,${LAKE_COLUMNS.join(',')}\n${lines.join('\n')}\n`);
-    const dataset = await p.client.uploadDataset(train);
-    await (await p.client.startTraining({ datasetId: dataset.id, modelName: 'orders', featureColumns: [...LAKE_COLUMNS], contamination: 0.01 })).result();
-    const [row] = await p.sql<{ artifact_key: string }>(`select artifact_key from model where name = 'orders'`);
-    model = decodeModel(await p.platform.store.getVerifiedBytes(p.config.buckets.models, row.artifact_key)) as typeof model;
+    model = await trainLakeModel(p, 'orders');
   });
 
   afterAll(async () => {
@@ -72,12 +63,7 @@ describe('detection over sources', () => {
     else process.env.NOMALY_CONNECTIONS_FILE = savedConnections;
   });
 
-  /** The ids a local scoring of the day's rows flags: what the job must have stored. */
-  function expectedAnomalies(day: string, seed?: number): string[] {
-    const rows = dayRows(day, ROWS, { seed });
-    const scores = model.score(new Matrix(ROWS, LAKE_COLUMNS.length, rows.features), new Float64Array(ROWS));
-    return rows.ids.filter((_, i) => scores[i] > model.threshold).sort();
-  }
+  const expectedAnomalies = (day: string, seed?: number) => locallyFlagged(model, day, ROWS, seed);
 
   async function storedAnomalies(jobId: string): Promise<string[]> {
     return (await p.sql<{ row_id: string }>('select row_id from anomaly where job_id = ? order by row_id', [jobId])).map((r) => r.row_id);

@@ -4,9 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { DetectionSummary } from '../../src/client/nomalyClient';
 import { decodeScoresFile } from '../../src/results/scoresFile';
-import { decodeModel } from '../../src/scoring/codec';
 import { Matrix } from '../../src/scoring/matrix';
-import { dayRows, dropLake, LAKE_COLUMNS, lakeConnectionFile, seedLake } from '../support/lake';
+import { dayRows, dropLake, LAKE_COLUMNS, lakeConnectionFile, seedLake, trainLakeModel } from '../support/lake';
 import { startWorkerProcess, type ScoringProcess } from '../support/scoringProcess';
 import { startTestPlatform, type TestPlatform } from '../support/testPlatform';
 
@@ -48,13 +47,7 @@ describe('SIGKILL of the workers of a job over a source', () => {
   it('loses and doubles nothing', async () => {
     let control = await start('control');
     let scoring = await start('scoring');
-    const train = path.join(mkdtempSync(path.join(os.tmpdir(), 'nomaly-kills-train-')), 'orders.csv');
-    const history = dayRows('2026-10-31', 4000, { anomalies: 0 });
-    const lines = history.ids.map((id, r) => [id, ...LAKE_COLUMNS.map((_, c) => history.features[r * LAKE_COLUMNS.length + c])].join(','));
-    writeFileSync(train, `id,${LAKE_COLUMNS.join(',')}\n${lines.join('\n')}\n`);
-    const dataset = await p.client.uploadDataset(train);
-    const trained = await (await p.client.startTraining({ datasetId: dataset.id, modelName: 'lake-kills', featureColumns: [...LAKE_COLUMNS], contamination: 0.02 })).result();
-    const model = decodeModel(await p.platform.store.getVerifiedBytes(p.config.buckets.models, trained.artifactKey, trained.artifactSha256));
+    const model = await trainLakeModel(p, 'lake-kills', 4000);
     const day = dayRows(DAY, ROWS);
     const expected = model.score(new Matrix(ROWS, LAKE_COLUMNS.length, day.features));
     const expectedIds = day.ids.filter((_, i) => expected[i] > model.threshold).sort();

@@ -6,12 +6,17 @@
  * Every value is rounded to a few decimals, so its shortest text form is a plain decimal that
  * every reader parses back to exactly the same double: tests may compare features with toEqual.
  */
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import type { NomalyConfig } from '../../src/config';
 import type { ObjectStore } from '../../src/storage/objectStore';
 import { SeededRandom } from '../../src/scoring/random';
+import { decodeModel } from '../../src/scoring/codec';
+import type { Detector } from '../../src/scoring/detector';
+import { Matrix } from '../../src/scoring/matrix';
+import type { TestPlatform } from './testPlatform';
 
 export const LAKE_COLUMNS = ['amount', 'n_items', 'latency_ms', 'discount'] as const;
 export type LakeFormat = 'parquet' | 'csv' | 'jsonl';
@@ -257,4 +262,25 @@ export function lakeConnectionFile(dir: string, config: Pick<NomalyConfig, 'mini
   const file = path.join(dir, 'connections.json');
   writeFileSync(file, `${JSON.stringify({ lake, ...extras }, null, 2)}\n`, { mode: 0o600 });
   return file;
+}
+
+/**
+ * A model trained through trainModel on an uploaded day of the lake's shape, as numbers only
+ * (id and LAKE_COLUMNS: uploads take no text column like created_at); returns it decoded.
+ */
+export async function trainLakeModel(p: Pick<TestPlatform, 'client' | 'platform' | 'config'>, modelName: string, rows = 5000): Promise<Detector> {
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'nomaly-lake-train-')), 'orders.csv');
+  const history = dayRows('2026-10-31', rows, { anomalies: 0 });
+  const lines = history.ids.map((id, r) => [id, ...LAKE_COLUMNS.map((_, c) => history.features[r * LAKE_COLUMNS.length + c])].join(','));
+  writeFileSync(file, `id,${LAKE_COLUMNS.join(',')}\n${lines.join('\n')}\n`);
+  const dataset = await p.client.uploadDataset(file);
+  const trained = await (await p.client.startTraining({ datasetId: dataset.id, modelName, featureColumns: [...LAKE_COLUMNS], contamination: 0.01 })).result();
+  return decodeModel(await p.platform.store.getVerifiedBytes(p.config.buckets.models, trained.artifactKey, trained.artifactSha256));
+}
+
+/** The ids of a day's rows that `model` flags when scored here: what a job over that day must store. */
+export function locallyFlagged(model: Detector, day: string, rows: number, seed?: number): string[] {
+  const data = dayRows(day, rows, { seed });
+  const scores = model.score(new Matrix(rows, LAKE_COLUMNS.length, data.features));
+  return data.ids.filter((_, i) => scores[i] > model.threshold).sort();
 }
