@@ -264,42 +264,58 @@ function copyBaseline(): number {
 
 // --- a detection, timed ------------------------------------------------------------------------
 
-interface Measured {
+interface Measured extends HistoryFacts {
   label: string;
   seconds: number;
   rowsPerSecond: number;
   rows: number;
   anomalies: number;
   /** pinSource activity, started → completed (source paths only). */
-  pinSeconds: number | null;
-  chunks: number;
   scoringPeakRss: number[];
   controlPeakRss: number;
   coresBusy: number;
   loadavg: string;
 }
 
-/** pinSource's time and the number of scoreChunk activities, from the job's histories. */
-async function historyFacts(handles: WorkflowHandle[]): Promise<{ pinSeconds: number | null; chunks: number }> {
-  const scheduled = new Map<string, string>();
+interface HistoryFacts {
+  pinSeconds: number | null;
+  chunks: number;
+  /** First chunk scheduled → last chunk done. */
+  scoringSeconds: number;
+  /** One scoreChunk activity, started → completed: mean and max. */
+  chunkMean: number;
+  chunkMax: number;
+}
+
+/** pinSource's time and the scoreChunk activities' times, from the job's histories. */
+async function historyFacts(handles: WorkflowHandle[]): Promise<HistoryFacts> {
+  const scheduled = new Map<string, { name: string; at: number }>();
   const started = new Map<string, number>();
   let pinSeconds: number | null = null;
-  let chunks = 0;
+  const chunks: Array<{ scheduledAt: number; startedAt: number; at: number }> = [];
   for (const [run, handle] of handles.entries()) {
     for (const event of (await handle.fetchHistory()).events ?? []) {
       const at = tsToMs(event.eventTime!);
-      if (event.activityTaskScheduledEventAttributes) scheduled.set(`${run}:${event.eventId}`, event.activityTaskScheduledEventAttributes.activityType?.name ?? '?');
+      if (event.activityTaskScheduledEventAttributes) scheduled.set(`${run}:${event.eventId}`, { name: event.activityTaskScheduledEventAttributes.activityType?.name ?? '?', at });
       if (event.activityTaskStartedEventAttributes) started.set(`${run}:${event.activityTaskStartedEventAttributes.scheduledEventId}`, at);
       const completed = event.activityTaskCompletedEventAttributes;
       if (completed) {
         const key = `${run}:${completed.scheduledEventId}`;
-        const name = scheduled.get(key);
-        if (name === 'scoreChunk') chunks++;
-        if (name === 'pinSource') pinSeconds = (at - (started.get(key) ?? at)) / 1000;
+        const { name, at: scheduledAt } = scheduled.get(key) ?? { name: '?', at };
+        const startedAt = started.get(key) ?? at;
+        if (name === 'scoreChunk') chunks.push({ scheduledAt, startedAt, at });
+        if (name === 'pinSource') pinSeconds = (at - startedAt) / 1000;
       }
     }
   }
-  return { pinSeconds, chunks };
+  const each = chunks.map((c) => (c.at - c.startedAt) / 1000);
+  return {
+    pinSeconds,
+    chunks: chunks.length,
+    scoringSeconds: chunks.length ? (Math.max(...chunks.map((c) => c.at)) - Math.min(...chunks.map((c) => c.scheduledAt))) / 1000 : NaN,
+    chunkMean: each.length ? each.reduce((a, b) => a + b, 0) / each.length : NaN,
+    chunkMax: each.length ? Math.max(...each) : NaN,
+  };
 }
 
 // --- main --------------------------------------------------------------------------------------
@@ -446,7 +462,7 @@ async function main(): Promise<void> {
       const facts = await historyFacts(handles);
       const m: Measured = { label, seconds: elapsed, rowsPerSecond: result.rows / elapsed, rows: result.rows, anomalies: result.anomalies, ...facts, scoringPeakRss, controlPeakRss, coresBusy: busy, loadavg: load };
       log(
-        `    ${elapsed.toFixed(1)} s → ${fmtInt(m.rowsPerSecond)} rows/s; ${fmtInt(m.anomalies)} anomalies; ${m.chunks} chunks` +
+        `    ${elapsed.toFixed(1)} s → ${fmtInt(m.rowsPerSecond)} rows/s; ${fmtInt(m.anomalies)} anomalies; ${m.chunks} chunks (${m.chunkMean.toFixed(2)} s mean, ${m.chunkMax.toFixed(2)} s max; scoring phase ${m.scoringSeconds.toFixed(1)} s)` +
           `${m.pinSeconds !== null ? `; pin ${m.pinSeconds.toFixed(1)} s` : ''}; peak RSS scoring ${scoringPeakRss.map(mib).join('/')} MiB, control ${mib(controlPeakRss)} MiB`,
       );
       return m;
@@ -498,6 +514,15 @@ async function main(): Promise<void> {
       `| baseline: \`COPY (query) TO STDOUT\` > /dev/null (psql) | ${copySeconds.toFixed(1)} | — | **${fmtInt(copyRowsPerSecond)}** | — | — | — | ${copyLoad} |`,
       '',
       `End to end = from \`startDetection\` to the workflow result: for (b) and (c) it includes pinning the window (listing and fingerprinting the objects; extracting the query's rows into a Parquet object), then planning, every chunk and finalising. The pin column is the pinSource activity alone, from its history. (a) excludes the upload (${setup.upload.toFixed(1)} s); with it, (a) would be ${fmtInt(rows / (csvRun.seconds + setup.upload))} rows/s.`,
+      '',
+      '## Where the time goes',
+      '',
+      '| path | pin s | chunks scheduled → last done, s | chunks | one chunk, mean / max s | rest (plan, start, finalize), s |',
+      '| --- | ---: | ---: | ---: | ---: | ---: |',
+      ...[csvRun, parquetRun, pgRun].map(
+        (m) =>
+          `| ${m.label} | ${m.pinSeconds === null ? '—' : m.pinSeconds.toFixed(1)} | ${m.scoringSeconds.toFixed(1)} | ${m.chunks} | ${m.chunkMean.toFixed(2)} / ${m.chunkMax.toFixed(2)} | ${(m.seconds - m.scoringSeconds - (m.pinSeconds ?? 0)).toFixed(1)} |`,
+      ),
       '',
       '## Goals',
       '',
