@@ -132,18 +132,19 @@ function peakRss(pid: number): number {
   return Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN) * 1024;
 }
 
-/** Average cores busy on the whole machine between two /proc/stat readings. */
+/** The whole machine's busy and total CPU ticks so far (/proc/stat). */
 function cpuTicks(): { busy: number; total: number } {
   const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
   const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
   return { busy: total - f[3] - (f[4] ?? 0), total };
 }
+/** Average cores busy on the whole machine between two readings. */
 const coresBusy = (a: ReturnType<typeof cpuTicks>, b: ReturnType<typeof cpuTicks>) => (b.total > a.total ? ((b.busy - a.busy) / (b.total - a.total)) * os.cpus().length : 0);
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 // --- the data in its three homes ---------------------------------------------------------------
 
-/** Rows [start, end) of the CSV as row-major doubles, batch by batch, parsed by the platform's own reader. */
+/** The CSV's rows as row-major doubles, batch by batch, parsed by the platform's own reader. */
 type CsvBatches = (file: string) => AsyncGenerator<{ rows: number; data: Float64Array }>;
 
 /** hyparquet-writer's ByteWriter writing through to a file a megabyte at a time: a part is never whole in memory. */
@@ -371,6 +372,7 @@ async function main(): Promise<void> {
         accessKeyFile: secretFile('lake-access-key', config.minio.accessKey),
         secretKeyFile: secretFile('lake-secret-key', config.minio.secretKey),
       },
+      // The server's own user (trust authentication on the local server): the benchmark measures reading, not roles.
       warehouse: { kind: 'postgres', url: warehouseUrl.toString(), statementTimeoutMs: 3_600_000 },
     }),
     { mode: 0o600 },
