@@ -18,6 +18,7 @@ describe('workflow input validation', () => {
       standardize: 'none',
       seed: 0,
       maxTrainRows: undefined,
+      source: null,
     });
     expect(validateDetectBatchInput({ model: 'm@3', datasetId: 'ds_0123456789abcdef' })).toEqual({
       model: 'm@3',
