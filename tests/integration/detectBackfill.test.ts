@@ -174,7 +174,7 @@ describe('backfills over a source', () => {
     await seedLake(p.platform.store, slowLake, days, { rowsPerDay: 20_000, format: 'parquet', rowGroupRows: 5000 });
     const handle = await p.client.startBackfill({ model: MODEL, source: { ...source, bucket: slowLake }, from: days[0], to: '2026-11-04', maxConcurrentWindows: 1, chunkRows: 100, maxConcurrentChunks: 1 });
     let running: string | undefined;
-    for (let i = 0; i < 400 && !running; i++) {
+    for (let i = 0; i < 1200 && !running; i++) {
       const report = await p.client.progress<BackfillReport>(handle.workflowId);
       const row = report.windows.find((w) => w.status === 'running');
       const chunks = row ? await p.client.progress<DetectProgress>(row.jobId).catch(() => undefined) : undefined;
