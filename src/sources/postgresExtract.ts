@@ -17,6 +17,7 @@ import path from 'node:path';
 import { Client, type FieldDef, type QueryArrayConfig, type QueryConfig } from 'pg';
 import { ByteWriter, ParquetWriter, schemaFromColumnData } from 'hyparquet-writer';
 import type { ColumnSource } from 'hyparquet-writer';
+import type { DecodedArray } from 'hyparquet';
 import { redactSecrets } from '../config/redaction';
 import type { PostgresConnection } from './connections';
 
@@ -71,9 +72,14 @@ export class SourceAuthError extends Error {
 }
 
 const DEFAULT_ROW_GROUP_ROWS = 131_072;
-/** Rows per FETCH: a round trip per this many rows, few enough that a batch is small next to a row group. */
-const FETCH_ROWS = 10_000;
+/**
+ * Rows per FETCH: small enough that a batch's strings die young in V8's new space (10,000 rows of
+ * 17 columns cost 30% more CPU, mostly GC); with the next FETCH queued the round trips overlap.
+ */
+const FETCH_ROWS = 2_500;
 const CURSOR = 'nomaly_extract';
+/** See RowGroupSink. */
+const EXTRACT_CODEC = 'SNAPPY';
 const CONNECT_TIMEOUT_MS = 30_000;
 /** int2, int4, int8, float4, float8, numeric: the type OIDs that become DOUBLE. */
 const NUMERIC_TYPE_OIDS = new Set([21, 23, 20, 700, 701, 1700]);
@@ -120,14 +126,24 @@ export async function extractQuery(conn: PostgresConnection, sql: { text: string
       queryMode: 'extended',
     };
     await database(client.query(declare));
+    const fetchBatch = () => database(client.query<string[]>({ text: `FETCH FORWARD ${fetchRows} FROM ${CURSOR}`, rowMode: 'array', types: RAW_TEXT }));
     let rows = 0;
+    let next = fetchBatch();
     for (;;) {
-      const batch = await database(client.query<string[]>({ text: `FETCH FORWARD ${fetchRows} FROM ${CURSOR}`, rowMode: 'array', types: RAW_TEXT }));
+      const batch = await next;
+      // The next FETCH is queued before this batch is converted, so the server reads and sends
+      // rows while this process encodes them (the two work on different cores).
+      const more = batch.rows.length === fetchRows;
+      if (more) {
+        next = fetchBatch();
+        // Left unawaited when a later step throws (onProgress): its failure must not go unhandled.
+        next.catch(() => undefined);
+      }
       sink ??= new RowGroupSink(file, extractColumns(conn, batch.fields, options.idColumn), rowGroupRows);
       sink.append(batch.rows);
       rows += batch.rows.length;
       options.onProgress?.(rows);
-      if (batch.rows.length < fetchRows) break;
+      if (!more) break;
     }
     await database(client.query('COMMIT'));
     const { sha256, size } = sink!.close();
@@ -174,12 +190,13 @@ function sourceError(conn: PostgresConnection, err: unknown): Error {
 /**
  * The rows of one row group as typed columns, written to the file as a Parquet row group each
  * time `rowGroupRows` rows have arrived; the file's bytes are hashed as they are written.
+ * A DOUBLE column fills a Float64Array with a null mask beside it: no boxed number per cell, and
+ * the buffers are reused from one row group to the next (the writer is synchronous).
  */
 class RowGroupSink {
   private readonly writer: HashingFileWriter;
   private readonly parquet: ParquetWriter;
-  private readonly doubles: boolean[];
-  private values: Array<Array<string | number | null>>;
+  private readonly columnsOut: ColumnBuffer[];
   private pending = 0;
 
   constructor(
@@ -187,20 +204,21 @@ class RowGroupSink {
     readonly columns: ExtractColumn[],
     private readonly rowGroupRows: number,
   ) {
-    this.doubles = columns.map((c) => c.type === 'DOUBLE');
-    this.values = columns.map(() => []);
+    this.columnsOut = columns.map((c) => (c.type === 'DOUBLE' ? new DoubleColumn(rowGroupRows) : new StringColumn()));
     const schema = schemaFromColumnData({ columnData: columns.map((c) => ({ name: c.name, data: [], type: c.type, nullable: true })) });
     this.writer = new HashingFileWriter(file);
-    this.parquet = new ParquetWriter({ writer: this.writer, schema });
+    this.parquet = new ParquetWriter({ writer: this.writer, schema, codec: EXTRACT_CODEC });
   }
 
   append(rows: Array<Array<string | null>>): void {
-    for (const row of rows) {
-      for (let c = 0; c < this.columns.length; c++) {
-        const cell = row[c];
-        this.values[c].push(cell === null ? null : this.doubles[c] ? Number(cell) : cell);
-      }
-      if (++this.pending === this.rowGroupRows) this.writeRowGroup();
+    let from = 0;
+    while (from < rows.length) {
+      // Column by column over the rows that fit in the current row group: one type per loop.
+      const to = Math.min(rows.length, from + this.rowGroupRows - this.pending);
+      for (let c = 0; c < this.columnsOut.length; c++) this.columnsOut[c].append(rows, c, from, to, this.pending);
+      this.pending += to - from;
+      from = to;
+      if (this.pending === this.rowGroupRows) this.writeRowGroup();
     }
   }
 
@@ -216,11 +234,68 @@ class RowGroupSink {
   }
 
   private writeRowGroup(): void {
-    const columnData: ColumnSource[] = this.columns.map((c, i) => ({ name: c.name, data: this.values[i] }));
+    const columnData: ColumnSource[] = this.columns.map((c, i) => ({ name: c.name, data: this.columnsOut[i].take(this.pending) }));
     // The writer flushes synchronously (HashingFileWriter), so write() returns no promise.
     void this.parquet.write({ columnData, rowGroupSize: this.pending });
-    this.values = this.columns.map(() => []);
     this.pending = 0;
+  }
+}
+
+/** One column of the row group being filled. */
+interface ColumnBuffer {
+  /** Copies column `c` of rows[from, to) in at row `at` of the group. */
+  append(rows: Array<Array<string | null>>, c: number, from: number, to: number, at: number): void;
+  /** The group's first `count` values for the writer; the buffer is free again once write() returns. */
+  take(count: number): DecodedArray;
+}
+
+class DoubleColumn implements ColumnBuffer {
+  private readonly values: Float64Array;
+  private readonly nulls: Uint8Array;
+  private hasNull = false;
+
+  constructor(rows: number) {
+    this.values = new Float64Array(rows);
+    this.nulls = new Uint8Array(rows);
+  }
+
+  append(rows: Array<Array<string | null>>, c: number, from: number, to: number, at: number): void {
+    const { values, nulls } = this;
+    for (let r = from, i = at; r < to; r++, i++) {
+      const cell = rows[r][c];
+      if (cell === null) {
+        nulls[i] = 1;
+        this.hasNull = true;
+      } else {
+        values[i] = +cell;
+        nulls[i] = 0;
+      }
+    }
+  }
+
+  take(count: number): DecodedArray {
+    // A typed array cannot hold null (and NaN is a value, not a null): a group with nulls in this
+    // column goes to the writer as a plain array, one without as the typed array itself.
+    if (!this.hasNull) return this.values.subarray(0, count);
+    this.hasNull = false;
+    const out = new Array<number | null>(count);
+    for (let i = 0; i < count; i++) out[i] = this.nulls[i] ? null : this.values[i];
+    return out;
+  }
+}
+
+class StringColumn implements ColumnBuffer {
+  private values: Array<string | null> = [];
+
+  append(rows: Array<Array<string | null>>, c: number, from: number, to: number): void {
+    const { values } = this;
+    for (let r = from; r < to; r++) values.push(rows[r][c]);
+  }
+
+  take(): DecodedArray {
+    const out = this.values;
+    this.values = [];
+    return out;
   }
 }
 
