@@ -80,8 +80,6 @@ const DEFAULT_ROW_GROUP_ROWS = 131_072;
  */
 const FETCH_ROWS = 2_500;
 const CURSOR = 'nomaly_extract';
-/** See RowGroupSink. */
-const EXTRACT_CODEC = 'SNAPPY';
 const CONNECT_TIMEOUT_MS = 30_000;
 /** int2, int4, int8, float4, float8, numeric: the type OIDs that become DOUBLE. */
 const NUMERIC_TYPE_OIDS = new Set([21, 23, 20, 700, 701, 1700]);
@@ -262,7 +260,9 @@ class RowGroupSink {
     this.packs = layout.packs.map((pack) => new PackedDoubles(pack.map((i) => this.columnsOut[i] as DoubleColumn)));
     const schema = schemaFromColumnData({ columnData: columns.map((c) => ({ name: c.name, data: [], type: c.type, nullable: true })) });
     this.writer = new HashingFileWriter(file);
-    this.parquet = new ParquetWriter({ writer: this.writer, schema, codec: EXTRACT_CODEC });
+    // No column statistics: the file is a job's temporary copy, read whole, never pruned by them
+    // (they cost ~8% of the extract's CPU). Snappy is kept: ~3% of it, for a smaller upload.
+    this.parquet = new ParquetWriter({ writer: this.writer, schema, codec: 'SNAPPY', statistics: false });
   }
 
   append(rows: Array<Array<string | null>>): void {
@@ -379,7 +379,9 @@ class StringColumn implements ColumnBuffer {
   }
 
   take(): DecodedArray {
-    const out = this.values;
+    // UTF-8 bytes made here with Buffer (small ones sliced from a shared pool) cost less than the
+    // writer's TextEncoder, which allocates a buffer per string.
+    const out = this.values.map((v) => (v === null ? null : Buffer.from(v)));
     this.values = [];
     return out;
   }
