@@ -156,6 +156,30 @@ describe('extractQuery', () => {
     expect(written.some((r) => r.amount === null) && written.some((r) => r.country === null)).toBe(true);
   });
 
+  it('gives every numeric type the double of its text, NULLs exact, over many columns and odd names', async () => {
+    // More integer/float8 columns than one packed value holds, NULLs in some, values a double
+    // cannot hold exactly, and numeric/float4 (kept as text) beside them.
+    const many = Array.from({ length: 40 }, (_, k) => `case when (g + ${k}) % 11 = 0 then null else g * ${k + 1} end as c${k}`).join(', ');
+    const text = `select g::text as label,
+        case when g % 3 = 0 then null else g::int2 end as "we""ird",
+        case when g % 5 = 0 then null else 9007199254740993 + g end as big,
+        (array['NaN', 'Infinity', '-Infinity', '-0', '1e-310', '0.1'])[g % 6 + 1]::float8 as special,
+        (g / 7.0)::float4 as f4, (g / 3.0)::numeric(40, 30) as num, ${many}
+      from generate_series(1, 2500) g -- a trailing comment`;
+    const result = await extractQuery(warehouse, { text, values: [] }, { idColumn: 'label', rowGroupRows: 1000, tmpDir: tmpDir() });
+
+    const client = adminClient(database);
+    await client.connect();
+    const asText = { getTypeParser: () => (value: string) => value } as never;
+    const direct = await client.query<string[]>({ text, rowMode: 'array', types: asText }).finally(() => client.end());
+    expect(result.columns.map((c) => c.type)).toEqual(direct.fields.map((f) => (f.name === 'label' ? 'STRING' : 'DOUBLE')));
+    const expected = direct.rows.map((row) =>
+      Object.fromEntries(row.map((cell, i) => [direct.fields[i].name, cell === null || i === 0 ? cell : Number(cell)])),
+    );
+    expect(await readBack(result.file).rows()).toEqual(expected);
+    expect(expected.some((r) => r.c39 === null) && expected.some((r) => Object.is(r.special, -0))).toBe(true);
+  });
+
   it('binds values as parameters: SQL in a value matches nothing and runs nothing; no rows still gives the columns', async () => {
     const result = await extractQuery(warehouse, { text: 'select id, amount from orders where country = $1', values: ["'; drop table orders; --"] }, { tmpDir: tmpDir() });
     expect(result.rows).toBe(0);
