@@ -30,11 +30,11 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { Client as PgClient } from 'pg';
-import { tsToMs } from '@temporalio/common/lib/time';
 import type { WorkflowHandle } from '@temporalio/client';
 import { BENCH_COLUMNS, ANOMALY_EVERY, ANOMALY_OFFSET, ensureBenchCsv, injectedAnomalies } from './generate';
 import { repoRoot } from '../repoRoot';
 import { freePort } from '../../src/workers/freePorts';
+import { completedActivities, spanSeconds } from '../stack/activityTimes';
 import { startPrivateStack, type PrivateStack } from '../stack/privateStack';
 
 const root = repoRoot;
@@ -241,26 +241,7 @@ interface JobTimings {
 }
 
 async function jobTimings(handles: WorkflowHandle[]): Promise<JobTimings> {
-  const scheduled = new Map<string, { name: string; at: number }>();
-  const started = new Map<string, { at: number; attempt: number }>();
-  const done: Array<{ name: string; scheduledAt: number; startedAt: number; at: number; attempt: number }> = [];
-  for (const [run, handle] of handles.entries()) {
-    const history = await handle.fetchHistory();
-    for (const event of history.events ?? []) {
-      const at = tsToMs(event.eventTime!);
-      const id = `${run}:${event.eventId}`;
-      if (event.activityTaskScheduledEventAttributes) scheduled.set(id, { name: event.activityTaskScheduledEventAttributes.activityType?.name ?? '?', at });
-      if (event.activityTaskStartedEventAttributes) {
-        started.set(`${run}:${event.activityTaskStartedEventAttributes.scheduledEventId}`, { at, attempt: event.activityTaskStartedEventAttributes.attempt ?? 1 });
-      }
-      if (event.activityTaskCompletedEventAttributes) {
-        const key = `${run}:${event.activityTaskCompletedEventAttributes.scheduledEventId}`;
-        const s = scheduled.get(key);
-        const st = started.get(key);
-        done.push({ name: s?.name ?? '?', scheduledAt: s?.at ?? at, startedAt: st?.at ?? at, at, attempt: st?.attempt ?? 1 });
-      }
-    }
-  }
+  const done = await completedActivities(handles);
   const of = (name: string) => done.filter((d) => d.name === name);
   const chunks = of('scoreChunk');
   const chunkSeconds = chunks.map((c) => (c.at - c.startedAt) / 1000);
@@ -268,7 +249,7 @@ async function jobTimings(handles: WorkflowHandle[]): Promise<JobTimings> {
   const finalize = of('finalizeDetection')[0];
   return {
     planSeconds: plan ? (plan.at - plan.startedAt) / 1000 : NaN,
-    scoringSeconds: chunks.length ? (Math.max(...chunks.map((c) => c.at)) - Math.min(...chunks.map((c) => c.scheduledAt))) / 1000 : NaN,
+    scoringSeconds: spanSeconds(chunks),
     finalizeSeconds: finalize ? (finalize.at - finalize.startedAt) / 1000 : NaN,
     chunkSecondsMean: chunkSeconds.length ? chunkSeconds.reduce((a, b) => a + b, 0) / chunkSeconds.length : NaN,
     chunkSecondsMax: chunkSeconds.length ? Math.max(...chunkSeconds) : NaN,

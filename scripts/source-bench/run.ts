@@ -26,11 +26,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client as PgClient } from 'pg';
 import { ByteWriter, ParquetWriter, schemaFromColumnData } from 'hyparquet-writer';
-import { tsToMs } from '@temporalio/common/lib/time';
 import type { WorkflowHandle } from '@temporalio/client';
 import { BENCH_COLUMNS, ensureBenchCsv } from '../detect-bench/generate';
 import { repoRoot } from '../repoRoot';
 import { freePort } from '../../src/workers/freePorts';
+import { completedActivities, spanSeconds } from '../stack/activityTimes';
 import { startPrivateStack, type PrivateStack } from '../stack/privateStack';
 
 const root = repoRoot;
@@ -290,30 +290,15 @@ interface HistoryFacts {
 
 /** pinSource's time and the scoreChunk activities' times, from the job's histories. */
 async function historyFacts(handles: WorkflowHandle[]): Promise<HistoryFacts> {
-  const scheduled = new Map<string, { name: string; at: number }>();
-  const started = new Map<string, number>();
-  let pinSeconds: number | null = null;
-  const chunks: Array<{ scheduledAt: number; startedAt: number; at: number }> = [];
-  for (const [run, handle] of handles.entries()) {
-    for (const event of (await handle.fetchHistory()).events ?? []) {
-      const at = tsToMs(event.eventTime!);
-      if (event.activityTaskScheduledEventAttributes) scheduled.set(`${run}:${event.eventId}`, { name: event.activityTaskScheduledEventAttributes.activityType?.name ?? '?', at });
-      if (event.activityTaskStartedEventAttributes) started.set(`${run}:${event.activityTaskStartedEventAttributes.scheduledEventId}`, at);
-      const completed = event.activityTaskCompletedEventAttributes;
-      if (completed) {
-        const key = `${run}:${completed.scheduledEventId}`;
-        const { name, at: scheduledAt } = scheduled.get(key) ?? { name: '?', at };
-        const startedAt = started.get(key) ?? at;
-        if (name === 'scoreChunk') chunks.push({ scheduledAt, startedAt, at });
-        if (name === 'pinSource') pinSeconds = (at - startedAt) / 1000;
-      }
-    }
-  }
+  const done = await completedActivities(handles);
+  const chunks = done.filter((a) => a.name === 'scoreChunk');
+  const pin = done.filter((a) => a.name === 'pinSource').pop();
+  const pinSeconds = pin ? (pin.at - pin.startedAt) / 1000 : null;
   const each = chunks.map((c) => (c.at - c.startedAt) / 1000);
   return {
     pinSeconds,
     chunks: chunks.length,
-    scoringSeconds: chunks.length ? (Math.max(...chunks.map((c) => c.at)) - Math.min(...chunks.map((c) => c.scheduledAt))) / 1000 : NaN,
+    scoringSeconds: spanSeconds(chunks),
     chunkMean: each.length ? each.reduce((a, b) => a + b, 0) / each.length : NaN,
     chunkMax: each.length ? Math.max(...each) : NaN,
   };
