@@ -5,6 +5,7 @@
 import type { DatasetInfo } from '../db/modelRegistry';
 import type { TopAnomaly } from '../db/anomalies';
 import type { ScoreSummary } from '../results/scoreSummary';
+import type { ChunkFlagging, JobFlagging } from './threshold';
 
 export interface DetectionPlan {
   jobId: string;
@@ -20,6 +21,8 @@ export interface DetectionPlan {
   idColumn: string | null;
   format: string;
   rows: number;
+  /** How chunks store and explain anomalies; absent in runs from before thresholds (the model's threshold, no explanations). */
+  flagging?: ChunkFlagging;
 }
 
 /** A job over a source that had nothing to score: its window's data was already scored, or there was none. */
@@ -68,6 +71,20 @@ export interface DetectionSummary {
   reportKey: string;
   quantiles: ScoreSummary['quantiles'];
   topAnomalies: TopAnomaly[];
+  /** The rule that flagged the rows and its job-wide cutoff (absent in runs from before thresholds). */
+  flagging?: JobFlagging;
+}
+
+/**
+ * One feature's part in why a row is anomalous: the value the row had, its contribution (the
+ * detector's explain(), higher = more anomalous) and where the value sits among the model's
+ * training rows (percentile 0–100; null for models trained before profiles were kept).
+ */
+export interface FeatureContribution {
+  feature: string;
+  value: number;
+  contribution: number;
+  percentile: number | null;
 }
 
 /**

@@ -4,17 +4,24 @@
  * however often a chunk ran.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { FeatureContribution } from '../api/results';
 
 export interface AnomalyRow {
   row_index: number;
   score: number;
   row_id: string | null;
+  /** The conformal p-value against the model's calibration scores; null when the model has none. */
+  p_value: number | null;
+  /** The top features, most anomalous first; null when the job explains nothing. */
+  explanation: FeatureContribution[] | null;
 }
 
 export interface TopAnomaly {
   rowIndex: number;
   rowId: string | null;
   score: number;
+  pValue?: number | null;
+  explanation?: FeatureContribution[] | null;
 }
 
 /** Rows per anomaly upsert statement: bounded so one statement stays small whatever the chunk size. */
@@ -27,10 +34,10 @@ export async function upsertAnomalies(em: EntityManager, jobId: string, rows: An
   for (let start = 0; start < rows.length; start += UPSERT_BATCH) {
     const batch = rows.slice(start, start + UPSERT_BATCH);
     await connection.execute(
-      `insert into anomaly (job_id, row_index, score, row_id)
-       select ?, r.row_index, r.score, r.row_id
-       from json_to_recordset(?::json) as r(row_index integer, score double precision, row_id text)
-       on conflict (job_id, row_index) do update set score = excluded.score, row_id = excluded.row_id`,
+      `insert into anomaly (job_id, row_index, score, row_id, p_value, explanation)
+       select ?, r.row_index, r.score, r.row_id, r.p_value, r.explanation
+       from json_to_recordset(?::json) as r(row_index integer, score double precision, row_id text, p_value double precision, explanation jsonb)
+       on conflict (job_id, row_index) do update set score = excluded.score, row_id = excluded.row_id, p_value = excluded.p_value, explanation = excluded.explanation`,
       [jobId, JSON.stringify(batch)],
     );
   }
@@ -52,9 +59,9 @@ export async function countRangeAnomalies(em: EntityManager, jobId: string, rowS
 
 /** The job's ten highest scores, ties by row: the ones its summary and report name. */
 export async function topJobAnomalies(em: EntityManager, jobId: string): Promise<TopAnomaly[]> {
-  const top = await em.getConnection().execute<Array<{ row_index: number; row_id: string | null; score: number }>>(
-    'select row_index, row_id, score from anomaly where job_id = ? order by score desc, row_index limit 10',
+  const top = await em.getConnection().execute<Array<{ row_index: number; row_id: string | null; score: number; p_value: number | null; explanation: FeatureContribution[] | null }>>(
+    'select row_index, row_id, score, p_value, explanation from anomaly where job_id = ? order by score desc, row_index limit 10',
     [jobId],
   );
-  return top.map((r) => ({ rowIndex: Number(r.row_index), rowId: r.row_id, score: Number(r.score) }));
+  return top.map((r) => ({ rowIndex: Number(r.row_index), rowId: r.row_id, score: Number(r.score), pValue: r.p_value === null ? null : Number(r.p_value), explanation: r.explanation }));
 }

@@ -1,6 +1,8 @@
 import { BigIntType, EntitySchema } from '@mikro-orm/core';
 import { BackupSchema, RecoverySchema } from './backupEntities';
 import type { ColumnProfile } from '../data/profile';
+import type { FeatureContribution } from '../api/results';
+import type { ChunkFlagging, JobFlagging, ThresholdRule } from '../api/threshold';
 
 /**
  * The platform's records. Schemas are declared with EntitySchema (no decorators), so the
@@ -57,6 +59,8 @@ export class Model {
   params!: Record<string, unknown>;
   featureColumns!: string[];
   threshold?: number | null;
+  /** The rule its jobs flag with unless a job gives its own (src/api/threshold.ts); null: contamination. */
+  thresholdRule?: ThresholdRule | null;
   /** The uploaded dataset it was trained on; null when trained on a source. */
   datasetId?: string | null;
   /** The dataset's sha256, or the pinned source snapshot's. */
@@ -90,6 +94,7 @@ export const ModelSchema = new EntitySchema<Model>({
     params: { type: 'json' },
     featureColumns: { type: 'json' },
     threshold: { type: 'double', nullable: true },
+    thresholdRule: { type: 'json', nullable: true },
     datasetId: { type: 'string', nullable: true },
     datasetSha256: { type: 'string' },
     source: { type: 'json', nullable: true },
@@ -134,6 +139,8 @@ export class DetectionJob {
   snapshotSha256?: string | null;
   /** Jobs over a source: the source, its window and the snapshot, as lineage. */
   source?: Record<string, unknown> | null;
+  /** The rule the job flags with, resolved when it starts (its own, its model's or the default), and how many features each anomaly explains. */
+  thresholdRule?: (ChunkFlagging & { ruleFrom: JobFlagging['ruleFrom'] }) | null;
 }
 
 export const DetectionJobSchema = new EntitySchema<DetectionJob>({
@@ -158,6 +165,7 @@ export const DetectionJobSchema = new EntitySchema<DetectionJob>({
     runKey: { type: 'string', length: 64, nullable: true },
     snapshotSha256: { type: 'string', length: 64, nullable: true },
     source: { type: 'json', nullable: true },
+    thresholdRule: { type: 'json', nullable: true },
   },
 });
 
@@ -167,6 +175,8 @@ export class Anomaly {
   rowIndex!: number;
   score!: number;
   rowId?: string | null;
+  pValue?: number | null;
+  explanation?: FeatureContribution[] | null;
 }
 
 export const AnomalySchema = new EntitySchema<Anomaly>({
@@ -179,6 +189,8 @@ export const AnomalySchema = new EntitySchema<Anomaly>({
     rowIndex: { type: 'integer' },
     score: { type: 'double' },
     rowId: { type: 'string', nullable: true },
+    pValue: { type: 'double', nullable: true },
+    explanation: { type: 'json', nullable: true },
   },
 });
 

@@ -10,6 +10,7 @@ import { Migration20261122200000_jobResults } from './migrations/Migration202611
 import { Migration20261204000000_backupChecks } from './migrations/Migration20261204000000_backupChecks';
 import { Migration20261204100000_modelVersionCounter } from './migrations/Migration20261204100000_modelVersionCounter';
 import { Migration20261205000000_sourceRuns } from './migrations/Migration20261205000000_sourceRuns';
+import { Migration20261206000000_thresholdsAndExplanations } from './migrations/Migration20261206000000_thresholdsAndExplanations';
 
 export type Orm = MikroORM;
 
@@ -22,6 +23,7 @@ const MIGRATIONS = [
   { name: 'Migration20261204000000_backupChecks', class: Migration20261204000000_backupChecks },
   { name: 'Migration20261204100000_modelVersionCounter', class: Migration20261204100000_modelVersionCounter },
   { name: 'Migration20261205000000_sourceRuns', class: Migration20261205000000_sourceRuns },
+  { name: 'Migration20261206000000_thresholdsAndExplanations', class: Migration20261206000000_thresholdsAndExplanations },
 ];
 
 export async function openOrm(databaseUrl: string, options: { poolMax?: number } = {}): Promise<Orm> {

@@ -141,7 +141,7 @@ function collectAnomalies(firstRow: number, threshold: number, scores: Float64Ar
   const before = into.length;
   const { ids, rowKey } = block;
   for (let i = 0; i < scores.length; i++) {
-    if (scores[i] > threshold) into.push({ row_index: firstRow + i, score: scores[i], row_id: ids ? ids[i] : rowKey ? rowKey(i) : null });
+    if (scores[i] > threshold) into.push({ row_index: firstRow + i, score: scores[i], row_id: ids ? ids[i] : rowKey ? rowKey(i) : null, p_value: null, explanation: null });
   }
   return into.length - before;
 }
