@@ -15,7 +15,7 @@ import { jobScoresKey } from '../storage/keys';
 import type { ActivityDeps } from './deps';
 import { failFastOnPermanent, notFound } from './failures';
 import { datasetReader } from '../sources/datasetReader';
-import { detectionPlan } from './detectionPlan';
+import { detectionPlan, resolveFlagging, type FlaggingRequest } from './detectionPlan';
 import { heartbeat, withHeartbeat } from './heartbeat';
 import type { DetectionPlan, DetectionSummary, SourceLineage } from '../api/results';
 
@@ -23,7 +23,7 @@ export type { DetectionPlan, DetectionSummary };
 
 export type { TopAnomaly } from '../db/anomalies';
 
-export interface StartDetectionInput {
+export interface StartDetectionInput extends FlaggingRequest {
   jobId: string;
   /** `NAME` (the active version, else the newest ready one) or `NAME@VERSION`. */
   model: string;
@@ -91,7 +91,7 @@ export function createDetectionActivities({ orm, store, config, metrics }: Activ
   return {
     /** Resolves model and dataset and records the job. Keyed by the workflow id: a retry finds its own row. */
     async startDetectionJob(input: StartDetectionInput): Promise<DetectionPlan> {
-      const { model, dataset } = await openDetectionJob(orm.em.fork(), input).catch((err: unknown) => {
+      const { model, dataset, flagging } = await openDetectionJob(orm.em.fork(), input, (model) => resolveFlagging(model, input)).catch((err: unknown) => {
         throw err instanceof DetectionInputMissingError ? notFound(err.message) : err;
       });
       return detectionPlan(input.jobId, model, {
@@ -101,7 +101,7 @@ export function createDetectionActivities({ orm, store, config, metrics }: Activ
         idColumn: dataset.idColumn ?? null,
         format: dataset.format,
         rows: dataset.rows,
-      });
+      }, flagging);
     },
 
     /**

@@ -4,7 +4,7 @@ import { snapshotRows } from '../data/formats/snapshotRows';
 import { datasetReader } from '../sources/datasetReader';
 import { isHeldOut, RowReservoir } from '../data/reservoir';
 import { codeVersion } from '../config/codeVersion';
-import { encodeModel } from '../scoring/codec';
+import { encodeModelFile, featureQuantilesOf } from '../scoring/modelFile';
 import { averagePrecision, rocAuc } from '../scoring/metrics';
 import { fitDetector, fitPipeline, getDetectorFactory } from '../scoring/registry';
 import { heartbeat } from './heartbeat';
@@ -48,6 +48,16 @@ export interface FitModelResult {
 export const HOLD_OUT_FRACTION = 0.2;
 /** At most this many held-out rows are scored (a seeded reservoir of them). */
 export const MAX_EVAL_ROWS = 200_000;
+/**
+ * Share of the unlabelled rows held out of training as calibration rows: their scores, kept in
+ * the model file, are what conformal p-values (the fdr threshold rule) count against.
+ */
+export const CALIBRATION_FRACTION = 0.2;
+/**
+ * At most this many calibration rows are kept (a seeded reservoir). The smallest p-value n
+ * calibration scores allow is 1/(n+1): 10,000 let an fdr rule at α = 0.01 flag a 1% share.
+ */
+export const MAX_CALIBRATION_ROWS = 10_000;
 
 export function createFitActivities({ store, config }: ActivityDeps) {
   const storedDataset = datasetReader(config, store);
@@ -71,6 +81,7 @@ export function createFitActivities({ store, config }: ActivityDeps) {
         const d = input.featureColumns.length;
         const train = new RowReservoir(capacity, d, seed);
         const heldOut = input.labelColumn ? new RowReservoir(MAX_EVAL_ROWS, d, seed + 1) : undefined;
+        const calibration = new RowReservoir(MAX_CALIBRATION_ROWS, d, seed + 2);
         const started = Date.now();
         let rows = 0;
         let lastBeat = 0;
@@ -80,6 +91,8 @@ export function createFitActivities({ store, config }: ActivityDeps) {
           for (let r = 0; r < batch.features.rows; r++) {
             const index = batch.firstRow + r;
             if (heldOut && labels && isHeldOut(index, seed, HOLD_OUT_FRACTION)) heldOut.offer(data, r, labels[r]);
+            // With labels, calibration keeps to rows labelled normal: p-values then measure "unlike the normal rows".
+            else if (isHeldOut(index, seed + 2, CALIBRATION_FRACTION) && !(labels && labels[r] !== 0)) calibration.offer(data, r, 0);
             else train.offer(data, r, labels ? labels[r] : 0);
           }
           rows += batch.features.rows;
@@ -95,9 +108,15 @@ export function createFitActivities({ store, config }: ActivityDeps) {
           input.standardize === 'none'
             ? fitDetector(input.algorithm, X, input.params)
             : fitPipeline(input.algorithm, X, { standardize: input.standardize, options: input.params });
-        const artifact = encodeModel(detector);
+        // Sorted, as conformal p-values take them; none when the data had too few rows to spare any.
+        const calibrationScores = calibration.size > 0 ? detector.score(calibration.rows()).sort() : undefined;
+        const artifact = encodeModelFile({ detector, calibrationScores, featureQuantiles: featureQuantilesOf(X) });
         const stored = await store.putBytes(config.buckets.models, input.artifactKey, artifact);
-        const metrics: Record<string, number> = { datasetRows: rows, readRowsPerSecond: Math.round(rows / Math.max(readSeconds, 1e-3)) };
+        const metrics: Record<string, number> = {
+          datasetRows: rows,
+          readRowsPerSecond: Math.round(rows / Math.max(readSeconds, 1e-3)),
+          calibrationScores: calibration.size,
+        };
         if (heldOut && heldOut.size > 0) {
           const labels = heldOut.sampleLabels();
           const positives = labels.reduce((n, v) => n + v, 0);

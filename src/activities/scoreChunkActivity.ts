@@ -11,8 +11,9 @@ import type { CsvIndexRef } from '../data/rowIndexStore';
 import { countRangeAnomalies, upsertAnomalies } from '../db/anomalies';
 import { removeSegments, SCORE_BLOCK_ROWS, startCursor, usableCursor, writeChunkScores, type ScoreChunkCursor } from '../results/chunkCursor';
 import { ChunkScorer, MalformedChunkRowError } from '../results/chunkScoring';
-import { decodeModel } from '../scoring/codec';
-import type { Detector } from '../scoring/detector';
+import { decodeModelFile, type ModelFile } from '../scoring/modelFile';
+import { ChunkFlagger, FlaggingRuleError } from '../results/chunkFlagging';
+import type { ChunkFlagging } from '../api/threshold';
 import { chunkScoresKey } from '../storage/keys';
 import type { ActivityDeps } from './deps';
 import { failFastOnPermanent } from './failures';
@@ -43,6 +44,8 @@ export interface ScoreChunkInput {
   idColumn: string | null;
   modelArtifactKey: string;
   modelSha256: string;
+  /** The job's rule and explanations (absent in runs from before them: the model's threshold, nothing explained). */
+  flagging?: ChunkFlagging;
 }
 
 export interface ScoreChunkResult {
@@ -70,7 +73,7 @@ export interface MalformedRowDetails {
 }
 
 export function createScoreChunkActivities({ orm, store, config, metrics, logger }: ActivityDeps) {
-  const models = new LruCache<Detector>(config.scoring.modelCacheSize);
+  const models = new LruCache<ModelFile>(config.scoring.modelCacheSize);
   const caches: ChunkReadCaches = {
     // Row indexes by their sha256 (about 100 KB for 10 million rows): every chunk of a job checks its bytes against one.
     indexes: new LruCache<CsvIndex>(16),
@@ -151,13 +154,21 @@ export function createScoreChunkActivities({ orm, store, config, metrics, logger
         }
         context.heartbeat({ ...cursor });
 
-        const detector = await models.getOrLoad(input.modelSha256, async () =>
-          decodeModel(await store.getVerifiedBytes(config.buckets.models, input.modelArtifactKey, input.modelSha256)),
+        const model = await models.getOrLoad(input.modelSha256, async () =>
+          decodeModelFile(await store.getVerifiedBytes(config.buckets.models, input.modelArtifactKey, input.modelSha256)),
         );
+        const { detector } = model;
+        let flagger: ChunkFlagger;
+        try {
+          flagger = new ChunkFlagger(model, input.featureColumns, input.flagging);
+        } catch (err) {
+          if (err instanceof FlaggingRuleError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidInput');
+          throw err;
+        }
         const blocks = spec ? chunkBlocks(input, spec, cursor) : wholeFileBlocks(input, cursor.rowsDone);
         const scorer = new ChunkScorer(
           {
-            jobId: input.jobId, chunkIndex: input.chunkIndex, firstRow: input.rowStart, chunkRows, store, bucket: results, detector,
+            jobId: input.jobId, chunkIndex: input.chunkIndex, firstRow: input.rowStart, chunkRows, store, bucket: results, detector, flagger,
             saveAnomalies: (rows) => upsertAnomalies(orm.em.fork(), input.jobId, rows),
             onScored: (rows) => metrics.predictions.inc(rows),
           },

@@ -12,7 +12,7 @@ import type { SourceSpec } from '../api/sourceInput';
 import type { JobWindow } from '../api/window';
 import type { DetectionPlan, SourceRunOutcome } from '../api/results';
 import type { ActivityDeps } from './deps';
-import { detectionPlan } from './detectionPlan';
+import { detectionPlan, resolveFlagging, type FlaggingRequest } from './detectionPlan';
 import { ACTIVITY_ERRORS, failFastOnPermanent, notFound, type PermanentErrors } from './failures';
 
 export type { PinnedSource };
@@ -24,7 +24,7 @@ export interface PinSourceInput {
   timeZone: string;
 }
 
-export interface StartSourceJobInput extends PinSourceInput {
+export interface StartSourceJobInput extends PinSourceInput, FlaggingRequest {
   model: string;
   pinned: PinnedSource;
 }
@@ -63,7 +63,9 @@ export function createSourceActivities({ orm, store, config, metrics }: Activity
       const model = await resolveDetectionModel(em, input.model).catch((err: unknown) => {
         throw err instanceof DetectionInputMissingError ? notFound(err.message) : err;
       });
-      const key = runKey(model, input.source, input.window);
+      // A rule the model cannot run is refused before the window's fate is decided.
+      const flagging = resolveFlagging(model, input);
+      const key = runKey(model, input.source, input.window, { threshold: input.threshold, explain: input.explain });
       const { pinned } = input;
       const datasetId = `snap_${pinned.snapshotSha256.slice(0, 16)}`;
       const lineage = {
@@ -93,7 +95,7 @@ export function createSourceActivities({ orm, store, config, metrics }: Activity
       if (missing.length > 0) {
         throw notFound(`the source ${pinned.location} lacks the model's columns: ${missing.join(', ')} (every object must have them; it has ${pinned.columns.slice(0, 20).join(', ')})`);
       }
-      await openSourceJob(em, { ...opening, status: 'running' });
+      await openSourceJob(em, { ...opening, status: 'running', thresholdRule: flagging });
       const plan = detectionPlan(input.jobId, model, {
         datasetId,
         datasetKey: pinned.snapshotKey,
@@ -101,7 +103,7 @@ export function createSourceActivities({ orm, store, config, metrics }: Activity
         idColumn,
         format: SNAPSHOT_FORMAT,
         rows: pinned.rows,
-      });
+      }, flagging);
       return { plan, runKey: key };
     },
   };

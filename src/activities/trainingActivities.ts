@@ -1,3 +1,4 @@
+import type { ThresholdRule } from '../api/threshold';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { SNAPSHOT_FORMAT } from '../data/formats/names';
 import { Dataset, Model } from '../db/entities';
@@ -16,6 +17,8 @@ export interface CreateModelVersionInput {
   algorithm: string;
   params: Record<string, unknown>;
   featureColumns?: string[];
+  /** The rule the model's jobs flag with unless a job gives its own; absent: contamination. */
+  thresholdRule?: ThresholdRule;
 }
 
 export interface ModelVersionPlan {
@@ -100,6 +103,7 @@ export function createTrainingActivities({ orm }: ActivityDeps) {
             source: input.snapshot?.lineage ?? null,
             artifactKey: modelArtifactKey(input.modelName, Number(next)),
             trainingWorkflowId: input.trainingWorkflowId,
+            thresholdRule: input.thresholdRule ?? null,
             createdAt: new Date(),
           });
           await em.flush();

@@ -10,6 +10,7 @@ import type { ChunkPlan } from '../data/chunkPolicy';
 import { validateContinuation } from './detectContinuation';
 import { validateSource, type SourceSpec } from './sourceInput';
 import { validateTimeZone, validateWindow, WINDOW_PERIODS, type JobWindow, type WindowPeriod } from './window';
+import { MAX_EXPLAIN_TOP, validateThreshold, type ThresholdRule } from './threshold';
 
 /**
  * Input validation shared by the workflows (first thing they do) and the client (before it
@@ -130,6 +131,8 @@ export interface TrainModelInput {
   seed?: number;
   /** Rows kept in memory to fit on (a seeded reservoir sample while streaming); default per algorithm, see README. */
   maxTrainRows?: number;
+  /** The rule the model's jobs flag with unless a job gives its own (src/api/threshold.ts); default contamination. */
+  threshold?: ThresholdRule;
 }
 
 export interface ValidTrainModelInput {
@@ -143,6 +146,7 @@ export interface ValidTrainModelInput {
   standardize: (typeof STANDARDIZATIONS)[number];
   seed: number;
   maxTrainRows?: number;
+  threshold: ThresholdRule | null;
 }
 
 
@@ -150,7 +154,7 @@ export interface ValidTrainModelInput {
 export function validateTrainModelInput(raw: unknown, checks: { detectorOptions: boolean } = { detectorOptions: true }): ValidTrainModelInput {
   const w = 'trainModel';
   const input = asObject(w, raw);
-  rejectUnknown(w, input, ['datasetId', 'source', 'window', 'timeZone', 'modelName', 'algorithm', 'params', 'featureColumns', 'contamination', 'standardize', 'seed', 'maxTrainRows']);
+  rejectUnknown(w, input, ['datasetId', 'source', 'window', 'timeZone', 'modelName', 'algorithm', 'params', 'featureColumns', 'contamination', 'standardize', 'seed', 'maxTrainRows', 'threshold']);
   const algorithm = input.algorithm ?? 'isolation-forest';
   if (!ALGORITHMS.includes(algorithm as never)) {
     invalidInput(w, 'algorithm', `"${String(algorithm)}" is not a known algorithm (known: ${ALGORITHMS.join(', ')})`);
@@ -185,6 +189,7 @@ export function validateTrainModelInput(raw: unknown, checks: { detectorOptions:
     featureColumns: featureColumns as string[] | undefined,
     params,
     standardize: standardize as ValidTrainModelInput['standardize'],
+    threshold: input.threshold === undefined ? null : validateThreshold(w, 'threshold', input.threshold),
   };
 }
 
@@ -237,6 +242,10 @@ export interface DetectBatchInput {
   chunksPerRun?: number;
   /** Also write every row's score as CSV (row, id when the dataset has one, score, is_anomaly) next to scores.f64. */
   exportCsv?: boolean;
+  /** Which rows are anomalies (src/api/threshold.ts); default the model's rule, else its contamination threshold. */
+  threshold?: ThresholdRule;
+  /** Top features stored with each anomaly (0 to 32, default 5; 0 explains nothing). */
+  explain?: number;
   /**
    * Set by the workflow itself when it continues as new: the plan, the cursor and the totals so
    * far. Refused in any input but a continued run's own (see validateDetectBatchInput).
@@ -266,7 +275,11 @@ export const DETECT_DEFAULTS = {
   chunksPerRun: 500,
 } as const;
 
-export type ValidDetectBatchInput = Required<Omit<DetectBatchInput, 'chunkRows' | 'alertAnomalyRateAbove' | 'continuation' | 'datasetId' | 'source' | 'window'>> & {
+export type ValidDetectBatchInput = Required<Omit<DetectBatchInput, 'chunkRows' | 'alertAnomalyRateAbove' | 'continuation' | 'datasetId' | 'source' | 'window' | 'threshold' | 'explain'>> & {
+  /** null: the model's rule. */
+  threshold: ThresholdRule | null;
+  /** null: the default (DEFAULT_EXPLAIN_TOP). */
+  explain: number | null;
   /** Exactly one of datasetId and source. */
   datasetId: string | null;
   source: SourceSpec | null;
@@ -289,7 +302,7 @@ export function validateDetectBatchInput(raw: unknown, run: { continuedJobId?: s
     invalidInput(w, 'continuation', 'is set by detectBatch itself when a long job continues as new; leave it out');
   }
   // The internal field is not offered to a person as a known one.
-  const userFields = ['model', 'datasetId', 'source', 'window', 'period', 'timeZone', 'chunkRows', 'maxConcurrentChunks', 'alertAnomalyRateAbove', 'chunksPerRun', 'exportCsv'];
+  const userFields = ['model', 'datasetId', 'source', 'window', 'period', 'timeZone', 'chunkRows', 'maxConcurrentChunks', 'alertAnomalyRateAbove', 'chunksPerRun', 'exportCsv', 'threshold', 'explain'];
   rejectUnknown(w, input, run.continuedJobId === undefined ? userFields : [...userFields, 'continuation']);
   if (input.exportCsv !== undefined && typeof input.exportCsv !== 'boolean') invalidInput(w, 'exportCsv', `must be true or false, got ${JSON.stringify(input.exportCsv)}`);
   if (input.datasetId === undefined && input.source === undefined) {
@@ -315,6 +328,8 @@ export function validateDetectBatchInput(raw: unknown, run: { continuedJobId?: s
     alertAnomalyRateAbove: optionalNumber(w, input, 'alertAnomalyRateAbove', 0, 1, false) ?? null,
     chunksPerRun: optionalNumber(w, input, 'chunksPerRun', 1, 5000, true) ?? DETECT_DEFAULTS.chunksPerRun,
     exportCsv: input.exportCsv === true,
+    threshold: input.threshold === undefined ? null : validateThreshold(w, 'threshold', input.threshold),
+    explain: optionalNumber(w, input, 'explain', 0, MAX_EXPLAIN_TOP, true) ?? null,
     continuation: run.continuedJobId === undefined || input.continuation === undefined ? undefined : validateContinuation(input.continuation, run.continuedJobId),
   };
 }

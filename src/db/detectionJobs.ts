@@ -36,8 +36,14 @@ export async function resolveDetectionModel(em: EntityManager, reference: string
 }
 
 /** Resolves the job's model and dataset, checks the dataset has the model's columns, and records the job as running (once). */
-export async function openDetectionJob(em: EntityManager, input: { jobId: string; model: string; datasetId: string }): Promise<{ model: Model; dataset: Dataset }> {
+/** `flaggingOf` resolves the job's threshold rule from its model (refusing one the model cannot run) before the job is recorded with it. */
+export async function openDetectionJob<F extends object>(
+  em: EntityManager,
+  input: { jobId: string; model: string; datasetId: string },
+  flaggingOf: (model: Model) => F,
+): Promise<{ model: Model; dataset: Dataset; flagging: F }> {
   const model = await resolveDetectionModel(em, input.model);
+  const flagging = flaggingOf(model);
   const dataset = await em.findOne(Dataset, { id: input.datasetId });
   if (!dataset) throw new DetectionInputMissingError(`dataset "${input.datasetId}" does not exist (nomaly datasets upload FILE prints its id)`);
   const missing = model.featureColumns.filter((c) => !dataset.columns.includes(c));
@@ -55,9 +61,10 @@ export async function openDetectionJob(em: EntityManager, input: { jobId: string
     anomalies: 0,
     scoresPrefix: scoresPrefix(input.jobId),
     startedAt: new Date(),
+    thresholdRule: flagging as DetectionJob['thresholdRule'],
   });
   await em.upsert(DetectionJob, job, { onConflictFields: ['id'], onConflictAction: 'ignore' });
-  return { model, dataset };
+  return { model, dataset, flagging };
 }
 
 /** Records a running job as stopped early; false when it was not running (already completed or stopped). */
@@ -101,6 +108,7 @@ export async function openSourceJob(
     snapshotSha256: string;
     source: Record<string, unknown>;
     summary?: Record<string, unknown>;
+    thresholdRule?: DetectionJob['thresholdRule'];
   },
 ): Promise<void> {
   const now = new Date();
@@ -119,6 +127,7 @@ export async function openSourceJob(
     runKey: row.runKey,
     snapshotSha256: row.snapshotSha256,
     source: row.source,
+    thresholdRule: row.thresholdRule ?? null,
     ...(final ? { finishedAt: now, durationMs: 0, summary: row.summary ?? null } : {}),
   });
   await em.upsert(DetectionJob, job, { onConflictFields: ['id'], onConflictAction: 'ignore' });

@@ -13,6 +13,7 @@ import type { Detector } from '../scoring/detector';
 import { segmentScoresKey } from '../storage/keys';
 import type { ObjectStore } from '../storage/objectStore';
 import { scoreBytes, type ScoreChunkCursor } from './chunkCursor';
+import type { ChunkFlagger } from './chunkFlagging';
 
 /**
  * How often a running chunk makes its scored blocks durable as a segment. Heartbeats reach the
@@ -43,6 +44,8 @@ export interface ScoredChunk {
   store: ObjectStore;
   bucket: string;
   detector: Detector;
+  /** Picks the rows to store as anomalies (or candidates), with their p-values and top features. */
+  flagger: ChunkFlagger;
   /** Stores anomalies (upserted on job and row, so a block done twice is stored once). */
   saveAnomalies: (rows: AnomalyRow[]) => Promise<void>;
   /** Counts scored rows (metrics). */
@@ -96,7 +99,7 @@ export class ChunkScorer {
         const scores = file.subarray(scoredRows, scoredRows + block.features.rows);
         chunk.detector.score(block.features, scores);
         chunk.onScored(scores.length);
-        const found = collectAnomalies(chunk.firstRow + scoredRows, chunk.detector.threshold, scores, block, this.unsaved);
+        const found = chunk.flagger.collect(chunk.firstRow + scoredRows, scores, block, this.unsaved);
         scoredRows += scores.length;
         anomalies += found;
         // The last block goes straight into the chunk's score file.
@@ -134,14 +137,4 @@ export class ChunkScorer {
     Object.assign(pending, { blocks: 0, rows: 0, anomalies: 0 });
     this.lastSegmentAt = Date.now();
   }
-}
-
-/** Adds the block's rows over the threshold to `into`, keyed by id (or the source's row key); returns how many there were. */
-function collectAnomalies(firstRow: number, threshold: number, scores: Float64Array, block: Pick<ChunkBlock, 'ids' | 'rowKey'>, into: AnomalyRow[]): number {
-  const before = into.length;
-  const { ids, rowKey } = block;
-  for (let i = 0; i < scores.length; i++) {
-    if (scores[i] > threshold) into.push({ row_index: firstRow + i, score: scores[i], row_id: ids ? ids[i] : rowKey ? rowKey(i) : null, p_value: null, explanation: null });
-  }
-  return into.length - before;
 }

@@ -13,6 +13,11 @@
  *   ...           each section's raw little-endian elements, each starting 8-byte aligned, zero padded
  *   end-32  32    SHA-256 of every byte before it
  *
+ * A file may carry attachments beside its detector (the root header's `attachments`, same shape
+ * as `sections`, laid out after every detector section): what the platform keeps with a model
+ * but the detector does not use to score, such as calibration scores (src/scoring/modelFile.ts).
+ * A file without them has no such key, so its bytes are what they were before attachments.
+ *
  * Composite detectors (pipeline, ensemble) nest: a header entry may carry `children`, each a
  * header entry of the same shape (at most MAX_MODEL_DEPTH levels), and `settings` (string
  * values, e.g. a standardiser kind). Sections are laid out depth first: a node's own sections,
@@ -110,6 +115,8 @@ interface ModelHeader {
   readonly sections: HeaderSection[];
   readonly settings?: Record<string, string>;
   readonly children?: ModelHeader[];
+  /** Root only: sections kept beside the detector. */
+  readonly attachments?: HeaderSection[];
 }
 
 /** Composites nest a few levels (an ensemble of pipelines); anything deeper is a crafted file. */
@@ -176,12 +183,16 @@ function sectionsInOrder(state: DetectorState, into: StateSection[] = []): State
   return into;
 }
 
-export function encodeModel(detector: Detector): Uint8Array {
+export function encodeModel(detector: Detector, attachments: StateSection[] = []): Uint8Array {
   const state = detector.toState();
   checkState(state);
-  const header = headerOf(state);
+  checkState({ algorithm: 'attachments', nFeatures: 0, threshold: 0, params: {}, sections: attachments });
+  const header: ModelHeader = {
+    ...headerOf(state),
+    ...(attachments.length > 0 ? { attachments: attachments.map((s) => ({ name: s.name, dtype: dtypeOf(s.data) as string, length: s.data.length })) } : {}),
+  };
   const headerBytes = new TextEncoder().encode(JSON.stringify(header));
-  const allSections = sectionsInOrder(state);
+  const allSections = [...sectionsInOrder(state), ...attachments];
 
   const offsets: number[] = [];
   let cursor = alignUp(PREFIX_BYTES + headerBytes.length);
@@ -231,25 +242,33 @@ function checkHeaderNode(raw: unknown, path: string, depth: number): ModelHeader
       if (typeof value !== 'string') invalid(`setting "${name}" is not a string`);
     }
   }
-  if (!Array.isArray(h.sections)) return invalid('"sections" is not an array');
-  for (const s of h.sections as unknown[]) {
-    const section = s as Partial<HeaderSection> | null;
-    if (typeof section !== 'object' || section === null || typeof section.name !== 'string') {
-      invalid('a section has no name');
-    }
-    const name = (section as HeaderSection).name;
-    if (typeof section?.dtype !== 'string' || !Object.prototype.hasOwnProperty.call(DTYPES, section.dtype)) {
-      invalid(`section "${name}" has an unknown dtype`);
-    }
-    if (typeof section?.length !== 'number' || !Number.isSafeInteger(section.length) || section.length < 0) {
-      invalid(`section "${name}" has an invalid length`);
-    }
+  checkSectionList(h.sections, 'section', invalid);
+  if (h.attachments !== undefined) {
+    if (depth > 0) invalid('"attachments" belong to the root only');
+    checkSectionList(h.attachments, 'attachment', invalid);
   }
   if (h.children !== undefined) {
     if (!Array.isArray(h.children)) invalid('"children" is not an array');
     (h.children as unknown[]).forEach((child, i) => checkHeaderNode(child, childPath(path, i), depth + 1));
   }
   return h as unknown as ModelHeader;
+}
+
+function checkSectionList(list: unknown, kind: string, invalid: (why: string) => never): void {
+  if (!Array.isArray(list)) invalid(`"${kind}s" is not an array`);
+  for (const s of list as unknown[]) {
+    const section = s as Partial<HeaderSection> | null;
+    if (typeof section !== 'object' || section === null || typeof section.name !== 'string') {
+      invalid(`a ${kind} has no name`);
+    }
+    const name = (section as HeaderSection).name;
+    if (typeof section?.dtype !== 'string' || !Object.prototype.hasOwnProperty.call(DTYPES, section.dtype)) {
+      invalid(`${kind} "${name}" has an unknown dtype`);
+    }
+    if (typeof section?.length !== 'number' || !Number.isSafeInteger(section.length) || section.length < 0) {
+      invalid(`${kind} "${name}" has an invalid length`);
+    }
+  }
 }
 
 function parseHeader(bytes: Uint8Array): ModelHeader {
@@ -275,6 +294,11 @@ function checkAlgorithms(header: ModelHeader, path: string): void {
 }
 
 export function decodeModel(bytes: Uint8Array): Detector {
+  return decodeModelWithAttachments(bytes).detector;
+}
+
+/** The detector and the attachments kept beside it (empty for a file that has none). */
+export function decodeModelWithAttachments(bytes: Uint8Array): { detector: Detector; attachments: Map<string, SectionArray> } {
   const actual = bytes.length;
   for (let i = 0; i < MAGIC.length; i++) {
     if (i >= actual) {
@@ -331,11 +355,11 @@ export function decodeModel(bytes: Uint8Array): Detector {
   const header = parseHeader(bytes.subarray(PREFIX_BYTES, PREFIX_BYTES + headerLength));
 
   let cursor = alignUp(PREFIX_BYTES + headerLength);
-  // Reads one node's sections, then its children's, in the order encodeModel wrote them.
-  const readNode = (node: ModelHeader, path: string): DetectorState => {
+  /** The next sections of the file, in the order encodeModel wrote them. */
+  const readSections = (list: HeaderSection[], path: string): StateSection[] => {
     const sections: StateSection[] = [];
     const names = new Set<string>();
-    for (const { name, dtype, length } of node.sections) {
+    for (const { name, dtype, length } of list) {
       if (names.has(name)) {
         throw new ModelCodecError(`model file header is invalid: section "${name}" appears twice${whereIs(path)}`, 'invalid');
       }
@@ -352,6 +376,11 @@ export function decodeModel(bytes: Uint8Array): Detector {
       sections.push({ name, data: new type(copy.buffer, 0, length) });
       cursor = alignUp(cursor + byteLength);
     }
+    return sections;
+  };
+  // Reads one node's sections, then its children's.
+  const readNode = (node: ModelHeader, path: string): DetectorState => {
+    const sections = readSections(node.sections, path);
     const children = (node.children ?? []).map((child, i) => readNode(child, childPath(path, i)));
     return {
       algorithm: node.algorithm,
@@ -364,6 +393,7 @@ export function decodeModel(bytes: Uint8Array): Detector {
     };
   };
   const state = readNode(header, '');
+  const attachments = new Map(readSections(header.attachments ?? [], 'attachments').map((s) => [s.name, s.data] as const));
   if (cursor !== body.length) {
     throw new ModelCodecError('model file header is invalid: sections do not fill the file', 'invalid');
   }
@@ -371,7 +401,7 @@ export function decodeModel(bytes: Uint8Array): Detector {
   checkAlgorithms(header, '');
   const factory = findDetectorFactory(header.algorithm) as DetectorFactory;
   try {
-    return factory.fromState(state);
+    return { detector: factory.fromState(state), attachments };
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
     throw new ModelCodecError(`model file content is invalid: ${why}`, 'invalid', { cause: error });

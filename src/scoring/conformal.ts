@@ -46,6 +46,29 @@ function countAtLeast(sorted: Float64Array, s: number): number {
   return sorted.length - lo;
 }
 
+/**
+ * One score's p-value, without conformalPValues' checks of the calibration array: for a caller
+ * that checked it once (a decoded model file's calibration is checked on decode).
+ */
+export function pValueOf(sortedCalibration: Float64Array, score: number): number {
+  return (1 + countAtLeast(sortedCalibration, score)) / (sortedCalibration.length + 1);
+}
+
+/**
+ * The score cutoff equal to a p-value cutoff: p(s) ≤ pCutoff exactly when s > the returned
+ * score (+Infinity when no score can have such a p-value, -Infinity when every score does).
+ * p(s) ≤ j/(n+1) ⇔ #{calibration ≥ s} ≤ j − 1 ⇔ s is above the j-th largest calibration score.
+ */
+export function scoreCutoffForPValue(sortedCalibration: Float64Array, pCutoff: number): number {
+  const n = sortedCalibration.length;
+  // The largest j with j/(n+1) ≤ pCutoff, by the same division pValueOf makes.
+  let j = Math.min(n + 1, Math.floor(pCutoff * (n + 1)) + 1);
+  while (j > 0 && j / (n + 1) > pCutoff) j--;
+  if (j === 0) return Infinity;
+  if (j > n) return -Infinity;
+  return sortedCalibration[n - j];
+}
+
 function checkScores(scores: Float64Array): void {
   for (let i = 0; i < scores.length; i++) {
     // NaN would count no calibration score as ≥ it and look maximally anomalous.

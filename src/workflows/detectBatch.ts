@@ -230,13 +230,13 @@ async function planJob(jobId: string, input: ValidDetectBatchInput, window: JobW
   let plan: DetectionPlan;
   if (input.source && window) {
     const pinned = await planning.pinSource({ jobId, source: input.source, window, timeZone: input.timeZone });
-    const started = await control.startSourceDetectionJob({ jobId, model: input.model, source: input.source, window, timeZone: input.timeZone, pinned });
+    const started = await control.startSourceDetectionJob({ jobId, model: input.model, source: input.source, window, timeZone: input.timeZone, pinned, ...flaggingRequest(input) });
     if (!('plan' in started)) return started;
     plan = started.plan;
     upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.dataset, value: plan.datasetId }]);
     upsertMemo({ window: `${window.start} – ${window.end}`, source: pinned.location });
   } else {
-    plan = await control.startDetectionJob({ jobId, model: input.model, datasetId: input.datasetId! });
+    plan = await control.startDetectionJob({ jobId, model: input.model, datasetId: input.datasetId!, ...flaggingRequest(input) });
   }
   const cursor = { nextChunk: 0, chunksDone: 0, rowsScored: 0, anomaliesSoFar: 0 };
   if (patched(PLAN_CHUNKS_IN_ACTIVITY)) {
@@ -255,6 +255,11 @@ async function planJob(jobId: string, input: ValidDetectBatchInput, window: JobW
       ? await planning.planCsvChunks({ datasetKey: plan.datasetKey, datasetSha256: plan.datasetSha256, rows: plan.rows, chunkRows: chunkPlan.chunkRows })
       : undefined;
   return { plan, chunkPlan, layout, ...cursor };
+}
+
+/** The job's own threshold rule and explanations, when its input gives them (the activity resolves the rest from the model). */
+function flaggingRequest(input: ValidDetectBatchInput) {
+  return { ...(input.threshold ? { threshold: input.threshold } : {}), ...(input.explain !== null ? { explain: input.explain } : {}) };
 }
 
 /** Where each chunk of the job is, as scoreChunk takes it. */
@@ -323,6 +328,7 @@ async function scoreChunks(
           idColumn: plan.idColumn,
           modelArtifactKey: plan.modelArtifactKey,
           modelSha256: plan.modelSha256,
+          ...(plan.flagging ? { flagging: plan.flagging } : {}),
         })
         .then(
           (result) => {

@@ -84,6 +84,7 @@ export async function trainModel(rawInput: TrainModelInput): Promise<TrainModelR
       algorithm: input.algorithm,
       params: input.params,
       featureColumns: input.featureColumns,
+      ...(input.threshold ? { thresholdRule: input.threshold } : {}),
     })
     .catch((err: unknown) => {
       // An unknown dataset or feature column (nothing reserved), or a cancel: the job has ended.
