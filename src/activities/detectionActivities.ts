@@ -5,7 +5,7 @@ import type { CsvLayout } from '../data/csvLayout';
 import { DatasetMismatchError } from '../data/datasetError';
 import { datasetFormat, type ChunkList } from '../data/formats';
 import { csvFormat } from '../data/formats/csv';
-import { countJobAnomalies, topJobAnomalies } from '../db/anomalies';
+import { countJobAnomalies, keepAnomaliesAbove, topJobAnomalies } from '../db/anomalies';
 import { DetectionInputMissingError, openDetectionJob, recordScoresCsvExport, stopDetectionJob } from '../db/detectionJobs';
 import { DetectionJob, Model } from '../db/entities';
 import { assembleJobScores, jobRates, summarizeScores, writeJobReport } from '../results/jobResults';
@@ -18,6 +18,9 @@ import { datasetReader } from '../sources/datasetReader';
 import { detectionPlan, resolveFlagging, type FlaggingRequest } from './detectionPlan';
 import { heartbeat, withHeartbeat } from './heartbeat';
 import type { DetectionPlan, DetectionSummary, SourceLineage } from '../api/results';
+import type { JobFlagging } from '../api/threshold';
+import { jobCutoff } from '../results/jobFlagging';
+import { decodeModelFile } from '../scoring/modelFile';
 
 export type { DetectionPlan, DetectionSummary };
 
@@ -88,6 +91,38 @@ async function mismatchIsFinal<T>(run: () => Promise<T>): Promise<T> {
 
 export function createDetectionActivities({ orm, store, config, metrics }: ActivityDeps) {
   const storedDataset = datasetReader(config, store);
+
+  /**
+   * Applies the job's rule over all its scores: the job-wide cutoff, the chunks' candidates
+   * trimmed to the rows above it, and a check that the table now holds exactly the rows the
+   * scores say (a mismatch is a bug no retry fixes). Jobs from before rules: undefined.
+   */
+  async function flagJob(em: ReturnType<typeof orm.em.fork>, job: DetectionJob, model: Model, scores: Float64Array): Promise<JobFlagging | undefined> {
+    const resolved = job.thresholdRule;
+    if (!resolved) return undefined;
+    const { rule } = resolved;
+    const calibration =
+      rule.method === 'fdr'
+        ? decodeModelFile(await store.getVerifiedBytes(config.buckets.models, model.artifactKey, model.artifactSha256!)).calibrationScores
+        : undefined;
+    const candidates = await countJobAnomalies(em, job.id);
+    const found = jobCutoff(rule, scores, { threshold: model.threshold ?? Number.NaN, calibration });
+    if (rule.method === 'fdr' || rule.method === 'maxAlerts') await keepAnomaliesAbove(em, job.id, found.cutoff);
+    const kept = await countJobAnomalies(em, job.id);
+    if (kept !== found.flagged) {
+      throw ApplicationFailure.nonRetryable(`job ${job.id}: ${kept} anomalies stored but its scores flag ${found.flagged} by ${rule.method}; the chunks' candidates missed rows`, 'FlaggingMismatch');
+    }
+    return {
+      rule,
+      ruleFrom: resolved.ruleFrom,
+      cutoff: Number.isFinite(found.cutoff) ? found.cutoff : null,
+      flagged: found.flagged,
+      candidates,
+      ...(found.excludedByTie !== undefined ? { excludedByTie: found.excludedByTie } : {}),
+      ...(model.metrics?.calibrationScores !== undefined ? { calibrationScores: model.metrics.calibrationScores } : {}),
+    };
+  }
+
   return {
     /** Resolves model and dataset and records the job. Keyed by the workflow id: a retry finds its own row. */
     async startDetectionJob(input: StartDetectionInput): Promise<DetectionPlan> {
@@ -144,20 +179,22 @@ export function createDetectionActivities({ orm, store, config, metrics }: Activ
         heartbeat({ phase: 'counting anomalies' });
         const job = await em.findOneOrFail(DetectionJob, { id: input.jobId });
         const model = job.modelId === null || job.modelId === undefined ? null : await em.findOne(Model, { id: job.modelId });
-        const anomalies = await countJobAnomalies(em, job.id);
-        const topAnomalies = await topJobAnomalies(em, job.id);
         heartbeat({ phase: 'assembling scores', chunks: input.chunks });
         const scores = await assembleJobScores(store, config.buckets.results, job.id, job.rows, input.chunks);
+        heartbeat({ phase: 'flagging' });
+        const flagging = model ? await flagJob(em, job, model, scores) : undefined;
+        const anomalies = await countJobAnomalies(em, job.id);
+        const topAnomalies = await topJobAnomalies(em, job.id);
         const { finishedAt, durationMs, anomalyRate, rowsPerSecond } = jobRates(job, anomalies);
         const datasetId = job.datasetId ?? `snap_${job.snapshotSha256!.slice(0, 16)}`;
         heartbeat({ phase: 'writing report' });
         const scoreSummary = summarizeScores(scores);
         const reportKey = await writeJobReport(store, config.buckets.results, {
           jobId: job.id, model: input.modelLabel, datasetId, rows: job.rows, anomalies, anomalyRate,
-          threshold: model?.threshold ?? Number.NaN, durationMs, rowsPerSecond, scores: scoreSummary, topAnomalies,
+          threshold: flagging ? flagging.cutoff ?? Number.NaN : model?.threshold ?? Number.NaN, durationMs, rowsPerSecond, scores: scoreSummary, topAnomalies,
         });
         const scoresKey = jobScoresKey(job.id);
-        const summary = { scoresKey, reportKey, rowsPerSecond, ...scoreSummary };
+        const summary = { scoresKey, reportKey, rowsPerSecond, ...scoreSummary, ...(flagging ? { flagging } : {}) };
         Object.assign(job, { status: 'completed', chunks: input.chunks, rowsScored: job.rows, anomalies, anomalyRate, finishedAt, durationMs, summary });
         await em.flush();
         metrics.anomalyRate.set({ model: input.modelLabel }, anomalyRate);
@@ -166,6 +203,7 @@ export function createDetectionActivities({ orm, store, config, metrics }: Activ
           ...(job.runKey ? { source: sourceLineage(job) } : {}),
           jobId: job.id, status: 'completed', model: input.modelLabel, datasetId, rows: job.rows, anomalies, anomalyRate,
           durationMs, rowsPerSecond, scoresBucket: config.buckets.results, scoresKey, reportKey, quantiles: scoreSummary.quantiles, topAnomalies,
+          ...(flagging ? { flagging } : {}),
         };
       });
     },

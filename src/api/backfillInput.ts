@@ -1,5 +1,6 @@
 import { invalidInput, optionalNumber, rejectUnknown, requiredString, type Json } from './inputs';
 import { validateSource, type SourceSpec } from './sourceInput';
+import { MAX_EXPLAIN_TOP, validateThreshold, type ThresholdRule } from './threshold';
 import { MAX_BACKFILL_WINDOWS, parseInstant, validateTimeZone, WINDOW_PERIODS, windowsBetween, type JobWindow, type WindowPeriod } from './window';
 
 /**
@@ -24,6 +25,8 @@ export interface DetectBackfillInput {
   /** Passed to every window's job. */
   chunkRows?: number;
   maxConcurrentChunks?: number;
+  threshold?: ThresholdRule;
+  explain?: number;
 }
 
 export interface ValidDetectBackfillInput {
@@ -36,6 +39,8 @@ export interface ValidDetectBackfillInput {
   maxConcurrentWindows: number;
   chunkRows: number | null;
   maxConcurrentChunks: number | null;
+  threshold: ThresholdRule | null;
+  explain: number | null;
   /** The windows the range covers, in order: at most MAX_BACKFILL_WINDOWS. */
   windows: JobWindow[];
 }
@@ -64,7 +69,7 @@ function rangeBound(input: Json, field: 'from' | 'to'): string {
 export function validateDetectBackfillInput(raw: unknown): ValidDetectBackfillInput {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) invalidInput(W, '(input)', `must be one JSON object, e.g. ${EXAMPLE}`);
   const input = raw as Json;
-  rejectUnknown(W, input, ['model', 'source', 'from', 'to', 'period', 'timeZone', 'maxConcurrentWindows', 'chunkRows', 'maxConcurrentChunks']);
+  rejectUnknown(W, input, ['model', 'source', 'from', 'to', 'period', 'timeZone', 'maxConcurrentWindows', 'chunkRows', 'maxConcurrentChunks', 'threshold', 'explain']);
   const model = requiredString(W, input, 'model', /^[a-z0-9][a-z0-9_.-]{0,99}(@[1-9][0-9]*)?$/i, ' (use NAME or NAME@VERSION)');
   if (input.source === undefined) invalidInput(W, 'source', `is required: the data each window's job reads, e.g. ${EXAMPLE}`);
   const source = validateSource(W, input.source);
@@ -93,6 +98,8 @@ export function validateDetectBackfillInput(raw: unknown): ValidDetectBackfillIn
     // The same bounds as detectBatch's, so no window's job refuses what the backfill took.
     chunkRows: optionalNumber(W, input, 'chunkRows', 100, 10_000_000, true) ?? null,
     maxConcurrentChunks: optionalNumber(W, input, 'maxConcurrentChunks', 1, 100, true) ?? null,
+    threshold: input.threshold === undefined ? null : validateThreshold(W, 'threshold', input.threshold),
+    explain: optionalNumber(W, input, 'explain', 0, MAX_EXPLAIN_TOP, true) ?? null,
     windows,
   };
 }

@@ -1,6 +1,7 @@
 import { CHUNK_POLICY } from '../data/chunkPolicy';
 import { SNAPSHOT_FORMAT } from '../data/formats/names';
 import { DATASET_FORMATS, invalidInput, type DetectContinuation, type Json } from './inputs';
+import { MAX_EXPLAIN_TOP, validateThreshold } from './threshold';
 
 /**
  * The continuation a detectBatch run hands to the next when it continues as new, checked field
@@ -47,7 +48,7 @@ function checkPlan(value: unknown, jobId: string): DetectContinuation['plan'] {
   const plan = object('plan', value, [
     'jobId', 'modelId', 'modelName', 'modelVersion', 'modelArtifactKey', 'modelSha256',
     'datasetId', 'datasetKey', 'datasetSha256', 'featureColumns', 'idColumn', 'format', 'rows',
-  ]);
+  ], ['flagging']);
   if (plan.jobId !== jobId) fail('plan.jobId', `must be this job's id "${jobId}"`);
   integer('plan.modelId', plan.modelId, 1, MAX_COUNT);
   text('plan.modelName', plan.modelName);
@@ -64,6 +65,11 @@ function checkPlan(value: unknown, jobId: string): DetectContinuation['plan'] {
   if (plan.idColumn !== null) text('plan.idColumn', plan.idColumn);
   if (!DATASET_FORMATS.includes(plan.format as never) && plan.format !== SNAPSHOT_FORMAT) fail('plan.format', `must be one of ${[...DATASET_FORMATS, SNAPSHOT_FORMAT].join(', ')}`);
   integer('plan.rows', plan.rows, 0, MAX_COUNT);
+  if (plan.flagging !== undefined) {
+    const flagging = object('plan.flagging', plan.flagging, ['rule', 'explainTop']);
+    validateThreshold(W, 'continuation.plan.flagging.rule', flagging.rule);
+    integer('plan.flagging.explainTop', flagging.explainTop, 0, MAX_EXPLAIN_TOP);
+  }
   return plan as unknown as DetectContinuation['plan'];
 }
 

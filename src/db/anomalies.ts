@@ -43,6 +43,16 @@ export async function upsertAnomalies(em: EntityManager, jobId: string, rows: An
   }
 }
 
+/**
+ * Keeps only the job's stored rows scoring above `cutoff` (a job-wide rule's trim of the chunks'
+ * candidates): +Infinity keeps none, -Infinity all. Idempotent.
+ */
+export async function keepAnomaliesAbove(em: EntityManager, jobId: string, cutoff: number): Promise<void> {
+  if (cutoff === -Infinity) return;
+  if (cutoff === Infinity) await em.getConnection().execute('delete from anomaly where job_id = ?', [jobId]);
+  else await em.getConnection().execute('delete from anomaly where job_id = ? and score <= ?', [jobId, cutoff]);
+}
+
 /** The job's anomalies so far. */
 export async function countJobAnomalies(em: EntityManager, jobId: string): Promise<number> {
   const [{ count }] = await em.getConnection().execute<Array<{ count: string }>>('select count(*) as count from anomaly where job_id = ?', [jobId]);

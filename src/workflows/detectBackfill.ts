@@ -136,6 +136,8 @@ function windowInput(input: ValidDetectBackfillInput, window: JobWindow): Detect
     timeZone: input.timeZone,
     ...(input.chunkRows !== null ? { chunkRows: input.chunkRows } : {}),
     ...(input.maxConcurrentChunks !== null ? { maxConcurrentChunks: input.maxConcurrentChunks } : {}),
+    ...(input.threshold !== null ? { threshold: input.threshold } : {}),
+    ...(input.explain !== null ? { explain: input.explain } : {}),
   };
 }
 

@@ -8,8 +8,9 @@ import { decimal, integer } from '../options';
 import { printResult } from '../output';
 import { renderDetectProgress, waitWithProgress } from '../progress';
 import { withClient } from '../withClient';
+import { addThresholdOptions, thresholdRuleOf, type ThresholdOptions } from '../thresholdOptions';
 
-export interface DetectOptions {
+export interface DetectOptions extends ThresholdOptions {
   model: string;
   dataset?: string;
   source?: string;
@@ -24,6 +25,7 @@ export interface DetectOptions {
   concurrency?: number;
   alertAbove?: number;
   exportCsv?: boolean;
+  explain?: number;
   wait?: boolean;
   json?: boolean;
 }
@@ -34,7 +36,7 @@ export interface DetectOptions {
  * it to its summary or its table of windows.
  */
 export function registerDetectCommand(program: Command): void {
-  program
+  const command = program
     .command('detect')
     .description('score every row of a dataset, or of a source over a window or a range of windows, with a model')
     .requiredOption('--model <name[@version]>', 'model name (its active version) or name@version')
@@ -51,10 +53,13 @@ export function registerDetectCommand(program: Command): void {
     .option('--concurrency <n>', 'chunks in flight at once (default 4)', integer)
     .option('--alert-above <rate>', 'post an alert to NOMALY_ALERT_WEBHOOK_URL when the anomaly rate exceeds this share (0-1)', decimal)
     .option('--export-csv', 'also write every row\'s score as scores.csv (row, id, score, is_anomaly) next to scores.f64')
+    .option('--explain <n>', 'top features stored with each anomaly (0-32, default 5; 0: none)', integer);
+  addThresholdOptions(command, 'this job')
     .option('--wait', 'show progress and print the result')
     .option('--json', 'print JSON')
     .action(async (opts: DetectOptions) => {
       checkCombination(opts);
+      const flagging = { ...defined({ threshold: thresholdRuleOf(opts), explain: opts.explain }) };
       if (opts.from !== undefined) {
         await withClient(async (client) => {
           const handle = await client.startBackfill({
@@ -63,6 +68,7 @@ export function registerDetectCommand(program: Command): void {
             from: opts.from!,
             to: opts.to!,
             ...defined({ period: opts.period, timeZone: opts.timeZone, maxConcurrentWindows: opts.concurrencyWindows, chunkRows: opts.chunkRows, maxConcurrentChunks: opts.concurrency }),
+            ...flagging,
           } as never);
           await followBackfill(handle, opts, client.uiUrl(handle.workflowId));
         });
@@ -81,6 +87,7 @@ export function registerDetectCommand(program: Command): void {
         maxConcurrentChunks: opts.concurrency,
         alertAnomalyRateAbove: opts.alertAbove,
         ...(opts.exportCsv ? { exportCsv: true } : {}),
+        ...flagging,
       } as DetectBatchInput;
       await withClient(async (client) => {
         const handle = await client.startDetection(input);

@@ -5,11 +5,12 @@ import { collectParam, decimal, parseJsonOption } from '../options';
 import { printResult } from '../output';
 import { waitWithProgress } from '../progress';
 import { formatMetric } from '../table';
+import { addThresholdOptions, thresholdRuleOf } from '../thresholdOptions';
 import { withClient } from '../withClient';
 
 /** `nomaly train`: start a trainModel workflow, and with --wait follow it to the model. */
 export function registerTrainCommand(program: Command): void {
-  program
+  const command = program
     .command('train')
     .description('train a model on a dataset (Isolation Forest by default)')
     .requiredOption('--dataset <id>', 'dataset id (from `nomaly datasets upload`)')
@@ -18,7 +19,8 @@ export function registerTrainCommand(program: Command): void {
     .option('--contamination <fraction>', 'expected share of anomalies, sets the threshold (default 0.1)', decimal)
     .option('--param <name=value>', "an algorithm option, repeatable (e.g. nTrees=200, seed=1, nNeighbors=10)", collectParam, {})
     .option('--params <json>', 'all algorithm options as one JSON object (e.g. ensemble members)')
-    .option('--standardize <kind>', 'fit a standardiser in front of the detector: zscore or robust')
+    .option('--standardize <kind>', 'fit a standardiser in front of the detector: zscore or robust');
+  addThresholdOptions(command, "the model's jobs (a job may give its own)")
     .option('--wait', 'wait for the model and print it')
     .option('--json', 'print JSON')
     .action(async (opts) => {
@@ -31,6 +33,7 @@ export function registerTrainCommand(program: Command): void {
           contamination: opts.contamination,
           standardize: opts.standardize,
           params,
+          threshold: thresholdRuleOf(opts),
         });
         if (!opts.wait) {
           printResult(opts.json, { workflowId: handle.workflowId, uiUrl: client.uiUrl(handle.workflowId) }, () =>
