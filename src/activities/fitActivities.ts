@@ -55,9 +55,10 @@ export const MAX_EVAL_ROWS = 200_000;
 export const CALIBRATION_FRACTION = 0.2;
 /**
  * At most this many calibration rows are kept (a seeded reservoir). The smallest p-value n
- * calibration scores allow is 1/(n+1): 10,000 let an fdr rule at α = 0.01 flag a 1% share.
+ * calibration scores allow is 1/(n+1), and Benjamini–Hochberg flags k of m rows only if
+ * 1/(n+1) ≤ α·k/m: 50,000 let an fdr rule at α = 0.01 flag a share of 0.2% or more.
  */
-export const MAX_CALIBRATION_ROWS = 10_000;
+export const MAX_CALIBRATION_ROWS = 50_000;
 
 export function createFitActivities({ store, config }: ActivityDeps) {
   const storedDataset = datasetReader(config, store);
