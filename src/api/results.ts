@@ -5,7 +5,9 @@
 import type { DatasetInfo } from '../db/modelRegistry';
 import type { TopAnomaly } from '../db/anomalies';
 import type { ScoreSummary } from '../results/scoreSummary';
-import type { ChunkFlagging, JobFlagging } from './threshold';
+import type { ChunkFlagging, JobFlagging } from '../results/flagging';
+
+export type { FeatureContribution } from '../results/flagging';
 
 export interface DetectionPlan {
   jobId: string;
@@ -75,17 +77,6 @@ export interface DetectionSummary {
   flagging?: JobFlagging;
 }
 
-/**
- * One feature's part in why a row is anomalous: the value the row had, its contribution (the
- * detector's explain(), higher = more anomalous) and where the value sits among the model's
- * training rows (percentile 0–100; null for models trained before profiles were kept).
- */
-export interface FeatureContribution {
-  feature: string;
-  value: number;
-  contribution: number;
-  percentile: number | null;
-}
 
 /**
  * What registration returns and `nomaly datasets upload` prints: bounded whatever the file's

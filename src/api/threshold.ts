@@ -1,25 +1,11 @@
 /**
- * How a job decides which rows are anomalies. Per model (trainModel's `threshold`) or per job
- * (detectBatch's, which wins); without either, the model's contamination quantile as before.
- *
- * - `contamination`: score above the (1 − contamination) quantile of the training scores;
- * - `score`: score above a value a person chose;
- * - `fdr`: conformal p-values against the model's calibration scores, then Benjamini–Hochberg over
- *   the whole job, so on data like the training data at most α of the flagged rows are expected
- *   to be false alarms (src/scoring/conformal.ts);
- * - `maxAlerts`: the job's n highest-scoring rows, a tied group at the boundary left out whole
- *   (src/scoring/maxAlerts.ts).
- *
- * Every rule ends as "score > cutoff" for one job-wide cutoff; fdr and maxAlerts know theirs
- * only once every chunk is scored, so chunks store candidates and finalising keeps the flagged.
+ * The `threshold` a workflow input may carry (trainModel: the model's default; detectBatch and
+ * detectBackfill: the job's), checked field by field. The rules themselves: src/results/flagging.ts.
  */
 import { invalidInput, type Json } from './inputs';
+import type { ThresholdRule } from '../results/flagging';
 
-export type ThresholdRule =
-  | { method: 'contamination' }
-  | { method: 'score'; value: number }
-  | { method: 'fdr'; alpha: number }
-  | { method: 'maxAlerts'; n: number };
+export type { ChunkFlagging, FeatureContribution, JobFlagging, ThresholdRule } from '../results/flagging';
 
 export const THRESHOLD_METHODS = ['contamination', 'score', 'fdr', 'maxAlerts'] as const;
 
@@ -61,44 +47,4 @@ export function validateThreshold(workflow: string, field: string, raw: unknown)
       only(['n']);
       return { method: 'maxAlerts', n: number('n', (v) => Number.isInteger(v) && v >= 1 && v <= MAX_ALERTS_LIMIT, `a whole number from 1 to ${MAX_ALERTS_LIMIT}`) };
   }
-}
-
-/** The rule in words, as the report and the CLI print it. */
-export function describeThreshold(rule: ThresholdRule): string {
-  switch (rule.method) {
-    case 'contamination':
-      return "the model's contamination quantile of its training scores";
-    case 'score':
-      return `score above ${rule.value}`;
-    case 'fdr':
-      return `false-discovery rate ≤ ${rule.alpha} (conformal p-values, Benjamini–Hochberg over the whole job)`;
-    case 'maxAlerts':
-      return `at most ${rule.n} alerts (the highest scores; a tie at the boundary is left out whole)`;
-  }
-}
-
-/** How a finished job flagged its rows: on its summary, in its report, CLI and exports. */
-export interface JobFlagging {
-  rule: ThresholdRule;
-  /** Where the rule came from: the job's input, the model's, or the default. */
-  ruleFrom: 'job' | 'model' | 'default';
-  /**
-   * Rows scoring strictly above this are the job's anomalies. null when no finite number does it:
-   * then `flagged` is 0 (nothing qualified) or the job's rows (every row did).
-   */
-  cutoff: number | null;
-  flagged: number;
-  /** Rows the chunks stored as candidates before the job-wide rule kept `flagged` of them. */
-  candidates: number;
-  /** maxAlerts: rows among the n highest left out because they tie with the first row past n. */
-  excludedByTie?: number;
-  /** The model's calibration scores (held out of its training sample), which p-values count against. */
-  calibrationScores?: number;
-}
-
-/** What every chunk of a job needs to know to store its candidates and explain them. */
-export interface ChunkFlagging {
-  rule: ThresholdRule;
-  /** Features explained per stored anomaly; 0: none. */
-  explainTop: number;
 }

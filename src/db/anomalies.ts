@@ -4,7 +4,7 @@
  * however often a chunk ran.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { FeatureContribution } from '../api/results';
+import type { FeatureContribution } from '../results/flagging';
 
 export interface AnomalyRow {
   row_index: number;

@@ -1,8 +1,7 @@
 import { BigIntType, EntitySchema } from '@mikro-orm/core';
 import { BackupSchema, RecoverySchema } from './backupEntities';
 import type { ColumnProfile } from '../data/profile';
-import type { FeatureContribution } from '../api/results';
-import type { ChunkFlagging, JobFlagging, ThresholdRule } from '../api/threshold';
+import type { ChunkFlagging, FeatureContribution, JobFlagging, ThresholdRule } from '../results/flagging';
 
 /**
  * The platform's records. Schemas are declared with EntitySchema (no decorators), so the

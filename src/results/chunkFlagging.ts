@@ -7,8 +7,7 @@
  * - maxAlerts: rows at or above the n-th highest score seen so far in this chunk attempt, since a
  *   row among the job's n highest is among the n highest of every run of rows that contains it.
  */
-import type { ChunkFlagging, ThresholdRule } from '../api/threshold';
-import type { FeatureContribution } from '../api/results';
+import type { ChunkFlagging, FeatureContribution, ThresholdRule } from './flagging';
 import type { ChunkBlock } from '../data/formats';
 import type { AnomalyRow } from '../db/anomalies';
 import { checkFdrLevel, pValueOf, scoreCutoffForPValue } from '../scoring/conformal';

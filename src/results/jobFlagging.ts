@@ -4,7 +4,7 @@
  * finalising activity keeps those above this cutoff, so the rows flagged never depend on how
  * the job was chunked.
  */
-import type { ThresholdRule } from '../api/threshold';
+import type { ThresholdRule } from './flagging';
 import { conformalFdrCutoff, scoreCutoffForPValue, tallyPValues } from '../scoring/conformal';
 import { maxAlerts } from '../scoring/maxAlerts';
 

@@ -9,9 +9,9 @@
 import { createHash } from 'node:crypto';
 import { canonicalSource, type SourceSpec } from '../api/sourceInput';
 import type { JobWindow } from '../api/window';
-import type { FlaggingRequest } from '../activities/detectionPlan';
+import type { ThresholdRule } from '../results/flagging';
 
-export function runKey(model: { name: string; version: number }, source: SourceSpec, window: JobWindow, choices: FlaggingRequest = {}): string {
+export function runKey(model: { name: string; version: number }, source: SourceSpec, window: JobWindow, choices: { threshold?: ThresholdRule; explain?: number } = {}): string {
   const parts: unknown[] = [`${model.name}@${model.version}`, canonicalSource(source), window.start, window.end];
   if (choices.threshold !== undefined || choices.explain !== undefined) parts.push({ threshold: choices.threshold ?? null, explain: choices.explain ?? null });
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex');

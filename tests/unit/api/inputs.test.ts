@@ -19,6 +19,7 @@ describe('workflow input validation', () => {
       seed: 0,
       maxTrainRows: undefined,
       source: null,
+      threshold: null,
     });
     expect(validateDetectBatchInput({ model: 'm@3', datasetId: 'ds_0123456789abcdef' })).toEqual({
       model: 'm@3',
@@ -33,6 +34,8 @@ describe('workflow input validation', () => {
       window: null,
       period: 'day',
       timeZone: 'UTC',
+      threshold: null,
+      explain: null,
     });
   });
 

@@ -1,7 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { validateDetectBackfillInput } from '../../../src/api/backfillInput';
 import { validateDetectBatchInput, validateTrainModelInput } from '../../../src/api/inputs';
-import { describeThreshold, validateThreshold } from '../../../src/api/threshold';
+import { validateThreshold } from '../../../src/api/threshold';
+import { describeThreshold } from '../../../src/results/flagging';
 import { thresholdRuleOf } from '../../../src/client/cli/thresholdOptions';
 
 function refusal(run: () => unknown): string {
