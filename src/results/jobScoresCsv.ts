@@ -1,6 +1,6 @@
 /**
- * What a detection job's scores.csv is made of (src/results/scoresCsv.ts): its score file, which
- * rows are anomalies, and the dataset's id column. Used where a job had no CSV exported and one
+ * What a detection job's scores.csv is made of (src/results/scoresCsv.ts): its score file, its
+ * stored anomalies (which rows, their p-values and explanations), and the dataset's id column. Used where a job had no CSV exported and one
  * is asked for afterwards (`nomaly results download`).
  */
 import type { NomalyConfig } from '../config';
@@ -8,7 +8,7 @@ import { datasetBatches } from '../data/readDataset';
 import type { StoredSnapshot } from '../data/formats/snapshot';
 import { snapshotRowKeys } from '../data/formats/snapshotRows';
 import { decodeScoresFile } from './scoresFile';
-import type { ScoresCsvSource } from './scoresCsv';
+import type { FlaggedRow, ScoresCsvSource } from './scoresCsv';
 import { Dataset, DetectionJob, Model } from '../db/entities';
 import type { Orm } from '../db/orm';
 import { jobScoresKey } from '../storage/keys';
@@ -49,24 +49,15 @@ export async function jobScoresCsvSource(
   const stored = await store.stat(buckets.results, scoresKey);
   if (!stored?.sha256) throw new JobResultsError(`detection job ${job.id} has no score file (${buckets.results}/${scoresKey}); were its results removed?`);
   const scores = decodeScoresFile(await store.getVerifiedBytes(buckets.results, scoresKey, stored.sha256));
-  let isAnomaly: ScoresCsvSource['isAnomaly'];
-  if (model?.threshold !== undefined && model?.threshold !== null) {
-    const threshold = model.threshold;
-    isAnomaly = (_row, score) => score > threshold;
-  } else {
-    // The model was removed since: the anomaly table still says which rows were anomalies.
-    const rows = await em.getConnection().execute<Array<{ row_index: number }>>('select row_index from anomaly where job_id = ?', [job.id]);
-    const anomalous = new Set(rows.map((r) => Number(r.row_index)));
-    isAnomaly = (row) => anomalous.has(row);
-  }
-  if (!job.datasetId) return { scores, isAnomaly, ids: sourceRowKeys(job, model, snapshot) };
+  const anomalies = await jobFlaggedRows(orm, job.id);
+  if (!job.datasetId) return { scores, anomalies, ids: sourceRowKeys(job, model, snapshot) };
   const dataset = await em.findOne(Dataset, { id: job.datasetId });
   if (!dataset) throw new JobResultsError(`detection job ${job.id}: its dataset ${job.datasetId} no longer exists`);
   const idColumn = dataset.idColumn ?? undefined;
-  if (!idColumn) return { scores, isAnomaly };
+  if (!idColumn) return { scores, anomalies };
   return {
     scores,
-    isAnomaly,
+    anomalies,
     ids: {
       column: idColumn,
       batches: (async function* () {
@@ -77,6 +68,19 @@ export async function jobScoresCsvSource(
       })(),
     },
   };
+}
+
+/**
+ * The rows the job stored as anomalies, with their p-values and explanations. The anomaly table,
+ * not the model's threshold, says which rows were flagged: a job's own rule (fdr, maxAlerts, a
+ * score) flags rows the model's threshold would not, and the model may have been removed since.
+ */
+export async function jobFlaggedRows(orm: Orm, jobId: string): Promise<Map<number, FlaggedRow>> {
+  const rows = await orm.em
+    .fork()
+    .getConnection()
+    .execute<Array<{ row_index: number; p_value: number | null; explanation: FlaggedRow['explanation'] }>>('select row_index, p_value, explanation from anomaly where job_id = ?', [jobId]);
+  return new Map(rows.map((r) => [Number(r.row_index), { pValue: r.p_value === null ? null : Number(r.p_value), explanation: r.explanation }]));
 }
 
 /** A job over a source: each row's id (its idColumn) or `object#row`, read from the job's snapshot. */
