@@ -1,6 +1,7 @@
 import { describeThreshold, type JobFlagging } from '../api/threshold';
 import type { TopAnomaly } from '../db/anomalies';
-import { escapeHtml as escape, explanationsHtml, pValueText } from './reportExplanations';
+import { pValueText } from './explanationText';
+import { escapeHtml as escape, explanationsHtml } from './reportExplanations';
 import type { ScoreSummary } from './scoreSummary';
 
 export interface DetectionReportInput {

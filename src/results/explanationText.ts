@@ -62,6 +62,12 @@ export function parseCompactExplanation(text: string): Array<{ feature: string; 
   return out;
 }
 
+/** A p-value as a person reads it: small ones in scientific notation; `–` when there is none. */
+export function pValueText(p: number | null | undefined): string {
+  if (p === null || p === undefined || !Number.isFinite(p)) return '–';
+  return p >= 0.001 ? p.toFixed(4) : p.toExponential(2);
+}
+
 /** `p99.9`: where a value sits among the training rows, or '' when the model kept no profile. */
 export function percentileText(percentile: number | null): string {
   return percentile === null || !Number.isFinite(percentile) ? '' : `p${percentile.toFixed(1)}`;

@@ -21,12 +21,12 @@ export class JobResultsError extends Error {
   }
 }
 
-/** A completed job's record, or an error saying why its results cannot be had. */
-export async function completedDetectionJob(orm: Orm, jobId: string): Promise<DetectionJob> {
+/** A completed job's record, or an error saying why its results (`what`: results to download, anomalies to list) cannot be had. */
+export async function completedDetectionJob(orm: Orm, jobId: string, what = 'results to download'): Promise<DetectionJob> {
   const job = await orm.em.fork().findOne(DetectionJob, { id: jobId });
   if (!job) throw new JobResultsError(`no detection job ${jobId} (nomaly jobs --type detectBatch lists them)`);
   if (job.status !== 'completed') {
-    throw new JobResultsError(`detection job ${jobId} is ${job.status}: only a completed job has results to download${job.status === 'running' ? ' (wait for it: nomaly status ' + jobId + ')' : ''}`);
+    throw new JobResultsError(`detection job ${jobId} is ${job.status}: only a completed job has ${what}${job.status === 'running' ? ' (wait for it: nomaly status ' + jobId + ')' : ''}`);
   }
   return job;
 }

@@ -6,7 +6,7 @@
  */
 import type { FeatureContribution } from '../api/results';
 import type { TopAnomaly } from '../db/anomalies';
-import { percentileText, signedContribution, valueText } from './explanationText';
+import { percentileText, pValueText, signedContribution, valueText } from './explanationText';
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -15,12 +15,6 @@ export function escapeHtml(text: string): string {
 const CONTRIBUTION_WIDTH = 160;
 const RANGE_WIDTH = 160;
 const BAR_HEIGHT = 12;
-
-/** A p-value as a person reads it: small ones in scientific notation. */
-export function pValueText(p: number | null | undefined): string {
-  if (p === null || p === undefined || !Number.isFinite(p)) return '–';
-  return p >= 0.001 ? p.toFixed(4) : p.toExponential(2);
-}
 
 /** Length proportional to |contribution| against the largest shown; a negative one (pulling toward normal) in grey. */
 function contributionBar(contribution: number, largest: number): string {
