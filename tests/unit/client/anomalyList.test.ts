@@ -1,4 +1,7 @@
-import { anomalyListLines, flaggingLine } from '../../../src/client/cli/commands/anomalies';
+import { anomalyListLines } from '../../../src/client/cli/commands/anomalies';
+import { flaggingLine } from '../../../src/client/cli/flaggingText';
+import type { DetectionSummary } from '../../../src/api/results';
+import { detectionSummaryLines } from '../../../src/client/cli/detectionSummaryText';
 import type { JobAnomalies } from '../../../src/client/readStore';
 
 const listed: JobAnomalies = {
@@ -35,5 +38,32 @@ describe('nomaly anomalies text', () => {
       "flagged by: at most 5 alerts (the highest scores; a tie at the boundary is left out whole), the model's rule; cutoff none (no row qualified); 0 of 6 candidates, 6 left out by a tie at the boundary",
     );
     expect(anomalyListLines({ ...listed, total: 0, anomalies: [], flagging: null }, {}).at(-1)).toBe('no anomalies');
+  });
+});
+
+describe('detect --wait text', () => {
+  it('names the rule and shows p-values for a job that records them', () => {
+    const summary: DetectionSummary = {
+      jobId: 'detect-m-2',
+      status: 'completed',
+      model: 'm@1',
+      datasetId: 'ds_1',
+      rows: 1000,
+      anomalies: 2,
+      anomalyRate: 0.002,
+      durationMs: 1000,
+      rowsPerSecond: 1000,
+      scoresBucket: 'nomaly-results',
+      scoresKey: 'jobs/detect-m-2/scores.f64',
+      reportKey: 'jobs/detect-m-2/report.html',
+      quantiles: { p50: 0.4, p90: 0.5, p95: 0.55, p99: 0.6, p999: 0.7 },
+      topAnomalies: listed.anomalies,
+      flagging: listed.flagging!,
+    };
+    const lines = detectionSummaryLines(summary, { uiUrl: 'http://ui', reportUrl: 'http://report' });
+    expect(lines).toContain(flaggingLine(listed.flagging));
+    const at = lines.indexOf('top anomalies: (why: nomaly anomalies detect-m-2 --explain)');
+    expect(at).toBeGreaterThan(0);
+    expect(lines.slice(at + 1, at + 4)).toEqual(['  rank      row  id      score  p-value', '     1  1234000  txn-9  0.9100  1.00e-4', '     2       12  -      0.9000   0.0200']);
   });
 });

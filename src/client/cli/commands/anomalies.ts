@@ -1,7 +1,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { MAX_ALERTS_LIMIT, describeThreshold, type JobFlagging } from '../../../api/threshold';
+import { MAX_ALERTS_LIMIT } from '../../../api/threshold';
 import { pValueText, readableExplanation } from '../../../results/explanationText';
 import type { JobAnomalies } from '../../readStore';
+import { flaggingLine } from '../flaggingText';
 import { printResult } from '../output';
 import { renderTable } from '../table';
 import { withClient } from '../withClient';
@@ -13,17 +14,6 @@ function topCount(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > MAX_ALERTS_LIMIT) throw new InvalidArgumentError(`must be a whole number from 1 to ${MAX_ALERTS_LIMIT}`);
   return n;
-}
-
-const RULE_FROM: Record<JobFlagging['ruleFrom'], string> = { job: "the job's rule", model: "the model's rule", default: 'the default rule' };
-
-/** The rule line: which rule flagged the rows and where they stop. */
-export function flaggingLine(flagging: JobFlagging | null): string {
-  if (!flagging) return "flagged by: the model's threshold (the job ran before threshold rules were recorded)";
-  const cutoff = flagging.cutoff !== null ? `score > ${flagging.cutoff}` : flagging.flagged === 0 ? 'none (no row qualified)' : 'none (every row qualified)';
-  const tie = flagging.excludedByTie ? `, ${flagging.excludedByTie} left out by a tie at the boundary` : '';
-  const calibration = flagging.calibrationScores !== undefined ? `; p-values against ${flagging.calibrationScores} calibration scores` : '';
-  return `flagged by: ${describeThreshold(flagging.rule)}, ${RULE_FROM[flagging.ruleFrom]}; cutoff ${cutoff}; ${flagging.flagged} of ${flagging.candidates} candidates${tie}${calibration}`;
 }
 
 /** What `nomaly anomalies` prints without --json. */
