@@ -8,7 +8,7 @@ import { datasetBatches } from '../data/readDataset';
 import type { StoredSnapshot } from '../data/formats/snapshot';
 import { snapshotRowKeys } from '../data/formats/snapshotRows';
 import { decodeScoresFile } from './scoresFile';
-import type { FlaggedRow, ScoresCsvSource } from './scoresCsv';
+import type { FlaggedRow, FlaggedRowsIn, ScoresCsvSource } from './scoresCsv';
 import { Dataset, DetectionJob, Model } from '../db/entities';
 import type { Orm } from '../db/orm';
 import { jobScoresKey } from '../storage/keys';
@@ -49,7 +49,7 @@ export async function jobScoresCsvSource(
   const stored = await store.stat(buckets.results, scoresKey);
   if (!stored?.sha256) throw new JobResultsError(`detection job ${job.id} has no score file (${buckets.results}/${scoresKey}); were its results removed?`);
   const scores = decodeScoresFile(await store.getVerifiedBytes(buckets.results, scoresKey, stored.sha256));
-  const anomalies = await jobFlaggedRows(orm, job.id);
+  const anomalies: FlaggedRowsIn = (rowStart, rowEnd) => jobFlaggedRows(orm, job.id, rowStart, rowEnd);
   if (!job.datasetId) return { scores, anomalies, ids: sourceRowKeys(job, model, snapshot) };
   const dataset = await em.findOne(Dataset, { id: job.datasetId });
   if (!dataset) throw new JobResultsError(`detection job ${job.id}: its dataset ${job.datasetId} no longer exists`);
@@ -71,15 +71,18 @@ export async function jobScoresCsvSource(
 }
 
 /**
- * The rows the job stored as anomalies, with their p-values and explanations. The anomaly table,
+ * The rows among [rowStart, rowEnd) the job stored as anomalies, with their p-values and explanations. The anomaly table,
  * not the model's threshold, says which rows were flagged: a job's own rule (fdr, maxAlerts, a
  * score) flags rows the model's threshold would not, and the model may have been removed since.
  */
-export async function jobFlaggedRows(orm: Orm, jobId: string): Promise<Map<number, FlaggedRow>> {
+export async function jobFlaggedRows(orm: Orm, jobId: string, rowStart: number, rowEnd: number): Promise<Map<number, FlaggedRow>> {
   const rows = await orm.em
     .fork()
     .getConnection()
-    .execute<Array<{ row_index: number; p_value: number | null; explanation: FlaggedRow['explanation'] }>>('select row_index, p_value, explanation from anomaly where job_id = ?', [jobId]);
+    .execute<Array<{ row_index: number; p_value: number | null; explanation: FlaggedRow['explanation'] }>>(
+      'select row_index, p_value, explanation from anomaly where job_id = ? and row_index >= ? and row_index < ?',
+      [jobId, rowStart, rowEnd],
+    );
   return new Map(rows.map((r) => [Number(r.row_index), { pValue: r.p_value === null ? null : Number(r.p_value), explanation: r.explanation }]));
 }
 

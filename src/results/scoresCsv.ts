@@ -27,10 +27,21 @@ export interface FlaggedRow {
   explanation: FeatureContribution[] | null;
 }
 
+/**
+ * The job's stored anomalies among rows [rowStart, rowEnd), by row index: asked for one piece at
+ * a time, so a job with a million explained anomalies is not held in memory at once.
+ */
+export type FlaggedRowsIn = (rowStart: number, rowEnd: number) => Promise<ReadonlyMap<number, FlaggedRow>>;
+
+/** A lookup over anomalies already in memory (tests, small jobs). */
+export function flaggedRowsOf(rows: ReadonlyMap<number, FlaggedRow>): FlaggedRowsIn {
+  return async (rowStart, rowEnd) => new Map([...rows].filter(([row]) => row >= rowStart && row < rowEnd));
+}
+
 export interface ScoresCsvSource {
   scores: Float64Array;
-  /** The job's stored anomalies by row index: the rows `is_anomaly` marks, with their p-values and explanations. */
-  anomalies: ReadonlyMap<number, FlaggedRow>;
+  /** The rows `is_anomaly` marks, with their p-values and explanations: the job's anomaly table. */
+  anomalies: FlaggedRowsIn;
   /** The id column's name and its cells in row order, in batches of any size. */
   ids?: { column: string; batches: AsyncIterable<string[]> };
   /** Rows per yielded piece (default 8192). */
@@ -64,10 +75,11 @@ export async function* scoresCsvPieces({ scores, anomalies, ids, rowsPerPiece = 
   };
   for (let start = 0; start < scores.length; start += rowsPerPiece) {
     const end = Math.min(start + rowsPerPiece, scores.length);
+    const flaggedHere = await anomalies(start, end);
     let piece = '';
     for (let row = start; row < end; row++) {
       const text = exactNumber(scores[row]);
-      const flag = flagCells(anomalies.get(row));
+      const flag = flagCells(flaggedHere.get(row));
       piece += idIterator ? `${row},${csvField(await nextId(row))},${text},${flag}\n` : `${row},${text},${flag}\n`;
     }
     yield piece;

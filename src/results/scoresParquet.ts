@@ -23,9 +23,10 @@ export async function writeScoresParquet(file: string, { scores, anomalies, ids 
   const flags: boolean[] = new Array(scores.length);
   const pValues: Array<number | null> = new Array(scores.length);
   const explanations: Array<FlaggedRow['explanation']> = new Array(scores.length);
+  const flaggedRows = await anomalies(0, scores.length); // the whole file is in memory anyway
   for (let row = 0; row < scores.length; row++) {
     rows[row] = row;
-    const flagged = anomalies.get(row);
+    const flagged = flaggedRows.get(row);
     flags[row] = flagged !== undefined;
     pValues[row] = flagged?.pValue ?? null;
     explanations[row] = flagged?.explanation ?? null;

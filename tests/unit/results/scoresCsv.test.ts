@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { csvField, scoresCsvPieces, writePiecesToFile, type FlaggedRow } from '../../../src/results/scoresCsv';
+import { csvField, flaggedRowsOf, scoresCsvPieces, writePiecesToFile, type FlaggedRow } from '../../../src/results/scoresCsv';
 import { readCsv } from '../../../src/data/csv';
 import { parseCompactExplanation } from '../../../src/results/explanationText';
 
@@ -17,16 +17,16 @@ async function collect(pieces: AsyncIterable<string>): Promise<string[]> {
 }
 
 /** The rows a job stored as anomalies: here, those scoring above `threshold`, without p-values or explanations. */
-function storedAbove(scores: Float64Array, threshold: number): Map<number, FlaggedRow> {
+function storedAbove(scores: Float64Array, threshold: number) {
   const rows = new Map<number, FlaggedRow>();
   scores.forEach((s, row) => s > threshold && rows.set(row, { pValue: null, explanation: null }));
-  return rows;
+  return flaggedRowsOf(rows);
 }
 
 describe('scores CSV export', () => {
   const scores = Float64Array.from([0.1, 1 / 3, 2.5, -0, 1e-300, 0.30000000000000004, 7]);
   const threshold = 0.5;
-  const none = new Map<number, FlaggedRow>();
+  const none = flaggedRowsOf(new Map());
 
   it('writes row, id, exact score and is_anomaly per row, in pieces of bounded rows', async () => {
     const ids = ['a', 'b,c', 'say "hi"', 'line\nbreak', '', 'f', 'g'];
@@ -66,7 +66,7 @@ describe('scores CSV export', () => {
       [0, { pValue: 1 / 3, explanation: [{ feature: 'amount', value: 9000, contribution: 0.8312, percentile: 99.9 }, { feature: 'n,items', value: 3, contribution: -0.0123456, percentile: null }] }],
       [2, { pValue: null, explanation: null }],
     ]);
-    const text = (await collect(scoresCsvPieces({ scores, anomalies }))).join('');
+    const text = (await collect(scoresCsvPieces({ scores, anomalies: flaggedRowsOf(anomalies), rowsPerPiece: 3 }))).join('');
     const lines = text.trimEnd().split('\n');
     expect(lines[0]).toBe('row,score,is_anomaly,p_value,explanation');
     expect(lines[1]).toBe(`0,0.1,1,${1 / 3},"amount:+0.831;n,items:-0.0123"`);
@@ -91,7 +91,12 @@ describe('scores CSV export', () => {
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'nomaly-scores-csv-')), 'scores.csv');
     const big = new Float64Array(100_000).map((_, i) => i / 7);
     const everyTenth = new Map<number, FlaggedRow>(Array.from({ length: 10_000 }, (_, i) => [i * 10, { pValue: null, explanation: null }]));
-    const written = await writePiecesToFile(file, scoresCsvPieces({ scores: big, anomalies: everyTenth }));
+    const asked: Array<[number, number]> = [];
+    const lookup = flaggedRowsOf(everyTenth);
+    const written = await writePiecesToFile(file, scoresCsvPieces({ scores: big, anomalies: (start, end) => (asked.push([start, end]), lookup(start, end)) }));
+    // The anomalies are asked for one piece of rows at a time, never all at once.
+    expect(asked).toHaveLength(Math.ceil(100_000 / 8192));
+    expect(asked.every(([start, end]) => end - start <= 8192)).toBe(true);
     const bytes = readFileSync(file);
     expect(written.size).toBe(bytes.length);
     expect(written.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
