@@ -1,8 +1,8 @@
 /**
  * What the client reads from the platform's records without a workflow: the registry (models,
- * datasets, detection job counts, a job's anomalies) in PostgreSQL, results and backup manifests in MinIO. Read-only:
- * every change goes through a workflow (or, for the registry edits that have none yet,
- * registryEdits.ts).
+ * datasets, detection job counts, a job's anomalies) in PostgreSQL, results and backup manifests
+ * in MinIO. Read-only: every change goes through a workflow (or, for the registry edits that have
+ * none yet, registryEdits.ts).
  *
  * The shared result types and the backup catalogue are re-exported from here for the rest of the client.
  */

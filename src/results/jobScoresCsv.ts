@@ -1,7 +1,8 @@
 /**
  * What a detection job's scores.csv is made of (src/results/scoresCsv.ts): its score file, its
- * stored anomalies (which rows, their p-values and explanations), and the dataset's id column. Used where a job had no CSV exported and one
- * is asked for afterwards (`nomaly results download`).
+ * stored anomalies (which rows, their p-values and explanations), and the dataset's id column.
+ * Used by the exportCsv activity and where a job had no CSV exported and one is asked for
+ * afterwards (`nomaly results download`).
  */
 import type { NomalyConfig } from '../config';
 import { datasetBatches } from '../data/readDataset';
@@ -71,9 +72,10 @@ export async function jobScoresCsvSource(
 }
 
 /**
- * The rows among [rowStart, rowEnd) the job stored as anomalies, with their p-values and explanations. The anomaly table,
- * not the model's threshold, says which rows were flagged: a job's own rule (fdr, maxAlerts, a
- * score) flags rows the model's threshold would not, and the model may have been removed since.
+ * The rows among [rowStart, rowEnd) the job stored as anomalies, with their p-values and
+ * explanations. The anomaly table, not the model's threshold, says which rows were flagged: a
+ * job's own rule (fdr, maxAlerts, a score) flags rows the model's threshold would not, and the
+ * model may have been removed since.
  */
 export async function jobFlaggedRows(orm: Orm, jobId: string, rowStart: number, rowEnd: number): Promise<Map<number, FlaggedRow>> {
   const rows = await orm.em
