@@ -2,6 +2,7 @@
 // The `nomaly` command (package.json "bin"): each command group lives in cli/commands/.
 import { Command } from 'commander';
 import { redactSecrets } from '../config/redaction';
+import { registerAnomaliesCommand } from './cli/commands/anomalies';
 import { registerBackupCommands } from './cli/commands/backup';
 import { registerDatasetCommands } from './cli/commands/datasets';
 import { registerDetectCommand } from './cli/commands/detect';
@@ -22,6 +23,7 @@ registerJobCommands(program);
 registerModelCommands(program);
 registerJobListCommand(program);
 registerResultCommands(program);
+registerAnomaliesCommand(program);
 registerBackupCommands(program);
 registerScheduleCommands(program);
 

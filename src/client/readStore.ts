@@ -1,8 +1,8 @@
 /**
  * What the client reads from the platform's records without a workflow: the registry (models,
- * datasets, detection job counts) in PostgreSQL, results and backup manifests in MinIO. Read-only:
- * every change goes through a workflow (or, for the registry edits that have none yet,
- * registryEdits.ts).
+ * datasets, detection job counts, a job's anomalies) in PostgreSQL, results and backup manifests
+ * in MinIO. Read-only: every change goes through a workflow (or, for the registry edits that have
+ * none yet, registryEdits.ts).
  *
  * The shared result types and the backup catalogue are re-exported from here for the rest of the client.
  */
@@ -15,8 +15,9 @@ import type { ObjectStore } from '../storage/objectStore';
 import type { ClientDatabase } from './database';
 import { downloadJobScores, type DownloadedResults } from './resultsDownload';
 import { datasetReader } from '../sources/datasetReader';
+import { readJobAnomalies, type JobAnomalies } from '../results/jobAnomalies';
 
-export type { BackupManifest, DatasetSummary, DetectionSummary };
+export type { BackupManifest, DatasetSummary, DetectionSummary, JobAnomalies };
 
 /** How long a signed result link works: MinIO refuses more than 7 days. */
 export const RESULT_LINK_DAYS = 7;
@@ -124,6 +125,11 @@ export class ReadStore {
     // A job over a source reads its rows' keys from its snapshot, through this machine's connections.
     const snapshot = datasetReader(this.config, this.store);
     return downloadJobScores({ orm: await this.database.orm(), store: this.store, buckets: this.config.buckets, snapshot }, jobId, options);
+  }
+
+  /** A completed detection job's `top` highest-scoring anomalies with their p-values and explanations, and the rule that flagged them. */
+  async jobAnomalies(jobId: string, top: number): Promise<JobAnomalies> {
+    return readJobAnomalies(await this.database.orm(), jobId, top);
   }
 
   private signedUrl(bucket: string, key: string): Promise<string> {

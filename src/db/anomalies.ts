@@ -67,11 +67,11 @@ export async function countRangeAnomalies(em: EntityManager, jobId: string, rowS
   return Number(count);
 }
 
-/** The job's ten highest scores, ties by row: the ones its summary and report name. */
-export async function topJobAnomalies(em: EntityManager, jobId: string): Promise<TopAnomaly[]> {
+/** The job's `limit` highest scores, ties by row: ten are the ones its summary and report name. */
+export async function topJobAnomalies(em: EntityManager, jobId: string, limit = 10): Promise<TopAnomaly[]> {
   const top = await em.getConnection().execute<Array<{ row_index: number; row_id: string | null; score: number; p_value: number | null; explanation: FeatureContribution[] | null }>>(
-    'select row_index, row_id, score, p_value, explanation from anomaly where job_id = ? order by score desc, row_index limit 10',
-    [jobId],
+    'select row_index, row_id, score, p_value, explanation from anomaly where job_id = ? order by score desc, row_index limit ?',
+    [jobId, limit],
   );
   return top.map((r) => ({ rowIndex: Number(r.row_index), rowId: r.row_id, score: Number(r.score), pValue: r.p_value === null ? null : Number(r.p_value), explanation: r.explanation }));
 }

@@ -1,3 +1,7 @@
+import { describeThreshold, type JobFlagging } from '../api/threshold';
+import type { TopAnomaly } from '../db/anomalies';
+import { pValueText } from './explanationText';
+import { escapeHtml as escape, explanationsHtml } from './reportExplanations';
 import type { ScoreSummary } from './scoreSummary';
 
 export interface DetectionReportInput {
@@ -7,15 +11,15 @@ export interface DetectionReportInput {
   rows: number;
   anomalies: number;
   anomalyRate: number;
+  /** The model's threshold: the histogram's line for a job from before thresholds (no `flagging`). */
   threshold: number;
   durationMs: number;
   rowsPerSecond: number;
   scores: ScoreSummary;
-  topAnomalies: Array<{ rowIndex: number; rowId: string | null; score: number }>;
-}
-
-function escape(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  /** With pValue and explanation from jobs that keep them. */
+  topAnomalies: TopAnomaly[];
+  /** The rule that flagged the rows and its job-wide cutoff; absent for a job from before thresholds. */
+  flagging?: JobFlagging;
 }
 
 const fmt = (n: number, digits = 4) => (Number.isFinite(n) ? n.toFixed(digits) : String(n));
@@ -34,8 +38,11 @@ function thresholdLabel(text: string, x: number, chartWidth: number): string {
     : `<text x="${fmt(x - 4, 2)}" y="30" font-size="11" text-anchor="end">${text}</text>`;
 }
 
-/** Score histogram with the anomaly threshold marked; bars at or past it are drawn in red. */
-function histogramSvg(summary: ScoreSummary, threshold: number): string {
+/**
+ * Score histogram with the line rows were flagged above (the model's threshold, or the job's
+ * cutoff) marked; bars reaching past it are drawn in red. An infinite line (no cutoff) is not drawn.
+ */
+function histogramSvg(summary: ScoreSummary, threshold: number, lineName: string): string {
   const { start, width, counts } = summary.histogram;
   const w = 640;
   const h = 200;
@@ -54,7 +61,7 @@ function histogramSvg(summary: ScoreSummary, threshold: number): string {
   const tx = pad + ((threshold - start) / span) * (w - 2 * pad);
   const marker =
     threshold >= start && threshold <= start + span
-      ? `<line x1="${fmt(tx, 2)}" x2="${fmt(tx, 2)}" y1="${pad / 2}" y2="${h - pad}" stroke="#000" stroke-dasharray="4 3"/>${thresholdLabel(`threshold ${fmt(threshold)}`, tx, w)}`
+      ? `<line x1="${fmt(tx, 2)}" x2="${fmt(tx, 2)}" y1="${pad / 2}" y2="${h - pad}" stroke="#000" stroke-dasharray="4 3"/>${thresholdLabel(`${lineName} ${fmt(threshold)}`, tx, w)}`
       : '';
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" role="img" aria-label="score histogram">${bars}${marker}<text x="${pad}" y="${h - 8}" font-size="11">${fmt(start)}</text><text x="${w - pad}" y="${h - 8}" font-size="11" text-anchor="end">${fmt(start + span)}</text></svg>`;
 }
@@ -75,15 +82,50 @@ function topAnomaliesSvg(top: DetectionReportInput['topAnomalies']): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" role="img" aria-label="top anomalies">${bars}</svg>`;
 }
 
+const RULE_FROM: Record<JobFlagging['ruleFrom'], string> = {
+  job: "the job's own rule",
+  model: "the model's rule",
+  default: 'the default rule',
+};
+
+/** The cutoff in words: a number, or why there is none. */
+function cutoffText(f: JobFlagging): string {
+  if (f.cutoff !== null) return `rows scoring above ${fmt(f.cutoff)}`;
+  return f.flagged === 0 ? 'none: no row qualified' : 'none: every row qualified';
+}
+
+/** Which rule flagged the rows, its cutoff and counts: the lines a person checks the flags against. */
+function flaggingRows(f: JobFlagging): string {
+  const tie = f.excludedByTie ? `; ${f.excludedByTie.toLocaleString('en-US')} left out by a tie at the boundary` : '';
+  const rows = [
+    `<dt>flagged by</dt><dd>${escape(describeThreshold(f.rule))} <span class="from">(${RULE_FROM[f.ruleFrom]})</span></dd>`,
+    `<dt>cutoff</dt><dd>${cutoffText(f)}</dd>`,
+    `<dt>flagged</dt><dd>${f.flagged.toLocaleString('en-US')} of ${f.candidates.toLocaleString('en-US')} candidates${tie}</dd>`,
+  ];
+  if (f.calibrationScores !== undefined) rows.push(`<dt>calibration</dt><dd>p-values against ${f.calibrationScores.toLocaleString('en-US')} calibration scores held out of training</dd>`);
+  return rows.join('\n');
+}
+
+/** The histogram's line: the job's cutoff (±∞ when none: nothing or everything past it), else the model's threshold. */
+function flaggedAbove(r: DetectionReportInput): { value: number; name: string } {
+  if (!r.flagging) return { value: r.threshold, name: 'threshold' };
+  const value = r.flagging.cutoff ?? (r.flagging.flagged === 0 ? Infinity : -Infinity);
+  return { value, name: 'cutoff' };
+}
+
 /** A self-contained HTML page (no scripts, no external assets) for one detection job. */
 export function renderDetectionReport(r: DetectionReportInput): string {
   const q = r.scores.quantiles;
+  // A p-value column only for jobs that keep them: an older job's report reads as it did.
+  const withP = r.topAnomalies.some((a) => a.pValue !== undefined && a.pValue !== null);
   const rows = r.topAnomalies
-    .map((a, i) => `<tr><td>${i + 1}</td><td>${a.rowIndex}</td><td>${escape(a.rowId ?? '')}</td><td>${fmt(a.score)}</td></tr>`)
+    .map((a, i) => `<tr><td>${i + 1}</td><td>${a.rowIndex}</td><td>${escape(a.rowId ?? '')}</td><td>${fmt(a.score)}</td>${withP ? `<td>${pValueText(a.pValue)}</td>` : ''}</tr>`)
     .join('');
+  const line = flaggedAbove(r);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Nomaly detection ${escape(r.jobId)}</title>
-<style>body{font:14px system-ui,sans-serif;margin:2em;max-width:720px}td,th{padding:2px 10px;text-align:right}th{border-bottom:1px solid #999}dt{font-weight:600}</style></head>
+<style>body{font:14px system-ui,sans-serif;margin:2em;max-width:720px}td,th{padding:2px 10px;text-align:right}th{border-bottom:1px solid #999}dt{font-weight:600}
+table.why td{padding:1px 6px;vertical-align:middle}table.why .name{text-align:left;font-family:ui-monospace,monospace;word-break:break-all}table.why th.anomaly{text-align:left;border-bottom:none;padding-top:1em}table.why td:last-child{white-space:nowrap}svg.bar{display:block}.from,.note{color:#555}.note{font-size:12px}</style></head>
 <body>
 <h1>Detection job</h1>
 <p><code>${escape(r.jobId)}</code></p>
@@ -92,15 +134,16 @@ export function renderDetectionReport(r: DetectionReportInput): string {
 <dt>dataset</dt><dd>${escape(r.datasetId)}</dd>
 <dt>rows scored</dt><dd>${r.rows.toLocaleString('en-US')}</dd>
 <dt>anomalies</dt><dd>${r.anomalies.toLocaleString('en-US')} (${(100 * r.anomalyRate).toFixed(2)}%)</dd>
-<dt>threshold</dt><dd>${fmt(r.threshold)}</dd>
+${r.flagging ? flaggingRows(r.flagging) : `<dt>threshold</dt><dd>${fmt(r.threshold)}</dd>`}
 <dt>duration</dt><dd>${(r.durationMs / 1000).toFixed(1)} s (${Math.round(r.rowsPerSecond).toLocaleString('en-US')} rows/s)</dd>
 <dt>score quantiles</dt><dd>p50 ${fmt(q.p50)} · p90 ${fmt(q.p90)} · p95 ${fmt(q.p95)} · p99 ${fmt(q.p99)} · p99.9 ${fmt(q.p999)} · max ${fmt(r.scores.max)}</dd>
 </dl>
 <h2>Score distribution</h2>
-${histogramSvg(r.scores, r.threshold)}
+${histogramSvg(r.scores, line.value, line.name)}
 <h2>Top anomalies</h2>
 ${topAnomaliesSvg(r.topAnomalies)}
-<table><thead><tr><th>rank</th><th>row</th><th>id</th><th>score</th></tr></thead><tbody>${rows}</tbody></table>
+<table><thead><tr><th>rank</th><th>row</th><th>id</th><th>score</th>${withP ? '<th>p-value</th>' : ''}</tr></thead><tbody>${rows}</tbody></table>
+${explanationsHtml(r.topAnomalies)}
 </body></html>
 `;
 }

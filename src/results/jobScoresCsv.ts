@@ -1,14 +1,15 @@
 /**
- * What a detection job's scores.csv is made of (src/results/scoresCsv.ts): its score file, which
- * rows are anomalies, and the dataset's id column. Used where a job had no CSV exported and one
- * is asked for afterwards (`nomaly results download`).
+ * What a detection job's scores.csv is made of (src/results/scoresCsv.ts): its score file, its
+ * stored anomalies (which rows, their p-values and explanations), and the dataset's id column.
+ * Used by the exportCsv activity and where a job had no CSV exported and one is asked for
+ * afterwards (`nomaly results download`).
  */
 import type { NomalyConfig } from '../config';
 import { datasetBatches } from '../data/readDataset';
 import type { StoredSnapshot } from '../data/formats/snapshot';
 import { snapshotRowKeys } from '../data/formats/snapshotRows';
 import { decodeScoresFile } from './scoresFile';
-import type { ScoresCsvSource } from './scoresCsv';
+import type { FlaggedRow, FlaggedRowsIn, ScoresCsvSource } from './scoresCsv';
 import { Dataset, DetectionJob, Model } from '../db/entities';
 import type { Orm } from '../db/orm';
 import { jobScoresKey } from '../storage/keys';
@@ -21,12 +22,12 @@ export class JobResultsError extends Error {
   }
 }
 
-/** A completed job's record, or an error saying why its results cannot be had. */
-export async function completedDetectionJob(orm: Orm, jobId: string): Promise<DetectionJob> {
+/** A completed job's record, or an error saying why its results (`what`: results to download, anomalies to list) cannot be had. */
+export async function completedDetectionJob(orm: Orm, jobId: string, what = 'results to download'): Promise<DetectionJob> {
   const job = await orm.em.fork().findOne(DetectionJob, { id: jobId });
   if (!job) throw new JobResultsError(`no detection job ${jobId} (nomaly jobs --type detectBatch lists them)`);
   if (job.status !== 'completed') {
-    throw new JobResultsError(`detection job ${jobId} is ${job.status}: only a completed job has results to download${job.status === 'running' ? ' (wait for it: nomaly status ' + jobId + ')' : ''}`);
+    throw new JobResultsError(`detection job ${jobId} is ${job.status}: only a completed job has ${what}${job.status === 'running' ? ' (wait for it: nomaly status ' + jobId + ')' : ''}`);
   }
   return job;
 }
@@ -49,24 +50,15 @@ export async function jobScoresCsvSource(
   const stored = await store.stat(buckets.results, scoresKey);
   if (!stored?.sha256) throw new JobResultsError(`detection job ${job.id} has no score file (${buckets.results}/${scoresKey}); were its results removed?`);
   const scores = decodeScoresFile(await store.getVerifiedBytes(buckets.results, scoresKey, stored.sha256));
-  let isAnomaly: ScoresCsvSource['isAnomaly'];
-  if (model?.threshold !== undefined && model?.threshold !== null) {
-    const threshold = model.threshold;
-    isAnomaly = (_row, score) => score > threshold;
-  } else {
-    // The model was removed since: the anomaly table still says which rows were anomalies.
-    const rows = await em.getConnection().execute<Array<{ row_index: number }>>('select row_index from anomaly where job_id = ?', [job.id]);
-    const anomalous = new Set(rows.map((r) => Number(r.row_index)));
-    isAnomaly = (row) => anomalous.has(row);
-  }
-  if (!job.datasetId) return { scores, isAnomaly, ids: sourceRowKeys(job, model, snapshot) };
+  const anomalies: FlaggedRowsIn = (rowStart, rowEnd) => jobFlaggedRows(orm, job.id, rowStart, rowEnd);
+  if (!job.datasetId) return { scores, anomalies, ids: sourceRowKeys(job, model, snapshot) };
   const dataset = await em.findOne(Dataset, { id: job.datasetId });
   if (!dataset) throw new JobResultsError(`detection job ${job.id}: its dataset ${job.datasetId} no longer exists`);
   const idColumn = dataset.idColumn ?? undefined;
-  if (!idColumn) return { scores, isAnomaly };
+  if (!idColumn) return { scores, anomalies };
   return {
     scores,
-    isAnomaly,
+    anomalies,
     ids: {
       column: idColumn,
       batches: (async function* () {
@@ -77,6 +69,23 @@ export async function jobScoresCsvSource(
       })(),
     },
   };
+}
+
+/**
+ * The rows among [rowStart, rowEnd) the job stored as anomalies, with their p-values and
+ * explanations. The anomaly table, not the model's threshold, says which rows were flagged: a
+ * job's own rule (fdr, maxAlerts, a score) flags rows the model's threshold would not, and the
+ * model may have been removed since.
+ */
+export async function jobFlaggedRows(orm: Orm, jobId: string, rowStart: number, rowEnd: number): Promise<Map<number, FlaggedRow>> {
+  const rows = await orm.em
+    .fork()
+    .getConnection()
+    .execute<Array<{ row_index: number; p_value: number | null; explanation: FlaggedRow['explanation'] }>>(
+      'select row_index, p_value, explanation from anomaly where job_id = ? and row_index >= ? and row_index < ?',
+      [jobId, rowStart, rowEnd],
+    );
+  return new Map(rows.map((r) => [Number(r.row_index), { pValue: r.p_value === null ? null : Number(r.p_value), explanation: r.explanation }]));
 }
 
 /** A job over a source: each row's id (its idColumn) or `object#row`, read from the job's snapshot. */

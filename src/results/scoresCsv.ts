@@ -1,31 +1,66 @@
 /**
  * The optional CSV export of a detection job's scores: one line per dataset row, in row order,
- *   row,<id column>,score,is_anomaly      (the id column only when the dataset has one)
- *   0,a-17,0.4312...,0
+ *   row,<id column>,score,is_anomaly,p_value,explanation      (the id column only when the dataset has one)
+ *   0,a-17,0.4312...,0,,
+ *   9,a-26,0.9120...,1,0.00049975...,amount:+0.831;n_items:+0.12
  * `row` is the 0-based data row index (as in the anomaly table), `score` is the exact double
- * (shortest round-trip text), `is_anomaly` is 1 when the score is above the model's threshold.
- * Produced piece by piece, so a job of any size is written with bounded memory.
+ * (shortest round-trip text), `is_anomaly` is 1 for the rows the job stored as anomalies (its
+ * anomaly table: whatever rule flagged them), `p_value` the row's conformal p-value (exact; empty
+ * when it has none) and `explanation` its top features in the compact form of
+ * src/results/explanationText.ts (empty when it has none). The last two are empty on rows that
+ * are not anomalies. Produced piece by piece, so a job of any size is written with bounded memory.
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
+import type { FeatureContribution } from '../api/results';
+import { compactExplanation } from './explanationText';
 
 /** RFC 4180: quote a field holding a comma, a quote or a line break, doubling its quotes. */
 export function csvField(text: string): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
+/** What the anomaly table keeps for one flagged row, beside its score. */
+export interface FlaggedRow {
+  pValue: number | null;
+  explanation: FeatureContribution[] | null;
+}
+
+/**
+ * The job's stored anomalies among rows [rowStart, rowEnd), by row index: asked for one piece at
+ * a time, so a job with a million explained anomalies is not held in memory at once.
+ */
+export type FlaggedRowsIn = (rowStart: number, rowEnd: number) => Promise<ReadonlyMap<number, FlaggedRow>>;
+
+/** A lookup over anomalies already in memory (tests, small jobs). */
+export function flaggedRowsOf(rows: ReadonlyMap<number, FlaggedRow>): FlaggedRowsIn {
+  return async (rowStart, rowEnd) => new Map([...rows].filter(([row]) => row >= rowStart && row < rowEnd));
+}
+
 export interface ScoresCsvSource {
   scores: Float64Array;
-  isAnomaly: (row: number, score: number) => boolean;
+  /** The rows `is_anomaly` marks, with their p-values and explanations: the job's anomaly table. */
+  anomalies: FlaggedRowsIn;
   /** The id column's name and its cells in row order, in batches of any size. */
   ids?: { column: string; batches: AsyncIterable<string[]> };
   /** Rows per yielded piece (default 8192). */
   rowsPerPiece?: number;
 }
 
-export async function* scoresCsvPieces({ scores, isAnomaly, ids, rowsPerPiece = 8192 }: ScoresCsvSource): AsyncGenerator<string> {
-  yield ids ? `row,${csvField(ids.column)},score,is_anomaly\n` : 'row,score,is_anomaly\n';
+/** The exact shortest round-trip text of a double; String(-0) would say "0". */
+function exactNumber(value: number): string {
+  return value === 0 && Object.is(value, -0) ? '-0' : String(value);
+}
+
+/** `is_anomaly,p_value,explanation` of one row. */
+function flagCells(flagged: FlaggedRow | undefined): string {
+  if (!flagged) return '0,,';
+  return `1,${flagged.pValue === null ? '' : exactNumber(flagged.pValue)},${csvField(compactExplanation(flagged.explanation))}`;
+}
+
+export async function* scoresCsvPieces({ scores, anomalies, ids, rowsPerPiece = 8192 }: ScoresCsvSource): AsyncGenerator<string> {
+  yield ids ? `row,${csvField(ids.column)},score,is_anomaly,p_value,explanation\n` : 'row,score,is_anomaly,p_value,explanation\n';
   const idIterator = ids?.batches[Symbol.asyncIterator]();
   let pending: string[] = [];
   let pendingAt = 0;
@@ -40,11 +75,11 @@ export async function* scoresCsvPieces({ scores, isAnomaly, ids, rowsPerPiece = 
   };
   for (let start = 0; start < scores.length; start += rowsPerPiece) {
     const end = Math.min(start + rowsPerPiece, scores.length);
+    const flaggedHere = await anomalies(start, end);
     let piece = '';
     for (let row = start; row < end; row++) {
-      const score = scores[row];
-      const flag = isAnomaly(row, score) ? '1' : '0';
-      const text = score === 0 && Object.is(score, -0) ? '-0' : String(score); // String(-0) is "0"
+      const text = exactNumber(scores[row]);
+      const flag = flagCells(flaggedHere.get(row));
       piece += idIterator ? `${row},${csvField(await nextId(row))},${text},${flag}\n` : `${row},${text},${flag}\n`;
     }
     yield piece;

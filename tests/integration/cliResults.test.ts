@@ -6,6 +6,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { parquetReadObjects } from 'hyparquet';
 import type { DetectionSummary } from '../../src/activities';
+import type { FeatureContribution } from '../../src/api/results';
+import { compactExplanation } from '../../src/results/explanationText';
 import { jobScoresCsvKey } from '../../src/storage/keys';
 import { writeSyntheticCsv } from '../support/generatedData';
 import { startTestPlatform, type TestPlatform } from '../support/testPlatform';
@@ -60,22 +62,25 @@ describe('downloading results', () => {
     // Same model, same dataset: the same scores, so the same bytes as the other job's export.
     const stored = await p.platform.store.getVerifiedBytes(exported.scoresBucket, jobScoresCsvKey(exported.jobId));
     expect(readFileSync(out, 'utf8')).toBe(stored.toString('utf8'));
-    expect(readFileSync(out, 'utf8').split('\n')[0]).toBe('row,id,score,is_anomaly');
+    expect(readFileSync(out, 'utf8').split('\n')[0]).toBe('row,id,score,is_anomaly,p_value,explanation');
   });
 
-  it('writes the same rows as Parquet: row, id, score and is_anomaly, typed', async () => {
+  it('writes the same rows as Parquet: row, id, score, is_anomaly, p_value and explanation, typed', async () => {
     const out = path.join(dir, 'scores.parquet');
     const printed = JSON.parse((await run(process.execPath, [cli, 'results', 'download', plain.jobId, '--format', 'parquet', '--out', out, '--json'])).stdout);
     expect(printed).toMatchObject({ jobId: plain.jobId, file: out, format: 'parquet', source: 'built' });
     const bytes = readFileSync(out);
     expect(createHash('sha256').update(bytes).digest('hex')).toBe(printed.sha256);
     const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-    const rows = (await parquetReadObjects({ file })) as Array<{ row: number; id: string; score: number; is_anomaly: boolean }>;
+    const rows = (await parquetReadObjects({ file })) as Array<{ row: number; id: string; score: number; is_anomaly: boolean; p_value: number | null; explanation: unknown }>;
     const csv = (await p.platform.store.getVerifiedBytes(exported.scoresBucket, jobScoresCsvKey(exported.jobId))).toString('utf8').trim().split('\n').slice(1);
     expect(rows).toHaveLength(csv.length);
     rows.forEach((r, i) => {
-      const [row, id, score, flag] = csv[i].split(',');
-      expect([r.row, r.id, r.score, r.is_anomaly]).toEqual([Number(row), id, Number(score), flag === '1']);
+      // The synthetic features' names hold no comma, so no CSV field here is quoted.
+      const [row, id, score, flag, pValue, explanation] = csv[i].split(',');
+      expect([r.row, r.id, r.score, r.is_anomaly, r.p_value]).toEqual([Number(row), id, Number(score), flag === '1', pValue === '' ? null : Number(pValue)]);
+      const parsed = (typeof r.explanation === 'string' ? JSON.parse(r.explanation) : r.explanation) as FeatureContribution[] | null;
+      expect(compactExplanation(parsed)).toBe(explanation);
     });
   });
 

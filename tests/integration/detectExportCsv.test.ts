@@ -4,6 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { DetectionSummary } from '../../src/activities';
+import type { FeatureContribution } from '../../src/api/results';
+import { compactExplanation } from '../../src/results/explanationText';
+import { csvField } from '../../src/results/scoresCsv';
 import { decodeScoresFile } from '../../src/results/scoresFile';
 import { jobScoresCsvKey } from '../../src/storage/keys';
 import { writeSyntheticCsv } from '../support/generatedData';
@@ -23,7 +26,7 @@ describe('the optional CSV export of a detection job', () => {
     await p?.stop();
   });
 
-  it('writes row, id, score and is_anomaly for every row, equal to scores.f64 and the anomaly table', async () => {
+  it('writes row, id, score, is_anomaly, p_value and explanation for every row, equal to scores.f64 and the anomaly table', async () => {
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'nomaly-export-')), 'synthetic.csv');
     writeSyntheticCsv(file, ROWS, 6, 99);
     const dataset = await p.client.uploadDataset(file);
@@ -36,12 +39,20 @@ describe('the optional CSV export of a detection job', () => {
     expect(summary).toMatchObject({ status: 'completed', rows: ROWS, scoresCsvKey: jobScoresCsvKey(summary.jobId) });
 
     const scores = decodeScoresFile(await p.platform.store.getVerifiedBytes(summary.scoresBucket, summary.scoresKey));
-    const expected = ['row,id,score,is_anomaly'];
+    // is_anomaly, p_value and explanation come from the rows the job stored as anomalies.
+    const stored = new Map(
+      (await p.sql<{ row_index: number; p_value: number | null; explanation: FeatureContribution[] | null }>('select row_index, p_value, explanation from anomaly where job_id = ?', [summary.jobId])).map(
+        (r) => [Number(r.row_index), r],
+      ),
+    );
+    const expected = ['row,id,score,is_anomaly,p_value,explanation'];
     let flagged = 0;
     for (let i = 0; i < ROWS; i++) {
-      const anomaly = scores[i] > trained.threshold;
+      const anomaly = stored.get(i);
+      // The default rule (no threshold asked for) is the model's: stored exactly above its threshold.
+      expect(anomaly !== undefined).toBe(scores[i] > trained.threshold);
       if (anomaly) flagged++;
-      expected.push(`${i},r${i},${scores[i]},${anomaly ? 1 : 0}`);
+      expected.push(anomaly ? `${i},r${i},${scores[i]},1,${anomaly.p_value ?? ''},${csvField(compactExplanation(anomaly.explanation))}` : `${i},r${i},${scores[i]},0,,`);
     }
     const csv = (await p.platform.store.getVerifiedBytes(summary.scoresBucket, summary.scoresCsvKey!)).toString('utf8');
     expect(csv).toBe(`${expected.join('\n')}\n`);

@@ -120,7 +120,7 @@ describe('detection over sources', () => {
     expect(await storedAnomalies(summary.jobId)).toEqual(expectedAnomalies(DAYS[0]));
     // The exported scores.csv keys every row by the source's id column, in order.
     const csv = (await p.platform.store.getVerifiedBytes(summary.scoresBucket, summary.scoresCsvKey!)).toString('utf8').trim().split('\n');
-    expect(csv[0]).toBe('row,id,score,is_anomaly');
+    expect(csv[0]).toBe('row,id,score,is_anomaly,p_value,explanation');
     expect(csv.slice(1).map((l) => l.split(',')[1])).toEqual(dayRows(DAYS[0], ROWS).ids);
   });
 
@@ -142,11 +142,11 @@ describe('detection over sources', () => {
     const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'nomaly-source-scores-')), 'scores.csv');
     await p.client.reads.downloadJobScores(summary.jobId, { format: 'csv', out });
     const lines = readFileSync(out, 'utf8').trim().split('\n');
-    expect(lines[0]).toBe('row,row_key,score,is_anomaly');
+    expect(lines[0]).toBe('row,row_key,score,is_anomaly,p_value,explanation');
     expect(lines).toHaveLength(ROWS + 1);
     expect(lines[1]).toMatch(new RegExp(`^0,events/dt=${DAYS[0]}/part-0.csv#1,`));
     expect(lines[ROWS]).toMatch(new RegExp(`^${ROWS - 1},events/dt=${DAYS[0]}/part-1.csv#${ROWS / 2},`));
-    const flagged = lines.slice(1).filter((l) => l.endsWith(',1')).map((l) => l.split(',')[1]);
+    const flagged = lines.slice(1).filter((l) => l.split(',')[3] === '1').map((l) => l.split(',')[1]);
     expect(flagged.sort()).toEqual([...keys].sort());
   });
 

@@ -1,4 +1,6 @@
 import type { DetectionSummary } from '../nomalyClient';
+import { pValueText } from '../../results/explanationText';
+import { flaggingLine } from './flaggingText';
 import { renderTable } from './table';
 
 /** Links printed beside a finished detection: the Temporal UI, and signed (time-limited) result links. */
@@ -19,13 +21,20 @@ export function detectionSummaryLines(summary: DetectionSummary, links: Detectio
     `anomaly rate:  ${(summary.anomalyRate * 100).toFixed(2)}%`,
     `duration:      ${(summary.durationMs / 1000).toFixed(1)}s (${Math.round(summary.rowsPerSecond).toLocaleString('en-US')} rows/s)`,
     `scores:        p50 ${q.p50.toFixed(4)}  p95 ${q.p95.toFixed(4)}  p99 ${q.p99.toFixed(4)}  (all rows: ${summary.scoresBucket}/${summary.scoresKey})`,
-    'top anomalies:',
+  ];
+  // The rule and the p-values only for jobs that record them: an older job prints as it did.
+  if (summary.flagging) lines.push(flaggingLine(summary.flagging));
+  const withP = summary.topAnomalies.some((a) => a.pValue !== undefined && a.pValue !== null);
+  const columns = [{ header: 'rank', align: 'right' as const }, { header: 'row', align: 'right' as const }, { header: 'id' }, { header: 'score', align: 'right' as const }];
+  if (withP) columns.push({ header: 'p-value', align: 'right' });
+  lines.push(
+    `top anomalies:${summary.flagging ? ` (why: nomaly anomalies ${summary.jobId} --explain)` : ''}`,
     ...renderTable(
-      [{ header: 'rank', align: 'right' }, { header: 'row', align: 'right' }, { header: 'id' }, { header: 'score', align: 'right' }],
-      summary.topAnomalies.map((a, i) => [String(i + 1), String(a.rowIndex), a.rowId ?? '-', a.score.toFixed(4)]),
+      columns,
+      summary.topAnomalies.map((a, i) => [String(i + 1), String(a.rowIndex), a.rowId ?? '-', a.score.toFixed(4), ...(withP ? [pValueText(a.pValue)] : [])]),
       '  ',
     ),
-  ];
+  );
   if (summary.scoresCsvKey) lines.push(`scores csv:    ${summary.scoresBucket}/${summary.scoresCsvKey}`);
   lines.push(`report:        ${links.reportUrl}`);
   if (links.scoresCsvUrl) lines.push(`scores.csv:    ${links.scoresCsvUrl}`);

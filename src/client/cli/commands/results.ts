@@ -12,7 +12,7 @@ export function registerResultCommands(program: Command): void {
     .addOption(new Option('--format <format>', 'file format').choices([...RESULT_FORMATS]).default('csv'))
     .option('--out <file>', 'where to write it (default: JOB-scores.csv or .parquet here)')
     .option('--json', 'print JSON')
-    .description('write every row\'s score (row, id, score, is_anomaly) to a local file; the job\'s scores.csv if it exported one, else built from its scores and dataset')
+    .description('write every row\'s score (row, id, score, is_anomaly, and for anomalies p_value and explanation) to a local file; the job\'s scores.csv if it exported one, else built from its scores and dataset')
     .action(async (jobId: string, opts: { format: string; out?: string; json?: boolean }) => {
       const downloaded = await withClient((client) => client.reads.downloadJobScores(jobId, opts), { temporal: 'on-first-use' });
       printResult(opts.json, downloaded, () =>
