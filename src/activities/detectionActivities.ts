@@ -192,6 +192,7 @@ export function createDetectionActivities({ orm, store, config, metrics }: Activ
         const reportKey = await writeJobReport(store, config.buckets.results, {
           jobId: job.id, model: input.modelLabel, datasetId, rows: job.rows, anomalies, anomalyRate,
           threshold: flagging ? flagging.cutoff ?? Number.NaN : model?.threshold ?? Number.NaN, durationMs, rowsPerSecond, scores: scoreSummary, topAnomalies,
+          ...(flagging ? { flagging } : {}),
         });
         const scoresKey = jobScoresKey(job.id);
         const summary = { scoresKey, reportKey, rowsPerSecond, ...scoreSummary, ...(flagging ? { flagging } : {}) };

@@ -1,4 +1,4 @@
-import { describeThreshold, type JobFlagging } from '../api/threshold';
+import { describeThreshold, type JobFlagging } from './flagging';
 import type { TopAnomaly } from '../db/anomalies';
 import { pValueText } from './explanationText';
 import { escapeHtml as escape, explanationsHtml } from './reportExplanations';

@@ -13,7 +13,7 @@
  * Readable (CLI):   amount=1520.5 (p99.9) +0.831, n_items=3 (p50.0) +0.12
  *   the value, its percentile among the model's training rows when known, and the contribution.
  */
-import type { FeatureContribution } from '../api/results';
+import type { FeatureContribution } from './flagging';
 
 const SIGNIFICANT_DIGITS = 3;
 

@@ -3,8 +3,8 @@
  * first, each with its p-value and top features, and the rule that flagged them (from the job's
  * summary; absent for a job from before threshold rules).
  */
-import type { DetectionSummary } from '../api/results';
-import type { JobFlagging } from '../api/threshold';
+
+import type { JobFlagging } from './flagging';
 import { countJobAnomalies, topJobAnomalies, type TopAnomaly } from '../db/anomalies';
 import type { Orm } from '../db/orm';
 import { completedDetectionJob } from './jobScoresCsv';
@@ -23,7 +23,7 @@ export interface JobAnomalies {
 export async function readJobAnomalies(orm: Orm, jobId: string, top: number): Promise<JobAnomalies> {
   const job = await completedDetectionJob(orm, jobId, 'anomalies to list');
   const em = orm.em.fork();
-  const summary = (job.summary ?? {}) as Partial<DetectionSummary>;
+  const summary = (job.summary ?? {}) as { flagging?: JobFlagging };
   return {
     jobId,
     rows: job.rows,

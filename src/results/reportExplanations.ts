@@ -4,7 +4,7 @@
  * percentile) with a marker where the value sits. Inline SVG, no scripts or external assets;
  * every text escaped.
  */
-import type { FeatureContribution } from '../api/results';
+import type { FeatureContribution } from './flagging';
 import type { TopAnomaly } from '../db/anomalies';
 import { percentileText, pValueText, signedContribution, valueText } from './explanationText';
 

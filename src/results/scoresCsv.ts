@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import type { FeatureContribution } from '../api/results';
+import type { FeatureContribution } from './flagging';
 import { compactExplanation } from './explanationText';
 
 /** RFC 4180: quote a field holding a comma, a quote or a line break, doubling its quotes. */

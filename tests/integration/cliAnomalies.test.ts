@@ -109,10 +109,14 @@ describe('reading a job\'s anomalies', () => {
     expect(text.split('\n')[0]).toBe(`detection job ${listedJob}: 3 anomalies in 500 rows (the 1 highest scores shown; --top N for more)`);
   });
 
-  it('says so for a job from before threshold rules', async () => {
-    const text = (await run(process.execPath, [cli, 'anomalies', detected.jobId, '--top', '3'])).stdout;
-    expect(text).toMatch(new RegExp(`^detection job ${detected.jobId}: ${detected.anomalies} anomalies in 3,000 rows`));
-    expect(text).toContain("flagged by: the model's threshold (the job ran before threshold rules were recorded)");
+  it("names a job's rule, and says so for a job from before threshold rules", async () => {
+    const today = (await run(process.execPath, [cli, 'anomalies', detected.jobId, '--top', '3'])).stdout;
+    expect(today).toMatch(new RegExp(`^detection job ${detected.jobId}: ${detected.anomalies} anomalies in 3,000 rows`));
+    expect(today).toContain("flagged by: the model's contamination quantile of its training scores, the default rule");
+    // A job finished before rules were recorded has no `flagging` in its summary.
+    await p.sql("update detection_job set summary = summary::jsonb - 'flagging' where id = ?", [detected.jobId]);
+    const old = (await run(process.execPath, [cli, 'anomalies', detected.jobId, '--top', '3'])).stdout;
+    expect(old).toContain("flagged by: the model's threshold (the job ran before threshold rules were recorded)");
   });
 
   it('fails, naming the job, for an unknown job, a running one and a bad --top', async () => {

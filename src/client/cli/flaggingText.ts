@@ -1,4 +1,4 @@
-import { describeThreshold, type JobFlagging } from '../../api/threshold';
+import { describeThreshold, type JobFlagging } from '../../results/flagging';
 
 /** How the CLI says which rule flagged a job's rows (`nomaly anomalies`, `detect --wait`). */
 
