@@ -6,7 +6,9 @@ import type { ColumnSource } from 'hyparquet-writer';
 import { DatasetFormatError } from '../../../src/data/datasetError';
 import { compressors, readParquet, readParquetColumns } from '../../../src/data/parquet';
 import { decodeColumnChunk, readNumericColumns } from '../../../src/data/parquetNumericColumns';
+import { ENCODING_RLE, PAGE_DATA, readPageHeader } from '../../../src/data/parquetPageHeader';
 import { TableBuilder } from '../../../src/data/tableBuilder';
+import { withDataPageV1 } from './parquetV1Pages';
 
 const ROWS = 3000;
 const GROUP_ROWS = 1000;
@@ -94,6 +96,24 @@ const RANGES: Array<[number, number]> = [
   [ROWS - 1, ROWS],
 ];
 
+/** Over every range: the fast path decodes every column (declines none), each value what hyparquet's gives. */
+async function expectFastMatchesOld(file: AsyncBuffer, metadata: FileMetaData): Promise<void> {
+  for (const [start, end] of RANGES) {
+    const old = await readParquetColumns(file, metadata, NAMES, start, end);
+    const fast = await readNumericColumns(file, metadata, NAMES, start, end, compressors);
+    expect(Object.fromEntries(fast.declined)).toEqual({});
+    for (const name of NAMES) {
+      const values = fast.values.get(name)!;
+      // Typed when the rows hold no null, numbers and nulls otherwise.
+      expect(values instanceof Float64Array).toBe(!Array.from(old.get(name)!).includes(null));
+      expectSameNumbers(`${name} rows ${start}-${end}`, old.get(name)!, values);
+    }
+    // And through readParquetColumns, the caller's entry point.
+    const viaCaller = await readParquetColumns(file, metadata, NAMES, start, end, new Set(NAMES));
+    for (const name of NAMES) expect(viaCaller.get(name)).toEqual(fast.values.get(name));
+  }
+}
+
 describe('the numeric fast path reads what hyparquet reads, bit for bit', () => {
   it.each(['UNCOMPRESSED', 'SNAPPY', 'GZIP'] as const)('%s: every type, REQUIRED and OPTIONAL, nulls, plain and dictionary, any row range', async (codec) => {
     const { file, metadata } = fileOf(written(codec));
@@ -104,20 +124,18 @@ describe('the numeric fast path reads what hyparquet reads, bit for bit', () => 
     expect(chunks.filter((m) => m.encodings.includes('RLE_DICTIONARY')).length).toBe(NAMES.length / 2);
     expect(chunks.some((m) => m.total_uncompressed_size > 2n * BigInt(PAGE_BYTES))).toBe(true);
 
-    for (const [start, end] of RANGES) {
-      const old = await readParquetColumns(file, metadata, NAMES, start, end);
-      const fast = await readNumericColumns(file, metadata, NAMES, start, end, compressors);
-      expect(Object.fromEntries(fast.declined)).toEqual({});
-      for (const name of NAMES) {
-        const values = fast.values.get(name)!;
-        // Typed when the rows hold no null, numbers and nulls otherwise.
-        expect(values instanceof Float64Array).toBe(!(old.get(name) as unknown[]).includes?.(null));
-        expectSameNumbers(`${name} rows ${start}-${end}`, old.get(name)!, values);
-      }
-      // And through readParquetColumns, the caller's entry point.
-      const viaCaller = await readParquetColumns(file, metadata, NAMES, start, end, new Set(NAMES));
-      for (const name of NAMES) expect(viaCaller.get(name)).toEqual(fast.values.get(name));
-    }
+    await expectFastMatchesOld(file, metadata);
+  });
+
+  it.each(['UNCOMPRESSED', 'SNAPPY', 'GZIP'] as const)('%s with version 1 data pages (levels inside the compressed page)', async (codec) => {
+    const { file, metadata } = fileOf(withDataPageV1(written('GZIP'), codec));
+    const meta = metadata.row_groups[1].columns[0].meta_data!;
+    expect(meta.codec).toBe(codec);
+    const at = Number(meta.data_page_offset);
+    const first = readPageHeader(new Uint8Array(await file.slice(at, at + 100)), 0).header;
+    expect(first.type).toBe(PAGE_DATA);
+    expect(first.definitionLevelEncoding).toBe(ENCODING_RLE);
+    await expectFastMatchesOld(file, metadata);
   });
 
   it('reads a table with the same numbers as the old columns through the same builder, and the same error for a null feature cell', async () => {
