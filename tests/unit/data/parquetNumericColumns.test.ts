@@ -214,6 +214,30 @@ describe('what the fast path does not decode goes to hyparquet, unchanged', () =
     }
   });
 
+  it('signed integer annotations are decoded, unsigned ones (hyparquet reinterprets them) declined', async () => {
+    const values = [-3, 0, 7, -(2 ** 15), 2 ** 15 - 1];
+    const unsigned = values.map((v) => (v < 0 ? v + 2 ** 32 : v));
+    const bytes = new Uint8Array(
+      parquetWriteBuffer({
+        columnData: [
+          { name: 'small', data: Int32Array.from(values) },
+          { name: 'wide', data: unsigned },
+        ],
+        schema: [
+          { name: 'root', num_children: 2 },
+          { name: 'small', type: 'INT32', converted_type: 'INT_16', logical_type: { type: 'INTEGER', bitWidth: 16, isSigned: true }, repetition_type: 'REQUIRED' },
+          { name: 'wide', type: 'INT32', converted_type: 'UINT_32', logical_type: { type: 'INTEGER', bitWidth: 32, isSigned: false }, repetition_type: 'REQUIRED' },
+        ],
+      }),
+    );
+    const { file, metadata } = fileOf(bytes);
+    const fast = await readNumericColumns(file, metadata, ['small', 'wide'], 0, values.length, compressors);
+    expect(Array.from(fast.values.get('small')!)).toEqual(values);
+    expect(fast.declined.get('wide')).toBe('converted type UINT_32');
+    const mixed = await readParquetColumns(file, metadata, ['small', 'wide'], 0, values.length, new Set(['small', 'wide']));
+    expect(Array.from(mixed.get('wide')!)).toEqual(unsigned);
+  });
+
   it('a DECIMAL stored as INT64 is declined: hyparquet scales it', async () => {
     const bytes = new Uint8Array(
       parquetWriteBuffer({
