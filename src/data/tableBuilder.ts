@@ -179,10 +179,14 @@ export class TableBuilder {
   /** The rows added so far as a table; `firstRow` is the index of its first row in the file. */
   build(firstRow = 0, totalRows = firstRow + this.rows): DatasetTable {
     const nf = this.featureColumns.length;
+    // Filled to capacity (a columnar reader sizes it to its rows), the matrix is handed over, not
+    // copied: a row added later does not fit, so it grows into a new array, never into this one.
+    const size = this.rows * nf;
+    const data = size === this.data.length ? this.data : this.data.slice(0, size);
     const table: DatasetTable = {
       header: this.header,
       featureColumns: this.featureColumns,
-      features: new Matrix(this.rows, nf, this.data.slice(0, this.rows * nf)),
+      features: new Matrix(this.rows, nf, data),
       totalRows,
       firstRow,
     };
