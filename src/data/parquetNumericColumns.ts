@@ -60,8 +60,9 @@ const LITTLE_ENDIAN = endianness() === 'LE';
 /** The page decoder meets something it does not decode (hyparquet may): the column is declined. */
 class Unsupported extends Error {}
 
-function corrupt(message: string): DatasetFormatError {
-  return new DatasetFormatError(message);
+/** Bytes that do not hold what their headers say, in column `spec.name`. */
+function corrupt(spec: ColumnSpec, message: string): DatasetFormatError {
+  return new DatasetFormatError(`column "${spec.name}": ${message}`, undefined, spec.name);
 }
 
 /** The column's decoding spec, or why this path leaves it to hyparquet. */
@@ -225,10 +226,10 @@ export function decodeColumnChunk(bytes: Uint8Array, chunk: ChunkContext, from: 
   let offset = 0;
   let row = 0;
   while (row < to) {
-    if (offset >= bytes.length) throw corrupt(`column "${spec.name}": the column chunk ends after ${row} of its ${chunk.groupRows} rows`);
+    if (offset >= bytes.length) throw corrupt(spec, `the column chunk ends after ${row} of its ${chunk.groupRows} rows`);
     const { header, dataOffset } = readPageHeader(bytes, offset);
     const end = dataOffset + header.compressedSize;
-    if (end > bytes.length) throw corrupt(`column "${spec.name}": a page of ${header.compressedSize} bytes runs past the end of its column chunk`);
+    if (end > bytes.length) throw corrupt(spec, `a page of ${header.compressedSize} bytes runs past the end of its column chunk`);
     const body = bytes.subarray(dataOffset, end);
     offset = end;
 
@@ -240,8 +241,8 @@ export function decodeColumnChunk(bytes: Uint8Array, chunk: ChunkContext, from: 
     }
     if (header.type !== PAGE_DATA && header.type !== PAGE_DATA_V2) throw new Unsupported(`page type ${header.type}`);
     const count = header.numValues;
-    if (count < 0) throw corrupt(`column "${spec.name}": a data page without its value count`);
-    if (header.type === PAGE_DATA_V2 && header.numRows !== count) throw corrupt(`column "${spec.name}": a flat column's page holds ${count} values in ${header.numRows} rows`);
+    if (count < 0) throw corrupt(spec, `a data page without its value count`);
+    if (header.type === PAGE_DATA_V2 && header.numRows !== count) throw corrupt(spec, `a flat column's page holds ${count} values in ${header.numRows} rows`);
     if (row + count <= from) {
       row += count; // wholly before the range: not even decompressed
       continue;
@@ -254,9 +255,9 @@ export function decodeColumnChunk(bytes: Uint8Array, chunk: ChunkContext, from: 
       let at = 0;
       if (spec.optional) {
         if (header.definitionLevelEncoding !== ENCODING_RLE) throw new Unsupported(`definition level encoding ${header.definitionLevelEncoding}`);
-        if (page.length < 4) throw corrupt(`column "${spec.name}": a data page too short for its definition levels`);
+        if (page.length < 4) throw corrupt(spec, `a data page too short for its definition levels`);
         const length = page[0] | (page[1] << 8) | (page[2] << 16) | (page[3] << 24);
-        if (length < 0 || 4 + length > page.length) throw corrupt(`column "${spec.name}": definition levels of ${length} bytes in a page of ${page.length}`);
+        if (length < 0 || 4 + length > page.length) throw corrupt(spec, `definition levels of ${length} bytes in a page of ${page.length}`);
         levels = definitionLevels(page.subarray(4, 4 + length), count, spec);
         at = 4 + length;
       }
@@ -264,8 +265,8 @@ export function decodeColumnChunk(bytes: Uint8Array, chunk: ChunkContext, from: 
     } else {
       const repLength = header.repetitionLevelsLength ?? 0;
       const defLength = header.definitionLevelsLength ?? 0;
-      if (repLength !== 0) throw corrupt(`column "${spec.name}": a flat column's page has repetition levels`);
-      if (defLength < 0 || defLength > body.length) throw corrupt(`column "${spec.name}": definition levels of ${defLength} bytes in a page of ${body.length}`);
+      if (repLength !== 0) throw corrupt(spec, `a flat column's page has repetition levels`);
+      if (defLength < 0 || defLength > body.length) throw corrupt(spec, `definition levels of ${defLength} bytes in a page of ${body.length}`);
       if (spec.optional) levels = definitionLevels(body.subarray(0, defLength), count, spec);
       const data = body.subarray(defLength);
       page = header.isCompressed === false ? data : decompress(chunk, data, header.uncompressedSize - defLength);
@@ -273,14 +274,14 @@ export function decodeColumnChunk(bytes: Uint8Array, chunk: ChunkContext, from: 
 
     const defined = levels ? countOnes(levels) : count;
     if (header.type === PAGE_DATA_V2 && header.numNulls !== undefined && header.numNulls !== count - defined) {
-      throw corrupt(`column "${spec.name}": a page says ${header.numNulls} nulls, its definition levels ${count - defined}`);
+      throw corrupt(spec, `a page says ${header.numNulls} nulls, its definition levels ${count - defined}`);
     }
     const a = Math.max(from - row, 0);
     const b = Math.min(to - row, count);
     const base = outBase + row;
     if (defined === count && header.encoding === ENCODING_PLAIN && spec.type === 'DOUBLE') {
       // The common case: the window's doubles are the page's bytes, copied as they are.
-      if (page.length < count * 8) throw corrupt(`column "${spec.name}": a page of ${count} doubles holds only ${page.length} bytes`);
+      if (page.length < count * 8) throw corrupt(spec, `a page of ${count} doubles holds only ${page.length} bytes`);
       new Uint8Array(out.buffer, out.byteOffset + (base + a) * 8, (b - a) * 8).set(page.subarray(a * 8, b * 8));
     } else {
       const pageValues = pageNumbers(page, header.encoding, defined, spec, dictionary);
@@ -315,10 +316,10 @@ function countOnes(levels: Uint8Array): number {
 function pageNumbers(page: Uint8Array, encoding: number, count: number, spec: ColumnSpec, dictionary: Float64Array | undefined): Float64Array {
   if (encoding === ENCODING_PLAIN) return plainNumbers(page, count, spec);
   if (encoding !== ENCODING_RLE_DICTIONARY && encoding !== ENCODING_PLAIN_DICTIONARY) throw new Unsupported(`data page encoding ${encoding}`);
-  if (!dictionary) throw corrupt(`column "${spec.name}": a dictionary-encoded page without a dictionary page`);
+  if (!dictionary) throw corrupt(spec, `a dictionary-encoded page without a dictionary page`);
   const values = new Float64Array(count);
   if (count === 0) return values;
-  if (page.length < 1) throw corrupt(`column "${spec.name}": a dictionary-encoded page without its index width`);
+  if (page.length < 1) throw corrupt(spec, `a dictionary-encoded page without its index width`);
   const width = page[0];
   if (width > MAX_INDEX_BITS) throw new Unsupported(`dictionary indices of ${width} bits`);
   const indices = new Int32Array(count);
@@ -326,7 +327,7 @@ function pageNumbers(page: Uint8Array, encoding: number, count: number, spec: Co
   const size = dictionary.length;
   for (let i = 0; i < count; i++) {
     const index = indices[i];
-    if (index >= size) throw corrupt(`column "${spec.name}": dictionary index ${index} past the dictionary's ${size} values`);
+    if (index >= size) throw corrupt(spec, `dictionary index ${index} past the dictionary's ${size} values`);
     values[i] = dictionary[index];
   }
   return values;
@@ -335,7 +336,7 @@ function pageNumbers(page: Uint8Array, encoding: number, count: number, spec: Co
 /** `count` PLAIN values of the column's physical type as numbers (INT64 rounded as Number(bigint) rounds). */
 function plainNumbers(page: Uint8Array, count: number, spec: ColumnSpec): Float64Array {
   const size = VALUE_BYTES[spec.type];
-  if (count < 0 || page.length < count * size) throw corrupt(`column "${spec.name}": a page of ${count} ${spec.type} values holds only ${page.length} bytes`);
+  if (count < 0 || page.length < count * size) throw corrupt(spec, `a page of ${count} ${spec.type} values holds only ${page.length} bytes`);
   // Typed views need aligned memory: an unaligned page is copied once.
   const bytes = page.byteOffset % size === 0 ? page : page.slice(0, count * size);
   const { buffer, byteOffset } = bytes;
@@ -355,7 +356,7 @@ function plainNumbers(page: Uint8Array, count: number, spec: ColumnSpec): Float6
 function definitionLevels(bytes: Uint8Array, count: number, spec: ColumnSpec): Uint8Array {
   const levels = new Uint8Array(count);
   readHybrid(bytes, 0, bytes.length, 1, levels, count, spec);
-  for (let i = 0; i < count; i++) if (levels[i] > 1) throw corrupt(`column "${spec.name}": definition level ${levels[i]} in a flat column`);
+  for (let i = 0; i < count; i++) if (levels[i] > 1) throw corrupt(spec, `definition level ${levels[i]} in a flat column`);
   return levels;
 }
 
@@ -369,18 +370,18 @@ function readHybrid(bytes: Uint8Array, pos: number, end: number, width: number, 
     let header = 0;
     let scale = 1;
     for (;;) {
-      if (pos >= end) throw corrupt(`column "${spec.name}": run-length data ends after ${seen} of ${count} values`);
+      if (pos >= end) throw corrupt(spec, `run-length data ends after ${seen} of ${count} values`);
       const b = bytes[pos++];
       header += (b & 0x7f) * scale;
       if ((b & 0x80) === 0) break;
       scale *= 128;
-      if (scale > 2 ** 35) throw corrupt(`column "${spec.name}": a run header longer than 5 bytes`);
+      if (scale > 2 ** 35) throw corrupt(spec, `a run header longer than 5 bytes`);
     }
     if (header % 2 === 1) {
       // bit-packed: groups of 8 values, least significant bit first
       const values = ((header - 1) / 2) * 8;
       const need = ((header - 1) / 2) * width;
-      if (pos + need > end) throw corrupt(`column "${spec.name}": a bit-packed run of ${values} values runs past its data`);
+      if (pos + need > end) throw corrupt(spec, `a bit-packed run of ${values} values runs past its data`);
       const take = Math.min(values, count - seen);
       let buffer = 0;
       let bits = 0;
@@ -397,10 +398,10 @@ function readHybrid(bytes: Uint8Array, pos: number, end: number, width: number, 
       pos += need;
     } else {
       const run = header / 2;
-      if (pos + valueBytes > end) throw corrupt(`column "${spec.name}": a run's value runs past its data`);
+      if (pos + valueBytes > end) throw corrupt(spec, `a run's value runs past its data`);
       let value = 0;
       for (let i = 0; i < valueBytes; i++) value += bytes[pos++] * 2 ** (8 * i);
-      if (value > mask) throw corrupt(`column "${spec.name}": a run's value ${value} is wider than ${width} bits`);
+      if (value > mask) throw corrupt(spec, `a run's value ${value} is wider than ${width} bits`);
       const stop = Math.min(seen + run, count);
       out.fill(value, seen, stop);
       seen = stop;
@@ -411,7 +412,7 @@ function readHybrid(bytes: Uint8Array, pos: number, end: number, width: number, 
 function decompress(chunk: ChunkContext, input: Uint8Array, size: number): Uint8Array {
   const { codec } = chunk;
   let page: Uint8Array;
-  if (size < 0) throw corrupt(`column "${chunk.spec.name}": a page of ${size} bytes`);
+  if (size < 0) throw corrupt(chunk.spec, `a page of ${size} bytes`);
   if (codec === 'UNCOMPRESSED') page = input;
   else if (codec === 'SNAPPY') {
     page = new Uint8Array(size);
@@ -421,6 +422,6 @@ function decompress(chunk: ChunkContext, input: Uint8Array, size: number): Uint8
     if (!decompressor) throw new Unsupported(`codec ${codec}`);
     page = decompressor(input, size);
   }
-  if (page.length !== size) throw corrupt(`column "${chunk.spec.name}": a page decompressed to ${page.length} bytes, its header says ${size}`);
+  if (page.length !== size) throw corrupt(chunk.spec, `a page decompressed to ${page.length} bytes, its header says ${size}`);
   return page;
 }
