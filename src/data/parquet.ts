@@ -9,6 +9,7 @@ import { parquetMetadata, parquetRead, parquetSchema } from 'hyparquet';
 import type { AsyncBuffer, Compressors, FileMetaData } from 'hyparquet';
 import type { DatasetTable } from './table';
 import { DatasetFormatError } from './datasetError';
+import { readNumericColumns, type NumericColumnsRead } from './parquetNumericColumns';
 import { checkHeader, TableBuilder, type TableReadOptions } from './tableBuilder';
 
 const MAGIC = 'PAR1';
@@ -76,8 +77,36 @@ export function checkedSchema(metadata: FileMetaData): { header: string[]; total
 /**
  * Rows [rowStart, rowEnd) of the named columns, each as the array the decoder produced (typed
  * where the column allows), never an array per row: Parquet is columnar, and so is this read.
+ * Columns in `asNumbers` (read only as numbers: features, the label) go through the numeric fast
+ * path where it applies (a Float64Array per column); the rest, and what it declines, through hyparquet.
  */
-export async function readParquetColumns(file: AsyncBuffer, metadata: FileMetaData, columns: string[], rowStart: number, rowEnd: number): Promise<Map<string, ArrayLike<unknown>>> {
+export async function readParquetColumns(
+  file: AsyncBuffer,
+  metadata: FileMetaData,
+  columns: string[],
+  rowStart: number,
+  rowEnd: number,
+  asNumbers: ReadonlySet<string> = new Set(),
+): Promise<Map<string, ArrayLike<unknown>>> {
+  const out = new Map<string, ArrayLike<unknown>>();
+  let rest = columns;
+  const numeric = columns.filter((c) => asNumbers.has(c));
+  if (numeric.length > 0 && rowEnd > rowStart) {
+    let fast: NumericColumnsRead;
+    try {
+      fast = await readNumericColumns(file, metadata, numeric, rowStart, rowEnd, compressors);
+    } catch (err) {
+      throw new DatasetFormatError(`unreadable Parquet data in rows ${rowStart + 1}-${rowEnd}: ${(err as Error).message}`);
+    }
+    for (const [name, values] of fast.values) out.set(name, values);
+    rest = columns.filter((c) => !fast.values.has(c));
+  }
+  if (rest.length > 0) for (const [name, values] of await readWithHyparquet(file, metadata, rest, rowStart, rowEnd)) out.set(name, values);
+  return out;
+}
+
+/** The columns through hyparquet's reader (any type, any encoding it knows), one array each. */
+async function readWithHyparquet(file: AsyncBuffer, metadata: FileMetaData, columns: string[], rowStart: number, rowEnd: number): Promise<Map<string, ArrayLike<unknown>>> {
   const pieces = new Map<string, Array<{ at: number; data: ArrayLike<unknown> }>>(columns.map((c) => [c, []]));
   try {
     await parquetRead({
@@ -113,7 +142,7 @@ export async function readParquetColumns(file: AsyncBuffer, metadata: FileMetaDa
 
 /** Rows [rowStart, rowEnd) of the file into `builder`, column by column. */
 async function addRows(builder: TableBuilder, open: Pick<OpenParquet, 'file' | 'metadata'>, columns: string[], rowStart: number, rowEnd: number): Promise<void> {
-  const values = await readParquetColumns(open.file, open.metadata, columns, rowStart, rowEnd);
+  const values = await readParquetColumns(open.file, open.metadata, columns, rowStart, rowEnd, builder.numericColumns);
   builder.addColumns(values, rowEnd - rowStart, (i) => `row ${rowStart + i + 1}`);
 }
 

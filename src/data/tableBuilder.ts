@@ -76,6 +76,11 @@ export class TableBuilder {
     if (this.idIndex >= 0) this.ids = [];
   }
 
+  /** The columns whose cells are read only as numbers (features and the label), which a columnar reader may hand over as a Float64Array. */
+  get numericColumns(): ReadonlySet<string> {
+    return new Set(this.header.filter((_, c) => this.roles[c] >= 0 || this.roles[c] === ROLE_LABEL));
+  }
+
   get rowCount(): number {
     return this.rows;
   }
@@ -113,7 +118,14 @@ export class TableBuilder {
       if (role < 0 && role !== ROLE_LABEL && role !== ROLE_ID) continue;
       const values = columns.get(this.header[c]);
       if (!values || values.length < count) throw new DatasetFormatError(`column "${this.header[c]}" has ${values?.length ?? 0} values, expected ${count}`, undefined, this.header[c]);
-      if (role >= 0) {
+      if (role >= 0 && values instanceof Float64Array) {
+        // A decoded numeric column: the only check left is finiteness (NaN, ±Infinity are refused as ever).
+        for (let i = 0, at = this.rows * nf + role; i < count; i++, at += nf) {
+          const v = values[i];
+          if (v - v !== 0) throw this.notANumber(v, where(i), c);
+          this.data[at] = v;
+        }
+      } else if (role >= 0) {
         for (let i = 0, at = this.rows * nf + role; i < count; i++, at += nf) {
           const value = values[i];
           const v = typeof value === 'number' && Number.isFinite(value) ? value : cellNumber(value);
@@ -167,10 +179,14 @@ export class TableBuilder {
   /** The rows added so far as a table; `firstRow` is the index of its first row in the file. */
   build(firstRow = 0, totalRows = firstRow + this.rows): DatasetTable {
     const nf = this.featureColumns.length;
+    // Filled to capacity (a columnar reader sizes it to its rows), the matrix is handed over, not
+    // copied: a row added later does not fit, so it grows into a new array, never into this one.
+    const size = this.rows * nf;
+    const data = size === this.data.length ? this.data : this.data.slice(0, size);
     const table: DatasetTable = {
       header: this.header,
       featureColumns: this.featureColumns,
-      features: new Matrix(this.rows, nf, this.data.slice(0, this.rows * nf)),
+      features: new Matrix(this.rows, nf, data),
       totalRows,
       firstRow,
     };

@@ -64,8 +64,8 @@ async function openStored(dataset: StoredDataset, checkMagic = false): Promise<O
  * returns, so nothing but the table is held while the caller works.
  */
 async function readGroupTable(opened: OpenedParquet, columns: string[], start: number, end: number, options: TableReadOptions, totalRows = end): Promise<DatasetTable> {
-  const values = await readParquetColumns(opened.file, opened.metadata, columns, start, end);
   const builder = new TableBuilder(columns, options, end - start);
+  const values = await readParquetColumns(opened.file, opened.metadata, columns, start, end, builder.numericColumns);
   builder.addColumns(values, end - start, (i) => `row ${start + i + 1}`);
   return builder.build(start, totalRows);
 }
