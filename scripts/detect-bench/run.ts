@@ -23,19 +23,19 @@
  * other worker may poll the nomaly-control / nomaly-scoring queues of that namespace meanwhile
  * (use a namespace of its own, TEMPORAL_NAMESPACE), or the worker counts mean nothing.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
+import { createReadStream, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client as PgClient } from 'pg';
 import type { WorkflowHandle } from '@temporalio/client';
 import { BENCH_COLUMNS, ANOMALY_EVERY, ANOMALY_OFFSET, ensureBenchCsv, injectedAnomalies } from './generate';
 import { repoRoot } from '../repoRoot';
-import { freePort } from '../../src/workers/freePorts';
 import { completedActivities, spanSeconds } from '../stack/activityTimes';
+import { codeState } from '../stack/codeState';
 import { startPrivateStack, type PrivateStack } from '../stack/privateStack';
+import { startWorker as startWorkerProcess, stopWorker, type WorkerProcess } from '../stack/workerProcesses';
 
 const root = repoRoot;
 /** The platform as compiled with this benchmark (dist-scripts/src): workers run from here. */
@@ -65,74 +65,14 @@ function log(message: string): void {
   console.error(`[detect-bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function httpOk(url: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = http.get(url, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
-    req.on('error', () => resolve(false));
-    req.setTimeout(2000, () => {
-      req.destroy();
-      resolve(false);
-    });
-  });
-}
+// --- worker processes (scripts/stack/workerProcesses.ts) ---------------------------------------
 
-// --- worker processes ------------------------------------------------------------------------
-
-interface WorkerProcess {
-  kind: 'control' | 'scoring';
-  child: ChildProcess;
-  pid: number;
-  port: number;
-  logFile: string;
-  exited: Promise<void>;
-}
-
+/** A worker as the memory readings name it. BENCH_NODE_ARGS reach the worker processes only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof". */
 async function startWorker(kind: 'control' | 'scoring', name: string, env: NodeJS.ProcessEnv, logDir: string): Promise<WorkerProcess> {
-  const port = await freePort();
-  mkdirSync(logDir, { recursive: true });
-  const logFile = path.join(logDir, `${name}.log`);
-  const fd = openSync(logFile, 'a');
-  // BENCH_NODE_ARGS reaches the worker processes only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile them.
-  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, path.join(builtSrc, `workers/${kind}.js`)], {
-    env: { ...env, NOMALY_HTTP_PORT: String(port) },
-    stdio: ['ignore', fd, fd],
-  });
-  closeSync(fd);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let dead = false;
-  void exited.then(() => (dead = true));
-  const deadline = Date.now() + 180_000;
-  while (!(await httpOk(`http://127.0.0.1:${port}/ready`))) {
-    if (dead) throw new Error(`${name} exited before it was ready; last lines of ${logFile}:\n${tail(logFile)}`);
-    if (Date.now() > deadline) throw new Error(`${name} was not ready within 180 s; see ${logFile}`);
-    await sleep(250);
-  }
-  roles.set(child.pid!, kind === 'control' ? 'control worker' : 'scoring worker(s)');
-  return { kind, child, pid: child.pid!, port, logFile, exited };
-}
-
-async function stopWorker(worker: WorkerProcess): Promise<void> {
-  if (worker.child.exitCode !== null || worker.child.signalCode !== null) return;
-  worker.child.kill('SIGTERM');
-  const stopped = await Promise.race([worker.exited.then(() => true), sleep(40_000).then(() => false)]);
-  if (!stopped) {
-    worker.child.kill('SIGKILL');
-    await worker.exited;
-  }
-}
-
-function tail(file: string, lines = 20): string {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
+  const worker = await startWorkerProcess(kind, name, env, logDir, (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean));
+  roles.set(worker.pid, kind === 'control' ? 'control worker' : 'scoring worker(s)');
+  return worker;
 }
 
 /** VmRSS / VmHWM of a process, in bytes (Linux). */
@@ -261,16 +201,6 @@ async function jobTimings(handles: WorkflowHandle[]): Promise<JobTimings> {
 
 // --- main ------------------------------------------------------------------------------------
 
-/** The commit measured, and the source files that differed from it (the checkout is shared). */
-function codeState(): string {
-  try {
-    const head = execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD']).toString().trim();
-    const dirty = execFileSync('git', ['-C', root, 'status', '--porcelain', '--', 'src']).toString().trim().split('\n').filter(Boolean).map((l) => l.slice(3));
-    return `commit ${head}${dirty.length ? `, with uncommitted changes in ${dirty.map((f) => `\`${f}\``).join(', ')}` : ', no uncommitted changes under src/'}`;
-  } catch {
-    return 'unknown (no git)';
-  }
-}
 
 async function sha256OfFileCached(file: string): Promise<string> {
   const sidecar = `${file}.sha256`;

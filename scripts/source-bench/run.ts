@@ -19,9 +19,8 @@
  * purged at the end, and the warehouse database nomaly_source_bench_wh is dropped: a rerun must
  * score every path again, not find the snapshots already scored. The CSV is cached (BENCH_CACHE_DIR).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { closeSync, createReadStream, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { Client as PgClient } from 'pg';
@@ -29,9 +28,10 @@ import { ByteWriter, ParquetWriter, schemaFromColumnData } from 'hyparquet-write
 import type { WorkflowHandle } from '@temporalio/client';
 import { BENCH_COLUMNS, ensureBenchCsv } from '../detect-bench/generate';
 import { repoRoot } from '../repoRoot';
-import { freePort } from '../../src/workers/freePorts';
 import { completedActivities, spanSeconds } from '../stack/activityTimes';
+import { codeState } from '../stack/codeState';
 import { startPrivateStack, type PrivateStack } from '../stack/privateStack';
+import { peakRss, startWorker, stopWorker, type WorkerProcess } from '../stack/workerProcesses';
 
 const root = repoRoot;
 /** The platform as compiled with this benchmark (dist-scripts/src): workers run from here. */
@@ -70,67 +70,11 @@ function log(message: string): void {
   console.error(`[source-bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const mib = (n: number) => (n / 2 ** 20).toFixed(0);
 const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
 const seconds = (since: number) => (Date.now() - since) / 1000;
 
-// --- worker processes (as in scripts/detect-bench/run.ts) -------------------------------------
-
-interface WorkerProcess {
-  name: string;
-  child: ChildProcess;
-  pid: number;
-  exited: Promise<void>;
-}
-
-function httpOk(url: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = http.get(url, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
-    req.on('error', () => resolve(false));
-    req.setTimeout(2000, () => {
-      req.destroy();
-      resolve(false);
-    });
-  });
-}
-
-async function startWorker(kind: 'control' | 'scoring', name: string, env: NodeJS.ProcessEnv, logDir: string): Promise<WorkerProcess> {
-  const port = await freePort();
-  mkdirSync(logDir, { recursive: true });
-  const logFile = path.join(logDir, `${name}.log`);
-  const fd = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [path.join(builtSrc, `workers/${kind}.js`)], { env: { ...env, NOMALY_HTTP_PORT: String(port) }, stdio: ['ignore', fd, fd] });
-  closeSync(fd);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let dead = false;
-  void exited.then(() => (dead = true));
-  const deadline = Date.now() + 180_000;
-  while (!(await httpOk(`http://127.0.0.1:${port}/ready`))) {
-    if (dead) throw new Error(`${name} exited before it was ready; see ${logFile}`);
-    if (Date.now() > deadline) throw new Error(`${name} was not ready within 180 s; see ${logFile}`);
-    await sleep(250);
-  }
-  return { name, child, pid: child.pid!, exited };
-}
-
-async function stopWorker(worker: WorkerProcess): Promise<void> {
-  if (worker.child.exitCode !== null || worker.child.signalCode !== null) return;
-  worker.child.kill('SIGTERM');
-  if (!(await Promise.race([worker.exited.then(() => true), sleep(40_000).then(() => false)]))) {
-    worker.child.kill('SIGKILL');
-    await worker.exited;
-  }
-}
-
-/** Peak resident set (VmHWM) of a process, in bytes (Linux). */
-function peakRss(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN) * 1024;
-}
+// --- machine readings -------------------------------------------------------------------------
 
 /** The whole machine's busy and total CPU ticks so far (/proc/stat). */
 function cpuTicks(): { busy: number; total: number } {
@@ -540,16 +484,6 @@ async function main(): Promise<void> {
   }
 }
 
-/** The commit measured, and the source files that differed from it. */
-function codeState(): string {
-  try {
-    const head = execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD']).toString().trim();
-    const dirty = execFileSync('git', ['-C', root, 'status', '--porcelain', '--', 'src']).toString().trim().split('\n').filter(Boolean);
-    return `commit ${head}${dirty.length ? ', with uncommitted changes under src/' : ', no uncommitted changes under src/'}`;
-  } catch {
-    return 'unknown (no git)';
-  }
-}
 
 main().then(
   () => process.exit(0),
