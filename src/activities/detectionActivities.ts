@@ -191,6 +191,7 @@ export function createDetectionActivities({ orm, store, config, metrics }: Activ
         const scoreSummary = summarizeScores(scores);
         const reportKey = await writeJobReport(store, config.buckets.results, {
           jobId: job.id, model: input.modelLabel, datasetId, rows: job.rows, anomalies, anomalyRate,
+          ...(job.runKey ? { source: sourceLineage(job) } : {}),
           threshold: flagging ? flagging.cutoff ?? Number.NaN : model?.threshold ?? Number.NaN, durationMs, rowsPerSecond, scores: scoreSummary, topAnomalies,
           ...(flagging ? { flagging } : {}),
         });

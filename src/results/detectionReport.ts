@@ -8,6 +8,8 @@ export interface DetectionReportInput {
   jobId: string;
   model: string;
   datasetId: string;
+  /** A job over a source: where it read and which window (its dataset id is the snapshot's). */
+  source?: { location: string; window: { start: string; end: string } };
   rows: number;
   anomalies: number;
   anomalyRate: number;
@@ -131,7 +133,9 @@ table.why td{padding:1px 6px;vertical-align:middle}table.why .name{text-align:le
 <p><code>${escape(r.jobId)}</code></p>
 <dl>
 <dt>model</dt><dd>${escape(r.model)}</dd>
-<dt>dataset</dt><dd>${escape(r.datasetId)}</dd>
+${r.source ? `<dt>source</dt><dd>${escape(r.source.location)}</dd>
+<dt>window</dt><dd>${escape(r.source.window.start)} – ${escape(r.source.window.end)}</dd>
+<dt>snapshot</dt><dd>${escape(r.datasetId)}</dd>` : `<dt>dataset</dt><dd>${escape(r.datasetId)}</dd>`}
 <dt>rows scored</dt><dd>${r.rows.toLocaleString('en-US')}</dd>
 <dt>anomalies</dt><dd>${r.anomalies.toLocaleString('en-US')} (${(100 * r.anomalyRate).toFixed(2)}%)</dd>
 ${r.flagging ? flaggingRows(r.flagging) : `<dt>threshold</dt><dd>${fmt(r.threshold)}</dd>`}

@@ -118,6 +118,14 @@ describe('detection report: the rule and the why', () => {
     expect(hostile).toContain('&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62;');
   });
 
+  it('names a source job’s location and window, its snapshot beside them', () => {
+    const html = renderDetectionReport({ ...base, datasetId: 'snap_0123456789abcdef', source: { location: 'lake/events/dt=2026-12-03/', window: { start: '2026-12-03T00:00:00.000Z', end: '2026-12-04T00:00:00.000Z' } } });
+    expect(html).toContain('<dt>source</dt><dd>lake/events/dt=2026-12-03/</dd>');
+    expect(html).toContain('<dt>window</dt><dd>2026-12-03T00:00:00.000Z – 2026-12-04T00:00:00.000Z</dd>');
+    expect(html).toContain('<dt>snapshot</dt><dd>snap_0123456789abcdef</dd>');
+    expect(html).not.toContain('<dt>dataset</dt>');
+  });
+
   it('renders a job from before thresholds and explanations as before: the threshold, no p-values, no why', () => {
     const old = renderDetectionReport({ ...base, flagging: undefined, topAnomalies: base.topAnomalies.map(({ rowIndex, rowId, score }) => ({ rowIndex, rowId, score })) });
     expect(old).toContain('<dt>threshold</dt><dd>0.7000</dd>');
