@@ -138,14 +138,26 @@ export const parquetFormat: DatasetFormat = {
     }
     // One read per row group (each fetches that group's column chunks once), cut into blocks.
     const first = chunk.rowStart + read.rowsDone;
+    const ranges: Array<[number, number]> = [];
     let groupStart = 0;
     for (const group of opened.metadata.row_groups) {
       const groupEnd = groupStart + Number(group.num_rows);
       const start = Math.max(groupStart, first);
       const end = Math.min(groupEnd, chunk.rowEnd);
       groupStart = groupEnd;
-      if (start >= end) continue;
-      const table = await readGroupTable(opened, columns, start, end, read.columns, opened.totalRows);
+      if (start < end) ranges.push([start, end]);
+    }
+    const readGroup = ([start, end]: [number, number]) => {
+      const table = readGroupTable(opened, columns, start, end, read.columns, opened.totalRows);
+      // Handled here too: a consumer that stops early never awaits the group read ahead.
+      table.catch(() => undefined);
+      return table;
+    };
+    // The next group is fetched and decoded while this one's blocks are scored: one group ahead.
+    let ahead = ranges.length > 0 ? readGroup(ranges[0]) : undefined;
+    for (let g = 0; g < ranges.length; g++) {
+      const table = await ahead!;
+      ahead = g + 1 < ranges.length ? readGroup(ranges[g + 1]) : undefined;
       for (let at = 0; at < table.features.rows; at += read.blockRows) {
         const to = Math.min(at + read.blockRows, table.features.rows);
         yield { features: table.features.sliceRows(at, to), ids: table.ids?.slice(at, to) };
