@@ -24,6 +24,22 @@ export interface TopAnomaly {
   explanation?: FeatureContribution[] | null;
 }
 
+/**
+ * A row's top features as stored: one `[feature, value, contribution, percentile]` array each,
+ * not objects — a job stores one per anomaly, and the keys would be most of the bytes.
+ */
+type StoredExplanation = Array<[string, number, number, number | null]>;
+
+function toStored(explanation: FeatureContribution[] | null): StoredExplanation | null {
+  return explanation && explanation.map((f) => [f.feature, f.value, f.contribution, f.percentile]);
+}
+
+/** The stored top features as FeatureContribution objects (null stays null). */
+export function explanationFromStored(stored: unknown): FeatureContribution[] | null {
+  if (!Array.isArray(stored)) return null;
+  return (stored as StoredExplanation).map(([feature, value, contribution, percentile]) => ({ feature, value, contribution, percentile }));
+}
+
 /** Rows per anomaly upsert statement: bounded so one statement stays small whatever the chunk size. */
 const UPSERT_BATCH = 5000;
 
@@ -32,11 +48,11 @@ export async function upsertAnomalies(em: EntityManager, jobId: string, rows: An
   if (rows.length === 0) return;
   const connection = em.getConnection();
   for (let start = 0; start < rows.length; start += UPSERT_BATCH) {
-    const batch = rows.slice(start, start + UPSERT_BATCH);
+    const batch = rows.slice(start, start + UPSERT_BATCH).map((r) => ({ ...r, explanation: toStored(r.explanation) }));
     await connection.execute(
       `insert into anomaly (job_id, row_index, score, row_id, p_value, explanation)
        select ?, r.row_index, r.score, r.row_id, r.p_value, r.explanation
-       from json_to_recordset(?::json) as r(row_index integer, score double precision, row_id text, p_value double precision, explanation jsonb)
+       from json_to_recordset(?::json) as r(row_index integer, score double precision, row_id text, p_value double precision, explanation json)
        on conflict (job_id, row_index) do update set score = excluded.score, row_id = excluded.row_id, p_value = excluded.p_value, explanation = excluded.explanation`,
       [jobId, JSON.stringify(batch)],
     );
@@ -69,9 +85,9 @@ export async function countRangeAnomalies(em: EntityManager, jobId: string, rowS
 
 /** The job's `limit` highest scores, ties by row: ten are the ones its summary and report name. */
 export async function topJobAnomalies(em: EntityManager, jobId: string, limit = 10): Promise<TopAnomaly[]> {
-  const top = await em.getConnection().execute<Array<{ row_index: number; row_id: string | null; score: number; p_value: number | null; explanation: FeatureContribution[] | null }>>(
+  const top = await em.getConnection().execute<Array<{ row_index: number; row_id: string | null; score: number; p_value: number | null; explanation: unknown }>>(
     'select row_index, row_id, score, p_value, explanation from anomaly where job_id = ? order by score desc, row_index limit ?',
     [jobId, limit],
   );
-  return top.map((r) => ({ rowIndex: Number(r.row_index), rowId: r.row_id, score: Number(r.score), pValue: r.p_value === null ? null : Number(r.p_value), explanation: r.explanation }));
+  return top.map((r) => ({ rowIndex: Number(r.row_index), rowId: r.row_id, score: Number(r.score), pValue: r.p_value === null ? null : Number(r.p_value), explanation: explanationFromStored(r.explanation) }));
 }

@@ -11,6 +11,7 @@ import { snapshotRowKeys } from '../data/formats/snapshotRows';
 import { decodeScoresFile } from './scoresFile';
 import type { FlaggedRow, FlaggedRowsIn, ScoresCsvSource } from './scoresCsv';
 import { Dataset, DetectionJob, Model } from '../db/entities';
+import { explanationFromStored } from '../db/anomalies';
 import type { Orm } from '../db/orm';
 import { jobScoresKey } from '../storage/keys';
 import type { ObjectStore } from '../storage/objectStore';
@@ -85,7 +86,7 @@ export async function jobFlaggedRows(orm: Orm, jobId: string, rowStart: number, 
       'select row_index, p_value, explanation from anomaly where job_id = ? and row_index >= ? and row_index < ?',
       [jobId, rowStart, rowEnd],
     );
-  return new Map(rows.map((r) => [Number(r.row_index), { pValue: r.p_value === null ? null : Number(r.p_value), explanation: r.explanation }]));
+  return new Map(rows.map((r) => [Number(r.row_index), { pValue: r.p_value === null ? null : Number(r.p_value), explanation: explanationFromStored(r.explanation) }]));
 }
 
 /** A job over a source: each row's id (its idColumn) or `object#row`, read from the job's snapshot. */

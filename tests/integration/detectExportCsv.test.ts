@@ -1,3 +1,4 @@
+import { explanationFromStored } from '../../src/db/anomalies';
 import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
@@ -41,8 +42,8 @@ describe('the optional CSV export of a detection job', () => {
     const scores = decodeScoresFile(await p.platform.store.getVerifiedBytes(summary.scoresBucket, summary.scoresKey));
     // is_anomaly, p_value and explanation come from the rows the job stored as anomalies.
     const stored = new Map(
-      (await p.sql<{ row_index: number; p_value: number | null; explanation: FeatureContribution[] | null }>('select row_index, p_value, explanation from anomaly where job_id = ?', [summary.jobId])).map(
-        (r) => [Number(r.row_index), r],
+      (await p.sql<{ row_index: number; p_value: number | null; explanation: unknown }>('select row_index, p_value, explanation from anomaly where job_id = ?', [summary.jobId])).map(
+        (r) => [Number(r.row_index), { ...r, explanation: explanationFromStored(r.explanation) }],
       ),
     );
     const expected = ['row,id,score,is_anomaly,p_value,explanation'];

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import type { DetectionSummary } from '../../src/activities';
 import type { FeatureContribution } from '../../src/api/results';
 import { readCsv } from '../../src/data/csv';
+import { explanationFromStored } from '../../src/db/anomalies';
 import { benjaminiHochberg } from '../../src/scoring/benjaminiHochberg';
 import { conformalPValues } from '../../src/scoring/conformal';
 import { maxAlerts } from '../../src/scoring/maxAlerts';
@@ -82,8 +83,11 @@ describe('thresholds and explanations of a detection job', () => {
     await p?.stop();
   });
 
-  const anomaliesOf = (jobId: string) =>
-    p.sql<StoredAnomaly>('select row_index, row_id, score, p_value, explanation from anomaly where job_id = ? order by row_index', [jobId]);
+  const anomaliesOf = async (jobId: string) =>
+    (await p.sql<StoredAnomaly>('select row_index, row_id, score, p_value, explanation from anomaly where job_id = ? order by row_index', [jobId])).map((a) => ({
+      ...a,
+      explanation: explanationFromStored(a.explanation)!,
+    }));
 
   it("flags by the model's fdr rule over the whole job: the rows Benjamini–Hochberg flags, whatever the chunking, each explained", async () => {
     const expected = benjaminiHochberg(pValues, 0.05);
