@@ -5,6 +5,8 @@ import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@tempo
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import type { DetectionSummary } from '../../src/activities';
 import { decodeScoresFile } from '../../src/results/scoresFile';
+import { Imputed } from '../../src/scoring/imputer';
+import { decodeModelFile } from '../../src/scoring/modelFile';
 import { SeededRandom } from '../../src/scoring/random';
 import { startTestPlatform, type TestPlatform } from '../support/testPlatform';
 
@@ -93,6 +95,10 @@ describe('missing values on the real stack', () => {
       const shown = await p.client.reads.showDataset(uploaded.id);
       expect(shown.columnProfiles.filter((c) => c.role === 'feature').map((c) => c.nullCount)).toEqual(missingPerColumn);
       const trained = await (await p.client.startTraining({ datasetId: uploaded.id, modelName: `missing-${format}`, algorithm: 'knn', contamination: 0.01, standardize: 'zscore' })).result();
+      const [model] = await p.sql<{ artifact_key: string }>('select artifact_key from model where name = ?', [`missing-${format}`]);
+      const stored = decodeModelFile(await p.platform.store.getVerifiedBytes(p.config.buckets.models, model.artifact_key)).detector;
+      expect(stored).toBeInstanceOf(Imputed);
+      expect(Array.from((stored as Imputed).imputer.indicators)).toEqual([0, 1, 2, 3]);
       const summary = (await (await p.client.startDetection({ model: `missing-${format}`, datasetId: uploaded.id, chunkRows: 1500 })).result()) as DetectionSummary;
       expect(summary).toMatchObject({ status: 'completed', rows: ROWS });
       const scores = decodeScoresFile(await p.platform.store.getVerifiedBytes(summary.scoresBucket, summary.scoresKey));
