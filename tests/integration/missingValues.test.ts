@@ -115,6 +115,23 @@ describe('missing values on the real stack', () => {
     }
   });
 
+  it('complete data trains today\'s model (no imputation stage), which refuses a missing value when scoring, saying why', async () => {
+    const complete = path.join(dir, 'complete.csv');
+    writeFileSync(complete, csv({ ids: data.ids, values: data.values.map((row) => row.map((v, c) => v ?? 50 + 10 * c)) }));
+    const uploaded = await p.client.uploadDataset(complete);
+    await (await p.client.startTraining({ datasetId: uploaded.id, modelName: 'missing-none', standardize: 'zscore' })).result();
+    const [model] = await p.sql<{ artifact_key: string }>('select artifact_key from model where name = ?', ['missing-none']);
+    const stored = decodeModelFile(await p.platform.store.getVerifiedBytes(p.config.buckets.models, model.artifact_key)).detector;
+    expect(stored.algorithm).toBe('pipeline');
+    const withMissing = await p.client.uploadDataset(files.csv);
+    const outcome = await (await p.client.startDetection({ model: 'missing-none', datasetId: withMissing.id })).result().then(
+      () => 'completed',
+      (err: unknown) => err,
+    );
+    expect(outcome).toBeInstanceOf(WorkflowFailedError);
+    expect(rootMessage(outcome)).toContain('a missing value: this model was trained on data without any');
+  });
+
   it('`missing: "reject"` fails the training within seconds with a non-retryable error naming row and column', async () => {
     const uploaded = await p.client.uploadDataset(files.csv);
     const started = Date.now();
@@ -134,3 +151,9 @@ describe('missing values on the real stack', () => {
     expect((cause as ApplicationFailure).message).toContain(`row ${firstMissing + 1}, column "${column}": the value is missing, and the missing-value policy is "reject"`);
   });
 });
+
+function rootMessage(err: unknown): string {
+  let current = err as { message?: string; cause?: unknown };
+  while (current.cause) current = current.cause as typeof current;
+  return current.message ?? '';
+}
