@@ -4,8 +4,8 @@
  * The file is parsed byte by byte straight from the Buffer. Numeric cells go into a preallocated
  * row-major Float64Array without creating a string per cell (a fast exact decimal parse, with
  * `Number()` as the fallback for decimals too long for it). Numbers are plain decimals only
- * (see decimalText.ts); a feature cell holding a missing-value token (missingValues.ts) becomes NaN,
- * a check made only for cells that are not numbers. Only header names, id cells and cells that are in error are turned into
+ * (see decimalText.ts); a feature cell holding a boolean (booleanCells.ts) becomes 1 or 0, one
+ * holding a missing-value token (missingValues.ts) NaN: checks made only for cells that are not numbers. Only header names, id cells and cells that are in error are turned into
  * strings; the text must be UTF-8.
  *
  * Format: RFC 4180 — comma separated, `\n` or `\r\n` line endings, optional double-quoted fields
@@ -18,6 +18,7 @@ import { DatasetFormatError } from './datasetError';
 import { decimalValue, notANumberReason } from './decimalText';
 import { assertUtf8 } from './utf8';
 import { isMissingCsvCell } from './missingValues';
+import { csvBooleanCell } from './booleanCells';
 
 export { DatasetFormatError } from './datasetError';
 
@@ -554,7 +555,9 @@ export function readCsv(input: Buffer | string, options: CsvReadOptions = {}): D
           const role = roles[field];
           if (role >= 0) {
             if (!readNumberCell(sc, data, offset + role)) {
-              if (isMissingCsvCell(buf, sc.start, sc.end)) data[offset + role] = NaN;
+              const truth = csvBooleanCell(buf, sc.start, sc.end);
+              if (truth >= 0) data[offset + role] = truth;
+              else if (isMissingCsvCell(buf, sc.start, sc.end)) data[offset + role] = NaN;
               else cellError ??= featureCellError(sc, cellLine, header[field]);
             }
           } else if (role === ROLE_LABEL) {

@@ -2,7 +2,7 @@
  * JSON lines datasets: one JSON object per line, every object with the same keys (the first
  * object's keys, in its order, are the header), except that a later object may leave out a
  * feature key: that value is missing, like `null` (missingValues.ts). Feature values are JSON
- * numbers (decimal strings are accepted); the label is 0/1 (or true/false); the id may be any scalar.
+ * numbers (decimal strings are accepted) or booleans (1/0); the label is 0/1 (or true/false); the id may be any scalar.
  * Blank lines are skipped; a UTF-8 byte order mark is allowed; the text must be UTF-8.
  */
 import type { DatasetTable } from './table';

@@ -38,10 +38,11 @@ function shown(value: unknown): string {
   return text;
 }
 
-/** A finite number from a cell value, or NaN. Numbers, bigints and decimal strings count. */
+/** A finite number from a cell value, or NaN. Numbers, bigints, booleans (1/0, booleanCells.ts) and decimal strings count. */
 function cellNumber(value: unknown): number {
   if (typeof value === 'number') return Number.isFinite(value) ? value : NaN;
   if (typeof value === 'bigint') return Number(value);
+  if (typeof value === 'boolean') return value ? 1 : 0;
   if (typeof value === 'string') {
     const v = decimalValue(value);
     return Number.isFinite(v) ? v : NaN;
