@@ -555,10 +555,12 @@ export function readCsv(input: Buffer | string, options: CsvReadOptions = {}): D
           const role = roles[field];
           if (role >= 0) {
             if (!readNumberCell(sc, data, offset + role)) {
-              const truth = csvBooleanCell(buf, sc.start, sc.end);
-              if (truth >= 0) data[offset + role] = truth;
-              else if (isMissingCsvCell(buf, sc.start, sc.end)) data[offset + role] = NaN;
-              else cellError ??= featureCellError(sc, cellLine, header[field]);
+              if (isMissingCsvCell(buf, sc.start, sc.end)) data[offset + role] = NaN;
+              else {
+                const truth = csvBooleanCell(buf, sc.start, sc.end);
+                if (truth >= 0) data[offset + role] = truth;
+                else cellError ??= featureCellError(sc, cellLine, header[field]);
+              }
             }
           } else if (role === ROLE_LABEL) {
             const v = readNumberCell(sc, LABEL_CELL, 0) ? LABEL_CELL[0] : NaN;
