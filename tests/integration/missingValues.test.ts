@@ -104,8 +104,16 @@ describe('missing values on the real stack', () => {
       const scores = decodeScoresFile(await p.platform.store.getVerifiedBytes(summary.scoresBucket, summary.scoresKey));
       results[format] = { scores, threshold: trained.threshold };
       // A distance-based detector: rows missing several cells are rare too, and distribution-based ones (isolation forest, hbos) rank them high.
-      const [top] = await p.sql<{ row_index: string }>('select row_index from anomaly where job_id = ? order by score desc limit 1', [summary.jobId]);
-      expect(Number(top.row_index)).toBe(ANOMALY_ROW);
+      const flagged = await p.sql<{ row_index: string; explanation: Array<{ feature: string; value: number | null }> }>(
+        'select row_index, explanation from anomaly where job_id = ? order by score desc',
+        [summary.jobId],
+      );
+      expect(Number(flagged[0].row_index)).toBe(ANOMALY_ROW);
+      expect(flagged[0].explanation[0]).toMatchObject({ feature: 'amount', value: 400 });
+      // Explanations name the original columns only (an indicator's share is its column's); a missing value is stored as null.
+      const explained = flagged.flatMap((row) => row.explanation);
+      expect(new Set(explained.map((e) => e.feature))).toEqual(new Set(FEATURES));
+      expect(explained.some((e) => e.value === null)).toBe(true);
       expect(scores[ANOMALY_ROW]).toBeGreaterThan(trained.threshold);
     }
     expect(results.csv.scores.every(Number.isFinite)).toBe(true);
