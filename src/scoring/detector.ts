@@ -269,7 +269,7 @@ export function predictInBlocks(detector: Detector, X: Matrix, out?: Uint8Array)
 /**
  * Every detector's explain input check: X has the model's columns (a DetectorInputError
  * otherwise), every index is a row of X, `out` (if given) holds rows.length × nFeatures values,
- * and the selected rows are finite. Returns the selected rows as their own matrix, so a detector
+ * and the selected rows are finite (unless `missingAllowed`: a detector that fills NaN in). Returns the selected rows as their own matrix, so a detector
  * explains them with its row-wise scoring code; only those rows are scanned, not all of X.
  */
 export function selectExplainedRows(detector: Detector, X: Matrix, rows: RowSelection, outLength?: number, options: { missingAllowed?: boolean } = {}): Matrix {
