@@ -7,6 +7,9 @@ import { codeVersion } from '../config/codeVersion';
 import { encodeModelFile, featureQuantilesOf } from '../scoring/modelFile';
 import { averagePrecision, rocAuc } from '../scoring/metrics';
 import { fitDetector, fitPipeline, getDetectorFactory } from '../scoring/registry';
+import { checkNoMissing, countMissing, DEFAULT_MISSING_POLICY, Imputed, type MissingPolicy } from '../scoring/imputer';
+import type { Detector } from '../scoring/detector';
+import type { Matrix } from '../scoring/matrix';
 import { heartbeat } from './heartbeat';
 import type { ActivityDeps } from './deps';
 import { failFastOnPermanent } from './failures';
@@ -22,6 +25,8 @@ export interface FitModelInput {
   /** The detector's options as the user gave them; the detector validates them. */
   params: Record<string, unknown>;
   standardize: 'none' | 'zscore' | 'robust';
+  /** Missing feature values (default "median"); absent in histories from before missing values were read. */
+  missing?: MissingPolicy;
   artifactKey: string;
   /** Seeds the reservoir sample and the held-out split. */
   seed?: number;
@@ -86,7 +91,12 @@ export function createFitActivities({ store, config }: ActivityDeps) {
         const started = Date.now();
         let rows = 0;
         let lastBeat = 0;
+        const missing = input.missing ?? DEFAULT_MISSING_POLICY;
+        // Over the whole dataset, not only the sample: a column missing anywhere gets an indicator.
+        const missingSeen = new Float64Array(d);
         for await (const batch of trainingBatches(input)) {
+          if (missing === 'reject') checkNoMissing(batch.features, input.featureColumns, (r) => `row ${batch.firstRow + r + 1}`);
+          else countMissing(batch.features, missingSeen);
           const data = batch.features.data;
           const labels = batch.labels;
           for (let r = 0; r < batch.features.rows; r++) {
@@ -105,10 +115,12 @@ export function createFitActivities({ store, config }: ActivityDeps) {
         const readSeconds = (Date.now() - started) / 1000;
         heartbeat({ phase: 'fitting', rows });
         const X = train.rows();
-        const detector =
+        const fitOn = (M: Matrix): Detector =>
           input.standardize === 'none'
-            ? fitDetector(input.algorithm, X, input.params)
-            : fitPipeline(input.algorithm, X, { standardize: input.standardize, options: input.params });
+            ? fitDetector(input.algorithm, M, input.params)
+            : fitPipeline(input.algorithm, M, { standardize: input.standardize, options: input.params });
+        // Data without a missing value gets today's model, byte for byte: no imputation stage.
+        const detector = missing !== 'reject' && missingSeen.some((n) => n > 0) ? Imputed.fitWith(X, missing, fitOn, missingSeen) : fitOn(X);
         // Sorted, as conformal p-values take them; none when the data had too few rows to spare any.
         const calibrationScores = calibration.size > 0 ? detector.score(calibration.rows()).sort() : undefined;
         const artifact = encodeModelFile({ detector, calibrationScores, featureQuantiles: featureQuantilesOf(X) });

@@ -3,6 +3,7 @@ import type { DetectionPlan } from './results';
 import type { CsvLayout } from '../data/csvLayout';
 import { DetectorOptionError } from '../scoring/detector';
 import { checkDetectorOptions, findDetectorFactory, trainableAlgorithms } from '../scoring/registry';
+import { isMissingPolicy, MISSING_POLICIES, type MissingPolicy } from '../scoring/imputer';
 import type { ChunkList } from '../data/formats/chunks';
 import { DATASET_FORMATS, type DatasetFormatName } from '../data/formats/names';
 import { datasetKey } from '../storage/keys';
@@ -127,6 +128,12 @@ export interface TrainModelInput {
   contamination?: number;
   /** A standardiser fitted in front of the detector and stored with it. */
   standardize?: (typeof STANDARDIZATIONS)[number];
+  /**
+   * Missing feature values (src/scoring/imputer.ts): "median" (default) fills the training median
+   * and adds a missing-indicator feature per column that had any; "zero" fills 0; "reject" fails
+   * the training on the first missing value.
+   */
+  missing?: MissingPolicy;
   /** Seeds the training sample and the held-out split (and the detector, when it takes a seed and params has none). Default 0. */
   seed?: number;
   /** Rows kept in memory to fit on (a seeded reservoir sample while streaming); default per algorithm, see README. */
@@ -144,6 +151,8 @@ export interface ValidTrainModelInput {
   featureColumns?: string[];
   params: Record<string, unknown>;
   standardize: (typeof STANDARDIZATIONS)[number];
+  /** Only when given (the default, "median", is the fitting's). */
+  missing?: MissingPolicy;
   seed: number;
   maxTrainRows?: number;
   threshold: ThresholdRule | null;
@@ -154,7 +163,7 @@ export interface ValidTrainModelInput {
 export function validateTrainModelInput(raw: unknown, checks: { detectorOptions: boolean } = { detectorOptions: true }): ValidTrainModelInput {
   const w = 'trainModel';
   const input = asObject(w, raw);
-  rejectUnknown(w, input, ['datasetId', 'source', 'window', 'timeZone', 'modelName', 'algorithm', 'params', 'featureColumns', 'contamination', 'standardize', 'seed', 'maxTrainRows', 'threshold']);
+  rejectUnknown(w, input, ['datasetId', 'source', 'window', 'timeZone', 'modelName', 'algorithm', 'params', 'featureColumns', 'contamination', 'standardize', 'missing', 'seed', 'maxTrainRows', 'threshold']);
   const algorithm = input.algorithm ?? 'isolation-forest';
   if (!ALGORITHMS.includes(algorithm as never)) {
     invalidInput(w, 'algorithm', `"${String(algorithm)}" is not a known algorithm (known: ${ALGORITHMS.join(', ')})`);
@@ -162,6 +171,9 @@ export function validateTrainModelInput(raw: unknown, checks: { detectorOptions:
   const standardize = input.standardize ?? 'none';
   if (!STANDARDIZATIONS.includes(standardize as never)) {
     invalidInput(w, 'standardize', `"${String(standardize)}" is not one of ${STANDARDIZATIONS.join(', ')}`);
+  }
+  if (input.missing !== undefined && !isMissingPolicy(input.missing)) {
+    invalidInput(w, 'missing', `"${String(input.missing)}" is not one of ${MISSING_POLICIES.join(', ')}`);
   }
   const featureColumns = input.featureColumns;
   if (featureColumns !== undefined && (!Array.isArray(featureColumns) || featureColumns.length === 0 || !featureColumns.every((c) => typeof c === 'string' && c))) {
@@ -189,6 +201,7 @@ export function validateTrainModelInput(raw: unknown, checks: { detectorOptions:
     featureColumns: featureColumns as string[] | undefined,
     params,
     standardize: standardize as ValidTrainModelInput['standardize'],
+    ...(input.missing !== undefined ? { missing: input.missing as MissingPolicy } : {}),
     threshold: input.threshold === undefined ? null : validateThreshold(w, 'threshold', input.threshold),
   };
 }

@@ -4,7 +4,8 @@
  * The file is parsed byte by byte straight from the Buffer. Numeric cells go into a preallocated
  * row-major Float64Array without creating a string per cell (a fast exact decimal parse, with
  * `Number()` as the fallback for decimals too long for it). Numbers are plain decimals only
- * (see decimalText.ts). Only header names, id cells and cells that are in error are turned into
+ * (see decimalText.ts); a feature cell holding a boolean (booleanCells.ts) becomes 1 or 0, one
+ * holding a missing-value token (missingValues.ts) NaN: checks made only for cells that are not numbers. Only header names, id cells and cells that are in error are turned into
  * strings; the text must be UTF-8.
  *
  * Format: RFC 4180 — comma separated, `\n` or `\r\n` line endings, optional double-quoted fields
@@ -16,6 +17,8 @@ import { Matrix } from '../scoring/matrix';
 import { DatasetFormatError } from './datasetError';
 import { decimalValue, notANumberReason } from './decimalText';
 import { assertUtf8 } from './utf8';
+import { isMissingCsvCell } from './missingValues';
+import { csvBooleanCell } from './booleanCells';
 
 export { DatasetFormatError } from './datasetError';
 
@@ -305,8 +308,7 @@ function shown(text: string): string {
 /** Why the current field is not a valid feature value. */
 function featureCellError(sc: FieldScanner, line: number, column: string): DatasetFormatError {
   const text = sc.text();
-  const why = text.trim() === '' ? 'the cell is empty (every feature cell needs a number)' : `${shown(text)} ${notANumberReason(text)}`;
-  return new DatasetFormatError(`line ${line}, column "${column}": ${why}`, line, column);
+  return new DatasetFormatError(`line ${line}, column "${column}": ${shown(text)} ${notANumberReason(text)}`, line, column);
 }
 
 function labelCellError(sc: FieldScanner, line: number, column: string): DatasetFormatError {
@@ -552,7 +554,14 @@ export function readCsv(input: Buffer | string, options: CsvReadOptions = {}): D
         if (field < ncols) {
           const role = roles[field];
           if (role >= 0) {
-            if (!readNumberCell(sc, data, offset + role)) cellError ??= featureCellError(sc, cellLine, header[field]);
+            if (!readNumberCell(sc, data, offset + role)) {
+              if (isMissingCsvCell(buf, sc.start, sc.end)) data[offset + role] = NaN;
+              else {
+                const truth = csvBooleanCell(buf, sc.start, sc.end);
+                if (truth >= 0) data[offset + role] = truth;
+                else cellError ??= featureCellError(sc, cellLine, header[field]);
+              }
+            }
           } else if (role === ROLE_LABEL) {
             const v = readNumberCell(sc, LABEL_CELL, 0) ? LABEL_CELL[0] : NaN;
             if (v === 0 || v === 1) labels![kept] = v;

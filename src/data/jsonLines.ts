@@ -1,7 +1,8 @@
 /**
  * JSON lines datasets: one JSON object per line, every object with the same keys (the first
- * object's keys, in its order, are the header). Feature values are JSON numbers (decimal
- * strings are accepted); the label is 0/1 (or true/false); the id may be any scalar.
+ * object's keys, in its order, are the header), except that a later object may leave out a
+ * feature key: that value is missing, like `null` (missingValues.ts). Feature values are JSON
+ * numbers (decimal strings are accepted) or booleans (1/0); the label is 0/1 (or true/false); the id may be any scalar.
  * Blank lines are skipped; a UTF-8 byte order mark is allowed; the text must be UTF-8.
  */
 import type { DatasetTable } from './table';
@@ -76,18 +77,21 @@ export class JsonLinesParser {
     if (!this.header) {
       const keys = topLevelKeys(text);
       checkHeader(keys, `line ${this.line}`);
-      this.header = keys;
-      this.headerSet = new Set(keys);
-      this.builder = new TableBuilder(keys, this.options);
+      // A chunk read from mid-file starts at any row: a feature it is asked for and its first object lacks is missing there.
+      const absent = (this.options.featureColumns ?? []).filter((name) => !keys.includes(name));
+      this.header = [...keys, ...absent];
+      this.headerSet = new Set(this.header);
+      this.builder = new TableBuilder(this.header, this.options);
     }
     const keys = Object.keys(row);
-    if (keys.length !== this.header.length || !keys.every((k) => this.headerSet!.has(k))) {
+    const complete = keys.length === this.header.length && keys.every((k) => this.headerSet!.has(k));
+    if (!complete && !this.onlyFeaturesAbsent(row, keys)) {
       const all = topLevelKeys(text);
       const dup = all.find((k, i) => all.indexOf(k) !== i);
       if (dup !== undefined) {
         throw new DatasetFormatError(`line ${this.line}, column "${dup}": duplicate column name "${dup}"; column names must be unique`, this.line, dup);
       }
-      const missing = this.header.filter((k) => !(k in row));
+      const missing = this.header.filter((k) => !(k in row) && !this.builder!.isFeature(k));
       const extra = keys.filter((k) => !this.headerSet!.has(k));
       const parts = [];
       if (missing.length) parts.push(`missing ${missing.map((k) => `"${k}"`).join(', ')}`);
@@ -99,6 +103,11 @@ export class JsonLinesParser {
     }
     this.builder!.add(this.header.map((k) => row[k]), `line ${this.line}`);
     this.rows++;
+  }
+
+  /** Are the keys of `row` all columns, and those it lacks feature columns (missing values)? */
+  private onlyFeaturesAbsent(row: Record<string, unknown>, keys: string[]): boolean {
+    return keys.every((k) => this.headerSet!.has(k)) && this.header!.every((k) => k in row || this.builder!.isFeature(k));
   }
 
   /** The rows since the last take, as a table (undefined when there are none). */

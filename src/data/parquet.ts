@@ -1,6 +1,6 @@
 /**
  * Parquet datasets, read with hyparquet (pure JavaScript, no native code). Flat columns only;
- * feature columns must hold numbers (any integer, float, double or decimal type), the label
+ * feature columns must hold numbers (any integer, float, double or decimal type) or booleans (1/0), the label
  * 0/1 (or booleans), the id any scalar. Compression: uncompressed, Snappy (hyparquet), gzip and
  * Brotli (Node's zlib); a file using another codec is refused with its name.
  */

@@ -13,11 +13,11 @@ export interface ColumnProfile {
   role: ColumnRole;
   /** `number` for features and the label; `text` for the id column. */
   type: 'number' | 'text';
-  /** null for the id column. */
+  /** null for the id column, and for a feature whose every value is missing. */
   min: number | null;
   max: number | null;
   mean: number | null;
-  /** Empty cells (only id cells may be empty; a feature or label cell never is, or the file is refused). */
+  /** Missing cells: a feature's missing values (missingValues.ts), empty id cells; a label cell is never missing, or the file is refused. */
   nullCount: number;
   /** Label column: rows labelled 1. */
   positives?: number;
@@ -41,6 +41,7 @@ export class DatasetProfiler {
   private min = new Float64Array(0);
   private max = new Float64Array(0);
   private sum = new Float64Array(0);
+  private nulls = new Float64Array(0);
   private positives = 0;
   private idNulls = 0;
 
@@ -56,12 +57,17 @@ export class DatasetProfiler {
       this.min = new Float64Array(d).fill(Infinity);
       this.max = new Float64Array(d).fill(-Infinity);
       this.sum = new Float64Array(d);
+      this.nulls = new Float64Array(d);
     }
     const { rows, cols, data } = table.features;
-    const { min, max, sum } = this;
+    const { min, max, sum, nulls } = this;
     for (let r = 0, o = 0; r < rows; r++) {
       for (let c = 0; c < cols; c++, o++) {
         const v = data[o];
+        if (v !== v) {
+          nulls[c]++; // a missing value: NaN
+          continue;
+        }
         if (v < min[c]) min[c] = v;
         if (v > max[c]) max[c] = v;
         sum[c] += v;
@@ -77,7 +83,16 @@ export class DatasetProfiler {
     const columns: ColumnProfile[] = header.map((name) => {
       const f = this.featureColumns.indexOf(name);
       if (f >= 0) {
-        return { name, role: 'feature', type: 'number', min: this.min[f], max: this.max[f], mean: this.rows ? this.sum[f] / this.rows : null, nullCount: 0 };
+        const present = this.rows - this.nulls[f];
+        return {
+          name,
+          role: 'feature',
+          type: 'number',
+          min: present > 0 ? this.min[f] : null,
+          max: present > 0 ? this.max[f] : null,
+          mean: present > 0 ? this.sum[f] / present : null,
+          nullCount: this.nulls[f],
+        };
       }
       if (name === this.labelColumn) {
         return { name, role: 'label', type: 'number', min: this.positives < this.rows ? 0 : 1, max: this.positives > 0 ? 1 : 0, mean: this.rows ? this.positives / this.rows : null, nullCount: 0, positives: this.positives };

@@ -7,6 +7,7 @@ import { resolveColumns, ROLE_ID, ROLE_LABEL, type CsvReadOptions } from './csv'
 import type { DatasetTable } from './table';
 import { DatasetFormatError } from './datasetError';
 import { decimalValue, notANumberReason } from './decimalText';
+import { isMissingValue } from './missingValues';
 
 export type TableReadOptions = Pick<CsvReadOptions, 'labelColumn' | 'idColumn' | 'featureColumns'>;
 
@@ -37,10 +38,11 @@ function shown(value: unknown): string {
   return text;
 }
 
-/** A finite number from a cell value, or NaN. Numbers, bigints and decimal strings count. */
+/** A finite number from a cell value, or NaN. Numbers, bigints, booleans (1/0, booleanCells.ts) and decimal strings count. */
 function cellNumber(value: unknown): number {
   if (typeof value === 'number') return Number.isFinite(value) ? value : NaN;
   if (typeof value === 'bigint') return Number(value);
+  if (typeof value === 'boolean') return value ? 1 : 0;
   if (typeof value === 'string') {
     const v = decimalValue(value);
     return Number.isFinite(v) ? v : NaN;
@@ -81,11 +83,20 @@ export class TableBuilder {
     return new Set(this.header.filter((_, c) => this.roles[c] >= 0 || this.roles[c] === ROLE_LABEL));
   }
 
+  /** Is column `name` one of the features (whose values may be missing)? */
+  isFeature(name: string): boolean {
+    const c = this.header.indexOf(name);
+    return c >= 0 && this.roles[c] >= 0;
+  }
+
   get rowCount(): number {
     return this.rows;
   }
 
-  /** Adds one row of values in header order; `where` names the row in errors ("line 7", "row 7"). */
+  /**
+   * Adds one row of values in header order; `where` names the row in errors ("line 7", "row 7").
+   * A missing feature value (null or undefined, see missingValues.ts) becomes NaN.
+   */
   add(values: ArrayLike<unknown>, where: string): void {
     const nf = this.featureColumns.length;
     this.reserve(this.rows + 1);
@@ -95,7 +106,7 @@ export class TableBuilder {
       const value = values[c];
       if (role >= 0) {
         const v = cellNumber(value);
-        if (v !== v) throw this.notANumber(value, where, c);
+        if (v !== v && !isMissingValue(value)) throw this.notANumber(value, where, c);
         this.data[offset + role] = v;
       } else if (role === ROLE_LABEL) {
         this.labels![this.rows] = this.label(value, where, c);
@@ -129,7 +140,7 @@ export class TableBuilder {
         for (let i = 0, at = this.rows * nf + role; i < count; i++, at += nf) {
           const value = values[i];
           const v = typeof value === 'number' && Number.isFinite(value) ? value : cellNumber(value);
-          if (v !== v) throw this.notANumber(value, where(i), c);
+          if (v !== v && !isMissingValue(value)) throw this.notANumber(value, where(i), c);
           this.data[at] = v;
         }
       } else if (role === ROLE_LABEL) {
@@ -159,8 +170,8 @@ export class TableBuilder {
 
   private notANumber(value: unknown, where: string, c: number): DatasetFormatError {
     const why =
-      value === null || value === undefined || (typeof value === 'string' && value.trim() === '')
-        ? 'the cell is empty (every feature cell needs a number)'
+      typeof value === 'string' && value.trim() === ''
+        ? 'the cell is an empty text (a missing value is null)'
         : typeof value === 'string'
           ? `${shown(value)} ${notANumberReason(value)}`
           : `${shown(value)} is not a ${typeof value === 'number' ? 'finite ' : ''}number`;

@@ -83,7 +83,8 @@ export class ChunkFlagger {
       const ranked = Array.from(order).sort((a, b) => own[b] - own[a] || a - b).slice(0, top);
       return ranked.map((f) => {
         const value = features.data[row * d + f];
-        return { feature: this.featureNames[f], value, contribution: own[f], percentile: quantiles ? trainingPercentile(quantiles, f, value) : null };
+        // A missing value (NaN) has no training percentile; JSON stores the value itself as null.
+        return { feature: this.featureNames[f], value, contribution: own[f], percentile: quantiles && value === value ? trainingPercentile(quantiles, f, value) : null };
       });
     });
   }

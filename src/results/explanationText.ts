@@ -74,7 +74,9 @@ export function percentileText(percentile: number | null): string {
 }
 
 /** A feature's value as a person reads it: integers whole, others to 6 significant digits. */
-export function valueText(value: number): string {
+/** A missing value (stored as null) reads as "missing". */
+export function valueText(value: number | null): string {
+  if (value === null || Number.isNaN(value)) return 'missing';
   return Number.isInteger(value) || !Number.isFinite(value) ? String(value) : String(Number(value.toPrecision(6)));
 }
 

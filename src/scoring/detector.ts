@@ -208,7 +208,8 @@ export function checkScoreInput(detector: Detector, X: Matrix, outLength?: numbe
   const bad = findNonFinite(X);
   if (bad) {
     throw new DetectorInputError(
-      `${detector.algorithm}: data has a non-finite value (${bad.value}) at row ${bad.row}, column ${bad.col}`,
+      `${detector.algorithm}: data has a non-finite value (${bad.value}) at row ${bad.row}, column ${bad.col}` +
+        (Number.isNaN(bad.value) ? ' (a missing value: this model was trained on data without any, so it has no fill-in value for one)' : ''),
     );
   }
 }
@@ -268,10 +269,10 @@ export function predictInBlocks(detector: Detector, X: Matrix, out?: Uint8Array)
 /**
  * Every detector's explain input check: X has the model's columns (a DetectorInputError
  * otherwise), every index is a row of X, `out` (if given) holds rows.length × nFeatures values,
- * and the selected rows are finite. Returns the selected rows as their own matrix, so a detector
+ * and the selected rows are finite (unless `missingAllowed`: a detector that fills NaN in). Returns the selected rows as their own matrix, so a detector
  * explains them with its row-wise scoring code; only those rows are scanned, not all of X.
  */
-export function selectExplainedRows(detector: Detector, X: Matrix, rows: RowSelection, outLength?: number): Matrix {
+export function selectExplainedRows(detector: Detector, X: Matrix, rows: RowSelection, outLength?: number, options: { missingAllowed?: boolean } = {}): Matrix {
   if (X.cols !== detector.nFeatures) {
     throw new DetectorInputError(
       `${detector.algorithm}: cannot explain rows of ${X.cols} columns with a model fitted on ${detector.nFeatures} columns`,
@@ -290,7 +291,8 @@ export function selectExplainedRows(detector: Detector, X: Matrix, rows: RowSele
     indices[i] = r;
   }
   const selected = X.selectRows(indices);
-  checkScoreInput(detector, selected);
+  // A detector that fills in missing values (imputer.ts) takes NaN; its inner detector checks the rest.
+  if (!options.missingAllowed) checkScoreInput(detector, selected);
   return selected;
 }
 

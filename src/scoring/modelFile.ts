@@ -51,18 +51,26 @@ export function decodeModelFile(bytes: Uint8Array): ModelFile {
   };
 }
 
-/** Each column's percentiles 0…100 (numpy's linear interpolation), nFeatures × 101 row-major. */
+/**
+ * Each column's percentiles 0…100 (numpy's linear interpolation) over its values present
+ * (missing values, NaN, are left out; a column with none present gets zeros), nFeatures × 101 row-major.
+ */
 export function featureQuantilesOf(X: Matrix): Float64Array {
   const out = new Float64Array(X.cols * QUANTILE_STEPS);
   if (X.rows === 0) return out;
-  const column = new Float64Array(X.rows);
+  const scratch = new Float64Array(X.rows);
   for (let c = 0; c < X.cols; c++) {
-    for (let r = 0; r < X.rows; r++) column[r] = X.data[r * X.cols + c];
-    column.sort();
+    let n = 0;
+    for (let r = 0; r < X.rows; r++) {
+      const v = X.data[r * X.cols + c];
+      if (v === v) scratch[n++] = v;
+    }
+    if (n === 0) continue;
+    const column = scratch.subarray(0, n).sort();
     for (let q = 0; q < QUANTILE_STEPS; q++) {
-      const position = ((X.rows - 1) * q) / (QUANTILE_STEPS - 1);
+      const position = ((n - 1) * q) / (QUANTILE_STEPS - 1);
       const below = Math.floor(position);
-      const above = Math.min(below + 1, X.rows - 1);
+      const above = Math.min(below + 1, n - 1);
       out[c * QUANTILE_STEPS + q] = column[below] + (column[above] - column[below]) * (position - below);
     }
   }
@@ -77,6 +85,7 @@ export function featureQuantilesOf(X: Matrix): Float64Array {
 export function trainingPercentile(quantiles: Float64Array, f: number, value: number): number {
   const q = quantiles.subarray(f * QUANTILE_STEPS, (f + 1) * QUANTILE_STEPS);
   const last = QUANTILE_STEPS - 1;
+  if (value !== value) return NaN; // a missing value has no place among them
   if (value < q[0]) return 0;
   if (value > q[last]) return 100;
   // first index with q[i] ≥ value, and first with q[i] > value

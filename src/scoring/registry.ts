@@ -17,6 +17,7 @@ import { Matrix } from './matrix';
 import { Pca, PcaOptions, PCA_OPTIONS } from './pca';
 import { Pipeline } from './pipeline';
 import { Ensemble, EnsembleOptions } from './ensemble';
+import { Imputed } from './imputer';
 import { StandardizerKind } from './standardizer';
 
 export interface DetectorFactory {
@@ -103,6 +104,12 @@ const entries: DetectorFactory[] = [
     checkOptions: (options) => Pipeline.checkOptions(options, checkDetectorOptions),
     fit: (X, options) => Pipeline.fit(X, options, fitDetector),
     fromState: (state) => Pipeline.fromState(state, detectorFromState),
+  }),
+  // Offered through trainModel's `missing` field, fitted only when the training data had a missing value.
+  composite(Imputed.algorithm, false, {
+    checkOptions: (options) => Imputed.checkOptions(options, checkDetectorOptions),
+    fit: (X, options) => Imputed.fit(X, options, fitDetector),
+    fromState: (state) => Imputed.fromState(state, detectorFromState),
   }),
   composite(Ensemble.algorithm, true, {
     checkOptions: (options) => Ensemble.checkOptions(options, checkDetectorOptions),

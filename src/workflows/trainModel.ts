@@ -102,6 +102,7 @@ export async function trainModel(rawInput: TrainModelInput): Promise<TrainModelR
       algorithm: input.algorithm,
       params: input.params,
       standardize: input.standardize,
+      ...(input.missing ? { missing: input.missing } : {}),
       artifactKey: plan.artifactKey,
       seed: input.seed,
       maxTrainRows: input.maxTrainRows,

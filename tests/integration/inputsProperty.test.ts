@@ -135,10 +135,10 @@ const SPECS: WorkflowSpec[] = [
   {
     type: 'trainModel',
     validate: validateTrainModelInput,
-    valid: { datasetId: 'ds_0123456789abcdef', modelName: 'prop-model', algorithm: 'isolation-forest', params: { nTrees: 10 }, featureColumns: ['f0'], contamination: 0.1, standardize: 'none', seed: 1, maxTrainRows: 1000 },
+    valid: { datasetId: 'ds_0123456789abcdef', modelName: 'prop-model', algorithm: 'isolation-forest', params: { nTrees: 10 }, featureColumns: ['f0'], contamination: 0.1, standardize: 'none', missing: 'median', seed: 1, maxTrainRows: 1000 },
     required: ['datasetId', 'modelName'],
-    fields: { datasetId: 'string', modelName: 'string', algorithm: 'string', params: 'object', featureColumns: 'array', contamination: 'number', standardize: 'string', seed: 'number', maxTrainRows: 'number' },
-    badStrings: { datasetId: malformed, modelName: fc.oneof(malformed, overLong(100).map((s) => s.replace(/[^a-z]/gi, 'm'))), algorithm: malformed, standardize: malformed },
+    fields: { datasetId: 'string', modelName: 'string', algorithm: 'string', params: 'object', featureColumns: 'array', contamination: 'number', standardize: 'string', missing: 'string', seed: 'number', maxTrainRows: 'number' },
+    badStrings: { datasetId: malformed, modelName: fc.oneof(malformed, overLong(100).map((s) => s.replace(/[^a-z]/gi, 'm'))), algorithm: malformed, standardize: malformed, missing: malformed },
   },
   {
     type: 'detectBatch',

@@ -70,6 +70,7 @@ describe('workflow input validation', () => {
     [() => validateTrainModelInput({ datasetId: 'ds_0123456789abcdef', modelName: 'm', nTrees: 10 }), '"nTrees" is not a known field'],
     [() => validateTrainModelInput({ datasetId: 'ds_0123456789abcdef', modelName: 'm', params: [1] }), '"params" must be a JSON object'],
     [() => validateTrainModelInput({ datasetId: 'ds_0123456789abcdef', modelName: 'm', standardize: 'minmax' }), '"standardize" "minmax" is not one of none, zscore, robust'],
+    [() => validateTrainModelInput({ datasetId: 'ds_0123456789abcdef', modelName: 'm', missing: 'mean' }), '"missing" "mean" is not one of median, zero, reject'],
     [() => validateTrainModelInput({ datasetId: 'ds_0123456789abcdef', modelName: 'm', contamination: 0.9 }), '"contamination" must be a number from 0.0001 to 0.5, got 0.9'],
     [() => validateTrainModelInput({ datasetId: 'ds_0123456789abcdef', modelName: 'm', algorithm: 'svm' }), '"algorithm" "svm" is not a known algorithm'],
     [() => validateTrainModelInput({ datasetId: 'ds_0123456789abcdef', modelName: '../x' }), '"modelName" "../x" is not valid'],
@@ -144,8 +145,8 @@ describe('the example a refused non-object input gets', () => {
 });
 
 describe('algorithm list', () => {
-  it('offers every detector of the scoring core (the pipeline is the standardize field)', () => {
-    expect([...ALGORITHMS].sort()).toEqual(supportedAlgorithms().filter((a) => a !== 'pipeline').sort());
+  it('offers every detector of the scoring core (the pipeline is the standardize field, the imputer the missing field)', () => {
+    expect([...ALGORITHMS].sort()).toEqual(supportedAlgorithms().filter((a) => a !== 'pipeline' && a !== 'impute').sort());
   });
 });
 

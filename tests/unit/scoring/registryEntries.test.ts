@@ -7,8 +7,8 @@ describe('detector registry entries', () => {
     expect(seeded).toEqual(['isolation-forest', 'knn', 'knn-mean', 'knn-median', 'lof']);
   });
 
-  it('offers every detector but the pipeline as an algorithm (the pipeline is `standardize`)', () => {
-    expect(supportedAlgorithms().filter((name) => !trainableAlgorithms().includes(name))).toEqual(['pipeline']);
+  it('offers every detector but the pipeline and the imputer as an algorithm (they are `standardize` and `missing`)', () => {
+    expect(supportedAlgorithms().filter((name) => !trainableAlgorithms().includes(name))).toEqual(['pipeline', 'impute']);
   });
 
   it('keeps as many training rows as each detector needs, and follows the options that set it', () => {

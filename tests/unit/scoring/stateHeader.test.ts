@@ -7,6 +7,7 @@ import { detectorFromState, fitDetector, Matrix, SeededRandom, supportedAlgorith
 const COMPOSITE_OPTIONS: Record<string, unknown> = {
   pipeline: { standardize: 'zscore', detector: { algorithm: 'hbos' } },
   ensemble: { members: [{ algorithm: 'hbos' }, { algorithm: 'ecod' }] },
+  impute: { missing: 'median', detector: { algorithm: 'hbos' } },
 };
 
 function data(rows: number, cols: number): Matrix {
