@@ -19,7 +19,8 @@ export function registerTrainCommand(program: Command): void {
     .option('--contamination <fraction>', 'expected share of anomalies, sets the threshold (default 0.1)', decimal)
     .option('--param <name=value>', "an algorithm option, repeatable (e.g. nTrees=200, seed=1, nNeighbors=10)", collectParam, {})
     .option('--params <json>', 'all algorithm options as one JSON object (e.g. ensemble members)')
-    .option('--standardize <kind>', 'fit a standardiser in front of the detector: zscore or robust');
+    .option('--standardize <kind>', 'fit a standardiser in front of the detector: zscore or robust')
+    .option('--missing <policy>', 'missing feature values: median (impute + an indicator column, the default), zero, or reject');
   addThresholdOptions(command, "the model's jobs (a job may give its own)")
     .option('--wait', 'wait for the model and print it')
     .option('--json', 'print JSON')
@@ -34,6 +35,7 @@ export function registerTrainCommand(program: Command): void {
           standardize: opts.standardize,
           params,
           threshold: thresholdRuleOf(opts),
+          missing: opts.missing,
         });
         if (!opts.wait) {
           printResult(opts.json, { workflowId: handle.workflowId, uiUrl: client.uiUrl(handle.workflowId) }, () =>
