@@ -83,3 +83,9 @@ export function tail(file: string, lines = 20): string {
     return '(no log)';
   }
 }
+
+/** CPU seconds (user + system) a process has used so far (Linux; clock ticks of 1/100 s). */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
