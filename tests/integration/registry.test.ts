@@ -40,8 +40,8 @@ describe('model registry', () => {
     expect(shown.artifactSha256).toMatch(/^[0-9a-f]{64}$/);
     expect(shown.trainedAt).not.toBeNull();
     expect(shown.durationMs).toBeGreaterThan(0);
-    // Held out, not trained on: the two add up to the dataset.
-    expect(shown.trainRows! + shown.metrics.heldOutRows).toBe(400);
+    // Held out for evaluation or calibration, or trained on: the three add up to the dataset.
+    expect(shown.trainRows! + shown.metrics.heldOutRows + shown.metrics.calibrationScores).toBe(400);
     expect(shown.metrics.heldOutRocAuc).toBeGreaterThan(0.9);
     expect(shown.metrics.heldOutAveragePrecision).toBeGreaterThan(0.5);
     expect(shown.metrics.trainRocAuc).toBeUndefined();
