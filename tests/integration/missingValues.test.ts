@@ -1,3 +1,4 @@
+import { explanationFromStored } from '../../src/db/anomalies';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -104,10 +105,9 @@ describe('missing values on the real stack', () => {
       const scores = decodeScoresFile(await p.platform.store.getVerifiedBytes(summary.scoresBucket, summary.scoresKey));
       results[format] = { scores, threshold: trained.threshold };
       // A distance-based detector: rows missing several cells are rare too, and distribution-based ones (isolation forest, hbos) rank them high.
-      const flagged = await p.sql<{ row_index: string; explanation: Array<{ feature: string; value: number | null }> }>(
-        'select row_index, explanation from anomaly where job_id = ? order by score desc',
-        [summary.jobId],
-      );
+      const flagged = (
+        await p.sql<{ row_index: string; explanation: unknown }>('select row_index, explanation from anomaly where job_id = ? order by score desc', [summary.jobId])
+      ).map((row) => ({ ...row, explanation: explanationFromStored(row.explanation)! as Array<{ feature: string; value: number | null }> }));
       expect(Number(flagged[0].row_index)).toBe(ANOMALY_ROW);
       expect(flagged[0].explanation[0]).toMatchObject({ feature: 'amount', value: 400 });
       // Explanations name the original columns only (an indicator's share is its column's); a missing value is stored as null.

@@ -26,8 +26,9 @@ describe('upload, train and detect end to end', () => {
     const trained = await trainHandle.result();
     await maybeRecordHistory(trainHandle, 'trainModel');
     expect(trained).toMatchObject({ modelName: 'slice', version: 1, status: 'active' });
-    // Labelled data: a seeded fifth of the rows is held out for evaluation and never trained on.
-    expect(trained.trainRows + trained.metrics.heldOutRows).toBe(1831);
+    // Labelled data: a seeded fifth of the rows is held out for evaluation and never trained on, and
+    // a seeded fifth of the rest, those labelled normal, as calibration rows.
+    expect(trained.trainRows + trained.metrics.heldOutRows + trained.metrics.calibrationScores).toBe(1831);
     expect(trained.metrics.heldOutRocAuc).toBeGreaterThan(0.85); // cardio: anomalies are separable
 
     const detectHandle = await p.client.startDetection({ model: 'slice', datasetId: dataset.id, chunkRows: 400 });
