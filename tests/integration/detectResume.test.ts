@@ -54,10 +54,12 @@ describe('scoreChunk resumes from its last heartbeat after a worker is killed mi
     let worker = await startScoringProcess({ NOMALY_SCORING_CONCURRENCY: '1' });
     children.push(worker.child);
     const trained = await (
-      await p.client.startTraining({ datasetId: dataset.id, modelName: 'resume', algorithm: 'knn', contamination: 0.02, params: { maxTrainRows: 10_000 } })
+      await p.client.startTraining({ datasetId: dataset.id, modelName: 'resume', algorithm: 'knn', contamination: 0.02, params: { maxTrainRows: 20_000 } })
     ).result();
 
     // The whole dataset is one chunk: 30 blocks of 8192 rows (the server sees a heartbeat about every 8 s).
+    // KNN on 20,000 training rows keeps the chunk long next to that, so the kill lands before its end
+    // even on a loaded machine (the durable cursor the server sees trails the rows actually scored).
     const handle = await p.client.startDetection({ model: 'resume', datasetId: dataset.id, chunkRows: ROWS, maxConcurrentChunks: 1 });
 
     // Wait until the server holds a heartbeat whose cursor names finished blocks, then kill.
