@@ -78,6 +78,7 @@ describe('a control worker killed during finalizeDetection', () => {
     expect(beats.map((b) => (b as { phase: string }).phase).filter((phase, i, all) => all.indexOf(phase) === i)).toEqual([
       'counting anomalies',
       'assembling scores',
+      'flagging',
       'writing report',
     ]);
   });
