@@ -33,7 +33,7 @@ import {
   stateSection,
 } from './detector';
 import { Matrix } from './matrix';
-import { parseNestedDetector, rethrowNested, type CheckByName, type FitByName, type RebuildDetector } from './pipeline';
+import { inNestedDetector, parseNestedDetector, rethrowNested, type CheckByName, type FitByName, type RebuildDetector } from './pipeline';
 
 const ALGORITHM = 'impute';
 
@@ -206,15 +206,6 @@ function parseImputedOptions(options: unknown): { missing: FillPolicy; nested: {
   return { missing, nested: parseNestedDetector(`${ALGORITHM}: option "detector"`, 'detector', given.detector) };
 }
 
-function inNested<T>(algorithm: string, work: () => T): T {
-  try {
-    return work();
-  } catch (error) {
-    const prefix = error instanceof DetectorOptionError && error.option === 'algorithm' ? 'detector.' : 'detector.options.';
-    return rethrowNested(error, `${ALGORITHM}: detector "${algorithm}"`, prefix);
-  }
-}
-
 /** Missing values filled in front of a detector (see the file comment). */
 export class Imputed implements Detector {
   static readonly algorithm = ALGORITHM;
@@ -250,12 +241,12 @@ export class Imputed implements Detector {
   /** Fits from options {"missing": "median" | "zero", "detector": {"algorithm", "options"}}, as the registry does by name. */
   static fit(X: Matrix, options: unknown, fitByName: FitByName): Imputed {
     const { missing, nested } = parseImputedOptions(options);
-    return Imputed.fitWith(X, missing, (imputed) => inNested(nested.algorithm, () => fitByName(nested.algorithm, imputed, nested.options)));
+    return Imputed.fitWith(X, missing, (imputed) => inNestedDetector(ALGORITHM, nested.algorithm, () => fitByName(nested.algorithm, imputed, nested.options)));
   }
 
   static checkOptions(options: unknown, checkByName: CheckByName): void {
     const { nested } = parseImputedOptions(options);
-    inNested(nested.algorithm, () => checkByName(nested.algorithm, nested.options));
+    inNestedDetector(ALGORITHM, nested.algorithm, () => checkByName(nested.algorithm, nested.options));
   }
 
   static fromState(state: DetectorState, rebuild: RebuildDetector): Imputed {

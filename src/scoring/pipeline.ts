@@ -129,14 +129,17 @@ function parsePipelineOptions(options: unknown): { standardize: StandardizerKind
   return { standardize, nested: parseNestedDetector(`${ALGORITHM}: option "detector"`, 'detector', options.detector) };
 }
 
-/** Runs `work` on the inner detector, naming it and its option path in any error. */
-function inNestedDetector<T>(algorithm: string, work: () => T): T {
+/**
+ * Runs `work` on a composite's inner detector (option "detector"), naming the composite, the
+ * inner algorithm and the option path in any error. Shared by the pipeline and the imputer.
+ */
+export function inNestedDetector<T>(owner: string, algorithm: string, work: () => T): T {
   try {
     return work();
   } catch (error) {
     // An unknown algorithm's option is 'algorithm'; others are options of the inner detector.
     const prefix = error instanceof DetectorOptionError && error.option === 'algorithm' ? 'detector.' : 'detector.options.';
-    return rethrowNested(error, `${ALGORITHM}: detector "${algorithm}"`, prefix);
+    return rethrowNested(error, `${owner}: detector "${algorithm}"`, prefix);
   }
 }
 
@@ -180,13 +183,13 @@ export class Pipeline implements Detector {
   /** Checks user options (see the file comment) without data: their shape here, the inner detector's own through `checkByName`. */
   static checkOptions(options: unknown, checkByName: CheckByName): void {
     const { nested } = parsePipelineOptions(options);
-    inNestedDetector(nested.algorithm, () => checkByName(nested.algorithm, nested.options));
+    inNestedDetector(ALGORITHM, nested.algorithm, () => checkByName(nested.algorithm, nested.options));
   }
 
   /** Fits from user options (see the file comment), naming the nested option at fault in errors. */
   static fit(X: Matrix, options: unknown, fitByName: FitByName): Pipeline {
     const { standardize, nested } = parsePipelineOptions(options);
-    return Pipeline.fitWith(X, standardize, (standardized) => inNestedDetector(nested.algorithm, () => fitByName(nested.algorithm, standardized, nested.options)));
+    return Pipeline.fitWith(X, standardize, (standardized) => inNestedDetector(ALGORITHM, nested.algorithm, () => fitByName(nested.algorithm, standardized, nested.options)));
   }
 
   static fromState(state: DetectorState, rebuild: RebuildDetector): Pipeline {
