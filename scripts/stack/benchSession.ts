@@ -1,0 +1,48 @@
+/**
+ * What an end-to-end benchmark of jobs needs: a private stack of its own (purged at the end), a
+ * client, and one control and one scoring worker process whose CPU time it can read.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { NomalyClient } from '../../src/client/nomalyClient';
+import { startPrivateStack } from './privateStack';
+import { startWorker, stopWorker, type WorkerProcess } from './workerProcesses';
+
+export interface BenchSession {
+  client: NomalyClient;
+  control: WorkerProcess;
+  scoring: WorkerProcess;
+}
+
+/** Runs `body` on a fresh private stack in `dataDir` with the platform database `databaseUrl`, then stops and purges the stack. */
+export async function withBenchSession<T>(
+  options: { dataDir: string; databaseUrl: string; maxDatasetBytes: number; log: (message: string) => void },
+  body: (session: BenchSession) => Promise<T>,
+): Promise<T> {
+  mkdirSync(options.dataDir, { recursive: true });
+  const stack = await startPrivateStack({
+    dataDir: options.dataDir,
+    databaseUrl: options.databaseUrl,
+    minioUser: 'nomaly-bench',
+    minioPassword: 'nomaly-bench-secret',
+    settings: { LOG_LEVEL: 'warn', NOMALY_MAX_DATASET_BYTES: String(Math.max(options.maxDatasetBytes, 100 * 2 ** 20)) },
+    stopLeftovers: true,
+  });
+  Object.assign(process.env, stack.env);
+  // Imported after the environment is set: the config is read from it.
+  const { loadConfig } = await import('../../src/config');
+  const { NomalyClient } = await import('../../src/client/nomalyClient');
+  const client = await NomalyClient.connect(loadConfig());
+  const logDir = path.join(options.dataDir, 'logs', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  const workers: WorkerProcess[] = [];
+  try {
+    const workerEnv = { ...stack.processEnv, LOG_LEVEL: 'warn' };
+    workers.push(await startWorker('control', 'control', workerEnv, logDir), await startWorker('scoring', 'scoring', workerEnv, logDir));
+    return await body({ client, control: workers[0], scoring: workers[1] });
+  } finally {
+    for (const w of workers.splice(0)) await stopWorker(w).catch(() => undefined);
+    await client.close().catch(() => undefined);
+    options.log('stopping and purging the private stack');
+    stack.stop({ purge: true });
+  }
+}
