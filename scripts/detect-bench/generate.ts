@@ -27,7 +27,7 @@ export function benchCsvPath(cacheDir: string, rows: number, seed: number): stri
 }
 
 /** mulberry32: a small, fast, seeded 32-bit generator (determinism, not statistics, is what matters here). */
-function mulberry32(seed: number): () => number {
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -36,6 +36,19 @@ function mulberry32(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** Row `row`'s BENCH_COLUMNS values into `out`, drawing from `rand` (rows must be drawn in order). */
+export function benchRow(rand: () => number, row: number, out: Float64Array): void {
+  const shift = isInjectedAnomaly(row) ? ANOMALY_SHIFT : 0;
+  let first = 0;
+  for (let j = 0; j < BENCH_COLUMNS; j++) {
+    // A bell shape from three uniforms; a few columns correlate with the first so the data has some structure.
+    const base = rand() + rand() + rand() - 1.5;
+    const value = j % 4 === 1 ? 0.5 * base + 0.5 * first : base;
+    if (j === 0) first = value;
+    out[j] = shift + value;
+  }
 }
 
 /** Writes the CSV unless the cache already has it; returns its path, size and whether it was generated now. */
@@ -55,18 +68,12 @@ export async function ensureBenchCsv(
   const write = (text: string) => (out.write(text) ? Promise.resolve() : new Promise<void>((resolve) => out.once('drain', () => resolve())));
   await write(`${Array.from({ length: BENCH_COLUMNS }, (_, j) => `f${j}`).join(',')}\n`);
   const rand = mulberry32(seed);
+  const values = new Float64Array(BENCH_COLUMNS);
   const cells = new Array<string>(BENCH_COLUMNS);
   let lines: string[] = [];
   for (let i = 0; i < rows; i++) {
-    const shift = isInjectedAnomaly(i) ? ANOMALY_SHIFT : 0;
-    let first = 0;
-    for (let j = 0; j < BENCH_COLUMNS; j++) {
-      // A bell shape from three uniforms; a few columns correlate with the first so the data has some structure.
-      const base = rand() + rand() + rand() - 1.5;
-      const value = j % 4 === 1 ? 0.5 * base + 0.5 * first : base;
-      if (j === 0) first = value;
-      cells[j] = (shift + value).toFixed(5);
-    }
+    benchRow(rand, i, values);
+    for (let j = 0; j < BENCH_COLUMNS; j++) cells[j] = values[j].toFixed(5);
     lines.push(cells.join(','));
     if (lines.length === 20_000) {
       await write(`${lines.join('\n')}\n`);

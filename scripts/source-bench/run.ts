@@ -20,16 +20,18 @@
  * score every path again, not find the snapshots already scored. The CSV is cached (BENCH_CACHE_DIR).
  */
 import { execFileSync } from 'node:child_process';
-import { closeSync, createReadStream, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { createReadStream, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client as PgClient } from 'pg';
-import { ByteWriter, ParquetWriter, schemaFromColumnData } from 'hyparquet-writer';
+import { ParquetWriter, schemaFromColumnData } from 'hyparquet-writer';
 import type { WorkflowHandle } from '@temporalio/client';
 import { BENCH_COLUMNS, ensureBenchCsv } from '../detect-bench/generate';
 import { repoRoot } from '../repoRoot';
 import { completedActivities, spanSeconds } from '../stack/activityTimes';
+import { writeBenchConnections } from '../stack/benchConnections';
 import { codeState } from '../stack/codeState';
+import { FileByteWriter } from '../stack/parquetFile';
 import { startPrivateStack, type PrivateStack } from '../stack/privateStack';
 import { peakRss, startWorker, stopWorker, type WorkerProcess } from '../stack/workerProcesses';
 
@@ -90,33 +92,6 @@ const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 
 
 /** The CSV's rows as row-major doubles, batch by batch, parsed by the platform's own reader. */
 type CsvBatches = (file: string) => AsyncGenerator<{ rows: number; data: Float64Array }>;
-
-/** hyparquet-writer's ByteWriter writing through to a file a megabyte at a time: a part is never whole in memory. */
-class FileByteWriter extends ByteWriter {
-  private readonly fd: number;
-
-  constructor(file: string) {
-    super(1 << 20);
-    this.fd = openSync(file, 'w', 0o600);
-  }
-
-  override ensure(size: number): void {
-    if (this.index > 1 << 20) this.flush();
-    super.ensure(size);
-  }
-
-  /** ParquetWriter calls this after each row group. */
-  flush(): void {
-    const chunk = new Uint8Array(this.buffer, 0, this.index);
-    for (let written = 0; written < chunk.length; ) written += writeSync(this.fd, chunk, written);
-    this.index = 0;
-  }
-
-  override finish(): void {
-    this.flush();
-    closeSync(this.fd);
-  }
-}
 
 /**
  * The CSV's rows as OBJECTS Parquet files (DOUBLE columns f0..f15, ROW_GROUP_ROWS-row groups),
@@ -282,30 +257,9 @@ async function main(): Promise<void> {
   const config = loadConfig();
 
   // The connections the workers read the sources through: the stack's MinIO as "lake", the server's warehouse database.
-  const secrets = path.join(dataDir, 'source-bench-connections');
-  mkdirSync(secrets, { recursive: true });
-  const secretFile = (name: string, value: string) => {
-    const file = path.join(secrets, name);
-    writeFileSync(file, value, { mode: 0o600 });
-    return file;
-  };
   const warehouseUrl = new URL(pgServer);
   warehouseUrl.pathname = `/${WAREHOUSE_DB}`;
-  const connectionsFile = path.join(secrets, 'connections.json');
-  writeFileSync(
-    connectionsFile,
-    JSON.stringify({
-      lake: {
-        kind: 's3',
-        endpoint: `${config.minio.useSSL ? 'https' : 'http'}://${config.minio.endPoint}:${config.minio.port}`,
-        accessKeyFile: secretFile('lake-access-key', config.minio.accessKey),
-        secretKeyFile: secretFile('lake-secret-key', config.minio.secretKey),
-      },
-      // The server's own user (trust authentication on the local server): the benchmark measures reading, not roles.
-      warehouse: { kind: 'postgres', url: warehouseUrl.toString(), statementTimeoutMs: 3_600_000 },
-    }),
-    { mode: 0o600 },
-  );
+  const connectionsFile = writeBenchConnections(path.join(dataDir, 'source-bench-connections'), config, warehouseUrl);
   const workerEnv: NodeJS.ProcessEnv = { ...process.env, NOMALY_CONNECTIONS_FILE: connectionsFile };
   const logDir = path.join(dataDir, 'logs', `bench-${startedAt.toISOString().replace(/[:.]/g, '-')}`);
   const scratch = path.join(dataDir, 'parquet-parts');
