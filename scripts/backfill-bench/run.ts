@@ -10,41 +10,31 @@
  *   npm run bench:backfill                                   # 30 days of 1,000,000 rows
  *   npm run bench:backfill -- --days 6 --rows-per-day 200000 --windows 3
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { ParquetWriter, schemaFromColumnData } from 'hyparquet-writer';
 import { BENCH_COLUMNS, benchRow, ensureBenchCsv, mulberry32 } from '../detect-bench/generate';
 import type { BackfillReport } from '../../src/client/nomalyClient';
-import { repoRoot } from '../repoRoot';
 import { withBenchSession } from '../stack/benchSession';
+import { benchCacheDir, commandLine, fmtInt, intOption, loadavg, machineLine, writeBenchReport } from '../stack/benchReport';
 import { codeState } from '../stack/codeState';
 import { FileByteWriter } from '../stack/parquetFile';
 import { cpuSeconds } from '../stack/workerProcesses';
 
-function option(name: string, fallback: number): number {
-  const at = process.argv.indexOf(`--${name}`);
-  if (at < 0) return fallback;
-  const value = Number(process.argv[at + 1]?.replace(/_/g, ''));
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a whole number`);
-  return value;
-}
 
-const days = option('days', 30);
-const rowsPerDay = option('rows-per-day', 1_000_000);
-const windowsAtOnce = process.argv.includes('--windows') ? option('windows', 2) : undefined;
+const days = intOption('days', 30);
+const rowsPerDay = intOption('rows-per-day', 1_000_000);
+const windowsAtOnce = process.argv.includes('--windows') ? intOption('windows', 2) : undefined;
 const sampleRows = 100_000;
 const ROW_GROUP_ROWS = 128 * 1024;
 const FIRST_DAY = Date.UTC(2026, 9, 1);
 const LAKE_BUCKET = 'backfill-bench-lake';
 const contamination = 0.001;
-const cacheDir = path.resolve(process.env.BENCH_CACHE_DIR ?? path.join(process.env.NOMALY_CACHE_DIR ?? path.join(os.homedir(), '.cache/nomaly'), 'detect-bench'));
+const cacheDir = benchCacheDir();
 const pgServer = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/nomaly_backfill_bench');
 const features = Array.from({ length: BENCH_COLUMNS }, (_, j) => `f${j}`);
 
 const log = (message: string) => console.error(`[backfill-bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
-const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
-const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const dayText = (d: number) => new Date(FIRST_DAY + d * 86_400_000).toISOString().slice(0, 10);
 
 /** Day d's rows as one Parquet file of ROW_GROUP_ROWS-row groups, seeded by the day. */
@@ -118,8 +108,8 @@ function writeReport(r: { startedAt: Date; wall: number; busy: number[]; control
     '# Backfill benchmark (are two scoring workers kept busy through many windows?) — last run',
     '',
     `- Date: ${r.startedAt.toISOString()}`,
-    `- Machine: ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}; shared with other work (load average ${r.load} at the start, ${r.endLoad} at the end)`,
-    `- Command: \`npm run bench:backfill${process.argv.slice(2).length ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\``,
+    `- Machine: ${machineLine()}; shared with other work (load average ${r.load} at the start, ${r.endLoad} at the end)`,
+    `- Command: \`${commandLine('bench:backfill')}\``,
     `- Code: ${codeState()}`,
     `- Data: ${days} days × ${fmtInt(rowsPerDay)} rows × ${BENCH_COLUMNS} (seeded per day), one Parquet object a day (${fmtInt(ROW_GROUP_ROWS)}-row groups) under \`events/dt=YYYY-MM-DD/\` of a lake bucket on the stack's MinIO (written and put in ${r.setupSeconds.toFixed(0)} s, not timed below); Isolation Forest trained on ${fmtInt(sampleRows)} rows, contamination ${contamination}`,
     `- Stack: private (Temporal dev server, MinIO, PostgreSQL 127.0.0.1:5432), one control and two scoring worker processes; detectBackfill with ${windowsAtOnce ?? 'the default number of'} windows at once, default chunking`,
@@ -132,11 +122,7 @@ function writeReport(r: { startedAt: Date; wall: number; busy: number[]; control
     ...r.windows.filter((w) => w.status !== 'scored').map((w) => `- ${w.window.start}: ${w.status}${w.error ? ` (${w.error})` : ''}`),
     '',
   ];
-  const markdown = lines.join('\n');
-  console.log(markdown);
-  mkdirSync(path.join(repoRoot, 'bench'), { recursive: true });
-  writeFileSync(path.join(repoRoot, 'bench/backfill-last-run.md'), markdown);
-  log('wrote bench/backfill-last-run.md');
+  writeBenchReport('backfill', lines.join('\n'), log);
 }
 
 main().catch((err) => {

@@ -11,37 +11,26 @@
  *   npm run bench:columns                      # 10,000,000 rows
  *   npm run bench:columns -- --rows 1000000
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { BENCH_COLUMNS, ensureBenchCsv } from '../detect-bench/generate';
-import { repoRoot } from '../repoRoot';
 import { completedActivities, spanSeconds } from '../stack/activityTimes';
 import { withBenchSession } from '../stack/benchSession';
+import { benchCacheDir, commandLine, fmtInt, intOption, loadavg, machineLine, writeBenchReport } from '../stack/benchReport';
 import { codeState } from '../stack/codeState';
 import { cpuSeconds } from '../stack/workerProcesses';
 import { ADDED_CATEGORIES, ADDED_TIMESTAMPS, ensureMixedCsv } from './generate';
 
-function option(name: string, fallback: number): number {
-  const at = process.argv.indexOf(`--${name}`);
-  if (at < 0) return fallback;
-  const value = Number(process.argv[at + 1]?.replace(/_/g, ''));
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a whole number`);
-  return value;
-}
 
-const rows = option('rows', 10_000_000);
+const rows = intOption('rows', 10_000_000);
 const sampleRows = 100_000;
 const seed = 1;
 const contamination = 0.01;
 const ORDER: Kind[] = ['numeric', 'mixed', 'mixed', 'numeric'];
 type Kind = 'numeric' | 'mixed';
-const cacheDir = path.resolve(process.env.BENCH_CACHE_DIR ?? path.join(process.env.NOMALY_CACHE_DIR ?? path.join(os.homedir(), '.cache/nomaly'), 'detect-bench'));
+const cacheDir = benchCacheDir();
 const pgServer = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/nomaly_columns_bench');
 
 const log = (message: string) => console.error(`[columns-bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
-const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
-const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 interface Run {
   kind: Kind;
@@ -108,8 +97,8 @@ function writeReport(runs: Run[], features: Record<Kind, number>, sizeRatio: num
     '# Column types benchmark (what category and timestamp columns cost a detection job) — last run',
     '',
     `- Date: ${startedAt.toISOString()}`,
-    `- Machine: ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}; shared with other work (load average at each start below)`,
-    '- Command: `npm run bench:columns`',
+    `- Machine: ${machineLine()}; shared with other work (load average at each start below)`,
+    `- Command: \`${commandLine('bench:columns')}\``,
     `- Code: ${codeState()}`,
     `- Rows: ${fmtInt(rows)}; numeric: ${BENCH_COLUMNS} numeric columns (scripts/detect-bench/generate.ts); mixed: the same plus ${ADDED_CATEGORIES} category and ${ADDED_TIMESTAMPS} timestamp columns (scripts/columns-bench/generate.ts; the file is ${sizeRatio.toFixed(2)}× the numeric one's bytes). Isolation Forest, contamination ${contamination}, seed ${seed}, trained on the first ${fmtInt(sampleRows)} rows of each; dataset columns: numeric ${features.numeric}, mixed ${features.mixed}`,
     '- Stack: private (Temporal dev server, MinIO, PostgreSQL 127.0.0.1:5432), one control and one scoring worker process, default chunking; each job timed from start to result',
@@ -121,11 +110,7 @@ function writeReport(runs: Run[], features: Record<Kind, number>, sizeRatio: num
     `Mixed rows/s ÷ numeric rows/s (means of two jobs each): **${(100 * ratio).toFixed(1)}%** (goal ≥ 70%: ${ratio >= 0.7 ? 'met' : '**not met**'}); scoring worker CPU per job: numeric ${meanOf('numeric', (r) => r.scoringCpu).toFixed(1)} s, mixed ${meanOf('mixed', (r) => r.scoringCpu).toFixed(1)} s.`,
     '',
   ];
-  const markdown = lines.join('\n');
-  console.log(markdown);
-  mkdirSync(path.join(repoRoot, 'bench'), { recursive: true });
-  writeFileSync(path.join(repoRoot, 'bench/columns-last-run.md'), markdown);
-  log('wrote bench/columns-last-run.md');
+  writeBenchReport('columns', lines.join('\n'), log);
 }
 
 main().catch((err) => {
