@@ -14,6 +14,7 @@
  *   npm run bench:sources                        # 10,000,000 rows
  *   npm run bench:sources -- --rows 2000000      # fewer rows
  *   npm run bench:sources -- --rows 2000000 --workers 2
+ *   npm run bench:sources -- --rows 2000000 --profile /tmp/profiles   # CPU profiles of the scoring workers
  *
  * The private stack (scripts/stack-up.sh --services-only) and its database nomaly_source_bench are
  * purged at the end, and the warehouse database nomaly_source_bench_wh is dropped: a rerun must
@@ -54,6 +55,9 @@ function option(name: string, fallback: number): number {
 const rows = option('rows', 10_000_000);
 const workers = option('workers', 1);
 const seed = option('seed', 1);
+/** `--profile DIR`: each scoring worker writes a V8 CPU profile (.cpuprofile) under DIR/<path label>. */
+const profileAt = process.argv.indexOf('--profile');
+const profileDir = profileAt >= 0 ? path.resolve(process.argv[profileAt + 1]) : undefined;
 /** The model is trained on the first rows of the same data (the generator is seeded, so they are a prefix). */
 const sampleRows = Math.min(rows, option('sample', 100_000));
 const OBJECTS = 10;
@@ -323,7 +327,8 @@ async function main(): Promise<void> {
     const measure = async (label: string, input: Record<string, unknown>): Promise<Measured> => {
       const ctl = await startWorker('control', `control-${label}`, workerEnv, logDir);
       const scorers: WorkerProcess[] = [];
-      for (let i = 0; i < workers; i++) scorers.push(await startWorker('scoring', `scoring-${label}-${i + 1}`, workerEnv, logDir));
+      const profile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', path.join(profileDir, label.split(' ')[0])] : [];
+      for (let i = 0; i < workers; i++) scorers.push(await startWorker('scoring', `scoring-${label}-${i + 1}`, workerEnv, logDir, profile));
       running.push(ctl, ...scorers);
       log(`${label}: detectBatch`);
       const load = loadavg();
