@@ -1,0 +1,63 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { ConfigError } from '../config';
+import type { SinkSpec } from '../api/sinkInput';
+import type { SinkResult } from '../api/results';
+import { DetectionJob, Model } from '../db/entities';
+import { JobResultsError, jobScoresCsvSource } from '../results/jobScoresCsv';
+import { jobAnomalyRows, jobScoreRows } from '../sinks/jobSinkRows';
+import { SinkTableError, writeSink, type SinkJob } from '../sinks/postgresSink';
+import { connectionNamed, UnknownConnectionError } from '../sources/connections';
+import { datasetReader } from '../sources/datasetReader';
+import { SourceAuthError, SourceQueryError } from '../sources/postgresExtract';
+import type { ActivityDeps } from './deps';
+import { ACTIVITY_ERRORS, failFastOnPermanent, type PermanentErrors } from './failures';
+import { heartbeat, withHeartbeat } from './heartbeat';
+
+/** Errors no retry fixes: the sink's connection, its credentials, its table, the role's rights. */
+const SINK_ERRORS: PermanentErrors = {
+  named: [...ACTIVITY_ERRORS.named, UnknownConnectionError, SourceAuthError, SourceQueryError, SinkTableError, ConfigError],
+};
+
+export function createSinkActivities({ orm, store, config }: ActivityDeps) {
+  const storedDataset = datasetReader(config, store);
+  return {
+    /**
+     * Upserts a completed job's anomalies (or every score) into its sink's table
+     * (src/sinks/postgresSink.ts), after finalizing has made them final, and records what it
+     * wrote in the job's summary. Heartbeats the rows written; a retry writes the same rows again
+     * over themselves.
+     */
+    async sinkJobResults(input: { jobId: string; sink: SinkSpec }): Promise<SinkResult> {
+      return failFastOnPermanent(() => withHeartbeat(async () => {
+        heartbeat({ phase: 'sink', table: input.sink.table, written: 0 });
+        const conn = connectionNamed(config, input.sink.connection, 'postgres');
+        const em = orm.em.fork();
+        const job = await em.findOneOrFail(DetectionJob, { id: input.jobId });
+        if (job.status !== 'completed') throw ApplicationFailure.nonRetryable(`job ${job.id} is ${job.status}: only a completed job's rows go to its sink`, 'NotFound');
+        const model = job.modelId === null || job.modelId === undefined ? null : await em.findOne(Model, { id: job.modelId });
+        if (!model) throw ApplicationFailure.nonRetryable(`job ${job.id}: its model was removed, so its sink rows cannot name it`, 'NotFound');
+        const lineage = job.source as { window?: { start: string; end: string } } | null | undefined;
+        const sinkJob: SinkJob = {
+          runKey: job.runKey ?? job.id,
+          jobId: job.id,
+          model: model.name,
+          modelVersion: model.version,
+          window: lineage?.window ?? null,
+          scoredAt: job.finishedAt ?? new Date(),
+        };
+        const rows =
+          input.sink.rows === 'scores'
+            ? jobScoreRows(
+                await jobScoresCsvSource(orm, store, config.buckets, job, storedDataset).catch((err: unknown) => {
+                  throw err instanceof JobResultsError ? ApplicationFailure.nonRetryable(err.message, 'NotFound') : err;
+                }),
+              )
+            : jobAnomalyRows(orm, job.id);
+        const result = await writeSink(conn, input.sink, sinkJob, rows, (written) => heartbeat({ phase: 'sink', table: input.sink.table, written }));
+        job.summary = { ...(job.summary ?? {}), sink: result };
+        await em.flush();
+        return result;
+      }), SINK_ERRORS);
+    },
+  };
+}
