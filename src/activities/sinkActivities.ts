@@ -5,7 +5,7 @@ import type { SinkResult } from '../api/results';
 import { DetectionJob, Model } from '../db/entities';
 import { JobResultsError, jobScoresCsvSource } from '../results/jobScoresCsv';
 import { jobAnomalyRows, jobScoreRows } from '../sinks/jobSinkRows';
-import { SinkTableError, writeSink, type SinkJob } from '../sinks/postgresSink';
+import { prepareSink, SinkTableError, writeSink, type SinkJob } from '../sinks/postgresSink';
 import { connectionNamed, UnknownConnectionError } from '../sources/connections';
 import { datasetReader } from '../sources/datasetReader';
 import { SourceAuthError, SourceQueryError } from '../sources/postgresExtract';
@@ -21,6 +21,15 @@ const SINK_ERRORS: PermanentErrors = {
 export function createSinkActivities({ orm, store, config }: ActivityDeps) {
   const storedDataset = datasetReader(config, store);
   return {
+    /**
+     * Before a job with a sink scores anything: the connection is known and a PostgreSQL one,
+     * its credentials are accepted, the table exists (created when missing) with the sink's
+     * columns, and the role may write it. Each a non-retryable error naming what to fix.
+     */
+    async checkSink(input: { sink: SinkSpec }): Promise<{ created: boolean }> {
+      return failFastOnPermanent(() => prepareSink(connectionNamed(config, input.sink.connection, 'postgres'), input.sink), SINK_ERRORS);
+    },
+
     /**
      * Upserts a completed job's anomalies (or every score) into its sink's table
      * (src/sinks/postgresSink.ts), after finalizing has made them final, and records what it

@@ -92,7 +92,6 @@ export interface SinkResult {
   removed: number;
   /** The key the rows are upserted under: the run key of a job over a source, else the job's id. */
   runKey: string;
-  created: boolean;
 }
 
 

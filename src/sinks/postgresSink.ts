@@ -73,6 +73,32 @@ const COLUMNS: Array<[string, string, string[]]> = [
 const ROLE_NEEDS = "the sink's connection needs a role with SELECT, INSERT, UPDATE and DELETE on the table (and CREATE on its schema to create it); a source's read-only role cannot write";
 
 /**
+ * Checks the sink before a job scores anything, so that a wrong connection, refused credentials,
+ * a role that cannot write or a table of the wrong shape fail the job in seconds: connects,
+ * creates the table when missing (true) or checks its columns, and checks the role's rights on it.
+ */
+export async function prepareSink(conn: PostgresConnection, sink: SinkSpec): Promise<{ created: boolean }> {
+  const client = postgresClient(conn, 'nomaly-sink');
+  const database = <T>(what: string, work: Promise<T>): Promise<T> => work.catch((err: unknown) => Promise.reject(sinkError(conn, sink, what, err)));
+  try {
+    await database('connecting', client.connect());
+    const created = await database(`preparing table ${sink.table}`, ensureTable(client, sink.table, quotedTable(sink.table)));
+    const { rows } = await database(
+      `checking the rights on ${sink.table}`,
+      client.query<{ right: string; granted: boolean }>(
+        `SELECT r AS right, has_table_privilege(to_regclass($1), r) AS granted FROM unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE']) AS r`,
+        [quotedTable(sink.table)],
+      ),
+    );
+    const missing = rows.filter((r) => !r.granted).map((r) => r.right);
+    if (missing.length) throw new SinkTableError(`connection "${conn.name}": role "${conn.user}" lacks ${missing.join(', ')} on table ${sink.table}: ${ROLE_NEEDS}`);
+    return { created };
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
  * Upserts `batches` into the sink's table and removes the run key's rows of earlier jobs that
  * this job's rows replaced. `onProgress` gets the rows written so far after each batch.
  */
@@ -90,7 +116,7 @@ export async function writeSink(
   try {
     await database('connecting', client.connect());
     await database(`setting a statement timeout`, client.query(`SET statement_timeout = ${Math.trunc(conn.statementTimeoutMs)}`));
-    const created = await database(`preparing table ${sink.table}`, ensureTable(client, sink.table, table));
+    await database(`preparing table ${sink.table}`, ensureTable(client, sink.table, table));
     const fixed = [job.runKey, job.jobId, job.model, job.modelVersion, job.window?.start ?? null, job.window?.end ?? null, job.scoredAt];
     const upsert = `INSERT INTO ${table} (${COLUMNS.map(([name]) => name).join(', ')})
       SELECT $1, r.row_key, $2, $3, $4, r.score, r.is_anomaly, r.p_value, r.explanation, $5::timestamptz, $6::timestamptz, $7::timestamptz
@@ -114,7 +140,7 @@ export async function writeSink(
       `removing rows of earlier jobs from ${sink.table}`,
       client.query(`DELETE FROM ${table} WHERE run_key = $1 AND job_id <> $2`, [job.runKey, job.jobId]),
     );
-    return { connection: conn.name, table: sink.table, rows: sink.rows, written, removed: removed.rowCount ?? 0, runKey: job.runKey, created };
+    return { connection: conn.name, table: sink.table, rows: sink.rows, written, removed: removed.rowCount ?? 0, runKey: job.runKey };
   } finally {
     await client.end().catch(() => undefined);
   }

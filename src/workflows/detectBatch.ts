@@ -110,6 +110,8 @@ export async function detectBatch(rawInput: DetectBatchInput): Promise<Detection
 
   let planned = false;
   try {
+    // A sink that cannot be written fails the job now, not after it scored everything.
+    if (!input.continuation && input.sink && patched(SINK_RESULTS)) await control.checkSink({ sink: input.sink });
     // A continued run carries the plan and the cursor; only the first run plans.
     const started = input.continuation ?? (await planJob(jobId, input, window, progress));
     if ('status' in started) {
