@@ -5,7 +5,7 @@ import { Client } from 'pg';
 import type { SourceRunOutcome } from '../../src/api/results';
 import type { DetectionSummary } from '../../src/client/nomalyClient';
 import { dropLake, lakeConnectionFile, seedLake, trainLakeModel } from '../support/lake';
-import { startTestPlatform, type TestPlatform } from '../support/testPlatform';
+import { maybeRecordHistory, startTestPlatform, type TestPlatform } from '../support/testPlatform';
 import { createWarehouse, warehouseConnectionEntry, type Warehouse } from '../support/warehouse';
 
 /**
@@ -62,8 +62,12 @@ describe('a job writes its results to a PostgreSQL sink', () => {
 
   const source = { kind: 'objects', connection: 'lake', bucket: lake, prefix: 'events/dt={date}/', format: 'parquet', idColumn: 'id' } as const;
   const window = (day: string) => ({ start: day, end: new Date(Date.parse(day) + 86_400_000).toISOString().slice(0, 10) });
-  const detect = async (input: Record<string, unknown>) =>
-    (await (await p.client.startDetection({ model: 'orders-sink', source, ...input } as never)).result()) as DetectionSummary | SourceRunOutcome;
+  async function detect(input: Record<string, unknown>, record?: string): Promise<DetectionSummary | SourceRunOutcome> {
+    const handle = await p.client.startDetection({ model: 'orders-sink', source, ...input } as never);
+    const result = (await handle.result()) as DetectionSummary | SourceRunOutcome;
+    if (record) await maybeRecordHistory(handle, record);
+    return result;
+  }
   const storedAnomalies = async (jobId: string) =>
     (await p.sql<{ row_id: string; score: number }>('select row_id, score from anomaly where job_id = ? order by row_id', [jobId])).map((r) => [r.row_id, Number(r.score)]);
   const sinkAnomalies = async (table: string, runKey: string) =>
@@ -71,7 +75,7 @@ describe('a job writes its results to a PostgreSQL sink', () => {
 
   it('upserts the job anomalies on (run_key, row_key): the same window again skips and doubles nothing, new data replaces them', async () => {
     const sink = { kind: 'postgres', connection: 'warehouse-writer', table: 'nomaly_anomalies' };
-    const first = (await detect({ window: window(DAYS[0]), chunkRows: 1000, sink })) as DetectionSummary;
+    const first = (await detect({ window: window(DAYS[0]), chunkRows: 1000, sink }, 'detectBatchSink')) as DetectionSummary;
     expect(first.status).toBe('completed');
     expect(first.anomalies).toBeGreaterThan(0);
     const runKey = first.source!.runKey;
@@ -87,7 +91,7 @@ describe('a job writes its results to a PostgreSQL sink', () => {
     expect(jobRow.summary.sink).toMatchObject({ table: 'nomaly_anomalies', written: first.anomalies });
 
     // The same window again: skipped, its scoring job's rows upserted over themselves.
-    const again = (await detect({ window: window(DAYS[0]), sink })) as SourceRunOutcome;
+    const again = (await detect({ window: window(DAYS[0]), sink }, 'detectBatchSinkSkipped')) as SourceRunOutcome;
     expect(again).toMatchObject({ status: 'skipped', scoredBy: first.jobId, sink: { written: first.anomalies, removed: 0 } });
     const [{ count }] = await warehouseRows<{ count: string }>('select count(*) from nomaly_anomalies');
     expect(Number(count)).toBe(first.anomalies);
