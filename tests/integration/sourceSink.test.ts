@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import type { SourceRunOutcome } from '../../src/api/results';
 import type { DetectionSummary } from '../../src/client/nomalyClient';
+import type { BackfillReport } from '../../src/workflows/detectBackfill';
 import { dropLake, lakeConnectionFile, seedLake, trainLakeModel } from '../support/lake';
 import { maybeRecordHistory, startTestPlatform, type TestPlatform } from '../support/testPlatform';
 import { createWarehouse, warehouseConnectionEntry, type Warehouse } from '../support/warehouse';
@@ -14,7 +15,7 @@ import { createWarehouse, warehouseConnectionEntry, type Warehouse } from '../su
  * same window again never doubles a row, a window scored again replaces its rows, and hostile or
  * unusable sinks fail before anything is scored.
  */
-const DAYS = ['2026-11-01', '2026-11-02'];
+const DAYS = ['2026-11-01', '2026-11-02', '2026-11-03'];
 const ROWS = 3000;
 
 describe('a job writes its results to a PostgreSQL sink', () => {
@@ -126,6 +127,25 @@ describe('a job writes its results to a PostgreSQL sink', () => {
     expect(again).toMatchObject({ status: 'skipped', sink: { written: ROWS } });
     const [{ count }] = await warehouseRows<{ count: string }>('select count(*) from nomaly_scores');
     expect(Number(count)).toBe(ROWS);
+  });
+
+  it('a backfill passes its sink to every window: skipped windows fill it from the jobs that scored them, a second backfill doubles nothing', async () => {
+    const sink = { kind: 'postgres', connection: 'warehouse-writer', table: 'nomaly_backfill' };
+    const backfill = async () =>
+      (await (await p.client.startBackfill({ model: 'orders-sink', source, from: DAYS[0], to: '2026-11-04', chunkRows: 1000, sink } as never)).result()) as BackfillReport;
+    const first = await backfill();
+    // The first two days were scored by the tests above; the third is new.
+    expect(first.windows.map((w) => w.status)).toEqual(['skipped', 'skipped', 'scored']);
+    const count = async () => Number((await warehouseRows<{ count: string }>('select count(*) from nomaly_backfill'))[0].count);
+    expect(await count()).toBe(first.totals.anomalies);
+    for (const row of first.windows) {
+      const jobId = row.scoredBy ?? row.jobId;
+      const [job] = await p.sql<{ run_key: string }>('select run_key from detection_job where id = ?', [jobId]);
+      expect(await sinkAnomalies('nomaly_backfill', job.run_key)).toEqual(await storedAnomalies(jobId));
+    }
+    const second = await backfill();
+    expect(second.totals).toMatchObject({ skipped: 3, anomalies: first.totals.anomalies });
+    expect(await count()).toBe(first.totals.anomalies);
   });
 
   it('refuses hostile or unusable sinks before scoring anything', async () => {
