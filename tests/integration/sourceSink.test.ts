@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -146,6 +148,23 @@ describe('a job writes its results to a PostgreSQL sink', () => {
     const second = await backfill();
     expect(second.totals).toMatchObject({ skipped: 3, anomalies: first.totals.anomalies });
     expect(await count()).toBe(first.totals.anomalies);
+  });
+
+  it('nomaly detect --sink-connection --sink-table --sink-rows: the CLI starts a job with that sink, and refuses a hostile table before starting', async () => {
+    const run = promisify(execFile);
+    const cli = path.resolve(__dirname, '../../dist/client/cli.js');
+    const sourceFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'nomaly-sink-cli-')), 'source.json');
+    writeFileSync(sourceFile, JSON.stringify(source));
+    const args = ['detect', '--model', 'orders-sink', '--source', sourceFile, '--window-start', DAYS[2], '--window-end', '2026-11-04', '--sink-connection', 'warehouse-writer'];
+    const printed = JSON.parse((await run(process.execPath, [cli, ...args, '--sink-table', 'nomaly_cli', '--sink-rows', 'scores', '--wait', '--json'])).stdout);
+    // Scored by the backfill above: skipped, and that job's every row upserted into the new table.
+    expect(printed).toMatchObject({ status: 'skipped', sink: { connection: 'warehouse-writer', table: 'nomaly_cli', rows: 'scores', written: ROWS } });
+    expect(Number((await warehouseRows<{ count: string }>('select count(*) from nomaly_cli'))[0].count)).toBe(ROWS);
+    const hostile = await run(process.execPath, [cli, ...args, '--sink-table', 'x; drop table orders']).then(
+      () => '',
+      (err: { stderr: string }) => err.stderr,
+    );
+    expect(hostile).toContain('"sink.table" "x; drop table orders" is not a table name');
   });
 
   it('refuses hostile or unusable sinks before scoring anything', async () => {
