@@ -50,7 +50,7 @@ export interface StoredSnapshot extends StoredDataset {
 }
 
 /** Rows [rowStart, rowEnd) of one part, where its own format's chunk spec puts them. */
-interface PlannedPiece {
+export interface PlannedPiece {
   part: number;
   rowStart: number;
   rowEnd: number;
@@ -60,13 +60,54 @@ interface PlannedPiece {
 }
 
 /** A chunk of one part (the only shape before grouping), or whole small parts in pinned order. */
-type PlannedChunk = PlannedPiece | { pieces: PlannedPiece[] };
+export type PlannedChunk = PlannedPiece | { pieces: PlannedPiece[] };
 
 /**
  * The most objects one chunk groups: bounds the plan entry a chunk reads and the objects it
  * checks and fetches, whatever the rows per object.
  */
 export const MAX_OBJECTS_PER_CHUNK = 1000;
+
+/**
+ * The chunks of a snapshot from each part's own pieces (in pinned order): a part cut into several
+ * pieces keeps them as its chunks; a part its format keeps whole (one piece) joins the small
+ * parts before it until the group would pass `chunkRows` rows or `maxObjects` parts. Returns
+ * the chunks and their row bounds across the snapshot.
+ */
+export function groupSmallParts(
+  parts: Array<{ rows: number; pieces: PlannedPiece[] }>,
+  chunkRows: number,
+  maxObjects = MAX_OBJECTS_PER_CHUNK,
+): { chunks: PlannedChunk[]; rowBounds: number[] } {
+  const chunks: PlannedChunk[] = [];
+  const rowBounds = [0];
+  let group: PlannedPiece[] = [];
+  let groupRows = 0;
+  const closeGroup = () => {
+    if (group.length === 0) return;
+    chunks.push(group.length === 1 ? group[0] : { pieces: group });
+    rowBounds.push(rowBounds[rowBounds.length - 1] + groupRows);
+    group = [];
+    groupRows = 0;
+  };
+  let offset = 0;
+  for (const { rows, pieces } of parts) {
+    if (pieces.length === 1) {
+      if (group.length > 0 && (groupRows + rows > chunkRows || group.length >= maxObjects)) closeGroup();
+      group.push(pieces[0]);
+      groupRows += rows;
+    } else {
+      closeGroup();
+      for (const piece of pieces) {
+        chunks.push(piece);
+        rowBounds.push(offset + piece.rowEnd);
+      }
+    }
+    offset += rows;
+  }
+  closeGroup();
+  return { chunks, rowBounds };
+}
 
 interface SnapshotPlan {
   snapshotSha256: string;
@@ -137,38 +178,16 @@ export function snapshotFormat(formatOf: (name: string) => DatasetFormat): Datas
       const stored = asSnapshot(dataset);
       const snapshot = await loadSnapshot(stored);
       if (snapshot.rows !== rows) throw new DatasetMismatchError(`snapshot ${dataset.key} has ${snapshot.rows} rows, but the job says ${rows}`);
-      const chunks: PlannedChunk[] = [];
-      const rowBounds = [0];
-      let group: PlannedPiece[] = [];
-      let groupRows = 0;
-      const closeGroup = () => {
-        if (group.length === 0) return;
-        chunks.push(group.length === 1 ? group[0] : { pieces: group });
-        rowBounds.push(rowBounds[rowBounds.length - 1] + groupRows);
-        group = [];
-        groupRows = 0;
-      };
-      let offset = 0;
+      const parts: Array<{ rows: number; pieces: PlannedPiece[] }> = [];
       for (const [index, part] of snapshot.parts.entries()) {
         if (part.rows === 0) continue;
         const list = await formatOf(part.format).planChunks(partDataset(stored, part), part.rows, chunkRows, onProgress);
         const pieces = Array.from({ length: list.chunks }, (_, c): PlannedPiece => ({
           part: index, rowStart: list.rowBounds[c], rowEnd: list.rowBounds[c + 1], from: list.bounds[c], to: list.bounds[c + 1], shared: list.shared,
         }));
-        if (pieces.length === 1) {
-          if (group.length > 0 && (groupRows + part.rows > chunkRows || group.length >= MAX_OBJECTS_PER_CHUNK)) closeGroup();
-          group.push(pieces[0]);
-          groupRows += part.rows;
-        } else {
-          closeGroup();
-          for (const piece of pieces) {
-            chunks.push(piece);
-            rowBounds.push(offset + piece.rowEnd);
-          }
-        }
-        offset += part.rows;
+        parts.push({ rows: part.rows, pieces });
       }
-      closeGroup();
+      const { chunks, rowBounds } = groupSmallParts(parts, chunkRows);
       const plan: SnapshotPlan = { snapshotSha256: dataset.sha256, chunks };
       const key = sourcePlanKey(dataset.sha256, chunkRows, 'grouped');
       const stored_ = await stored.indexes.store.putBytes(stored.indexes.bucket, key, Buffer.from(JSON.stringify(plan)), 'application/json');
