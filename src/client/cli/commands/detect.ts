@@ -169,7 +169,8 @@ function defined<T extends Record<string, unknown>>(values: T): Partial<T> {
 
 function sourceOutcomeLine(outcome: SourceRunOutcome): string {
   const window = `${outcome.window.start} – ${outcome.window.end}`;
+  const sink = outcome.sink ? `; its ${outcome.sink.written} ${outcome.sink.rows === 'scores' ? 'rows' : 'anomalies'} upserted into ${outcome.sink.connection}:${outcome.sink.table}` : '';
   return outcome.status === 'skipped'
-    ? `detection job ${outcome.jobId} skipped: ${outcome.location} for ${window} was already scored by ${outcome.scoredBy} (${outcome.rows} rows, ${outcome.anomalies} anomalies)`
+    ? `detection job ${outcome.jobId} skipped: ${outcome.location} for ${window} was already scored by ${outcome.scoredBy} (${outcome.rows} rows, ${outcome.anomalies} anomalies)${sink}`
     : `detection job ${outcome.jobId}: no data in ${outcome.location} for ${window}`;
 }
