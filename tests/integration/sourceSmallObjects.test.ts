@@ -2,9 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { DetectionSummary } from '../../src/client/nomalyClient';
-import type { StoredSnapshot } from '../../src/data/formats/snapshot';
 import type { Detector } from '../../src/scoring/detector';
-import { dayPrefix, dayRows, dropLake, LAKE_COLUMNS, lakeConnectionFile, locallyFlagged, seedLake, trainLakeModel, type LakeFormat } from '../support/lake';
+import { dayPrefix, dayRows, dropLake, LAKE_COLUMNS, lakeConnectionFile, locallyFlagged, pinnedChunks, seedLake, trainLakeModel, type LakeFormat } from '../support/lake';
 import { startTestPlatform, type TestPlatform } from '../support/testPlatform';
 
 /**
@@ -45,21 +44,8 @@ describe('small objects of a source grouped into chunks', () => {
 
   /** The window pinned and planned as a job does it, for reading chunks directly. */
   async function pinned(format: LakeFormat) {
-    const { pinSource } = await import('../../src/sources/pinSource');
-    const { sourceStores } = await import('../../src/sources/stores');
-    const { datasetFormat } = await import('../../src/data/formats');
-    const { BufferPool } = await import('../../src/data/bufferPool');
-    const { LruCache } = await import('../../src/data/lruCache');
-    const store = p.platform.store;
-    const storeOf = sourceStores(p.config, store);
-    const pin = await pinSource({ config: p.config, store, storeOf }, sourceOf(format), { start: `${DAY}T00:00:00.000Z`, end: `${DAY}T23:59:59.000Z` }, 'UTC', () => undefined);
-    const snapshot: StoredSnapshot = { store, bucket: p.config.buckets.datasets, key: pin.snapshotKey, sha256: pin.snapshotSha256, storeOf, indexes: { store, bucket: p.config.buckets.datasets } };
-    const format_ = datasetFormat('snapshot');
-    const list = await format_.planChunks(snapshot, pin.rows, CHUNK_ROWS, () => undefined);
-    const spec = (c: number) => ({ rowStart: list.rowBounds[c], rowEnd: list.rowBounds[c + 1], from: list.bounds[c], to: list.bounds[c + 1], shared: list.shared });
-    const read = (c: number, blockRows: number, rowsDone = 0) =>
-      format_.readChunk(snapshot, spec(c), { columns: { featureColumns: [...LAKE_COLUMNS] }, blockRows, rowsDone }, { indexes: new LruCache<never>(4), heads: new LruCache<unknown>(16), buffers: new BufferPool(1) });
-    return { list, read };
+    const { list, read } = await pinnedChunks(p, sourceOf(format), { start: `${DAY}T00:00:00.000Z`, end: `${DAY}T23:59:59.000Z` }, CHUNK_ROWS);
+    return { list, read: (c: number, blockRows: number, rowsDone = 0) => read(c, { columns: { featureColumns: [...LAKE_COLUMNS] }, blockRows, rowsDone }) };
   }
 
   it.each(['csv', 'jsonl', 'parquet'] as const)('%s: tiny objects plan into a few chunks and every row is scored once, with a single file scoring\'s anomalies', async (format) => {
