@@ -3,8 +3,9 @@ import { ConfigError } from '../config';
 import type { SinkSpec } from '../api/sinkInput';
 import type { SinkResult } from '../api/results';
 import { DetectionJob, Model } from '../db/entities';
-import { JobResultsError, jobScoresCsvSource } from '../results/jobScoresCsv';
-import { jobAnomalyRows, jobScoreRows } from '../sinks/jobSinkRows';
+import { JobResultsError, jobAnomaliesIn, jobRowKeys, jobScoresFile } from '../results/jobScoresCsv';
+import { scoresFileBatches } from '../results/scoresFile';
+import { jobAnomalyRows, jobScoreRows, SINK_BATCH_ROWS } from '../sinks/jobSinkRows';
 import { prepareSink, SinkTableError, writeSink, type SinkJob } from '../sinks/postgresSink';
 import { connectionNamed, UnknownConnectionError } from '../sources/connections';
 import { datasetReader } from '../sources/datasetReader';
@@ -20,6 +21,19 @@ const SINK_ERRORS: PermanentErrors = {
 
 export function createSinkActivities({ orm, store, config }: ActivityDeps) {
   const storedDataset = datasetReader(config, store);
+
+  /** Every row of the job, streamed: its score file (checked against its sha256 as it is read), its anomalies, its rows' keys. */
+  async function scoreRows(job: DetectionJob) {
+    try {
+      const file = await jobScoresFile(store, config.buckets, job);
+      const ids = await jobRowKeys(orm, store, config.buckets, job, storedDataset);
+      const scores = scoresFileBatches(store.streamVerified(file.bucket, file.key, file.sha256), SINK_BATCH_ROWS);
+      return jobScoreRows({ scores, rows: job.rows, anomalies: jobAnomaliesIn(orm, job.id), ...(ids ? { ids } : {}) });
+    } catch (err) {
+      throw err instanceof JobResultsError ? ApplicationFailure.nonRetryable(err.message, 'NotFound') : err;
+    }
+  }
+
   return {
     /**
      * Before a job with a sink scores anything: the connection is known and a PostgreSQL one,
@@ -54,14 +68,7 @@ export function createSinkActivities({ orm, store, config }: ActivityDeps) {
           window: lineage?.window ?? null,
           scoredAt: job.finishedAt ?? new Date(),
         };
-        const rows =
-          input.sink.rows === 'scores'
-            ? jobScoreRows(
-                await jobScoresCsvSource(orm, store, config.buckets, job, storedDataset).catch((err: unknown) => {
-                  throw err instanceof JobResultsError ? ApplicationFailure.nonRetryable(err.message, 'NotFound') : err;
-                }),
-              )
-            : jobAnomalyRows(orm, job.id);
+        const rows = input.sink.rows === 'scores' ? await scoreRows(job) : jobAnomalyRows(orm, job.id);
         const result = await writeSink(conn, input.sink, sinkJob, rows, (written) => heartbeat({ phase: 'sink', table: input.sink.table, written }));
         job.summary = { ...(job.summary ?? {}), sink: result };
         await em.flush();

@@ -1,13 +1,14 @@
 /**
  * A completed job's rows as its sink writes them, in batches: its stored anomalies (read from the
- * anomaly table by row order, a page at a time) or every row's score (the job's score file, its
- * stored anomalies and its rows' keys, as scores.csv is made: src/results/jobScoresCsv.ts). A
+ * anomaly table by row order, a page at a time) or every row's score (the job's score file
+ * streamed, its stored anomalies and its rows' keys: src/results/jobScoresCsv.ts). Memory is a
+ * batch, never the job. A
  * row's key is its key in the data (the id column, or `object#row` of a source) and, for an
  * uploaded dataset without an id column, its row number.
  */
 import { explanationFromStored } from '../db/anomalies';
 import type { Orm } from '../db/orm';
-import { idCellsOf, type ScoresCsvSource } from '../results/scoresCsv';
+import { idCellsOf, type FlaggedRowsIn, type ScoresCsvSource } from '../results/scoresCsv';
 import type { SinkRow } from './postgresSink';
 
 /** Rows per batch: one upsert statement each. */
@@ -33,19 +34,31 @@ export async function* jobAnomalyRows(orm: Orm, jobId: string, batchRows = SINK_
   }
 }
 
-/** Every row of the job, in row order, `batchRows` at a time; the keys must be exactly one per score. */
-export async function* jobScoreRows({ scores, anomalies, ids }: ScoresCsvSource, batchRows = SINK_BATCH_ROWS): AsyncGenerator<SinkRow[]> {
-  const keys = ids && idCellsOf(ids.batches, scores.length);
-  for (let start = 0; start < scores.length; start += batchRows) {
-    const end = Math.min(start + batchRows, scores.length);
+/** What every row of a job is made of, each streamed. */
+export interface ScoreRowsSource {
+  /** The job's scores in row order, in batches (src/results/scoresFile.ts scoresFileBatches). */
+  scores: AsyncIterable<Float64Array>;
+  rows: number;
+  anomalies: FlaggedRowsIn;
+  ids?: ScoresCsvSource['ids'];
+}
+
+/** Every row of the job, in row order, a batch of scores at a time; the keys must be exactly one per score. */
+export async function* jobScoreRows({ scores, rows, anomalies, ids }: ScoreRowsSource): AsyncGenerator<SinkRow[]> {
+  const keys = ids && idCellsOf(ids.batches, rows);
+  let start = 0;
+  for await (const batchScores of scores) {
+    const end = start + batchScores.length;
     const flagged = await anomalies(start, end);
-    const batch: SinkRow[] = new Array(end - start);
+    const batch: SinkRow[] = new Array(batchScores.length);
     for (let row = start; row < end; row++) {
       const hit = flagged.get(row);
       const key = keys ? await keys.next(row) : String(row);
-      batch[row - start] = { rowKey: key, score: scores[row], isAnomaly: hit !== undefined, pValue: hit?.pValue ?? null, explanation: hit?.explanation ?? null };
+      batch[row - start] = { rowKey: key, score: batchScores[row - start], isAnomaly: hit !== undefined, pValue: hit?.pValue ?? null, explanation: hit?.explanation ?? null };
     }
     yield batch;
+    start = end;
   }
+  if (start !== rows) throw new Error(`the job's score file holds ${start} scores, its record says ${rows} rows`);
   await keys?.end();
 }
