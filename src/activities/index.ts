@@ -8,6 +8,7 @@ import { createMaintenanceActivities } from './maintenanceActivities';
 import { createRecoveryActivities } from './recoveryActivities';
 import type { ActivityDeps } from './deps';
 import { createScoreChunkActivities } from './scoreChunkActivity';
+import { createSinkActivities } from './sinkActivities';
 import { createSourceActivities } from './sourceActivities';
 import { createTrainingActivities } from './trainingActivities';
 
@@ -18,6 +19,7 @@ export function createControlActivities(deps: ActivityDeps) {
     ...createTrainingActivities(deps),
     ...createDetectionActivities(deps),
     ...createSourceActivities(deps),
+    ...createSinkActivities(deps),
     ...createBackupActivities(deps),
     ...createBackupCheckActivities(deps),
     ...createRecoveryActivities(deps),

@@ -1,4 +1,5 @@
 import { invalidInput, optionalNumber, rejectUnknown, requiredString, type Json } from './inputs';
+import { validateSink, type SinkSpec } from './sinkInput';
 import { validateSource, type SourceSpec } from './sourceInput';
 import { MAX_EXPLAIN_TOP, validateThreshold, type ThresholdRule } from './threshold';
 import { MAX_BACKFILL_WINDOWS, parseInstant, validateTimeZone, WINDOW_PERIODS, windowsBetween, type JobWindow, type WindowPeriod } from './window';
@@ -27,6 +28,8 @@ export interface DetectBackfillInput {
   maxConcurrentChunks?: number;
   threshold?: ThresholdRule;
   explain?: number;
+  /** Passed to every window's job: each upserts its rows under its own run key. */
+  sink?: SinkSpec;
 }
 
 export interface ValidDetectBackfillInput {
@@ -41,6 +44,7 @@ export interface ValidDetectBackfillInput {
   maxConcurrentChunks: number | null;
   threshold: ThresholdRule | null;
   explain: number | null;
+  sink: SinkSpec | null;
   /** The windows the range covers, in order: at most MAX_BACKFILL_WINDOWS. */
   windows: JobWindow[];
 }
@@ -69,7 +73,7 @@ function rangeBound(input: Json, field: 'from' | 'to'): string {
 export function validateDetectBackfillInput(raw: unknown): ValidDetectBackfillInput {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) invalidInput(W, '(input)', `must be one JSON object, e.g. ${EXAMPLE}`);
   const input = raw as Json;
-  rejectUnknown(W, input, ['model', 'source', 'from', 'to', 'period', 'timeZone', 'maxConcurrentWindows', 'chunkRows', 'maxConcurrentChunks', 'threshold', 'explain']);
+  rejectUnknown(W, input, ['model', 'source', 'from', 'to', 'period', 'timeZone', 'maxConcurrentWindows', 'chunkRows', 'maxConcurrentChunks', 'threshold', 'explain', 'sink']);
   const model = requiredString(W, input, 'model', /^[a-z0-9][a-z0-9_.-]{0,99}(@[1-9][0-9]*)?$/i, ' (use NAME or NAME@VERSION)');
   if (input.source === undefined) invalidInput(W, 'source', `is required: the data each window's job reads, e.g. ${EXAMPLE}`);
   const source = validateSource(W, input.source);
@@ -100,6 +104,7 @@ export function validateDetectBackfillInput(raw: unknown): ValidDetectBackfillIn
     maxConcurrentChunks: optionalNumber(W, input, 'maxConcurrentChunks', 1, 100, true) ?? null,
     threshold: input.threshold === undefined ? null : validateThreshold(W, 'threshold', input.threshold),
     explain: optionalNumber(W, input, 'explain', 0, MAX_EXPLAIN_TOP, true) ?? null,
+    sink: input.sink === undefined ? null : validateSink(W, input.sink),
     windows,
   };
 }

@@ -9,6 +9,7 @@ import { DATASET_FORMATS, type DatasetFormatName } from '../data/formats/names';
 import { datasetKey } from '../storage/keys';
 import type { ChunkPlan } from '../data/chunkPolicy';
 import { validateContinuation } from './detectContinuation';
+import { validateSink, type SinkSpec } from './sinkInput';
 import { validateSource, type SourceSpec } from './sourceInput';
 import { validateTimeZone, validateWindow, WINDOW_PERIODS, type JobWindow, type WindowPeriod } from './window';
 import { MAX_EXPLAIN_TOP, validateThreshold, type ThresholdRule } from './threshold';
@@ -259,6 +260,8 @@ export interface DetectBatchInput {
   threshold?: ThresholdRule;
   /** Top features stored with each anomaly (0 to 32, default 5; 0 explains nothing). */
   explain?: number;
+  /** Also upsert the job's anomalies (or every score) into a PostgreSQL table (src/api/sinkInput.ts). */
+  sink?: SinkSpec;
   /**
    * Set by the workflow itself when it continues as new: the plan, the cursor and the totals so
    * far. Refused in any input but a continued run's own (see validateDetectBatchInput).
@@ -288,7 +291,9 @@ export const DETECT_DEFAULTS = {
   chunksPerRun: 500,
 } as const;
 
-export type ValidDetectBatchInput = Required<Omit<DetectBatchInput, 'chunkRows' | 'alertAnomalyRateAbove' | 'continuation' | 'datasetId' | 'source' | 'window' | 'threshold' | 'explain'>> & {
+export type ValidDetectBatchInput = Required<Omit<DetectBatchInput, 'chunkRows' | 'alertAnomalyRateAbove' | 'continuation' | 'datasetId' | 'source' | 'window' | 'threshold' | 'explain' | 'sink'>> & {
+  /** null: no sink. */
+  sink: SinkSpec | null;
   /** null: the model's rule. */
   threshold: ThresholdRule | null;
   /** null: the default (DEFAULT_EXPLAIN_TOP). */
@@ -315,7 +320,7 @@ export function validateDetectBatchInput(raw: unknown, run: { continuedJobId?: s
     invalidInput(w, 'continuation', 'is set by detectBatch itself when a long job continues as new; leave it out');
   }
   // The internal field is not offered to a person as a known one.
-  const userFields = ['model', 'datasetId', 'source', 'window', 'period', 'timeZone', 'chunkRows', 'maxConcurrentChunks', 'alertAnomalyRateAbove', 'chunksPerRun', 'exportCsv', 'threshold', 'explain'];
+  const userFields = ['model', 'datasetId', 'source', 'window', 'period', 'timeZone', 'chunkRows', 'maxConcurrentChunks', 'alertAnomalyRateAbove', 'chunksPerRun', 'exportCsv', 'threshold', 'explain', 'sink'];
   rejectUnknown(w, input, run.continuedJobId === undefined ? userFields : [...userFields, 'continuation']);
   if (input.exportCsv !== undefined && typeof input.exportCsv !== 'boolean') invalidInput(w, 'exportCsv', `must be true or false, got ${JSON.stringify(input.exportCsv)}`);
   if (input.datasetId === undefined && input.source === undefined) {
@@ -343,6 +348,7 @@ export function validateDetectBatchInput(raw: unknown, run: { continuedJobId?: s
     exportCsv: input.exportCsv === true,
     threshold: input.threshold === undefined ? null : validateThreshold(w, 'threshold', input.threshold),
     explain: optionalNumber(w, input, 'explain', 0, MAX_EXPLAIN_TOP, true) ?? null,
+    sink: input.sink === undefined ? null : validateSink(w, input.sink),
     continuation: run.continuedJobId === undefined || input.continuation === undefined ? undefined : validateContinuation(input.continuation, run.continuedJobId),
   };
 }

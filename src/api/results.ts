@@ -42,6 +42,8 @@ export interface SourceRunOutcome {
   anomalies: number;
   /** skipped: that job's id. */
   scoredBy?: string;
+  /** skipped with a `sink`: that job's rows, upserted again (a no-op for rows already there). */
+  sink?: SinkResult;
 }
 
 /** What a job over a source adds to its summary: which window, where, and the snapshot it scored. */
@@ -75,6 +77,21 @@ export interface DetectionSummary {
   topAnomalies: TopAnomaly[];
   /** The rule that flagged the rows and its job-wide cutoff (absent in runs from before thresholds). */
   flagging?: JobFlagging;
+  /** With a `sink`: the table the job's rows were upserted into. */
+  sink?: SinkResult;
+}
+
+/** What a job's sink wrote: also kept in the job row's summary. */
+export interface SinkResult {
+  connection: string;
+  table: string;
+  rows: 'anomalies' | 'scores';
+  /** Rows upserted on (run_key, row_key) by the last attempt: the job's anomalies, or all its rows. */
+  written: number;
+  /** Rows of the same run key from an earlier job (a window scored again) that this job's rows no longer hold, removed. */
+  removed: number;
+  /** The key the rows are upserted under: the run key of a job over a source, else the job's id. */
+  runKey: string;
 }
 
 

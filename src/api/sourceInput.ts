@@ -56,7 +56,7 @@ const CREDENTIALS_REFUSED =
   'is refused: credentials never go in a workflow input (they would be stored in its history); name a connection configured on the workers (NOMALY_CONNECTIONS_FILE)';
 
 /** A value quoted back in an error, cut so a huge input never fills the error (and the history). */
-function shown(value: unknown, max = 64): string {
+export function shown(value: unknown, max = 64): string {
   if (typeof value !== 'string') return value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value;
   return JSON.stringify(value.length > max ? `${value.slice(0, max)}…` : value);
 }
@@ -67,11 +67,7 @@ export function validateSource(workflow: string, raw: unknown): SourceSpec {
     invalidInput(w, 'source', 'must be an object, e.g. {"kind": "objects", "bucket": "sales", "prefix": "orders/{date}/", "format": "csv"}');
   }
   const input = raw as Record<string, unknown>;
-  // Credentials first, before anything could quote them back.
-  for (const key of Object.keys(input)) {
-    if (CREDENTIAL_FIELDS.has(key.toLowerCase().replace(/[_-]/g, ''))) invalidInput(w, `source.${key}`, CREDENTIALS_REFUSED);
-  }
-  if (typeof input.connection === 'string' && /:\/\/|@/.test(input.connection)) invalidInput(w, 'source.connection', CREDENTIALS_REFUSED);
+  refuseCredentials(w, 'source', input);
   const kind = input.kind;
   if (kind === undefined) invalidInput(w, 'source.kind', `is required (${SOURCE_KINDS.join(' or ')})`);
   if (!SOURCE_KINDS.includes(kind as never)) invalidInput(w, 'source.kind', `${shown(kind)} is not one of ${SOURCE_KINDS.join(', ')}`);
@@ -82,11 +78,23 @@ export function validateSource(workflow: string, raw: unknown): SourceSpec {
   return kind === 'objects' ? objectsSource(w, input) : postgresSource(w, input);
 }
 
-function connection(w: string, input: Record<string, unknown>, required: boolean): string {
+/**
+ * Refuses a field that holds (or points at) credentials, and a connection that is a URL or
+ * `user@host`, before anything could quote them back. `object` is the field's name (source, sink).
+ */
+export function refuseCredentials(w: string, object: string, input: Record<string, unknown>): void {
+  for (const key of Object.keys(input)) {
+    if (CREDENTIAL_FIELDS.has(key.toLowerCase().replace(/[_-]/g, ''))) invalidInput(w, `${object}.${key}`, CREDENTIALS_REFUSED);
+  }
+  if (typeof input.connection === 'string' && /:\/\/|@/.test(input.connection)) invalidInput(w, `${object}.connection`, CREDENTIALS_REFUSED);
+}
+
+/** The connection a source (or sink: `object`) names; a source without one reads the platform's MinIO. */
+export function connectionName(w: string, input: Record<string, unknown>, required: boolean, object = 'source'): string {
   const value = input.connection;
   if (value === undefined && !required) return PLATFORM_CONNECTION;
   if (typeof value !== 'string' || !CONNECTION.test(value)) {
-    invalidInput(w, 'source.connection', `${value === undefined ? 'is required' : `${shown(value)} is not valid`}: name a connection configured on the workers (a letter, then up to 62 letters, digits, _ or -)`);
+    invalidInput(w, `${object}.connection`, `${value === undefined ? 'is required' : `${shown(value)} is not valid`}: name a connection configured on the workers (a letter, then up to 62 letters, digits, _ or -)`);
   }
   return value;
 }
@@ -102,7 +110,7 @@ function objectsSource(w: string, input: Record<string, unknown>): ObjectsSource
   }
   const source: ObjectsSource = {
     kind: 'objects',
-    connection: connection(w, input, false),
+    connection: connectionName(w, input, false),
     bucket,
     prefix: prefix(w, input.prefix),
     format: format as DatasetFormatName,
@@ -148,7 +156,7 @@ function glob(w: string, value: unknown): string {
 }
 
 function postgresSource(w: string, input: Record<string, unknown>): PostgresSource {
-  const connectionName = connection(w, input, true);
+  const connection = connectionName(w, input, true);
   const query = input.query;
   if (typeof query !== 'string' || query.trim() === '') invalidInput(w, 'source.query', 'is required: one SELECT statement');
   if (query.length > MAX_QUERY_CHARS) invalidInput(w, 'source.query', `is ${query.length} characters long; a query has at most ${MAX_QUERY_CHARS}`);
@@ -157,7 +165,7 @@ function postgresSource(w: string, input: Record<string, unknown>): PostgresSour
   } catch (err) {
     invalidInput(w, 'source.query', `is refused: ${(err as Error).message}`);
   }
-  const source: PostgresSource = { kind: 'postgres', connection: connectionName, query };
+  const source: PostgresSource = { kind: 'postgres', connection, query };
   if (input.idColumn !== undefined) source.idColumn = idColumn(w, input.idColumn);
   return source;
 }

@@ -219,5 +219,7 @@ export function scheduleBackfillInput(
     ...(range.maxConcurrentWindows !== undefined ? { maxConcurrentWindows: range.maxConcurrentWindows } : {}),
     ...(input.chunkRows !== undefined ? { chunkRows: input.chunkRows } : {}),
     ...(input.maxConcurrentChunks !== undefined ? { maxConcurrentChunks: input.maxConcurrentChunks } : {}),
+    // The windows a backfill scores land in the same table as the schedule's nightly runs.
+    ...(input.sink !== undefined ? { sink: input.sink } : {}),
   };
 }

@@ -45,30 +45,53 @@ export async function jobScoresCsvSource(
   job: DetectionJob,
   snapshot?: (key: string, sha256: string) => StoredSnapshot,
 ): Promise<ScoresCsvSource> {
+  const file = await jobScoresFile(store, buckets, job);
+  const scores = decodeScoresFile(await store.getVerifiedBytes(file.bucket, file.key, file.sha256));
+  const ids = await jobRowKeys(orm, store, buckets, job, snapshot);
+  return { scores, anomalies: jobAnomaliesIn(orm, job.id), ...(ids ? { ids } : {}) };
+}
+
+/** Where the job's score file is, with its recorded sha256; a JobResultsError when it is gone. */
+export async function jobScoresFile(store: ObjectStore, buckets: NomalyConfig['buckets'], job: DetectionJob): Promise<{ bucket: string; key: string; sha256: string }> {
+  const key = jobScoresKey(job.id);
+  const stored = await store.stat(buckets.results, key);
+  if (!stored?.sha256) throw new JobResultsError(`detection job ${job.id} has no score file (${buckets.results}/${key}); were its results removed?`);
+  return { bucket: buckets.results, key, sha256: stored.sha256 };
+}
+
+/** The job's stored anomalies among a range of rows, asked for piece by piece. */
+export function jobAnomaliesIn(orm: Orm, jobId: string): FlaggedRowsIn {
+  return (rowStart, rowEnd) => jobFlaggedRows(orm, jobId, rowStart, rowEnd);
+}
+
+/**
+ * The keys of the job's rows in row order, streamed: the dataset's id column, or for a job over
+ * a source its id column or `object#row`; undefined for an uploaded dataset without an id column.
+ */
+export async function jobRowKeys(
+  orm: Orm,
+  store: ObjectStore,
+  buckets: NomalyConfig['buckets'],
+  job: DetectionJob,
+  snapshot?: (key: string, sha256: string) => StoredSnapshot,
+): Promise<ScoresCsvSource['ids']> {
   const em = orm.em.fork();
-  const model = job.modelId === null || job.modelId === undefined ? null : await em.findOne(Model, { id: job.modelId });
-  const scoresKey = jobScoresKey(job.id);
-  const stored = await store.stat(buckets.results, scoresKey);
-  if (!stored?.sha256) throw new JobResultsError(`detection job ${job.id} has no score file (${buckets.results}/${scoresKey}); were its results removed?`);
-  const scores = decodeScoresFile(await store.getVerifiedBytes(buckets.results, scoresKey, stored.sha256));
-  const anomalies: FlaggedRowsIn = (rowStart, rowEnd) => jobFlaggedRows(orm, job.id, rowStart, rowEnd);
-  if (!job.datasetId) return { scores, anomalies, ids: sourceRowKeys(job, model, snapshot) };
+  if (!job.datasetId) {
+    const model = job.modelId === null || job.modelId === undefined ? null : await em.findOne(Model, { id: job.modelId });
+    return sourceRowKeys(job, model, snapshot);
+  }
   const dataset = await em.findOne(Dataset, { id: job.datasetId });
   if (!dataset) throw new JobResultsError(`detection job ${job.id}: its dataset ${job.datasetId} no longer exists`);
   const idColumn = dataset.idColumn ?? undefined;
-  if (!idColumn) return { scores, anomalies };
+  if (!idColumn) return undefined;
   return {
-    scores,
-    anomalies,
-    ids: {
-      column: idColumn,
-      batches: (async function* () {
-        const source = store.streamVerified(buckets.datasets, dataset.objectKey, dataset.sha256);
-        for await (const batch of datasetBatches(source, dataset.format, { idColumn, featureColumns: dataset.featureColumns.slice(0, 1) })) {
-          yield batch.ids ?? [];
-        }
-      })(),
-    },
+    column: idColumn,
+    batches: (async function* () {
+      const source = store.streamVerified(buckets.datasets, dataset.objectKey, dataset.sha256);
+      for await (const batch of datasetBatches(source, dataset.format, { idColumn, featureColumns: dataset.featureColumns.slice(0, 1) })) {
+        yield batch.ids ?? [];
+      }
+    })(),
   };
 }
 

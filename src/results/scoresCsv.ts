@@ -61,18 +61,7 @@ function flagCells(flagged: FlaggedRow | undefined): string {
 
 export async function* scoresCsvPieces({ scores, anomalies, ids, rowsPerPiece = 8192 }: ScoresCsvSource): AsyncGenerator<string> {
   yield ids ? `row,${csvField(ids.column)},score,is_anomaly,p_value,explanation\n` : 'row,score,is_anomaly,p_value,explanation\n';
-  const idIterator = ids?.batches[Symbol.asyncIterator]();
-  let pending: string[] = [];
-  let pendingAt = 0;
-  const nextId = async (row: number): Promise<string> => {
-    while (pendingAt >= pending.length) {
-      const next = await idIterator!.next();
-      if (next.done) throw new Error(`the dataset has fewer id cells (${row}) than the job has scores (${scores.length})`);
-      pending = next.value;
-      pendingAt = 0;
-    }
-    return pending[pendingAt++];
-  };
+  const idCells = ids && idCellsOf(ids.batches, scores.length);
   for (let start = 0; start < scores.length; start += rowsPerPiece) {
     const end = Math.min(start + rowsPerPiece, scores.length);
     const flaggedHere = await anomalies(start, end);
@@ -80,20 +69,39 @@ export async function* scoresCsvPieces({ scores, anomalies, ids, rowsPerPiece = 
     for (let row = start; row < end; row++) {
       const text = exactNumber(scores[row]);
       const flag = flagCells(flaggedHere.get(row));
-      piece += idIterator ? `${row},${csvField(await nextId(row))},${text},${flag}\n` : `${row},${text},${flag}\n`;
+      piece += idCells ? `${row},${csvField(await idCells.next(row))},${text},${flag}\n` : `${row},${text},${flag}\n`;
     }
     yield piece;
   }
-  if (idIterator) {
-    // Every id must have been used: more ids than scores means the dataset is not the one scored.
-    while (pendingAt >= pending.length) {
-      const next = await idIterator.next();
-      if (next.done) return;
+  await idCells?.end();
+}
+
+/**
+ * The id cells of batches of any size, one per score in row order: fewer or more cells than the
+ * job's `rows` scores means the data is not the data scored, and is an error.
+ */
+export function idCellsOf(batches: AsyncIterable<string[]>, rows: number): { next(row: number): Promise<string>; end(): Promise<void> } {
+  const iterator = batches[Symbol.asyncIterator]();
+  let pending: string[] = [];
+  let at = 0;
+  const fill = async (): Promise<boolean> => {
+    while (at >= pending.length) {
+      const next = await iterator.next();
+      if (next.done) return false;
       pending = next.value;
-      pendingAt = 0;
+      at = 0;
     }
-    throw new Error(`the dataset has more id cells than the job has scores (${scores.length})`);
-  }
+    return true;
+  };
+  return {
+    async next(row) {
+      if (!(await fill())) throw new Error(`the dataset has fewer id cells (${row}) than the job has scores (${rows})`);
+      return pending[at++];
+    },
+    async end() {
+      if (await fill()) throw new Error(`the dataset has more id cells than the job has scores (${rows})`);
+    },
+  };
 }
 
 /** Writes text pieces to a file, waiting for the disk when its buffer is full; returns its size and sha256. */

@@ -93,12 +93,8 @@ const RETRYABLE_SQLSTATE_CLASSES = ['08', '40', '53', '55', '57', '58', 'XX'];
 /** Every value as PostgreSQL's text: numbers are converted here, everything else is kept as written. */
 const RAW_TEXT = { getTypeParser: () => (value: string) => value } as unknown as QueryArrayConfig['types'];
 
-/** Runs `sql` on the connection and writes its rows to a Parquet temp file (see the module comment). */
-export async function extractQuery(conn: PostgresConnection, sql: { text: string; values: string[] }, options: ExtractOptions = {}): Promise<ExtractResult> {
-  const rowGroupRows = options.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS;
-  if (!Number.isInteger(rowGroupRows) || rowGroupRows < 1) throw new RangeError(`rowGroupRows must be a positive integer, not ${rowGroupRows}`);
-  const fetchRows = Math.min(FETCH_ROWS, rowGroupRows);
-  const file = path.join(options.tmpDir ?? os.tmpdir(), `nomaly-extract-${randomUUID()}.parquet`);
+/** A client for the connection (not yet connected); a connection lost between statements surfaces on the next query. */
+export function postgresClient(conn: PostgresConnection, applicationName: string): Client {
   const client = new Client({
     host: conn.host,
     port: conn.port,
@@ -108,14 +104,24 @@ export async function extractQuery(conn: PostgresConnection, sql: { text: string
     ssl: conn.ssl,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     keepAlive: true,
-    application_name: 'nomaly-extract',
+    application_name: applicationName,
   });
-  // A connection lost between statements surfaces on the next query; without a listener it would crash the worker.
+  // Without a listener a dropped connection's error event would crash the worker.
   client.on('error', () => undefined);
+  return client;
+}
+
+/** Runs `sql` on the connection and writes its rows to a Parquet temp file (see the module comment). */
+export async function extractQuery(conn: PostgresConnection, sql: { text: string; values: string[] }, options: ExtractOptions = {}): Promise<ExtractResult> {
+  const rowGroupRows = options.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS;
+  if (!Number.isInteger(rowGroupRows) || rowGroupRows < 1) throw new RangeError(`rowGroupRows must be a positive integer, not ${rowGroupRows}`);
+  const fetchRows = Math.min(FETCH_ROWS, rowGroupRows);
+  const file = path.join(options.tmpDir ?? os.tmpdir(), `nomaly-extract-${randomUUID()}.parquet`);
+  const client = postgresClient(conn, 'nomaly-extract');
   let sink: RowGroupSink | undefined;
   try {
     // Only the database's errors are translated: one thrown by onProgress (a cancelled activity's heartbeat) passes as it is.
-    const database = <T>(work: Promise<T>): Promise<T> => work.catch((err: unknown) => Promise.reject(sourceError(conn, err)));
+    const database = <T>(work: Promise<T>): Promise<T> => work.catch((err: unknown) => Promise.reject(postgresError(conn, err)));
     await database(client.connect());
     await database(client.query('BEGIN TRANSACTION READ ONLY'));
     await database(client.query(`SET LOCAL statement_timeout = ${Math.trunc(conn.statementTimeoutMs)}`));
@@ -215,8 +221,11 @@ function fetchLayout(columns: ExtractColumn[], fields: FieldDef[]): FetchLayout 
   return { columns, select, textColumns, packs };
 }
 
-/** A pg or network error as the error the caller acts on (permanent or not), naming the connection and never its password. */
-function sourceError(conn: PostgresConnection, err: unknown): Error {
+/**
+ * A pg or network error as the error the caller acts on (permanent or not), naming the
+ * connection and never its password; `what` failed (the query, the sink's upsert).
+ */
+export function postgresError(conn: PostgresConnection, err: unknown, what = 'the query'): Error {
   const message = redactSecrets(err instanceof Error ? err.message : String(err));
   const code = (err as { code?: unknown }).code;
   const sqlstate = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
@@ -224,7 +233,7 @@ function sourceError(conn: PostgresConnection, err: unknown): Error {
     return new SourceAuthError(`connection "${conn.name}": authentication failed for user "${conn.user}": ${message} (SQLSTATE ${sqlstate})`, sqlstate);
   }
   if (sqlstate && !RETRYABLE_SQLSTATE_CLASSES.includes(sqlstate.slice(0, 2))) {
-    return new SourceQueryError(`connection "${conn.name}": the query failed: ${message} (SQLSTATE ${sqlstate})`, sqlstate);
+    return new SourceQueryError(`connection "${conn.name}": ${what} failed: ${message} (SQLSTATE ${sqlstate})`, sqlstate);
   }
   // pg's own words when the server asks for a password the connection has none of.
   if (!sqlstate && /password must be a string|no password was provided/i.test(message)) {

@@ -55,8 +55,9 @@ export function sourceSnapshotKey(sha256: string): string {
 }
 
 /** A snapshot's chunk list for one chunk size: planning the same job again finds the same one. */
-export function sourcePlanKey(snapshotSha256: string, chunkRows: number): string {
-  return `sources/plans/${snapshotSha256.slice(0, 2)}/${snapshotSha256}-${chunkRows}.json`;
+export function sourcePlanKey(snapshotSha256: string, chunkRows: number, shape?: 'grouped'): string {
+  // A plan of another shape never overwrites the one an older run's chunks still read.
+  return `sources/plans/${snapshotSha256.slice(0, 2)}/${snapshotSha256}-${chunkRows}${shape ? `-${shape}` : ''}.json`;
 }
 
 /** A PostgreSQL source's extract (Parquet), content-addressed. */

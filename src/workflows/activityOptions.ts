@@ -48,7 +48,7 @@ export const ACTIVITY_OPTIONS = {
     heartbeatTimeout: '15 seconds',
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
   },
-  /** The optional CSV export streams a whole job's scores (and the dataset's ids); it heartbeats as it writes. */
+  /** The optional CSV export and sink stream a whole job's scores or anomalies (and the data's ids); they heartbeat as they write. */
   exporting: {
     taskQueue: TASK_QUEUES.control,
     startToCloseTimeout: '1 hour',
@@ -79,6 +79,6 @@ export const fitting = proxyActivities<Pick<ScoringActivities, 'fitModel'>>(ACTI
 export const scoring = proxyActivities<Pick<ScoringActivities, 'scoreChunk'>>(ACTIVITY_OPTIONS.scoring);
 export const planning = proxyActivities<Pick<ControlActivities, 'planDatasetChunks' | 'planCsvChunks' | 'pinSource'>>(ACTIVITY_OPTIONS.planning);
 export const finalizing = proxyActivities<Pick<ControlActivities, 'finalizeDetection'>>(ACTIVITY_OPTIONS.finalizing);
-export const exporting = proxyActivities<Pick<ControlActivities, 'exportScoresCsv'>>(ACTIVITY_OPTIONS.exporting);
+export const exporting = proxyActivities<Pick<ControlActivities, 'exportScoresCsv' | 'sinkJobResults'>>(ACTIVITY_OPTIONS.exporting);
 export const registration = proxyActivities<Pick<ControlActivities, 'registerDatasetFile'>>(ACTIVITY_OPTIONS.registration);
 export const alerts = proxyActivities<Pick<ControlActivities, 'postAlert'>>(ACTIVITY_OPTIONS.alerts);

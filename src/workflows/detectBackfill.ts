@@ -138,6 +138,8 @@ function windowInput(input: ValidDetectBackfillInput, window: JobWindow): Detect
     ...(input.maxConcurrentChunks !== null ? { maxConcurrentChunks: input.maxConcurrentChunks } : {}),
     ...(input.threshold !== null ? { threshold: input.threshold } : {}),
     ...(input.explain !== null ? { explain: input.explain } : {}),
+    // Runs from before sinks had none in their input: their children's inputs are unchanged.
+    ...(input.sink !== null ? { sink: input.sink } : {}),
   };
 }
 

@@ -56,6 +56,9 @@ const FINAL_STATUS_ON_EVERY_PATH = 'detect-final-status-on-every-path';
  */
 const PLAN_CHUNKS_IN_ACTIVITY = 'detect-plan-chunks-in-activity';
 
+/** Runs from before sinks never write one (their inputs could not name one either). */
+const SINK_RESULTS = 'detect-sink-results';
+
 /**
  * Model × dataset → a score for every row, anomalies in PostgreSQL, scores in MinIO. Over a
  * source, the job pins the window's data first, and ends early as `no-data` (nothing there) or
@@ -107,14 +110,22 @@ export async function detectBatch(rawInput: DetectBatchInput): Promise<Detection
 
   let planned = false;
   try {
+    // A sink that cannot be written fails the job now, not after it scored everything.
+    if (!input.continuation && input.sink && patched(SINK_RESULTS)) await control.checkSink({ sink: input.sink });
     // A continued run carries the plan and the cursor; only the first run plans.
     const started = input.continuation ?? (await planJob(jobId, input, window, progress));
     if ('status' in started) {
       // Nothing to score in this window: a result, not a failure.
+      let outcome = started;
+      if (started.scoredBy && input.sink && patched(SINK_RESULTS)) {
+        // Already scored: the sink gets the scoring job's rows (upserted over themselves), so a
+        // sink that failed or was added later is filled without scoring the window again.
+        outcome = { ...started, sink: await exporting.sinkJobResults({ jobId: started.scoredBy, sink: input.sink }) };
+      }
       progress.phase = 'completed';
       upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.jobStatus, value: started.status }]);
       upsertMemo({ window: `${started.window.start} – ${started.window.end}`, source: started.location, ...(started.scoredBy ? { scoredBy: started.scoredBy } : {}) });
-      return started;
+      return outcome;
     }
     const state: DetectContinuation = started;
     planned = true;
@@ -158,6 +169,12 @@ export async function detectBatch(rawInput: DetectBatchInput): Promise<Detection
       // Asked for: every row's score as CSV next to scores.f64 (its own step: it streams the whole job).
       const { scoresCsvKey } = await exporting.exportScoresCsv({ jobId });
       summary = { ...summary, scoresCsvKey };
+    }
+    if (input.sink && patched(SINK_RESULTS)) {
+      // After finalizing: the rows are final (flagged by the job's rule), so the table gets exactly the job's anomalies.
+      const sink = await exporting.sinkJobResults({ jobId, sink: input.sink });
+      summary = { ...summary, sink };
+      upsertMemo({ sink: `${sink.connection}:${sink.table} (${sink.written} ${sink.rows === 'scores' ? 'rows' : 'anomalies'})` });
     }
     progress.phase = 'completed';
     upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.jobStatus, value: 'completed' }]);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { SourceRunOutcome } from '../../src/api/results';
 import type { DetectionSummary } from '../../src/client/nomalyClient';
 import type { Detector } from '../../src/scoring/detector';
-import { dayPrefix, dayRows, dropLake, LAKE_COLUMNS, lakeConnectionFile, locallyFlagged, seedLake, trainLakeModel } from '../support/lake';
+import { dayPrefix, dayRows, dropLake, LAKE_COLUMNS, lakeConnectionFile, locallyFlagged, pinnedChunks, seedLake, trainLakeModel } from '../support/lake';
 import { maybeRecordHistory, startTestPlatform, type TestPlatform } from '../support/testPlatform';
 import { createWarehouse, warehouseConnectionEntry, type Warehouse } from '../support/warehouse';
 
@@ -169,23 +169,12 @@ describe('detection over sources', () => {
   });
 
   it('an object rewritten after the job pinned it fails its chunk, naming the object, rather than mixing versions', async () => {
-    const { pinSource } = await import('../../src/sources/pinSource');
-    const { sourceStores } = await import('../../src/sources/stores');
-    const { datasetFormat } = await import('../../src/data/formats');
-    const { BufferPool } = await import('../../src/data/bufferPool');
-    const { LruCache } = await import('../../src/data/lruCache');
     const store = p.platform.store;
-    const storeOf = sourceStores(p.config, store);
     await seedLake(store, lake, [DAYS[2]], { rowsPerDay: ROWS, format: 'parquet', rowGroupRows: 700, partsPerDay: 2 });
-    const pinned = await pinSource({ config: p.config, store, storeOf }, parquetSource, { start: `${DAYS[2]}T00:00:00.000Z`, end: `${DAYS[2]}T23:59:59.000Z` }, 'UTC', () => undefined);
-    const snapshot = { store, bucket: p.config.buckets.datasets, key: pinned.snapshotKey, sha256: pinned.snapshotSha256, storeOf, indexes: { store, bucket: p.config.buckets.datasets } };
-    const format = datasetFormat('snapshot');
-    const list = await format.planChunks(snapshot, pinned.rows, 1000, () => undefined);
-    const caches = { indexes: new LruCache<never>(4), heads: new LruCache<unknown>(4), buffers: new BufferPool(1) };
+    const { list, read } = await pinnedChunks(p, parquetSource, { start: `${DAYS[2]}T00:00:00.000Z`, end: `${DAYS[2]}T23:59:59.000Z` }, 1000);
     const readAll = async (chunk: number) => {
       let rows = 0;
-      const spec = { rowStart: list.rowBounds[chunk], rowEnd: list.rowBounds[chunk + 1], from: list.bounds[chunk], to: list.bounds[chunk + 1], shared: list.shared };
-      for await (const block of format.readChunk(snapshot, spec, { columns: { featureColumns: [...LAKE_COLUMNS] }, blockRows: 500, rowsDone: 0 }, caches)) rows += block.features.rows;
+      for await (const block of read(chunk, { columns: { featureColumns: [...LAKE_COLUMNS] }, blockRows: 500, rowsDone: 0 })) rows += block.features.rows;
       return rows;
     };
     expect(await readAll(0)).toBe(list.rowBounds[1]);

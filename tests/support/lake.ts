@@ -10,7 +10,10 @@ import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
+import type { SourceSpec } from '../../src/api/sourceInput';
+import type { JobWindow } from '../../src/api/window';
 import type { NomalyConfig } from '../../src/config';
+import type { ChunkRead } from '../../src/data/formats';
 import type { ObjectStore } from '../../src/storage/objectStore';
 import { SeededRandom } from '../../src/scoring/random';
 import { decodeModel } from '../../src/scoring/codec';
@@ -283,4 +286,25 @@ export function locallyFlagged(model: Detector, day: string, rows: number, seed?
   const data = dayRows(day, rows, { seed });
   const scores = model.score(new Matrix(rows, LAKE_COLUMNS.length, data.features));
   return data.ids.filter((_, i) => scores[i] > model.threshold).sort();
+}
+
+/**
+ * A source's window pinned and cut into chunks as a job does it (pinSource, then the snapshot
+ * format's plan), with a reader of one chunk's blocks: for tests that read chunks directly.
+ */
+export async function pinnedChunks(p: Pick<TestPlatform, 'platform' | 'config'>, source: SourceSpec, window: JobWindow, chunkRows: number) {
+  const { pinSource } = await import('../../src/sources/pinSource');
+  const { sourceStores } = await import('../../src/sources/stores');
+  const { datasetFormat } = await import('../../src/data/formats');
+  const { BufferPool } = await import('../../src/data/bufferPool');
+  const { LruCache } = await import('../../src/data/lruCache');
+  const store = p.platform.store;
+  const storeOf = sourceStores(p.config, store);
+  const pinned = await pinSource({ config: p.config, store, storeOf }, source, window, 'UTC', () => undefined);
+  const snapshot = { store, bucket: p.config.buckets.datasets, key: pinned.snapshotKey, sha256: pinned.snapshotSha256, storeOf, indexes: { store, bucket: p.config.buckets.datasets } };
+  const format = datasetFormat('snapshot');
+  const list = await format.planChunks(snapshot, pinned.rows, chunkRows, () => undefined);
+  const caches = { indexes: new LruCache<never>(4), heads: new LruCache<unknown>(16), buffers: new BufferPool(1) };
+  const spec = (c: number) => ({ rowStart: list.rowBounds[c], rowEnd: list.rowBounds[c + 1], from: list.bounds[c], to: list.bounds[c + 1], shared: list.shared });
+  return { pinned, list, read: (chunk: number, read: ChunkRead) => format.readChunk(snapshot, spec(chunk), read, caches) };
 }

@@ -1,7 +1,8 @@
 /**
  * Test fixture for the "warehouse" source: a fresh PostgreSQL database on the local server with
- * an `orders` table filled from dayRows(), and a login role that may only read it, as a
- * detection job's connection would be in production.
+ * an `orders` table filled from dayRows(), a login role that may only read it, as a detection
+ * job's source connection would be in production, and a writer role that may create and write
+ * tables in its public schema, as a sink's connection would be.
  */
 import { Client } from 'pg';
 import { dayRows, dayStartMs } from './lake';
@@ -17,6 +18,8 @@ export interface Warehouse {
   readerUrl: string;
   database: string;
   readerRole: string;
+  /** The writer role's URL: a sink's connection (CREATE and USAGE on the public schema, nothing on orders). */
+  writerUrl: string;
   /** Inserts dayRows(day, rowsPerDay, { seed }) for each day and returns each day's anomalous order ids. */
   insertDays(days: string[], rowsPerDay: number, seed?: number): Promise<Record<string, string[]>>;
   /** Orders inserted for a day by this fixture (0 for a day never inserted). */
@@ -63,6 +66,7 @@ export async function createWarehouse(name = 'test'): Promise<Warehouse> {
   if (!/^[a-z0-9_]{1,20}$/.test(name)) throw new RangeError(`warehouse name must be 1-20 lowercase letters, digits or underscores, got "${name}"`);
   const database = `nomaly_wh_${name}_${process.pid}_${++created}`;
   const readerRole = `nomaly_wh_reader_${process.pid}`;
+  const writerRole = `nomaly_wh_writer_${process.pid}`;
   const url = urlFor(new URL(ADMIN_URL).username, database);
   const inserted = new Map<string, number>();
 
@@ -70,15 +74,17 @@ export async function createWarehouse(name = 'test'): Promise<Warehouse> {
     await admin.query(`CREATE DATABASE ${quoted(database)}`);
     // Trust authentication on the local server: the role logs in without a password, so the
     // connection entry needs no password file. CREATE ROLE has no IF NOT EXISTS: check first.
-    const role = await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [readerRole]);
-    if (role.rowCount === 0) {
-      try {
-        await admin.query(`CREATE ROLE ${quoted(readerRole)} LOGIN`);
-      } catch (err) {
-        if ((err as { code?: string }).code !== '42710') throw err; // created meanwhile by a sibling call
+    for (const name of [readerRole, writerRole]) {
+      const role = await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [name]);
+      if (role.rowCount === 0) {
+        try {
+          await admin.query(`CREATE ROLE ${quoted(name)} LOGIN`);
+        } catch (err) {
+          if ((err as { code?: string }).code !== '42710') throw err; // created meanwhile by a sibling call
+        }
       }
+      await admin.query(`GRANT CONNECT ON DATABASE ${quoted(database)} TO ${quoted(name)}`);
     }
-    await admin.query(`GRANT CONNECT ON DATABASE ${quoted(database)} TO ${quoted(readerRole)}`);
   });
   liveWarehouses.add(database);
   await withClient(url, async (owner) => {
@@ -87,6 +93,7 @@ export async function createWarehouse(name = 'test'): Promise<Warehouse> {
     );
     await owner.query(`GRANT USAGE ON SCHEMA public TO ${quoted(readerRole)}`);
     await owner.query(`GRANT SELECT ON orders TO ${quoted(readerRole)}`);
+    await owner.query(`GRANT USAGE, CREATE ON SCHEMA public TO ${quoted(writerRole)}`);
   });
 
   return {
@@ -94,6 +101,7 @@ export async function createWarehouse(name = 'test'): Promise<Warehouse> {
     readerUrl: urlFor(readerRole, database),
     database,
     readerRole,
+    writerUrl: urlFor(writerRole, database),
     async insertDays(days, rowsPerDay, seed = 0) {
       const anomalies: Record<string, string[]> = {};
       await withClient(url, async (owner) => {
@@ -116,11 +124,13 @@ export async function createWarehouse(name = 'test'): Promise<Warehouse> {
         await admin.query(`DROP DATABASE IF EXISTS ${quoted(database)} WITH (FORCE)`);
         liveWarehouses.delete(database);
         if (liveWarehouses.size > 0) return;
-        try {
-          await admin.query(`DROP ROLE IF EXISTS ${quoted(readerRole)}`);
-        } catch (err) {
-          // 2BP01: another database still grants it something; leave it for reuse.
-          if ((err as { code?: string }).code !== '2BP01') throw err;
+        for (const name of [readerRole, writerRole]) {
+          try {
+            await admin.query(`DROP ROLE IF EXISTS ${quoted(name)}`);
+          } catch (err) {
+            // 2BP01: another database still grants it something; leave it for reuse.
+            if ((err as { code?: string }).code !== '2BP01') throw err;
+          }
         }
       });
     },

@@ -51,8 +51,8 @@ describe('the map: arrows point one way', () => {
   });
 
   it('domain rooms never import activities, workflows, workers or the client', () => {
-    for (const room of ['data', 'db', 'storage', 'backup', 'results', 'observability', 'config', 'sources']) {
-      expect(offending(room, ['scoring', 'data', 'db', 'storage', 'backup', 'results', 'observability', 'config', 'sources', ...(room === 'sources' ? ['api'] : [])])).toEqual([]);
+    for (const room of ['data', 'db', 'storage', 'backup', 'results', 'observability', 'config', 'sources', 'sinks']) {
+      expect(offending(room, ['scoring', 'data', 'db', 'storage', 'backup', 'results', 'observability', 'config', 'sources', 'sinks', ...(room === 'sources' || room === 'sinks' ? ['api'] : [])])).toEqual([]);
     }
   });
 
@@ -61,7 +61,7 @@ describe('the map: arrows point one way', () => {
   });
 
   it('activities never import workers, workflows or the client', () => {
-    expect(offending('activities', ['api', 'scoring', 'data', 'db', 'storage', 'backup', 'results', 'observability', 'config', 'sources'])).toEqual([]);
+    expect(offending('activities', ['api', 'scoring', 'data', 'db', 'storage', 'backup', 'results', 'observability', 'config', 'sources', 'sinks'])).toEqual([]);
   });
 
   it('workflows import api and config, and only types of anything else', () => {

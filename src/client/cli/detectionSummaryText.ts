@@ -36,6 +36,7 @@ export function detectionSummaryLines(summary: DetectionSummary, links: Detectio
     ),
   );
   if (summary.scoresCsvKey) lines.push(`scores csv:    ${summary.scoresBucket}/${summary.scoresCsvKey}`);
+  if (summary.sink) lines.push(`sink:          ${summary.sink.connection}:${summary.sink.table}, ${summary.sink.written} ${summary.sink.rows === 'scores' ? 'rows' : 'anomalies'} upserted${summary.sink.removed ? `, ${summary.sink.removed} of an earlier run removed` : ''}`);
   lines.push(`report:        ${links.reportUrl}`);
   if (links.scoresCsvUrl) lines.push(`scores.csv:    ${links.scoresCsvUrl}`);
   if (links.scoresUrl) lines.push(`scores.f64:    ${links.scoresUrl}`);

@@ -103,6 +103,12 @@ describe('backfill of a schedule', () => {
     expect(validateDetectBackfillInput(input).windows).toHaveLength(2);
   });
 
+  it('passes the schedule\'s sink to every window of its backfill', () => {
+    const sink = { kind: 'postgres', connection: 'warehouse-writer', table: 'nomaly_anomalies', rows: 'anomalies' } as const;
+    const input = scheduleBackfillInput('nightly-orders', action('detectBatch', [{ model: 'orders', source, sink }]), { from: '2026-11-01', to: '2026-11-03' });
+    expect(validateDetectBackfillInput(input).sink).toEqual(sink);
+  });
+
   it('refuses a schedule of another workflow, or of an uploaded dataset, naming it', () => {
     expect(() => scheduleBackfillInput('nightly-backup', action('backup', [{ scope: 'full' }]), { from: '2026-11-01', to: '2026-11-03' })).toThrow(
       'schedule nightly-backup starts backup, not detectBatch',

@@ -51,7 +51,7 @@ describe('a detectBatch continuation', () => {
 
   it('is not offered as a known field to a person who typed an unknown one', () => {
     const failure = failureOf(() => validateDetectBatchInput({ model: 'cardio', datasetId: 'ds_0123456789abcdef', foo: 1 }));
-    expect(failure.message).toMatch(/^detectBatch input: "foo" is not a known field \(known: model, datasetId, .*exportCsv, threshold, explain\)$/);
+    expect(failure.message).toMatch(/^detectBatch input: "foo" is not a known field \(known: model, datasetId, .*exportCsv, threshold, explain, sink\)$/);
     expect(failure.message).not.toContain('continuation');
   });
 

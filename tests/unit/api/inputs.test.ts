@@ -36,6 +36,7 @@ describe('workflow input validation', () => {
       timeZone: 'UTC',
       threshold: null,
       explain: null,
+      sink: null,
     });
   });
 

@@ -26,6 +26,9 @@ export interface DetectOptions extends ThresholdOptions {
   alertAbove?: number;
   exportCsv?: boolean;
   explain?: number;
+  sinkConnection?: string;
+  sinkTable?: string;
+  sinkRows?: string;
   wait?: boolean;
   json?: boolean;
 }
@@ -53,13 +56,16 @@ export function registerDetectCommand(program: Command): void {
     .option('--concurrency <n>', 'chunks in flight at once (default 4)', integer)
     .option('--alert-above <rate>', 'post an alert to NOMALY_ALERT_WEBHOOK_URL when the anomaly rate exceeds this share (0-1)', decimal)
     .option('--export-csv', 'also write every row\'s score as scores.csv (row, id, score, is_anomaly) next to scores.f64')
-    .option('--explain <n>', 'top features stored with each anomaly (0-32, default 5; 0: none)', integer);
+    .option('--explain <n>', 'top features stored with each anomaly (0-32, default 5; 0: none)', integer)
+    .option('--sink-connection <name>', 'also upsert the results into a PostgreSQL table over this connection (its role must be able to write)')
+    .option('--sink-table <name>', 'with --sink-connection: the table (name or schema.name), created when missing')
+    .option('--sink-rows <anomalies|scores>', 'with --sink-connection: the anomalies (default) or every row\'s score');
   addThresholdOptions(command, 'this job')
     .option('--wait', 'show progress and print the result')
     .option('--json', 'print JSON')
     .action(async (opts: DetectOptions) => {
       checkCombination(opts);
-      const flagging = { ...defined({ threshold: thresholdRuleOf(opts), explain: opts.explain }) };
+      const flagging = { ...defined({ threshold: thresholdRuleOf(opts), explain: opts.explain }), ...sinkOf(opts) };
       if (opts.from !== undefined) {
         await withClient(async (client) => {
           const handle = await client.startBackfill({
@@ -131,6 +137,13 @@ export function checkCombination(opts: DetectOptions): void {
   if (opts.concurrencyWindows !== undefined) throw new Error('--concurrency-windows applies to a backfill (--from/--to) only');
 }
 
+/** The `sink` the --sink-* options name (checked with the rest of the input before the job starts). */
+function sinkOf(opts: DetectOptions): { sink?: unknown } {
+  if (opts.sinkConnection === undefined && opts.sinkTable === undefined && opts.sinkRows === undefined) return {};
+  if (opts.sinkConnection === undefined || opts.sinkTable === undefined) throw new Error('--sink-connection and --sink-table go together (and --sink-rows needs both)');
+  return { sink: { kind: 'postgres', connection: opts.sinkConnection, table: opts.sinkTable, ...defined({ rows: opts.sinkRows }) } };
+}
+
 function flag(name: string): string {
   return `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
@@ -156,7 +169,8 @@ function defined<T extends Record<string, unknown>>(values: T): Partial<T> {
 
 function sourceOutcomeLine(outcome: SourceRunOutcome): string {
   const window = `${outcome.window.start} – ${outcome.window.end}`;
+  const sink = outcome.sink ? `; its ${outcome.sink.written} ${outcome.sink.rows === 'scores' ? 'rows' : 'anomalies'} upserted into ${outcome.sink.connection}:${outcome.sink.table}` : '';
   return outcome.status === 'skipped'
-    ? `detection job ${outcome.jobId} skipped: ${outcome.location} for ${window} was already scored by ${outcome.scoredBy} (${outcome.rows} rows, ${outcome.anomalies} anomalies)`
+    ? `detection job ${outcome.jobId} skipped: ${outcome.location} for ${window} was already scored by ${outcome.scoredBy} (${outcome.rows} rows, ${outcome.anomalies} anomalies)${sink}`
     : `detection job ${outcome.jobId}: no data in ${outcome.location} for ${window}`;
 }
