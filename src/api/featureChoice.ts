@@ -44,8 +44,8 @@ export interface ProfiledColumns {
   id: string | null;
   columns: string[];
   featureColumns: string[];
-  labelColumn: string | null;
-  idColumn: string | null;
+  labelColumn?: string | null;
+  idColumn?: string | null;
   columnProfiles?: ColumnProfile[] | null;
 }
 

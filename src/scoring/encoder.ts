@@ -143,6 +143,9 @@ export class Encoder {
         const counts = new Map<number, number>();
         for (let r = 0, o = c; r < X.rows; r++, o += X.cols) {
           const v = X.data[o];
+          if (v === v && !(Number.isInteger(v) && v >= 0 && v < MAX_CODE)) {
+            throw new DetectorInputError(`${ALGORITHM}: row ${r}, column ${c} holds ${v}, not a category code (categories are read as codes: categoryCode in src/data/cellValues.ts)`);
+          }
           const code = v === v ? v : MISSING_LEVEL;
           counts.set(code, (counts.get(code) ?? 0) + 1);
         }
@@ -239,6 +242,12 @@ export class Encoder {
     return this.textEnds[i] > start ? fromUtf8.decode(this.textBytes.subarray(start, this.textEnds[i])) : undefined;
   }
 
+  /** Did training see category `code` (NaN: the missing level) in column c, and keep it as a level? */
+  knowsLevel(c: number, code: number): boolean {
+    const index = this.indexes[c];
+    return index !== undefined && index.get(code) >= 0;
+  }
+
   /** Each output's name: `amount`, `country=FR` (`country=#code` without a text), `country=(rare)`, `country (frequency)`, `created_at (hour sin)`. */
   outputNames(columns: readonly string[]): string[] {
     const names: string[] = [];
@@ -301,6 +310,21 @@ export class Encoder {
   /** An encoded copy of the whole matrix (training and tests; scoring goes block by block). */
   transform(X: Matrix): Matrix {
     return this.transformRows(X, 0, X.rows, new Float64Array(X.rows * this.nOutputs));
+  }
+
+  /**
+   * Missing-value counts per output from counts per input column (e.g. over a whole dataset
+   * while the encoder saw a sample): a number's or a timestamp's outputs are missing where the
+   * column is; a category's never are (missing is a level).
+   */
+  outputMissing(columnCounts: ArrayLike<number>): Float64Array {
+    const out = new Float64Array(this.nOutputs);
+    for (let k = 0; k < out.length; k++) {
+      const c = this.outputSource[k];
+      const e = this.encodings[c];
+      out[k] = e === NUMBER || e === CYCLIC ? columnCounts[c] : 0;
+    }
+    return out;
   }
 
   /** Contributions over the outputs (rows × nOutputs) summed onto the input columns (rows × nFeatures). */

@@ -105,6 +105,11 @@ describe('Encoder', () => {
     expect(Array.from(model.score(X)).every(Number.isFinite)).toBe(true);
   });
 
+  it('refuses to fit on a category column holding something that is not a code (a column read as numbers)', () => {
+    expect(() => Encoder.fit(new Matrix(2, 1, Float64Array.from([1, 2.5])), { kinds: ['category'] })).toThrow(/row 1, column 0 holds 2.5, not a category code/);
+    expect(() => Encoder.fit(new Matrix(1, 1, Float64Array.from([-3])), { kinds: ['category'] })).toThrow(DetectorInputError);
+  });
+
   it('passes numbers through untouched, NaN included', () => {
     const X = new Matrix(2, 2, Float64Array.from([1.5, categoryCode('a'), NaN, categoryCode('a')]));
     const encoder = Encoder.fit(X, { kinds: ['number', 'category'] });
