@@ -5,7 +5,8 @@
  * active version of one name impossible even for code that forgets the lock.
  */
 import path from 'node:path';
-import type { ColumnProfile } from '../data/profile';
+import { cellTypesOf, type ColumnProfile } from '../data/profile';
+import type { FeatureCellType } from '../data/cellValues';
 import { jobScoresKey } from '../storage/keys';
 import type { NomalyConfig } from '../config';
 import type { ObjectStore } from '../storage/objectStore';
@@ -91,6 +92,8 @@ export interface DatasetInfo {
   labelColumn: string | null;
   idColumn: string | null;
   columnProfiles: ColumnProfile[];
+  /** The features that are categories or timestamps (from the profile; none for a dataset registered before types). */
+  cellTypes: Record<string, FeatureCellType>;
   createdAt: string;
 }
 
@@ -144,6 +147,7 @@ export function datasetInfo(d: Dataset): DatasetInfo {
     labelColumn: d.labelColumn ?? null,
     idColumn: d.idColumn ?? null,
     columnProfiles: d.columnProfiles ?? [],
+    cellTypes: cellTypesOf(d.columnProfiles ?? []),
     createdAt: iso(d.createdAt)!,
   };
 }
