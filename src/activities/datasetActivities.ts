@@ -11,6 +11,7 @@ import type { DatasetTable } from '../data/table';
 import { Dataset } from '../db/entities';
 import { datasetInfo, type DatasetInfo } from '../db/modelRegistry';
 import { saveCsvIndex } from '../data/rowIndexStore';
+import { gunzipStored, isGzip } from '../data/gzipDataset';
 import type { ActivityDeps } from './deps';
 import { heartbeat } from './heartbeat';
 import { deliverable, failFastOnPermanent } from './failures';
@@ -125,6 +126,44 @@ export function createDatasetActivities({ orm, store, config }: ActivityDeps) {
     }
 
     const format = datasetFormat(input.format);
+    if (!format.storedBatches && isGzip(await store.getRange(bucket, input.objectKey, 0, Math.min(2, stat.size)))) return registerGzip(input);
+    return registerPlain(format, input, stat.size);
+  }
+
+  /**
+   * A gzip-compressed text file: decompressed once into the plain file (gzipDataset.ts), which is
+   * registered as the dataset; the compressed upload is removed once the dataset row exists.
+   */
+  async function registerGzip(input: RegisterDatasetInput): Promise<DatasetSummary> {
+    let reported = 0;
+    const onBytes = (bytes: number) => {
+      if (bytes - reported >= VERIFY_HEARTBEAT_BYTES) heartbeat({ decompressedBytes: (reported = bytes) });
+    };
+    const plain = await gunzipStored(store, bucket, { key: input.objectKey, sha256: input.sha256, name: input.name }, input.format, config.datasets.maxBytes, onBytes);
+    const plainInput = { ...input, objectKey: plain.key, sha256: plain.sha256 };
+    const existing = await orm.em.fork().findOne(Dataset, { sha256: plain.sha256 });
+    let summary: DatasetSummary;
+    if (existing) summary = await existingDataset(existing, plainInput);
+    else {
+      try {
+        summary = await failFastOnPermanent(() => registerPlain(datasetFormat(input.format), plainInput, plain.size, input.sha256));
+      } catch (err) {
+        if (err instanceof ApplicationFailure && err.nonRetryable) await removeRefusedUpload(plainInput);
+        throw err;
+      }
+    }
+    await store.remove(bucket, input.objectKey);
+    return summary;
+  }
+
+  /** An uploaded .gz whose decompressed file is a dataset already: that dataset, and the upload removed. */
+  async function existingCompressed(existing: Dataset, input: RegisterDatasetInput): Promise<DatasetSummary> {
+    if (input.objectKey !== existing.objectKey) await store.remove(bucket, input.objectKey);
+    return existingDataset(existing, { ...input, objectKey: existing.objectKey, sha256: existing.sha256, format: existing.format });
+  }
+
+  /** Infers the schema, streams, checks and profiles the file; the row is written last. */
+  async function registerPlain(format: DatasetFormat, input: RegisterDatasetInput, sizeBytes: number, sourceSha256: string | null = null): Promise<DatasetSummary> {
     if (format.storedBatches) await verifyStored(input);
     const schema = await sniffedSchema(format, input);
     const profiler = new DatasetProfiler(schema);
@@ -143,7 +182,8 @@ export function createDatasetActivities({ orm, store, config }: ActivityDeps) {
       sha256: input.sha256,
       objectKey: input.objectKey,
       format: input.format,
-      sizeBytes: stat.size,
+      sizeBytes,
+      sourceSha256,
       rows: profile.rows,
       columns: profile.header,
       featureColumns: profile.featureColumns,
@@ -170,6 +210,8 @@ export function createDatasetActivities({ orm, store, config }: ActivityDeps) {
       return failFastOnPermanent(async () => {
         const existing = await orm.em.fork().findOne(Dataset, { sha256: input.sha256 });
         if (existing) return existingDataset(existing, input);
+        const decompressed = await orm.em.fork().findOne(Dataset, { sourceSha256: input.sha256 });
+        if (decompressed) return existingCompressed(decompressed, input);
         try {
           return await failFastOnPermanent(() => registerNew(input));
         } catch (err) {

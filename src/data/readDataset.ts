@@ -6,7 +6,7 @@ import type { CsvReadOptions } from './csv';
 import { datasetFormat } from './formats';
 import type { DatasetTable } from './table';
 
-export { DATASET_FORMATS, formatFromFileName, isDatasetFormat } from './formats';
+export { DATASET_FORMATS, formatFromFileName, isDatasetFormat, isGzipName } from './formats';
 export type { DatasetFormatName } from './formats';
 
 export type DatasetReadOptions = Pick<CsvReadOptions, 'labelColumn' | 'idColumn' | 'featureColumns' | 'rowStart' | 'rowEnd' | 'cellTypes' | 'defaultCellType' | 'withCategoryText'>;

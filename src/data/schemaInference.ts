@@ -9,6 +9,11 @@
  * - no value at all: `number` (an all-null column; a later text is an error naming its row);
  * - every text `true`/`false` (booleanCells.ts): `boolean`;
  * - every text a decimal or a boolean: `integer` when every number is whole, else `number`;
+ * - some texts decimals, others not: a number column with stray text (a typo, "n/a", "0x10"),
+ *   not a category: `number`, so the reader refuses the first stray cell naming its row and
+ *   column, as it always has (a column of codes mixing digits and letters, like postcodes, is
+ *   refused the same way); so is a text other tools read as a number and Nomaly refuses
+ *   (Infinity, NaN, 0x1F, 0b101: decimalText.ts);
  * - every text an ISO 8601 date or date-time (cellValues.ts): `timestamp`;
  * - otherwise a string column: `category` when its distinct texts are few — at most
  *   MAX_CATEGORIES and at most max(SMALL_CATEGORIES, CATEGORY_SHARE of its sampled values) —
@@ -19,7 +24,7 @@
  */
 import { BOOLEAN_CSV_TOKENS } from './booleanCells';
 import { timestampMillis, type FeatureCellType } from './cellValues';
-import { decimalValue } from './decimalText';
+import { decimalValue, isRefusedNumeral } from './decimalText';
 import type { DatasetTable } from './table';
 import type { TableReadOptions } from './tableBuilder';
 
@@ -45,6 +50,7 @@ export function inferColumnType(texts: ReadonlyMap<string, number>): ColumnType 
   let numbers = 0;
   let fractions = false;
   let timestamps = 0;
+  let refusedNumerals = 0;
   let values = 0;
   for (const [text, count] of texts) {
     values += count;
@@ -53,10 +59,12 @@ export function inferColumnType(texts: ReadonlyMap<string, number>): ColumnType 
     if (Number.isFinite(v)) {
       numbers++;
       if (!Number.isInteger(v)) fractions = true;
-    } else if (timestampMillis(text) === timestampMillis(text)) timestamps++;
+    } else if (isRefusedNumeral(text)) refusedNumerals++;
+    else if (timestampMillis(text) === timestampMillis(text)) timestamps++;
   }
   if (booleans === texts.size) return 'boolean';
   if (booleans + numbers === texts.size) return fractions ? 'number' : 'integer';
+  if (numbers > 0 || refusedNumerals > 0) return 'number';
   if (timestamps === texts.size) return 'timestamp';
   return texts.size <= MAX_CATEGORIES && texts.size <= Math.max(SMALL_CATEGORIES, CATEGORY_SHARE * values) ? 'category' : 'text';
 }

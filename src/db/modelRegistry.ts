@@ -94,6 +94,8 @@ export interface DatasetInfo {
   columnProfiles: ColumnProfile[];
   /** The features that are categories or timestamps (from the profile; none for a dataset registered before types). */
   cellTypes: Record<string, FeatureCellType>;
+  /** The uploaded file's sha256 when it was gzip-compressed and stored decompressed. */
+  sourceSha256: string | null;
   createdAt: string;
 }
 
@@ -148,6 +150,7 @@ export function datasetInfo(d: Dataset): DatasetInfo {
     idColumn: d.idColumn ?? null,
     columnProfiles: d.columnProfiles ?? [],
     cellTypes: cellTypesOf(d.columnProfiles ?? []),
+    sourceSha256: d.sourceSha256 ?? null,
     createdAt: iso(d.createdAt)!,
   };
 }

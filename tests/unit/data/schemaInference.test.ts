@@ -34,7 +34,8 @@ describe('schema inference: each column\'s type from its sampled texts', () => {
     ['ISO dates and date-times', ['2026-03-01', '2026-03-01T10:00:00+02:00', '2026-03-01 10:00'], 'timestamp'],
     ['few distinct texts', Array.from({ length: 100 }, (_, i) => ['DE', 'FR', 'US'][i % 3]), 'category'],
     ['texts all different (free text)', Array.from({ length: 100 }, (_, i) => `note ${i}`), 'text'],
-    ['a hexadecimal numeral is text, not a number', ['0x10', '0x11'], 'category'],
+    ['numerals Nomaly refuses (Infinity, NaN, hexadecimal) are bad numbers, not categories', ['Infinity', 'NaN', '0X1F', '0b101'], 'number'],
+    ['numbers with a stray text: a number column (the stray cell is then refused)', ['1', '2', 'abc', '0x10'], 'number'],
     ['no value at all (all null)', [], 'number'],
   ])('%s', (_, texts, type) => {
     expect(inferColumnType(counts(texts))).toBe(type);
@@ -90,6 +91,10 @@ describe('schema inference: each column\'s type from its sampled texts', () => {
     expect(jsonl.schema).toEqual(want);
     expect(parquet.schema).toEqual(want);
     expect(parquet.profile.columns.find((c) => c.name === 'c')!.topValues).toEqual(jsonl.profile.columns.find((c) => c.name === 'c')!.topValues);
+  });
+
+  it('a stray text among numbers in the sample is refused naming its line and column, as before types were inferred', async () => {
+    await expect(register(Buffer.from('a,b\n1,2\n3,abc\n'))).rejects.toThrow('line 3, column "b": "abc" is not a number');
   });
 
   it('an all-null column is a number with a note; it stays one', async () => {

@@ -8,7 +8,7 @@ import { withClient } from '../withClient';
 
 /** What `datasets upload` takes (the readers in src/data, chosen by the file's extension). */
 export const DATASET_FILE_HELP =
-  'a CSV (.csv), JSON lines (.jsonl, .ndjson) or Parquet (.parquet, .pq) file, chosen by its extension; a CSV needs a header line; a "label" column (0/1) and an "id" column are recognised';
+  'a CSV (.csv), JSON lines (.jsonl, .ndjson) or Parquet (.parquet, .pq) file, chosen by its extension (.csv.gz and .jsonl.gz: gzip-compressed, stored decompressed); a CSV needs a header line; a "label" column (0/1) and an "id" column are recognised; column types are inferred (datasets show prints them)';
 
 /** `nomaly datasets upload | list | show | delete`. */
 export function registerDatasetCommands(program: Command): void {
