@@ -65,6 +65,8 @@ export interface CsvReadOptions {
    * an ISO 8601 text as epoch milliseconds. Names that are not feature columns are ignored.
    */
   cellTypes?: Readonly<Record<string, FeatureCellType>>;
+  /** The cell type of feature columns `cellTypes` does not name (default `number`): a schema sniff reads every one as a category. */
+  defaultCellType?: FeatureCellType;
   /** Also return `categoryText`: code → text of each distinct category value read (once per value, not per row). */
   withCategoryText?: boolean;
 }
@@ -508,7 +510,7 @@ export function resolveColumns(
       1,
     );
   }
-  return { roles, featureColumns, labelIndex, idIndex, kinds: cellKinds(header, (c) => roles[c] >= 0, options.cellTypes) };
+  return { roles, featureColumns, labelIndex, idIndex, kinds: cellKinds(header, (c) => roles[c] >= 0, options.cellTypes, options.defaultCellType) };
 }
 
 /** Upper bound of the data records from `p` on (line feeds, plus an unterminated last line). */

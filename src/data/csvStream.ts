@@ -131,6 +131,7 @@ export async function* csvBatches(
     labelColumn: options.labelColumn,
     idColumn: options.idColumn,
     cellTypes: options.cellTypes,
+    defaultCellType: options.defaultCellType,
     withCategoryText: options.withCategoryText,
   };
   const scanner = new RecordBoundaryScanner();

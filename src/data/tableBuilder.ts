@@ -11,7 +11,7 @@ import { isMissingValue } from './missingValues';
 import type { FeatureCellType } from './cellValues';
 import { categoryValue, KIND_CATEGORY, KIND_NUMBER, NOT_A_TIMESTAMP, timestampValue } from './typedCells';
 
-export type TableReadOptions = Pick<CsvReadOptions, 'labelColumn' | 'idColumn' | 'featureColumns' | 'cellTypes' | 'withCategoryText'>;
+export type TableReadOptions = Pick<CsvReadOptions, 'labelColumn' | 'idColumn' | 'featureColumns' | 'cellTypes' | 'defaultCellType' | 'withCategoryText'>;
 
 /** Checks a header (names from the file) the way the CSV reader does: non-empty, unique names. */
 export function checkHeader(header: string[], where: string): void {

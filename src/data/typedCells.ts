@@ -35,12 +35,17 @@ export function checkCellTypes(cellTypes: Readonly<Record<string, unknown>> | un
  * then run exactly today's numeric path. Names in `cellTypes` that are not feature columns are
  * ignored (a chunk reads only some of a dataset's features).
  */
-export function cellKinds(header: readonly string[], isFeature: (column: number) => boolean, cellTypes: Readonly<Record<string, FeatureCellType>> | undefined): Uint8Array | undefined {
-  if (cellTypes === undefined) return undefined;
+export function cellKinds(
+  header: readonly string[],
+  isFeature: (column: number) => boolean,
+  cellTypes: Readonly<Record<string, FeatureCellType>> = {},
+  defaultType: FeatureCellType = 'number',
+): Uint8Array | undefined {
   checkCellTypes(cellTypes);
+  checkCellTypes({ defaultCellType: defaultType });
   let kinds: Uint8Array | undefined;
   header.forEach((name, c) => {
-    const type = Object.hasOwn(cellTypes, name) ? cellTypes[name] : 'number';
+    const type = Object.hasOwn(cellTypes, name) ? cellTypes[name] : defaultType;
     if (type !== 'number' && isFeature(c)) (kinds ??= new Uint8Array(header.length))[c] = KINDS[type];
   });
   return kinds;
