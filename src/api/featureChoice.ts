@@ -15,6 +15,7 @@
  */
 import type { FeatureCellType } from '../data/cellValues';
 import type { ColumnProfile } from '../data/profile';
+import { readCellType, type ColumnType as ProfiledType } from '../data/schemaInference';
 import { invalidInput, type Json } from './inputs';
 
 export const SCHEMA_TYPES = ['number', 'integer', 'boolean', 'category', 'timestamp', 'exclude'] as const;
@@ -103,22 +104,19 @@ export function choosesColumns(choice: FeatureChoice): boolean {
   return choice.exclude !== undefined || choice.schema !== undefined || choice.timestamps !== 'cyclic';
 }
 
-type ColumnType = Exclude<SchemaType, 'exclude'> | 'text' | 'excluded';
+/** A column's type as training sees it: registration's, or `excluded` (by the schema, or a column registration did not type). */
+type ColumnType = ProfiledType | 'excluded';
 
-/** The type registration gave a column (a feature from before profiles: number). */
+/** The type registration gave a column (a feature from before profiles: number; any other column from then: text). */
 function profiledType(dataset: ProfiledColumns, name: string): ColumnType {
   const profile = dataset.columnProfiles?.find((c) => c.name === name);
-  if (profile) {
-    if ((profile.role as string) === 'excluded') return profile.type === 'text' ? 'text' : 'excluded';
-    return profile.type as ColumnType;
-  }
+  if (profile) return profile.role === 'excluded' ? 'text' : profile.type;
   return dataset.featureColumns.includes(name) ? 'number' : 'text';
 }
 
+/** How a column of this type is read as a feature; undefined: it is not one. */
 function cellTypeOf(type: ColumnType): FeatureCellType | undefined {
-  if (type === 'category' || type === 'timestamp') return type;
-  if (type === 'number' || type === 'integer' || type === 'boolean') return 'number';
-  return undefined;
+  return type === 'text' || type === 'excluded' ? undefined : readCellType(type);
 }
 
 /**
