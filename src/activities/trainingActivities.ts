@@ -1,5 +1,6 @@
 import type { ThresholdRule } from '../api/threshold';
-import { resolveFeatures, type SchemaType, type TimestampPolicy } from '../api/featureChoice';
+import type { SchemaType, TimestampPolicy } from '../api/featureChoice';
+import { resolveFeatures } from '../api/featureResolution';
 import { invalidInput } from '../api/inputs';
 import type { FeatureCellType } from '../data/cellValues';
 import type { EntityManager } from '@mikro-orm/postgresql';

@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { resolveFeatures, validateFeatureChoice, type ProfiledColumns } from '../../../src/api/featureChoice';
+import { validateFeatureChoice } from '../../../src/api/featureChoice';
+import { resolveFeatures, type ProfiledColumns } from '../../../src/api/featureResolution';
 import { validateTrainModelInput } from '../../../src/api/inputs';
 import type { ColumnProfile } from '../../../src/data/profile';
 import { failureOf } from '../../support/failureOf';
