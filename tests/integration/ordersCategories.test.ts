@@ -127,13 +127,16 @@ describe('orders with categories, timestamps and nulls on the real stack', () =>
       expect(uploaded.featureColumns).toEqual(FEATURES);
       expect(uploaded.cellTypes).toEqual({ country: 'category', channel: 'category', created_at: 'timestamp' });
       const name = `orders-${format}`;
-      const trained = await (await p.client.startTraining({ datasetId: uploaded.id, modelName: name, algorithm: 'ecod', contamination: 0.01 })).result();
+      // A distance on standardised features: one order from NZ among thousands is far out on its one-hot column.
+      // (ECOD and Isolation Forest spread a row's score over every encoded feature, and one rare level does not lift it past the 1% threshold here.)
+      const trained = await (await p.client.startTraining({ datasetId: uploaded.id, modelName: name, algorithm: 'knn', standardize: 'zscore', contamination: 0.01 })).result();
       const [model] = await p.sql<{ artifact_key: string; feature_columns: string[] }>('select artifact_key, feature_columns from model where name = ?', [name]);
       expect(model.feature_columns).toEqual(FEATURES);
       const stored = decodeModelFile(await p.platform.store.getVerifiedBytes(p.config.buckets.models, model.artifact_key)).detector as Encoded;
-      // encode → impute → detect; the country levels carry their texts.
+      // encode → impute → standardise → detect; the country levels carry their texts.
       expect(stored).toBeInstanceOf(Encoded);
       expect(stored.inner).toBeInstanceOf(Imputed);
+      expect((stored.inner as Imputed).inner.algorithm).toBe('pipeline');
       expect(stored.encoder.kinds()).toEqual(['number', 'number', 'number', 'category', 'category', 'timestamp']);
       expect(stored.encoder.outputNames(FEATURES)).toEqual(expect.arrayContaining(['country=DE', 'country=NZ', 'country=(missing)', 'country=(rare)', 'channel=web', 'created_at (hour sin)']));
 
@@ -176,7 +179,6 @@ describe('orders with categories, timestamps and nulls on the real stack', () =>
     expect(chosen.feature_columns).toEqual(['amount', 'items', 'country', 'channel', 'note']);
     const encoder = (decodeModelFile(await p.platform.store.getVerifiedBytes(p.config.buckets.models, chosen.artifact_key)).detector as Encoded).encoder;
     // 4,000 distinct notes: frequency encoded; 5 item counts (and missing): one-hot.
-    expect(FEATURES.length).toBe(6);
     expect([encoder.encodingOf(1), encoder.encodingOf(4)]).toEqual(['one-hot', 'frequency']);
     const detected = (await (await p.client.startDetection({ model: 'orders-chosen', datasetId: uploaded.id })).result()) as DetectionSummary;
     expect(detected).toMatchObject({ status: 'completed', rows: ROWS });
