@@ -1,12 +1,16 @@
 /**
  * Gzip-compressed CSV and JSON lines (`.csv.gz`, `.jsonl.gz`). A gzip stream cannot be cut into
  * byte ranges (a chunk could only start reading at the file's first byte), so registration
- * decompresses it once, as a stream, into the plain file under its own content address: the
- * dataset is the plain file (its row index, chunks and range reads as for any upload), and the
- * record keeps the uploaded file's sha256 as `sourceSha256`. The size limit applies to the
+ * decompresses it once, as a stream (through a local temporary file), into the plain file under
+ * its own content address: the dataset is the plain file (its row index, chunks and range reads
+ * as for any upload), and the record keeps the uploaded file's sha256 as `sourceSha256`. The size limit applies to the
  * decompressed bytes, so a small file that expands without bound (a "gzip bomb") is refused
  * once it passes the limit, never written out whole.
  */
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -48,8 +52,10 @@ export interface Decompressed {
 
 /**
  * Decompresses the stored gzip object `key` (its sha256 checked as it is read) into the plain
- * file at `datasetKey(<its sha256>, format)`, staged then published by copy so readers never see
- * a part of it. Corrupt gzip data and a result over `maxBytes` are DatasetFormatErrors.
+ * file at `datasetKey(<its sha256>, format)`. The plain bytes go to a local temporary file first
+ * (at most `maxBytes`), then up with their digest known, published atomically: a failure at
+ * any point leaves nothing in the store. Corrupt gzip data and a result over `maxBytes` are
+ * DatasetFormatErrors.
  */
 export async function gunzipStored(
   store: ObjectStore,
@@ -59,30 +65,21 @@ export async function gunzipStored(
   maxBytes: number,
   onBytes?: (bytes: number) => void,
 ): Promise<Decompressed> {
-  const stagingKey = `staging/gunzip/${source.sha256}.${format}`;
-  const hasher = new HashingStream(onBytes);
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'nomaly-gunzip-'));
   try {
-    const upload = store.putStream(bucket, stagingKey, hasher).catch((err: Error) => {
-      hasher.destroy(err);
-      throw err;
-    });
-    const piped = pipeline(Readable.from(store.streamVerified(bucket, source.key, source.sha256)), createGunzip(), new SizeLimit(maxBytes, source.name), hasher);
-    const results = await Promise.allSettled([piped, upload]);
-    const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
-    if (failed) {
-      const err = results[0].status === 'rejected' ? (results[0] as PromiseRejectedResult).reason : failed.reason;
+    const file = path.join(dir, `plain.${format}`);
+    const hasher = new HashingStream(onBytes);
+    try {
+      await pipeline(Readable.from(store.streamVerified(bucket, source.key, source.sha256)), createGunzip(), new SizeLimit(maxBytes, source.name), hasher, createWriteStream(file));
+    } catch (err) {
       if (isZlibError(err)) throw new DatasetFormatError(`${source.name}: not valid gzip data (${err.message}); check the file is complete (gzip -t FILE)`);
       throw err;
     }
-  } catch (err) {
-    await store.remove(bucket, stagingKey).catch(() => undefined);
-    throw err;
+    const digest = await hasher.digest;
+    if (digest.size === 0) throw new DatasetFormatError(`${source.name}: empty file (0 bytes once decompressed)`);
+    const published = await store.putFilePublished(bucket, datasetKey(digest.sha256, format), file, digest);
+    return { key: published.key, sha256: digest.sha256, size: digest.size };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
-  const digest = await hasher.digest;
-  if (digest.size === 0) {
-    await store.remove(bucket, stagingKey).catch(() => undefined);
-    throw new DatasetFormatError(`${source.name}: empty file (0 bytes once decompressed)`);
-  }
-  const published = await store.publishByCopy(bucket, stagingKey, datasetKey(digest.sha256, format), digest);
-  return { key: published.key, sha256: digest.sha256, size: digest.size };
 }
