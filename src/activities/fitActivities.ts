@@ -107,7 +107,7 @@ export function createFitActivities({ store, config }: ActivityDeps) {
         const missing = input.missing ?? DEFAULT_MISSING_POLICY;
         // Over the whole dataset, not only the sample: a column missing anywhere gets an indicator.
         const missingSeen = new Float64Array(d);
-        const kinds: ColumnKind[] = input.featureColumns.map((c) => input.cellTypes?.[c] ?? 'number');
+        const kinds: ColumnKind[] = input.featureColumns.map((c) => (input.cellTypes && Object.hasOwn(input.cellTypes, c) ? input.cellTypes[c] : 'number'));
         const texts = new Map<number, string>();
         for await (const batch of trainingBatches(input)) {
           const batchTexts = (batch as { categoryText?: Map<number, string> }).categoryText;

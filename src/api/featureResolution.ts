@@ -68,7 +68,8 @@ export function resolveFeatures(dataset: ProfiledColumns, choice: FeatureChoice,
     if (role && type !== 'exclude') invalidInput(w, `schema.${name}`, `gives a type to the dataset's ${role} column: it is never a feature`);
   }
   const typeOf = (name: string): ColumnType => {
-    const override = choice.schema?.[name];
+    // Own keys only: a column named `constructor` or `toString` is not typed by Object.prototype.
+    const override = choice.schema && Object.hasOwn(choice.schema, name) ? choice.schema[name] : undefined;
     if (override === 'exclude') return 'excluded';
     return override ?? profiledType(dataset, name);
   };

@@ -131,6 +131,14 @@ describe('trainModel column choice: resolved against the dataset', () => {
     expect(got).toContain(message);
   });
 
+  it('columns named like Object.prototype members are columns like any other', () => {
+    const odd: ProfiledColumns = { id: 'ds_00000000000000bb', columns: ['constructor', 'toString', 'hasOwnProperty'], featureColumns: ['constructor', 'toString'], labelColumn: null, idColumn: null, columnProfiles: null };
+    // The schema as an activity receives it: a plain object (with a prototype), not the validator's null-prototype one.
+    const schema = JSON.parse('{"toString": "category"}') as Record<string, 'category'>;
+    expect(resolveFeatures(odd, { schema, timestamps: 'cyclic' })).toEqual({ featureColumns: ['constructor', 'toString'], cellTypes: { toString: 'category' } });
+    expect(refusal(() => resolveFeatures(odd, { features: ['hasOwnProperty'], timestamps: 'cyclic' })).message).toContain('"hasOwnProperty", a text column');
+  });
+
   it('a label may be named in schema only to exclude it (a no-op)', () => {
     expect(resolveFeatures(orders, choice({ schema: { label: 'exclude' } })).featureColumns).toEqual(['amount', 'n_items', 'is_gift', 'country', 'created_at']);
   });
