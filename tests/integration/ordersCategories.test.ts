@@ -170,6 +170,21 @@ describe('orders with categories, timestamps and nulls on the real stack', () =>
     }
   });
 
+  it('a column numeric in training that holds text at scoring time fails the job with a clear error naming line and column', async () => {
+    await (await p.client.startTraining({ datasetId: (await p.client.uploadDataset(files.csv)).id, modelName: 'orders-numeric', algorithm: 'hbos' })).result();
+    // Amounts written with their currency: registration takes the column for text, the model still reads it as a number.
+    const withCurrency = path.join(dir, 'orders-eur.csv');
+    writeFileSync(withCurrency, csv(data).replace(/^(o\d+),([0-9.]+),/gm, '$1,EUR $2,'));
+    const uploaded = await p.client.uploadDataset(withCurrency);
+    expect(uploaded.featureColumns).not.toContain('amount');
+    const outcome = await (await p.client.startDetection({ model: 'orders-numeric', datasetId: uploaded.id })).result().then(
+      () => 'completed',
+      (err: unknown) => err,
+    );
+    expect(outcome).toBeInstanceOf(WorkflowFailedError);
+    expect(rootMessage(outcome)).toMatch(/line 2, column "amount": "EUR [0-9.]+" is not a number/);
+  });
+
   it('features, exclude, schema and timestamps shape the model; a choice the dataset cannot meet is refused naming the field, before a version is reserved', async () => {
     const uploaded = await p.client.uploadDataset(files.csv);
     await (
