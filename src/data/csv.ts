@@ -5,8 +5,11 @@
  * row-major Float64Array without creating a string per cell (a fast exact decimal parse, with
  * `Number()` as the fallback for decimals too long for it). Numbers are plain decimals only
  * (see decimalText.ts); a feature cell holding a boolean (booleanCells.ts) becomes 1 or 0, one
- * holding a missing-value token (missingValues.ts) NaN: checks made only for cells that are not numbers. Only header names, id cells and cells that are in error are turned into
- * strings; the text must be UTF-8.
+ * holding a missing-value token (missingValues.ts) NaN: checks made only for cells that are not numbers. A column
+ * read as a category (options.cellTypes) gets the hash code of its cell's bytes, a timestamp
+ * column epoch milliseconds (cellValues.ts). Only header names, id cells, timestamp cells, the
+ * first cell of each distinct category when its text is asked for, and cells that are in error
+ * are turned into strings; the text must be UTF-8.
  *
  * Format: RFC 4180 — comma separated, `\n` or `\r\n` line endings, optional double-quoted fields
  * (`""` inside quotes is one quote; quoted fields may span lines), an optional UTF-8 byte order
@@ -20,7 +23,7 @@ import { assertUtf8 } from './utf8';
 import { isMissingCsvCell } from './missingValues';
 import { csvBooleanCell } from './booleanCells';
 import { categoryCode, categoryCodeOfBytes, timestampMillis, type FeatureCellType } from './cellValues';
-import { categoryTextOf, cellKinds, KIND_CATEGORY, NOT_A_TIMESTAMP } from './typedCells';
+import { categoryTextOf, cellKinds, KIND_CATEGORY, KIND_NUMBER, NOT_A_TIMESTAMP } from './typedCells';
 
 export { DatasetFormatError } from './datasetError';
 
@@ -593,7 +596,7 @@ export function readCsv(input: Buffer | string, options: CsvReadOptions = {}): D
         if (field < ncols) {
           const role = roles[field];
           if (role >= 0) {
-            if (kinds !== undefined && kinds[field] !== 0) {
+            if (kinds !== undefined && kinds[field] !== KIND_NUMBER) {
               if (!readTypedCell(sc, kinds[field], data, offset + role, texts)) cellError ??= timestampCellError(sc, cellLine, header[field]);
             } else if (!readNumberCell(sc, data, offset + role)) {
               if (isMissingCsvCell(buf, sc.start, sc.end)) data[offset + role] = NaN;

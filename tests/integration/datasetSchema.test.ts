@@ -4,6 +4,13 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ApplicationFailure } from '@temporalio/common';
 import { createHash } from 'node:crypto';
+import { parquetWriteBuffer } from 'hyparquet-writer';
+import { BufferPool } from '../../src/data/bufferPool';
+import { categoryCode } from '../../src/data/cellValues';
+import { datasetFormat, type ChunkReadCaches, type StoredDataset } from '../../src/data/formats';
+import { LruCache } from '../../src/data/lruCache';
+import { datasetKey } from '../../src/storage/keys';
+import { chunkAt } from '../../src/workflows/chunkPlan';
 import { SeededRandom } from '../../src/scoring/random';
 import { startTestPlatform, type TestPlatform } from '../support/testPlatform';
 
@@ -11,27 +18,59 @@ const ROWS = 3000;
 const COUNTRIES = ['DE', 'FR', 'US', 'GB', 'IT', 'ES', 'NL', 'PL', 'SE', 'AT'];
 const SIZE_LIMIT = 4 * 1024 * 1024;
 
+interface Order {
+  id: string;
+  country: string | null;
+  amount: number | null;
+  items: number;
+  is_gift: boolean | null;
+  created_at: string | null;
+  note: string;
+}
+
 /** An orders table as it comes: a country category, a boolean, a timestamp, free text, about 5% nulls in every feature. */
-function ordersCsv(): { text: string; nulls: Record<string, number>; countries: Map<string, number> } {
+function orderRows(): Order[] {
   const rng = new SeededRandom(7);
-  const nulls: Record<string, number> = { country: 0, amount: 0, is_gift: 0, created_at: 0 };
-  const countries = new Map<string, number>();
-  const lines = ['id,country,amount,items,is_gift,created_at,note'];
-  const missing = (column: string) => {
-    if (rng.next() >= 0.05) return false;
-    nulls[column]++;
-    return true;
-  };
-  for (let r = 0; r < ROWS; r++) {
+  const maybe = <T>(value: T): T | null => (rng.next() < 0.05 ? null : value);
+  return Array.from({ length: ROWS }, (_, r) => ({
+    id: `o${r}`,
     // Skewed: the first countries are the frequent ones.
-    const country = missing('country') ? '' : COUNTRIES[Math.floor(rng.next() ** 2 * COUNTRIES.length)];
-    if (country) countries.set(country, (countries.get(country) ?? 0) + 1);
-    const amount = missing('amount') ? 'NA' : (20 + rng.next() * 80).toFixed(2);
-    const gift = missing('is_gift') ? '' : rng.next() < 0.2 ? 'true' : 'false';
-    const created = missing('created_at') ? 'null' : new Date(Date.UTC(2026, 2, 1) + Math.floor(rng.next() * 30 * 86_400_000)).toISOString();
-    lines.push(`o${r},${country},${amount},${1 + (r % 7)},${gift},${created},"customer note ${r}, please ${rng.next() < 0.5 ? 'wrap' : 'hurry'}"`);
-  }
-  return { text: `${lines.join('\n')}\n`, nulls, countries };
+    country: maybe(COUNTRIES[Math.floor(rng.next() ** 2 * COUNTRIES.length)]),
+    amount: maybe(Number((20 + rng.next() * 80).toFixed(2))),
+    items: 1 + (r % 7),
+    is_gift: maybe(rng.next() < 0.2),
+    created_at: maybe(new Date(Date.UTC(2026, 2, 1) + Math.floor(rng.next() * 30 * 86_400_000)).toISOString()),
+    note: `customer note ${r}, please ${rng.next() < 0.5 ? 'wrap' : 'hurry'}`,
+  }));
+}
+
+/** The orders as CSV, each kind of null written another way. */
+function ordersCsv(orders: Order[]): string {
+  const cell = (v: unknown, nullText: string) => (v === null ? nullText : String(v));
+  const lines = ['id,country,amount,items,is_gift,created_at,note'];
+  for (const o of orders) lines.push([o.id, cell(o.country, ''), cell(o.amount, 'NA'), o.items, cell(o.is_gift, ''), cell(o.created_at, 'null'), `"${o.note}"`].join(','));
+  return `${lines.join('\n')}\n`;
+}
+
+function ordersParquet(orders: Order[]): Buffer {
+  return Buffer.from(
+    parquetWriteBuffer({
+      columnData: [
+        { name: 'id', data: orders.map((o) => o.id), type: 'STRING' },
+        { name: 'country', data: orders.map((o) => o.country), type: 'STRING', nullable: true, encoding: 'RLE_DICTIONARY' },
+        { name: 'amount', data: orders.map((o) => o.amount), type: 'DOUBLE', nullable: true },
+        { name: 'items', data: Int32Array.from(orders, (o) => o.items), type: 'INT32' },
+        { name: 'is_gift', data: orders.map((o) => o.is_gift), type: 'BOOLEAN', nullable: true },
+        { name: 'created_at', data: orders.map((o) => (o.created_at === null ? null : new Date(o.created_at))), type: 'TIMESTAMP', nullable: true },
+        { name: 'note', data: orders.map((o) => o.note), type: 'STRING' },
+      ],
+      rowGroupSize: 700,
+    }),
+  );
+}
+
+function nullsOf(orders: Order[], column: keyof Order): number {
+  return orders.filter((o) => o[column] === null).length;
 }
 
 function sha256(bytes: Buffer): string {
@@ -42,8 +81,8 @@ function sha256(bytes: Buffer): string {
 describe('dataset schema and gzip uploads on the real stack', () => {
   let p: TestPlatform;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'nomaly-schema-'));
-  const orders = ordersCsv();
-  const plain = Buffer.from(orders.text);
+  const orders = orderRows();
+  const plain = Buffer.from(ordersCsv(orders));
   const savedLimit = process.env.NOMALY_MAX_DATASET_BYTES;
 
   beforeAll(async () => {
@@ -72,13 +111,16 @@ describe('dataset schema and gzip uploads on the real stack', () => {
 
     const shown = await p.client.reads.showDataset(uploaded.id);
     const byName = Object.fromEntries(shown.columnProfiles.map((c) => [c.name, c]));
-    const top = [...orders.countries].sort((a, b) => b[1] - a[1]);
-    expect(byName.country).toMatchObject({ role: 'feature', type: 'category', nullCount: orders.nulls.country, cardinality: COUNTRIES.length });
+    const counts = new Map<string, number>();
+    for (const o of orders) if (o.country !== null) counts.set(o.country, (counts.get(o.country) ?? 0) + 1);
+    const top = [...counts].sort((a, b) => b[1] - a[1]);
+    expect(byName.country).toMatchObject({ role: 'feature', type: 'category', nullCount: nullsOf(orders, 'country'), cardinality: COUNTRIES.length });
     expect(byName.country.topValues!.slice(0, 3)).toEqual(top.slice(0, 3).map(([value, count]) => ({ value, count })));
-    expect(byName.amount).toMatchObject({ role: 'feature', type: 'number', nullCount: orders.nulls.amount });
+    expect(nullsOf(orders, 'country')).toBeGreaterThan(100);
+    expect(byName.amount).toMatchObject({ role: 'feature', type: 'number', nullCount: nullsOf(orders, 'amount') });
     expect(byName.items).toMatchObject({ role: 'feature', type: 'integer', nullCount: 0, min: 1, max: 7 });
-    expect(byName.is_gift).toMatchObject({ role: 'feature', type: 'boolean', nullCount: orders.nulls.is_gift, min: 0, max: 1 });
-    expect(byName.created_at).toMatchObject({ role: 'feature', type: 'timestamp', nullCount: orders.nulls.created_at });
+    expect(byName.is_gift).toMatchObject({ role: 'feature', type: 'boolean', nullCount: nullsOf(orders, 'is_gift'), min: 0, max: 1 });
+    expect(byName.created_at).toMatchObject({ role: 'feature', type: 'timestamp', nullCount: nullsOf(orders, 'created_at') });
     expect(byName.created_at.minTime! >= '2026-03-01T00:00:00.000Z' && byName.created_at.maxTime! < '2026-03-31T00:00:00.000Z').toBe(true);
     expect(byName.note).toMatchObject({ role: 'excluded', type: 'text', nullCount: 0, cardinality: ROWS });
     expect(byName.id).toMatchObject({ role: 'id', type: 'text' });
@@ -97,11 +139,44 @@ describe('dataset schema and gzip uploads on the real stack', () => {
   });
 
   it('a .jsonl.gz registers as JSON lines with the same types', async () => {
-    const rows = orders.text.trim().split('\n').slice(1, 400).map((line, r) => ({ id: `o${r}`, country: COUNTRIES[r % 3], amount: Number(line.split(',')[2]) || null, at: `2026-03-0${1 + (r % 9)}` }));
+    const rows = orders.slice(0, 399).map((o, r) => ({ id: o.id, country: COUNTRIES[r % 3], amount: o.amount, at: `2026-03-0${1 + (r % 9)}` }));
     const file = path.join(dir, 'small.jsonl.gz');
     writeFileSync(file, gzipSync(rows.map((r) => JSON.stringify(r)).join('\n')));
     const uploaded = await p.client.uploadDataset(file);
     expect(uploaded).toMatchObject({ format: 'jsonl', rows: 399, cellTypes: { country: 'category', at: 'timestamp' } });
+  });
+
+  it('the orders as CSV, JSON lines and Parquet: the same schema, and their chunks read with its cell types give the same numbers', async () => {
+    const files = { csv: plain, jsonl: Buffer.from(orders.map((o) => JSON.stringify(o)).join('\n')), parquet: ordersParquet(orders) };
+    const features: Record<string, number[]> = {};
+    for (const [format, bytes] of Object.entries(files)) {
+      const file = path.join(dir, `chunked.${format}`);
+      writeFileSync(file, bytes);
+      const summary = await p.client.uploadDataset(file);
+      expect(summary).toMatchObject({ format, rows: ROWS, featureColumns: ['country', 'amount', 'items', 'is_gift', 'created_at'], cellTypes: { country: 'category', created_at: 'timestamp' } });
+      const reader = datasetFormat(format);
+      const dataset: StoredDataset = { store: p.platform.store, bucket: p.config.buckets.datasets, key: datasetKey(summary.sha256, format), sha256: summary.sha256 };
+      const list = await reader.planChunks(dataset, ROWS, 1000, () => undefined);
+      const caches: ChunkReadCaches = { indexes: new LruCache(4), heads: new LruCache(4), buffers: new BufferPool(1) };
+      const values: number[] = [];
+      for (let i = 0; i < list.chunks; i++) {
+        const columns = { featureColumns: summary.featureColumns, idColumn: 'id', cellTypes: summary.cellTypes };
+        for await (const block of reader.readChunk(dataset, chunkAt(list, i), { columns, blockRows: 512, rowsDone: 0 }, caches)) {
+          values.push(...block.features.data.subarray(0, block.features.rows * block.features.cols));
+        }
+      }
+      features[format] = values;
+    }
+    expect(features.csv.length).toBe(ROWS * 5);
+    expect(features.csv.slice(0, 5)).toEqual([
+      orders[0].country === null ? NaN : categoryCode(orders[0].country),
+      orders[0].amount ?? NaN,
+      orders[0].items,
+      orders[0].is_gift === null ? NaN : Number(orders[0].is_gift),
+      orders[0].created_at === null ? NaN : Date.parse(orders[0].created_at),
+    ]);
+    expect(features.jsonl).toEqual(features.csv);
+    expect(features.parquet).toEqual(features.csv);
   });
 
   it.each([
