@@ -469,9 +469,33 @@ export class Encoded implements Detector {
     const buffer = new Float64Array(Math.min(X.rows, BLOCK_ROWS) * this.encoder.nOutputs);
     for (let start = 0; start < X.rows; start += BLOCK_ROWS) {
       const end = Math.min(start + BLOCK_ROWS, X.rows);
-      this.inner.score(this.encoder.transformRows(X, start, end, buffer), scores.subarray(start, end));
+      const block = this.encoder.transformRows(X, start, end, buffer);
+      try {
+        this.inner.score(block, scores.subarray(start, end));
+      } catch (error) {
+        throw this.inInputTerms(error, block, start);
+      }
     }
     return scores;
+  }
+
+  /**
+   * The inner detector's refusal of a missing value names a column of the encoded rows; this
+   * names the input column it came from instead (a missing timestamp, or a number, in a model
+   * trained without missing values). Runs only on that error path.
+   */
+  private inInputTerms(error: unknown, block: Matrix, firstRow: number): unknown {
+    if (!(error instanceof DetectorInputError)) return error;
+    const data = block.data;
+    for (let i = 0; i < block.rows * block.cols; i++) {
+      if (data[i] !== data[i]) {
+        const column = this.encoder.outputSource[i % block.cols];
+        return new DetectorInputError(
+          `${ALGORITHM}: row ${firstRow + Math.floor(i / block.cols)}, column ${column}: a missing value, and this model was trained on data without any, so it has no fill-in value for one`,
+        );
+      }
+    }
+    return error;
   }
 
   /** 1 where score > threshold (scores all rows at once: predictInBlocks would refuse a missing category). */

@@ -254,6 +254,13 @@ describe('Encoded detector', () => {
     }
   });
 
+  it('without an imputer (trained on complete data), a missing timestamp is refused naming the input column, not an encoded one', () => {
+    const complete = new Matrix(3, 3, Float64Array.from([categoryCode('a'), 1, timestampMillis('2026-01-05T10:00:00Z'), categoryCode('b'), 2, timestampMillis('2026-01-06T10:00:00Z'), categoryCode('a'), 3, timestampMillis('2026-01-07T10:00:00Z')]));
+    const model = Encoded.fitWith(complete, { kinds: ['category', 'number', 'timestamp'] }, (E) => fitDetector('ecod', E));
+    const missing = new Matrix(2, 3, Float64Array.from([categoryCode('a'), 1, timestampMillis('2026-01-05T10:00:00Z'), categoryCode('a'), 1, NaN]));
+    expect(() => model.score(missing)).toThrow('encode: row 1, column 2: a missing value, and this model was trained on data without any');
+  });
+
   it('refuses a different number of columns, and a model whose inner detector does not fit the encoder', () => {
     const model = fitOrders('ecod', X, kinds);
     expect(() => model.score(new Matrix(1, 3, new Float64Array(3)))).toThrow(DetectorInputError);
