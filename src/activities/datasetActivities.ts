@@ -3,12 +3,15 @@ import { ApplicationFailure } from '@temporalio/common';
 import { DATASET_FORMATS, datasetFormat, isDatasetFormat } from '../data/formats';
 import { tap } from '../data/tap';
 import { DatasetProfiler } from '../data/profile';
+import { schemaReadOptions, sniffSchema, SNIFF_OPTIONS, type ColumnType } from '../data/schemaInference';
+import type { TableReadOptions } from '../data/tableBuilder';
 import type { CsvIndexBuilder } from '../data/csvIndex';
 import type { DatasetFormat } from '../data/formats/format';
 import type { DatasetTable } from '../data/table';
 import { Dataset } from '../db/entities';
 import { datasetInfo, type DatasetInfo } from '../db/modelRegistry';
 import { saveCsvIndex } from '../data/rowIndexStore';
+import { gunzipStored, isGzip } from '../data/gzipDataset';
 import type { ActivityDeps } from './deps';
 import { heartbeat } from './heartbeat';
 import { deliverable, failFastOnPermanent } from './failures';
@@ -32,6 +35,9 @@ export function datasetSummary(info: DatasetInfo): DatasetSummary {
 export function datasetIdFor(sha256: string): string {
   return `ds_${sha256.slice(0, 16)}`;
 }
+
+/** Text read to infer the column types: about 10,000 rows of a typical CSV (schemaInference.ts samples at most SAMPLE_ROWS). */
+const SNIFF_BATCH_BYTES = 1024 * 1024;
 
 /** A hash-only pass over a big file still shows a live worker, about once per this many bytes. */
 const VERIFY_HEARTBEAT_BYTES = 64 * 1024 * 1024;
@@ -75,23 +81,38 @@ export function createDatasetActivities({ orm, store, config }: ActivityDeps) {
     await store.removeMany(bucket, indexKey ? [input.objectKey, indexKey] : [input.objectKey]);
   }
 
+  /** A format read by ranges (Parquet) is verified first, in one pass that only hashes. */
+  async function verifyStored(input: RegisterDatasetInput): Promise<void> {
+    let bytes = 0;
+    let reported = 0;
+    for await (const piece of store.streamVerified(bucket, input.objectKey, input.sha256)) {
+      bytes += piece.length;
+      if (bytes - reported >= VERIFY_HEARTBEAT_BYTES) heartbeat({ verifiedBytes: (reported = bytes) });
+    }
+  }
+
   /**
    * The file's batches with its sha256 verified, memory bounded: streamed when the format can
-   * stream; else (Parquet) one pass that only hashes, then range reads of the verified object.
+   * stream; else (Parquet, verified by verifyStored before) range reads of the verified object.
    */
-  async function* registrationBatches(format: DatasetFormat, input: RegisterDatasetInput, indexer?: CsvIndexBuilder): AsyncGenerator<DatasetTable> {
+  async function* registrationBatches(format: DatasetFormat, input: RegisterDatasetInput, options: TableReadOptions, indexer?: CsvIndexBuilder): AsyncGenerator<DatasetTable> {
     if (format.storedBatches) {
-      let bytes = 0;
-      let reported = 0;
-      for await (const piece of store.streamVerified(bucket, input.objectKey, input.sha256)) {
-        bytes += piece.length;
-        if (bytes - reported >= VERIFY_HEARTBEAT_BYTES) heartbeat({ verifiedBytes: (reported = bytes) });
-      }
-      yield* format.storedBatches({ store, bucket, key: input.objectKey, sha256: input.sha256 }, {});
+      yield* format.storedBatches({ store, bucket, key: input.objectKey, sha256: input.sha256 }, options);
       return;
     }
     const source = store.streamVerified(bucket, input.objectKey, input.sha256);
-    yield* format.batches(indexer ? tap(source, (piece) => indexer.push(piece)) : source, {});
+    yield* format.batches(indexer ? tap(source, (piece) => indexer.push(piece)) : source, options);
+  }
+
+  /**
+   * The feature columns' types, from the file's first rows (schemaInference.ts): a read of the
+   * first batch (Parquet: row group) only, before the one pass over the whole file.
+   */
+  function sniffedSchema(format: DatasetFormat, input: RegisterDatasetInput): Promise<Record<string, ColumnType>> {
+    const sample = format.storedBatches
+      ? format.storedBatches({ store, bucket, key: input.objectKey, sha256: input.sha256 }, SNIFF_OPTIONS)
+      : format.batches(store.streamVerified(bucket, input.objectKey, input.sha256), { ...SNIFF_OPTIONS, batchBytes: SNIFF_BATCH_BYTES });
+    return sniffSchema(sample);
   }
 
   /** Streams, checks and profiles the file; the row is written last, only for a dataset that registered completely. */
@@ -104,11 +125,51 @@ export function createDatasetActivities({ orm, store, config }: ActivityDeps) {
       throw refused(`${input.name}: ${mib(stat.size)} is over the dataset size limit of ${mib(config.datasets.maxBytes)} (raise NOMALY_MAX_DATASET_BYTES to accept it)`);
     }
 
-    const profiler = new DatasetProfiler();
     const format = datasetFormat(input.format);
+    if (!format.storedBatches && isGzip(await store.getRange(bucket, input.objectKey, 0, Math.min(2, stat.size)))) return registerGzip(input);
+    return registerPlain(format, input, stat.size);
+  }
+
+  /**
+   * A gzip-compressed text file: decompressed once into the plain file (gzipDataset.ts), which is
+   * registered as the dataset; the compressed upload is removed once the dataset row exists.
+   */
+  async function registerGzip(input: RegisterDatasetInput): Promise<DatasetSummary> {
+    let reported = 0;
+    const onBytes = (bytes: number) => {
+      if (bytes - reported >= VERIFY_HEARTBEAT_BYTES) heartbeat({ decompressedBytes: (reported = bytes) });
+    };
+    const plain = await gunzipStored(store, bucket, { key: input.objectKey, sha256: input.sha256, name: input.name }, input.format, config.datasets.maxBytes, onBytes);
+    const plainInput = { ...input, objectKey: plain.key, sha256: plain.sha256 };
+    const existing = await orm.em.fork().findOne(Dataset, { sha256: plain.sha256 });
+    let summary: DatasetSummary;
+    if (existing) summary = await existingDataset(existing, plainInput);
+    else {
+      try {
+        summary = await failFastOnPermanent(() => registerPlain(datasetFormat(input.format), plainInput, plain.size, input.sha256));
+      } catch (err) {
+        if (err instanceof ApplicationFailure && err.nonRetryable) await removeRefusedUpload(plainInput);
+        throw err;
+      }
+    }
+    await store.remove(bucket, input.objectKey);
+    return summary;
+  }
+
+  /** An uploaded .gz whose decompressed file is a dataset already: that dataset, and the upload removed. */
+  async function existingCompressed(existing: Dataset, input: RegisterDatasetInput): Promise<DatasetSummary> {
+    if (input.objectKey !== existing.objectKey) await store.remove(bucket, input.objectKey);
+    return existingDataset(existing, { ...input, objectKey: existing.objectKey, sha256: existing.sha256, format: existing.format });
+  }
+
+  /** Infers the schema, streams, checks and profiles the file; the row is written last. */
+  async function registerPlain(format: DatasetFormat, input: RegisterDatasetInput, sizeBytes: number, sourceSha256: string | null = null): Promise<DatasetSummary> {
+    if (format.storedBatches) await verifyStored(input);
+    const schema = await sniffedSchema(format, input);
+    const profiler = new DatasetProfiler(schema);
     // A text format's row index comes from the same pass: jobs then plan without reading the file again.
     const indexer = format.rowIndex?.builder();
-    for await (const batch of registrationBatches(format, input, indexer)) {
+    for await (const batch of registrationBatches(format, input, schemaReadOptions(schema), indexer)) {
       profiler.add(batch);
       heartbeat({ rows: batch.totalRows });
     }
@@ -121,7 +182,8 @@ export function createDatasetActivities({ orm, store, config }: ActivityDeps) {
       sha256: input.sha256,
       objectKey: input.objectKey,
       format: input.format,
-      sizeBytes: stat.size,
+      sizeBytes,
+      sourceSha256,
       rows: profile.rows,
       columns: profile.header,
       featureColumns: profile.featureColumns,
@@ -148,6 +210,8 @@ export function createDatasetActivities({ orm, store, config }: ActivityDeps) {
       return failFastOnPermanent(async () => {
         const existing = await orm.em.fork().findOne(Dataset, { sha256: input.sha256 });
         if (existing) return existingDataset(existing, input);
+        const decompressed = await orm.em.fork().findOne(Dataset, { sourceSha256: input.sha256 });
+        if (decompressed) return existingCompressed(decompressed, input);
         try {
           return await failFastOnPermanent(() => registerNew(input));
         } catch (err) {

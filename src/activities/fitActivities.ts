@@ -8,6 +8,8 @@ import { encodeModelFile, featureQuantilesOf } from '../scoring/modelFile';
 import { averagePrecision, rocAuc } from '../scoring/metrics';
 import { fitDetector, fitPipeline, getDetectorFactory } from '../scoring/registry';
 import { checkNoMissing, countMissing, DEFAULT_MISSING_POLICY, Imputed, type MissingPolicy } from '../scoring/imputer';
+import { Encoded, Encoder, type ColumnKind } from '../scoring/encoder';
+import type { FeatureCellType } from '../data/cellValues';
 import type { Detector } from '../scoring/detector';
 import type { Matrix } from '../scoring/matrix';
 import { heartbeat } from './heartbeat';
@@ -21,6 +23,10 @@ export interface FitModelInput {
   datasetFormat?: string;
   featureColumns: string[];
   labelColumn: string | null;
+  /** Feature columns that are categories or timestamps (absent: all numbers, as in histories from before them). */
+  cellTypes?: Record<string, FeatureCellType>;
+  /** The zone timestamp features count hours and weekdays in (default UTC). */
+  timeZone?: string;
   algorithm: string;
   /** The detector's options as the user gave them; the detector validates them. */
   params: Record<string, unknown>;
@@ -51,6 +57,12 @@ export interface FitModelResult {
 
 /** Share of labelled rows held out for evaluation. */
 export const HOLD_OUT_FRACTION = 0.2;
+/**
+ * Category texts kept while streaming, for the model's level names and displayed values: a
+ * column of millions of distinct values must not hold them all. A level whose text came later
+ * is named by its code.
+ */
+export const MAX_CATEGORY_TEXTS = 200_000;
 /** At most this many held-out rows are scored (a seeded reservoir of them). */
 export const MAX_EVAL_ROWS = 200_000;
 /**
@@ -71,7 +83,8 @@ export function createFitActivities({ store, config }: ActivityDeps) {
   function trainingBatches(input: FitModelInput) {
     if (input.datasetFormat === SNAPSHOT_FORMAT) return snapshotRows(storedDataset(input.datasetKey, input.datasetSha256), input.featureColumns);
     const source = store.streamVerified(config.buckets.datasets, input.datasetKey, input.datasetSha256);
-    return datasetFormat(input.datasetFormat ?? 'csv').batches(source, { featureColumns: input.featureColumns, labelColumn: input.labelColumn ?? undefined });
+    const typed = input.cellTypes ? { cellTypes: input.cellTypes, withCategoryText: true } : {};
+    return datasetFormat(input.datasetFormat ?? 'csv').batches(source, { featureColumns: input.featureColumns, labelColumn: input.labelColumn ?? undefined, ...typed });
   }
   return {
     /**
@@ -94,7 +107,11 @@ export function createFitActivities({ store, config }: ActivityDeps) {
         const missing = input.missing ?? DEFAULT_MISSING_POLICY;
         // Over the whole dataset, not only the sample: a column missing anywhere gets an indicator.
         const missingSeen = new Float64Array(d);
+        const kinds: ColumnKind[] = input.featureColumns.map((c) => (input.cellTypes && Object.hasOwn(input.cellTypes, c) ? input.cellTypes[c] : 'number'));
+        const texts = new Map<number, string>();
         for await (const batch of trainingBatches(input)) {
+          const batchTexts = (batch as { categoryText?: Map<number, string> }).categoryText;
+          if (batchTexts) for (const [code, text] of batchTexts) if (texts.size < MAX_CATEGORY_TEXTS) texts.set(code, text);
           if (missing === 'reject') checkNoMissing(batch.features, input.featureColumns, (r) => `row ${batch.firstRow + r + 1}`);
           else countMissing(batch.features, missingSeen);
           const data = batch.features.data;
@@ -120,7 +137,12 @@ export function createFitActivities({ store, config }: ActivityDeps) {
             ? fitDetector(input.algorithm, M, input.params)
             : fitPipeline(input.algorithm, M, { standardize: input.standardize, options: input.params });
         // Data without a missing value gets today's model, byte for byte: no imputation stage.
-        const detector = missing !== 'reject' && missingSeen.some((n) => n > 0) ? Imputed.fitWith(X, missing, fitOn, missingSeen) : fitOn(X);
+        const fitImputed = (M: Matrix, seen: Float64Array): Detector => (missing !== 'reject' && seen.some((n) => n > 0) ? Imputed.fitWith(M, missing, fitOn, seen) : fitOn(M));
+        // encode → impute → detect: the encoder's timestamp features are missing where the timestamp is, for the imputer to fill.
+        // Numbers only: no encoder, so the model is what it was before categories existed.
+        const detector = Encoder.needed(kinds)
+          ? Encoded.fitWith(X, { kinds, timeZone: input.timeZone, texts }, (encoded, encoder) => fitImputed(encoded, encoder.outputMissing(missingSeen)))
+          : fitImputed(X, missingSeen);
         // Sorted, as conformal p-values take them; none when the data had too few rows to spare any.
         const calibrationScores = calibration.size > 0 ? detector.score(calibration.rows()).sort() : undefined;
         const artifact = encodeModelFile({ detector, calibrationScores, featureQuantiles: featureQuantilesOf(X) });

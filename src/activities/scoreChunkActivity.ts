@@ -18,6 +18,9 @@ import { chunkScoresKey } from '../storage/keys';
 import type { ActivityDeps } from './deps';
 import { failFastOnPermanent } from './failures';
 import { datasetReader } from '../sources/datasetReader';
+import { modelEncoder } from '../scoring/encoder';
+import type { Detector } from '../scoring/detector';
+import type { FeatureCellType } from '../data/cellValues';
 
 export { SCORE_BLOCK_ROWS, type ScoreChunkCursor } from '../results/chunkCursor';
 
@@ -86,10 +89,10 @@ export function createScoreChunkActivities({ orm, store, config, metrics, logger
   const storedDataset = datasetReader(config, store);
 
   /** The chunk's rows after those done, block by block, read by its format from the chunk's own bytes. */
-  async function* chunkBlocks(input: ScoreChunkInput, spec: ChunkSpec, cursor: ScoreChunkCursor): AsyncGenerator<ChunkBlock> {
+  async function* chunkBlocks(input: ScoreChunkInput, spec: ChunkSpec, cursor: ScoreChunkCursor, cellTypes: CellTypes): AsyncGenerator<ChunkBlock> {
     const dataset = storedDataset(input.datasetKey, input.datasetSha256);
     yield* datasetFormat(input.datasetFormat).readChunk(dataset, spec, {
-      columns: { featureColumns: input.featureColumns, idColumn: input.idColumn ?? undefined },
+      columns: { featureColumns: input.featureColumns, idColumn: input.idColumn ?? undefined, ...cellTypes },
       blockRows: SCORE_BLOCK_ROWS,
       rowsDone: cursor.rowsDone,
       resumeAt: cursor.rowsDone > 0 ? cursor.nextByte : undefined,
@@ -97,9 +100,10 @@ export function createScoreChunkActivities({ orm, store, config, metrics, logger
   }
 
   /** Runs started before planDatasetChunks, on a format other than CSV: the whole file is read, then the chunk's remaining rows are sliced into blocks. */
-  async function* wholeFileBlocks(input: ScoreChunkInput, rowsDone: number): AsyncGenerator<ChunkBlock> {
+  async function* wholeFileBlocks(input: ScoreChunkInput, rowsDone: number, cellTypes: CellTypes): AsyncGenerator<ChunkBlock> {
     const table = await readDataset(await store.getVerifiedBytes(config.buckets.datasets, input.datasetKey, input.datasetSha256), input.datasetFormat, {
       featureColumns: input.featureColumns,
+      ...cellTypes,
       idColumn: input.idColumn ?? undefined,
       rowStart: input.rowStart + rowsDone,
       rowEnd: input.rowEnd,
@@ -165,7 +169,8 @@ export function createScoreChunkActivities({ orm, store, config, metrics, logger
           if (err instanceof FlaggingRuleError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidInput');
           throw err;
         }
-        const blocks = spec ? chunkBlocks(input, spec, cursor) : wholeFileBlocks(input, cursor.rowsDone);
+        const cellTypes = cellTypesOf(detector, input.featureColumns);
+        const blocks = spec ? chunkBlocks(input, spec, cursor, cellTypes) : wholeFileBlocks(input, cursor.rowsDone, cellTypes);
         const scorer = new ChunkScorer(
           {
             jobId: input.jobId, chunkIndex: input.chunkIndex, firstRow: input.rowStart, chunkRows, store, bucket: results, detector, flagger,
@@ -204,6 +209,22 @@ export function createScoreChunkActivities({ orm, store, config, metrics, logger
       });
     },
   };
+}
+
+type CellTypes = { cellTypes?: Record<string, FeatureCellType> };
+
+/**
+ * How the model's columns are read: its encoder's column kinds (the model file is the one record
+ * of them, loaded here anyway), or nothing for a model of numbers only.
+ */
+function cellTypesOf(detector: Detector, featureColumns: readonly string[]): CellTypes {
+  const kinds = modelEncoder(detector)?.kinds();
+  if (!kinds) return {};
+  const cellTypes: Record<string, FeatureCellType> = {};
+  kinds.forEach((kind, c) => {
+    if (kind !== 'number') cellTypes[featureColumns[c]] = kind;
+  });
+  return { cellTypes };
 }
 
 /** The chunk as its format reads it: the planned spec, or a run's CSV range from before planDatasetChunks. */

@@ -1,4 +1,8 @@
 import type { ThresholdRule } from '../api/threshold';
+import type { SchemaType, TimestampPolicy } from '../api/featureChoice';
+import { resolveFeatures } from '../api/featureResolution';
+import { invalidInput } from '../api/inputs';
+import type { FeatureCellType } from '../data/cellValues';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { SNAPSHOT_FORMAT } from '../data/formats/names';
 import { Dataset, Model } from '../db/entities';
@@ -17,6 +21,10 @@ export interface CreateModelVersionInput {
   algorithm: string;
   params: Record<string, unknown>;
   featureColumns?: string[];
+  /** The rest of trainModel's column choice (src/api/featureChoice.ts), each only when given. */
+  exclude?: string[];
+  schema?: Record<string, SchemaType>;
+  timestamps?: TimestampPolicy;
   /** The rule the model's jobs flag with unless a job gives its own; absent: contamination. */
   thresholdRule?: ThresholdRule;
 }
@@ -30,6 +38,8 @@ export interface ModelVersionPlan {
   datasetFormat: string;
   featureColumns: string[];
   labelColumn: string | null;
+  /** The feature columns that are not numbers, and how they are read; absent when all are numbers. */
+  cellTypes?: Record<string, FeatureCellType>;
 }
 
 export interface CompleteModelVersionInput {
@@ -51,7 +61,10 @@ async function trainingData(em: EntityManager, input: CreateModelVersionInput) {
     return {
       id: null,
       location: pinned.location,
+      columns: pinned.columns,
       featureColumns: pinned.columns,
+      idColumn: null,
+      columnProfiles: null,
       sha256: pinned.snapshotSha256,
       objectKey: pinned.snapshotKey,
       format: SNAPSHOT_FORMAT as string,
@@ -72,10 +85,15 @@ export function createTrainingActivities({ orm }: ActivityDeps) {
     async createModelVersion(input: CreateModelVersionInput): Promise<ModelVersionPlan> {
       return orm.em.fork().transactional(async (em) => {
         const dataset = await trainingData(em, input);
-        const featureColumns = input.featureColumns ?? dataset.featureColumns;
-        const unknown = featureColumns.filter((c) => !dataset.featureColumns.includes(c));
-        if (unknown.length > 0) {
-          throw notFound(`featureColumns: ${unknown.join(', ')} not ${dataset.id ? `numeric feature columns of dataset ${dataset.id}` : `columns of ${dataset.location}`} (it has ${dataset.featureColumns.slice(0, 40).join(', ')})`);
+        // The columns and how to read them, from the dataset's profile and the input's choice (refused naming the field).
+        const { featureColumns, cellTypes } = resolveFeatures(dataset, {
+          ...(input.featureColumns ? { features: input.featureColumns } : {}),
+          ...(input.exclude ? { exclude: input.exclude } : {}),
+          ...(input.schema ? { schema: input.schema } : {}),
+          timestamps: input.timestamps ?? 'cyclic',
+        });
+        if (input.snapshot && Object.keys(cellTypes).length > 0) {
+          invalidInput('trainModel', 'schema', `types ${Object.keys(cellTypes).join(', ')} as category or timestamp, which training on a source does not read yet: train on an uploaded dataset, or leave those columns out`);
         }
         // Versions per name are handed out one at a time; the lock lives until the transaction ends.
         await lockModelName(em, input.modelName);
@@ -117,6 +135,7 @@ export function createTrainingActivities({ orm }: ActivityDeps) {
           datasetFormat: dataset.format,
           featureColumns: model.featureColumns,
           labelColumn: dataset.labelColumn ?? null,
+          ...(Object.keys(cellTypes).length > 0 ? { cellTypes } : {}),
         };
       });
     },

@@ -13,6 +13,7 @@ import { validateSink, type SinkSpec } from './sinkInput';
 import { validateSource, type SourceSpec } from './sourceInput';
 import { validateTimeZone, validateWindow, WINDOW_PERIODS, type JobWindow, type WindowPeriod } from './window';
 import { MAX_EXPLAIN_TOP, validateThreshold, type ThresholdRule } from './threshold';
+import { validateFeatureChoice, type SchemaType, type TimestampPolicy } from './featureChoice';
 
 /**
  * Input validation shared by the workflows (first thing they do) and the client (before it
@@ -118,13 +119,22 @@ export interface TrainModelInput {
   /** Data where it lives, as detectBatch takes it (src/api/sourceInput.ts); needs `window` and `featureColumns`. */
   source?: SourceSpec;
   window?: JobWindow;
-  /** The zone `{date}` and `$date` are counted in (IANA name, default UTC). */
+  /** The zone `{date}` and `$date` are counted in, and timestamp features' hour of day and weekday (IANA name, default UTC). */
   timeZone?: string;
   modelName: string;
   algorithm?: Algorithm;
   /** The algorithm's own options, e.g. {"nTrees": 200} or {"nNeighbors": 10}; checked by the detector. */
   params?: Record<string, unknown>;
+  /** The columns to learn from, in order (src/api/featureChoice.ts); default every typed column but the label and the id. */
+  features?: string[];
+  /** The older name of `features`. */
   featureColumns?: string[];
+  /** Columns not to learn from. */
+  exclude?: string[];
+  /** A column's type, over the one registration inferred: {"country": "category", "created_at": "timestamp", "note": "exclude"}. */
+  schema?: Record<string, SchemaType>;
+  /** Timestamp columns as hour-of-day and weekday features ("cyclic", the default), or left out ("exclude"). */
+  timestamps?: TimestampPolicy;
   /** Expected share of anomalies; sets the threshold (every algorithm has it). */
   contamination?: number;
   /** A standardiser fitted in front of the detector and stored with it. */
@@ -150,6 +160,12 @@ export interface ValidTrainModelInput {
   modelName: string;
   algorithm: Algorithm;
   featureColumns?: string[];
+  /** The rest of the column choice, each only when given (so older inputs are what they were). */
+  exclude?: string[];
+  schema?: Record<string, SchemaType>;
+  timestamps?: TimestampPolicy;
+  /** Training on a dataset: the zone of timestamp features, when given (a source's is in `source`). */
+  timeZone?: string;
   params: Record<string, unknown>;
   standardize: (typeof STANDARDIZATIONS)[number];
   /** Only when given (the default, "median", is the fitting's). */
@@ -164,7 +180,7 @@ export interface ValidTrainModelInput {
 export function validateTrainModelInput(raw: unknown, checks: { detectorOptions: boolean } = { detectorOptions: true }): ValidTrainModelInput {
   const w = 'trainModel';
   const input = asObject(w, raw);
-  rejectUnknown(w, input, ['datasetId', 'source', 'window', 'timeZone', 'modelName', 'algorithm', 'params', 'featureColumns', 'contamination', 'standardize', 'missing', 'seed', 'maxTrainRows', 'threshold']);
+  rejectUnknown(w, input, ['datasetId', 'source', 'window', 'timeZone', 'modelName', 'algorithm', 'params', 'features', 'featureColumns', 'exclude', 'schema', 'timestamps', 'contamination', 'standardize', 'missing', 'seed', 'maxTrainRows', 'threshold']);
   const algorithm = input.algorithm ?? 'isolation-forest';
   if (!ALGORITHMS.includes(algorithm as never)) {
     invalidInput(w, 'algorithm', `"${String(algorithm)}" is not a known algorithm (known: ${ALGORITHMS.join(', ')})`);
@@ -176,10 +192,7 @@ export function validateTrainModelInput(raw: unknown, checks: { detectorOptions:
   if (input.missing !== undefined && !isMissingPolicy(input.missing)) {
     invalidInput(w, 'missing', `"${String(input.missing)}" is not one of ${MISSING_POLICIES.join(', ')}`);
   }
-  const featureColumns = input.featureColumns;
-  if (featureColumns !== undefined && (!Array.isArray(featureColumns) || featureColumns.length === 0 || !featureColumns.every((c) => typeof c === 'string' && c))) {
-    invalidInput(w, 'featureColumns', 'must be a non-empty list of column names');
-  }
+  const choice = validateFeatureChoice(w, input);
   const rawParams = input.params ?? {};
   if (typeof rawParams !== 'object' || rawParams === null || Array.isArray(rawParams)) {
     invalidInput(w, 'params', 'must be a JSON object of the algorithm\'s options, e.g. {"nTrees": 200}');
@@ -199,7 +212,11 @@ export function validateTrainModelInput(raw: unknown, checks: { detectorOptions:
     source,
     modelName: requiredString(w, input, 'modelName', NAME, ' (1-100 letters, digits, _ . -; starting with a letter or digit)'),
     algorithm: algorithm as Algorithm,
-    featureColumns: featureColumns as string[] | undefined,
+    featureColumns: choice.features,
+    ...(input.exclude !== undefined ? { exclude: choice.exclude } : {}),
+    ...(input.schema !== undefined ? { schema: choice.schema } : {}),
+    ...(input.timestamps !== undefined ? { timestamps: choice.timestamps } : {}),
+    ...(!source && input.timeZone !== undefined ? { timeZone: validateTimeZone(w, 'timeZone', input.timeZone) } : {}),
     params,
     standardize: standardize as ValidTrainModelInput['standardize'],
     ...(input.missing !== undefined ? { missing: input.missing as MissingPolicy } : {}),
@@ -210,13 +227,13 @@ export function validateTrainModelInput(raw: unknown, checks: { detectorOptions:
 /** Training on a source: the source, its window (required: training has no schedule to take one from) and chosen feature columns. */
 function trainingSource(w: string, input: Json): ValidTrainModelInput['source'] {
   if (input.source === undefined) {
-    if (input.window !== undefined || input.timeZone !== undefined) invalidInput(w, input.window !== undefined ? 'window' : 'timeZone', 'applies to training on a source only');
+    if (input.window !== undefined) invalidInput(w, 'window', 'applies to training on a source only');
     return null;
   }
   if (input.datasetId !== undefined) invalidInput(w, 'source', 'and "datasetId" go one at a time: give one of them');
   const spec = validateSource(w, input.source);
   if (input.window === undefined) invalidInput(w, 'window', 'is required to train on a source, e.g. {"start": "2026-11-01", "end": "2026-12-01"}');
-  if (input.featureColumns === undefined) invalidInput(w, 'featureColumns', 'is required to train on a source (its columns are not profiled in advance): list the numeric columns to learn from');
+  if (input.featureColumns === undefined && input.features === undefined) invalidInput(w, 'featureColumns', 'is required to train on a source (its columns are not profiled in advance): list the columns to learn from (here or as "features"; their types in "schema" when not numbers)');
   return { spec, window: validateWindow(w, 'window', input.window), timeZone: validateTimeZone(w, 'timeZone', input.timeZone) };
 }
 

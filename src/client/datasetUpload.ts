@@ -7,7 +7,7 @@ import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/client';
 import { DatasetFormatError } from '../data/datasetError';
 import { wrongFileSignature } from '../data/fileSignature';
-import { formatFromFileName } from '../data/readDataset';
+import { formatFromFileName, isGzipName } from '../data/readDataset';
 import { datasetKey } from '../storage/keys';
 import { sha256OfFile } from '../storage/objectStore';
 import { validateRegisterDatasetInput, type RegisterDatasetWorkflowInput } from '../api/inputs';
@@ -20,7 +20,7 @@ export async function checkedUpload(file: string, name: string | undefined, maxB
   if (size > maxBytes) {
     throw uploadRefused(file, `${size} bytes is over the dataset size limit of ${maxBytes} bytes (raise NOMALY_MAX_DATASET_BYTES to accept it)`);
   }
-  const wrongSignature = wrongFileSignature(format, ...(await fileEnds(file, size)));
+  const wrongSignature = wrongFileSignature(format, ...(await fileEnds(file, size)), isGzipName(file));
   if (wrongSignature) throw uploadRefused(file, wrongSignature);
   const input = refusedUnless(file, () =>
     validateRegisterDatasetInput({ name: name ?? path.basename(file), objectKey: datasetKey(sha256, format), sha256, format }),

@@ -5,8 +5,11 @@
  * row-major Float64Array without creating a string per cell (a fast exact decimal parse, with
  * `Number()` as the fallback for decimals too long for it). Numbers are plain decimals only
  * (see decimalText.ts); a feature cell holding a boolean (booleanCells.ts) becomes 1 or 0, one
- * holding a missing-value token (missingValues.ts) NaN: checks made only for cells that are not numbers. Only header names, id cells and cells that are in error are turned into
- * strings; the text must be UTF-8.
+ * holding a missing-value token (missingValues.ts) NaN: checks made only for cells that are not numbers. A column
+ * read as a category (options.cellTypes) gets the hash code of its cell's bytes, a timestamp
+ * column epoch milliseconds (cellValues.ts). Only header names, id cells, timestamp cells, the
+ * first cell of each distinct category when its text is asked for, and cells that are in error
+ * are turned into strings; the text must be UTF-8.
  *
  * Format: RFC 4180 — comma separated, `\n` or `\r\n` line endings, optional double-quoted fields
  * (`""` inside quotes is one quote; quoted fields may span lines), an optional UTF-8 byte order
@@ -19,6 +22,8 @@ import { decimalValue, notANumberReason } from './decimalText';
 import { assertUtf8 } from './utf8';
 import { isMissingCsvCell } from './missingValues';
 import { csvBooleanCell } from './booleanCells';
+import { categoryCode, categoryCodeOfBytes, timestampMillis, type FeatureCellType } from './cellValues';
+import { categoryTextOf, cellKinds, KIND_CATEGORY, KIND_NUMBER, NOT_A_TIMESTAMP } from './typedCells';
 
 export { DatasetFormatError } from './datasetError';
 
@@ -57,6 +62,16 @@ export interface CsvReadOptions {
   into?: Float64Array;
   /** Accept a header without data rows (checks the header only); default false. */
   allowNoRows?: boolean;
+  /**
+   * How feature columns' cells become numbers (cellValues.ts): a column not named is `number`
+   * (exactly the numeric path); `category` takes any non-missing text as its code, `timestamp`
+   * an ISO 8601 text as epoch milliseconds. Names that are not feature columns are ignored.
+   */
+  cellTypes?: Readonly<Record<string, FeatureCellType>>;
+  /** The cell type of feature columns `cellTypes` does not name (default `number`): a schema sniff reads every one as a category. */
+  defaultCellType?: FeatureCellType;
+  /** Also return `categoryText`: code → text of each distinct category value read (once per value, not per row). */
+  withCategoryText?: boolean;
 }
 
 const LF = 10;
@@ -292,6 +307,32 @@ function readNumberCell(sc: FieldScanner, out: Float64Array, at: number): boolea
   return true;
 }
 
+/**
+ * A category or timestamp cell into out[at] (NaN when missing); false for a timestamp cell that
+ * is not one. A category's code is hashed from the bytes where they lie; only a cell with `""`
+ * in it, and the first cell of each distinct value when `texts` is asked for, becomes a string.
+ */
+function readTypedCell(sc: FieldScanner, kind: number, out: Float64Array, at: number, texts: Map<number, string> | undefined): boolean {
+  const { buf, start, end } = sc;
+  if (isMissingCsvCell(buf, start, end)) {
+    out[at] = NaN;
+    return true;
+  }
+  if (kind === KIND_CATEGORY) {
+    const code = sc.escaped ? categoryCode(sc.text()) : categoryCodeOfBytes(buf, start, end);
+    if (texts !== undefined && !texts.has(code)) texts.set(code, categoryTextOf(sc.text()));
+    out[at] = code;
+    return true;
+  }
+  const ms = timestampMillis(sc.text());
+  out[at] = ms;
+  return ms === ms;
+}
+
+function timestampCellError(sc: FieldScanner, line: number, column: string): DatasetFormatError {
+  return new DatasetFormatError(`line ${line}, column "${column}": ${shown(sc.text())} ${NOT_A_TIMESTAMP}`, line, column);
+}
+
 /** Where a label cell is parsed before it is checked to be 0 or 1. */
 const LABEL_CELL = new Float64Array(1);
 
@@ -407,7 +448,7 @@ function readHeader(sc: FieldScanner): string[] {
 export function resolveColumns(
   header: string[],
   options: CsvReadOptions,
-): { roles: Int32Array; featureColumns: string[]; labelIndex: number; idIndex: number } {
+): { roles: Int32Array; featureColumns: string[]; labelIndex: number; idIndex: number; kinds: Uint8Array | undefined } {
   const index = new Map(header.map((name, i) => [name, i] as const));
   const find = (name: string, what: string): number => {
     const i = index.get(name);
@@ -472,7 +513,7 @@ export function resolveColumns(
       1,
     );
   }
-  return { roles, featureColumns, labelIndex, idIndex };
+  return { roles, featureColumns, labelIndex, idIndex, kinds: cellKinds(header, (c) => roles[c] >= 0, options.cellTypes, options.defaultCellType) };
 }
 
 /** Upper bound of the data records from `p` on (line feeds, plus an unterminated last line). */
@@ -505,7 +546,8 @@ export function readCsv(input: Buffer | string, options: CsvReadOptions = {}): D
   if (options.firstDataLine !== undefined) sc.line = options.firstDataLine;
   assertUtf8(buf, sc.line, sc.pos, len);
   const ncols = header.length;
-  const { roles, featureColumns, labelIndex, idIndex } = resolveColumns(header, options);
+  const { roles, featureColumns, labelIndex, idIndex, kinds } = resolveColumns(header, options);
+  const texts = kinds && options.withCategoryText ? new Map<number, string>() : undefined;
   const nf = featureColumns.length;
   const hasLabels = labelIndex >= 0;
   const hasIds = idIndex >= 0;
@@ -554,7 +596,9 @@ export function readCsv(input: Buffer | string, options: CsvReadOptions = {}): D
         if (field < ncols) {
           const role = roles[field];
           if (role >= 0) {
-            if (!readNumberCell(sc, data, offset + role)) {
+            if (kinds !== undefined && kinds[field] !== KIND_NUMBER) {
+              if (!readTypedCell(sc, kinds[field], data, offset + role, texts)) cellError ??= timestampCellError(sc, cellLine, header[field]);
+            } else if (!readNumberCell(sc, data, offset + role)) {
               if (isMissingCsvCell(buf, sc.start, sc.end)) data[offset + role] = NaN;
               else {
                 const truth = csvBooleanCell(buf, sc.start, sc.end);
@@ -605,6 +649,7 @@ export function readCsv(input: Buffer | string, options: CsvReadOptions = {}): D
   };
   if (labels) table.labels = labels;
   if (ids) table.ids = ids;
+  if (texts) table.categoryText = texts;
   if (hasLabels) table.labelColumn = header[labelIndex];
   if (hasIds) table.idColumn = header[idIndex];
   return table;

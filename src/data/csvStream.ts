@@ -130,6 +130,9 @@ export async function* csvBatches(
     featureColumns: options.featureColumns,
     labelColumn: options.labelColumn,
     idColumn: options.idColumn,
+    cellTypes: options.cellTypes,
+    defaultCellType: options.defaultCellType,
+    withCategoryText: options.withCategoryText,
   };
   const scanner = new RecordBoundaryScanner();
   let header: Buffer | undefined; // the header record with its line feed

@@ -17,3 +17,10 @@ export function notANumberReason(text: string): string {
   if (NON_DECIMAL_NUMERAL.test(text)) return 'is not a decimal number (hexadecimal, binary and octal numerals are not read as numbers)';
   return 'is not a number';
 }
+
+const NUMERAL_LIKE = /^[ \t]*[+-]?(?:Infinity|inf|NaN|0[xX][0-9a-fA-F]+|0[bB][01]+|0[oO][0-7]+)[ \t]*$/i;
+
+/** A text other readers take for a number but Nomaly refuses (Infinity, NaN, 0x1F, 0b101, 0o17): a bad number, never a category. */
+export function isRefusedNumeral(text: string): boolean {
+  return NUMERAL_LIKE.test(text);
+}

@@ -11,6 +11,7 @@ import type { DatasetTable } from './table';
 import { DatasetFormatError } from './datasetError';
 import { readNumericColumns, type NumericColumnsRead } from './parquetNumericColumns';
 import { checkHeader, TableBuilder, type TableReadOptions } from './tableBuilder';
+import type { FeatureCellType } from './cellValues';
 
 const MAGIC = 'PAR1';
 
@@ -88,21 +89,56 @@ export async function readParquetColumns(
   rowEnd: number,
   asNumbers: ReadonlySet<string> = new Set(),
 ): Promise<Map<string, ArrayLike<unknown>>> {
+  return (await readParquetCells(file, metadata, columns, rowStart, rowEnd, new Map([...asNumbers].map((c) => [c, 'number'])))).values;
+}
+
+/** Columns read for a table: `converted` ones hold their numbers already (the fast path's), the rest what hyparquet decoded. */
+export interface ParquetCells {
+  values: Map<string, ArrayLike<unknown>>;
+  converted: Set<string>;
+}
+
+/**
+ * readParquetColumns for columns of any cell type: those in `asNumbers` (features, the label)
+ * are decoded by the fast path into numbers, category codes or milliseconds where it applies;
+ * `categoryText` collects the texts of the codes it decodes.
+ */
+export async function readParquetCells(
+  file: AsyncBuffer,
+  metadata: FileMetaData,
+  columns: string[],
+  rowStart: number,
+  rowEnd: number,
+  asNumbers: ReadonlyMap<string, FeatureCellType>,
+  categoryText?: Map<number, string>,
+): Promise<ParquetCells> {
   const out = new Map<string, ArrayLike<unknown>>();
+  const converted = new Set<string>();
   let rest = columns;
   const numeric = columns.filter((c) => asNumbers.has(c));
   if (numeric.length > 0 && rowEnd > rowStart) {
     let fast: NumericColumnsRead;
     try {
-      fast = await readNumericColumns(file, metadata, numeric, rowStart, rowEnd, compressors);
+      fast = await readNumericColumns(file, metadata, numeric, rowStart, rowEnd, compressors, { cellTypes: asNumbers, categoryText });
     } catch (err) {
       throw new DatasetFormatError(`unreadable Parquet data in rows ${rowStart + 1}-${rowEnd}: ${(err as Error).message}`);
     }
-    for (const [name, values] of fast.values) out.set(name, values);
+    for (const [name, values] of fast.values) {
+      out.set(name, values);
+      converted.add(name);
+    }
     rest = columns.filter((c) => !fast.values.has(c));
   }
   if (rest.length > 0) for (const [name, values] of await readWithHyparquet(file, metadata, rest, rowStart, rowEnd)) out.set(name, values);
-  return out;
+  return { values: out, converted };
+}
+
+/** Rows [rowStart, rowEnd) of `columns` into `builder`, column by column, each cell as the builder's options say. */
+export async function addParquetRows(builder: TableBuilder, file: AsyncBuffer, metadata: FileMetaData, columns: string[], rowStart: number, rowEnd: number): Promise<void> {
+  const texts = new Map<number, string>();
+  const { values, converted } = await readParquetCells(file, metadata, columns, rowStart, rowEnd, builder.numericColumns, texts);
+  builder.addCategoryText(texts);
+  builder.addColumns(values, rowEnd - rowStart, (i) => `row ${rowStart + i + 1}`, converted);
 }
 
 /** The columns through hyparquet's reader (any type, any encoding it knows), one array each. */
@@ -141,9 +177,8 @@ async function readWithHyparquet(file: AsyncBuffer, metadata: FileMetaData, colu
 }
 
 /** Rows [rowStart, rowEnd) of the file into `builder`, column by column. */
-async function addRows(builder: TableBuilder, open: Pick<OpenParquet, 'file' | 'metadata'>, columns: string[], rowStart: number, rowEnd: number): Promise<void> {
-  const values = await readParquetColumns(open.file, open.metadata, columns, rowStart, rowEnd, builder.numericColumns);
-  builder.addColumns(values, rowEnd - rowStart, (i) => `row ${rowStart + i + 1}`);
+function addRows(builder: TableBuilder, open: Pick<OpenParquet, 'file' | 'metadata'>, columns: string[], rowStart: number, rowEnd: number): Promise<void> {
+  return addParquetRows(builder, open.file, open.metadata, columns, rowStart, rowEnd);
 }
 
 /** Yields the file's rows one row group at a time (row groups are the unit Parquet writers bound). */

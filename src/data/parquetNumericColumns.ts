@@ -9,11 +9,20 @@
  * uncompressed, Snappy, gzip or Brotli. A column it cannot decode, or whose bytes it finds
  * malformed, is declined, and the caller reads it with hyparquet as before: the same values, and
  * the same errors, with or without this path.
+ *
+ * Columns asked for as another cell type (cellValues.ts) decode into their numbers here too: a
+ * `category` column of BYTE_ARRAY strings (PLAIN or dictionary-encoded; a dictionary's codes are
+ * hashed once per entry) into category codes, a `timestamp` column of INT32 DATE or INT64
+ * TIMESTAMP millis/micros into epoch milliseconds (micros truncated toward zero, as hyparquet
+ * does). Nanosecond timestamps (beyond a double's exact integers), INT96 and every other
+ * combination are declined to hyparquet.
  */
 import { endianness } from 'node:os';
 import { parquetSchema, snappyUncompress } from 'hyparquet';
 import type { AsyncBuffer, ColumnMetaData, Compressors, FileMetaData, SchemaElement } from 'hyparquet';
 import { DatasetFormatError } from './datasetError';
+import { categoryCodeOfBytes, type FeatureCellType } from './cellValues';
+import { categoryTextOf } from './typedCells';
 import {
   ENCODING_PLAIN,
   ENCODING_PLAIN_DICTIONARY,
@@ -34,13 +43,26 @@ export interface NumericColumnsRead {
   declined: Map<string, string>;
 }
 
-type NumericType = 'DOUBLE' | 'FLOAT' | 'INT32' | 'INT64';
-const VALUE_BYTES: Record<NumericType, number> = { DOUBLE: 8, FLOAT: 4, INT32: 4, INT64: 8 };
+type NumericType = 'DOUBLE' | 'FLOAT' | 'INT32' | 'INT64' | 'BYTE_ARRAY';
+const VALUE_BYTES: Record<Exclude<NumericType, 'BYTE_ARRAY'>, number> = { DOUBLE: 8, FLOAT: 4, INT32: 4, INT64: 8 };
+
+/** A timestamp column's stored unit; the decoded values are converted to milliseconds. */
+type TimeUnit = 'days' | 'millis' | 'micros';
 
 interface ColumnSpec {
   name: string;
   type: NumericType;
   optional: boolean;
+  /** Timestamp columns: the unit the file stores. */
+  unit?: TimeUnit;
+  /** Category columns: code → text of the values met, when the caller asked for it. */
+  texts?: Map<number, string>;
+}
+
+/** What the caller wants besides plain numbers: columns of other cell types, and the texts of category codes. */
+export interface TypedColumns {
+  cellTypes?: ReadonlyMap<string, FeatureCellType>;
+  categoryText?: Map<number, string>;
 }
 
 /** Codecs decoded here; SNAPPY by hyparquet's decoder, the others by the caller's `compressors` (node:zlib). */
@@ -66,9 +88,19 @@ function corrupt(spec: ColumnSpec, message: string): DatasetFormatError {
 }
 
 /** The column's decoding spec, or why this path leaves it to hyparquet. */
-function columnSpec(element: SchemaElement | undefined, name: string): ColumnSpec | string {
+function columnSpec(element: SchemaElement | undefined, name: string, cellType: FeatureCellType = 'number'): ColumnSpec | string {
   if (!element) return 'not a top-level column';
   if (!LITTLE_ENDIAN) return 'big-endian platform';
+  if (element.repetition_type !== 'REQUIRED' && element.repetition_type !== 'OPTIONAL') return `repetition ${element.repetition_type}`;
+  const optional = element.repetition_type === 'OPTIONAL';
+  if (cellType === 'category') {
+    const text = element.type === 'BYTE_ARRAY' && (element.converted_type === undefined || element.converted_type === 'UTF8') && (element.logical_type === undefined || element.logical_type.type === 'STRING');
+    return text ? { name, type: 'BYTE_ARRAY', optional } : `a category column of ${element.type} ${element.logical_type?.type ?? element.converted_type ?? ''}`.trim();
+  }
+  if (cellType === 'timestamp') {
+    const unit = timeUnit(element);
+    return unit ? { name, type: element.type as NumericType, optional, unit } : `a timestamp column of ${element.type} ${element.logical_type?.type ?? element.converted_type ?? ''}`.trim();
+  }
   const type = element.type;
   if (type !== 'DOUBLE' && type !== 'FLOAT' && type !== 'INT32' && type !== 'INT64') return `physical type ${type}`;
   if (element.repetition_type !== 'REQUIRED' && element.repetition_type !== 'OPTIONAL') return `repetition ${element.repetition_type}`;
@@ -76,7 +108,23 @@ function columnSpec(element: SchemaElement | undefined, name: string): ColumnSpe
   if (converted !== undefined && !PLAIN_INTEGER_TYPES.has(converted)) return `converted type ${converted}`;
   const logical = element.logical_type;
   if (logical !== undefined && !(logical.type === 'INTEGER' && logical.isSigned)) return `logical type ${logical.type}`;
-  return { name, type, optional: element.repetition_type === 'OPTIONAL' };
+  return { name, type, optional };
+}
+
+/** The unit of a DATE (INT32) or TIMESTAMP (INT64) column this path converts, by its logical or converted type. */
+function timeUnit(element: SchemaElement): TimeUnit | undefined {
+  const logical = element.logical_type;
+  if (element.type === 'INT32') return logical?.type === 'DATE' || (logical === undefined && element.converted_type === 'DATE') ? 'days' : undefined;
+  if (element.type !== 'INT64') return undefined;
+  if (logical?.type === 'TIMESTAMP') return logical.unit === 'MILLIS' ? 'millis' : logical.unit === 'MICROS' ? 'micros' : undefined;
+  if (logical !== undefined) return undefined;
+  return element.converted_type === 'TIMESTAMP_MILLIS' ? 'millis' : element.converted_type === 'TIMESTAMP_MICROS' ? 'micros' : undefined;
+}
+
+/** A timestamp column's decoded values (NaN where null) to epoch milliseconds, in place. */
+function toMillis(values: Float64Array, unit: TimeUnit): void {
+  if (unit === 'days') for (let i = 0; i < values.length; i++) values[i] *= 86_400_000;
+  else if (unit === 'micros') for (let i = 0; i < values.length; i++) values[i] = Math.trunc(values[i] / 1000);
 }
 
 function chunkDeclined(meta: ColumnMetaData | undefined, filePath: string | undefined, spec: ColumnSpec): string | undefined {
@@ -106,6 +154,7 @@ export async function readNumericColumns(
   rowStart: number,
   rowEnd: number,
   compressors: Compressors,
+  typed: TypedColumns = {},
 ): Promise<NumericColumnsRead> {
   const declined = new Map<string, string>();
   const values = new Map<string, NumericColumnValues>();
@@ -134,11 +183,12 @@ export async function readNumericColumns(
   }
   const specs: ColumnSpec[] = [];
   for (const name of columns) {
-    const spec = columnSpec(elements.get(name), name);
+    const spec = columnSpec(elements.get(name), name, typed.cellTypes?.get(name));
     if (typeof spec === 'string') {
       declined.set(name, spec);
       continue;
     }
+    if (spec.type === 'BYTE_ARRAY') spec.texts = typed.categoryText;
     const why = groups.map((g) => (g.chunks.has(name) ? chunkDeclined(g.chunks.get(name)!.meta, g.chunks.get(name)!.filePath, spec) : 'no column chunk')).find((w) => w !== undefined);
     if (why) declined.set(name, why);
     else specs.push(spec);
@@ -167,6 +217,7 @@ export async function readNumericColumns(
       declined.set(spec.name, (err as Error).message);
       continue;
     }
+    if (spec.unit) toMillis(out, spec.unit);
     values.set(spec.name, nulls.mask ? withNulls(out, nulls.mask) : out);
   }
   return { values, declined };
@@ -333,8 +384,9 @@ function pageNumbers(page: Uint8Array, encoding: number, count: number, spec: Co
   return values;
 }
 
-/** `count` PLAIN values of the column's physical type as numbers (INT64 rounded as Number(bigint) rounds). */
+/** `count` PLAIN values of the column's physical type as numbers (INT64 rounded as Number(bigint) rounds; strings as category codes). */
 function plainNumbers(page: Uint8Array, count: number, spec: ColumnSpec): Float64Array {
+  if (spec.type === 'BYTE_ARRAY') return plainCategoryCodes(page, count, spec);
   const size = VALUE_BYTES[spec.type];
   if (count < 0 || page.length < count * size) throw corrupt(spec, `a page of ${count} ${spec.type} values holds only ${page.length} bytes`);
   // Typed views need aligned memory: an unaligned page is copied once.
@@ -351,6 +403,27 @@ function plainNumbers(page: Uint8Array, count: number, spec: ColumnSpec): Float6
   }
   return out;
 }
+
+/** `count` PLAIN byte arrays (a 4-byte little-endian length, then the bytes) as category codes, hashed where they lie. */
+function plainCategoryCodes(page: Uint8Array, count: number, spec: ColumnSpec): Float64Array {
+  const out = new Float64Array(count);
+  const texts = spec.texts;
+  let pos = 0;
+  for (let i = 0; i < count; i++) {
+    if (pos + 4 > page.length) throw corrupt(spec, `a page of ${count} strings ends after ${i}`);
+    const length = (page[pos] | (page[pos + 1] << 8) | (page[pos + 2] << 16) | (page[pos + 3] << 24)) >>> 0;
+    const start = pos + 4;
+    const end = start + length;
+    if (end > page.length) throw corrupt(spec, `a string of ${length} bytes runs past its page`);
+    const code = categoryCodeOfBytes(page, start, end);
+    if (texts !== undefined && !texts.has(code)) texts.set(code, categoryTextOf(utf8.decode(page.subarray(start, end))));
+    out[i] = code;
+    pos = end;
+  }
+  return out;
+}
+
+const utf8 = new TextDecoder();
 
 /** Definition levels of a flat OPTIONAL column (max level 1, so one bit each): 1 = a value, 0 = null. */
 function definitionLevels(bytes: Uint8Array, count: number, spec: ColumnSpec): Uint8Array {

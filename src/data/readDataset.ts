@@ -6,10 +6,10 @@ import type { CsvReadOptions } from './csv';
 import { datasetFormat } from './formats';
 import type { DatasetTable } from './table';
 
-export { DATASET_FORMATS, formatFromFileName, isDatasetFormat } from './formats';
+export { DATASET_FORMATS, formatFromFileName, isDatasetFormat, isGzipName } from './formats';
 export type { DatasetFormatName } from './formats';
 
-export type DatasetReadOptions = Pick<CsvReadOptions, 'labelColumn' | 'idColumn' | 'featureColumns' | 'rowStart' | 'rowEnd'>;
+export type DatasetReadOptions = Pick<CsvReadOptions, 'labelColumn' | 'idColumn' | 'featureColumns' | 'rowStart' | 'rowEnd' | 'cellTypes' | 'defaultCellType' | 'withCategoryText'>;
 
 /** Reads a whole dataset (or rows [rowStart, rowEnd)) into one table. */
 export async function readDataset(bytes: Buffer, format: string, options: DatasetReadOptions = {}): Promise<DatasetTable> {

@@ -19,6 +19,8 @@ export interface DatasetTable {
   /** The label and id columns' names, when the file has them. */
   labelColumn?: string;
   idColumn?: string;
+  /** With `withCategoryText`: code → text of every distinct category value in these rows. */
+  categoryText?: Map<number, string>;
   /** Data rows in the whole file. */
   totalRows: number;
   /** Index of features row 0 within the file's data rows (= rowStart). */

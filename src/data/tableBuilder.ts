@@ -8,8 +8,10 @@ import type { DatasetTable } from './table';
 import { DatasetFormatError } from './datasetError';
 import { decimalValue, notANumberReason } from './decimalText';
 import { isMissingValue } from './missingValues';
+import type { FeatureCellType } from './cellValues';
+import { categoryValue, KIND_CATEGORY, KIND_NUMBER, NOT_A_TIMESTAMP, timestampValue } from './typedCells';
 
-export type TableReadOptions = Pick<CsvReadOptions, 'labelColumn' | 'idColumn' | 'featureColumns'>;
+export type TableReadOptions = Pick<CsvReadOptions, 'labelColumn' | 'idColumn' | 'featureColumns' | 'cellTypes' | 'defaultCellType' | 'withCategoryText'>;
 
 /** Checks a header (names from the file) the way the CSV reader does: non-empty, unique names. */
 export function checkHeader(header: string[], where: string): void {
@@ -55,12 +57,17 @@ function idText(value: unknown): string {
   return value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 
+const NO_COLUMNS: ReadonlySet<string> = new Set();
+
 export class TableBuilder {
   readonly header: string[];
   readonly featureColumns: string[];
   private readonly roles: Int32Array;
   private readonly labelIndex: number;
   private readonly idIndex: number;
+  /** Each column's cell kind (typedCells.ts), undefined when every feature is a number. */
+  private readonly kinds: Uint8Array | undefined;
+  private readonly texts: Map<number, string> | undefined;
   private data: Float64Array;
   private labels?: Uint8Array;
   private ids?: string[];
@@ -73,14 +80,33 @@ export class TableBuilder {
     this.featureColumns = resolved.featureColumns;
     this.labelIndex = resolved.labelIndex;
     this.idIndex = resolved.idIndex;
+    this.kinds = resolved.kinds;
+    if (this.kinds && options.withCategoryText) this.texts = new Map();
     this.data = new Float64Array(Math.max(1, capacity) * this.featureColumns.length);
     if (this.labelIndex >= 0) this.labels = new Uint8Array(Math.max(1, capacity));
     if (this.idIndex >= 0) this.ids = [];
   }
 
-  /** The columns whose cells are read only as numbers (features and the label), which a columnar reader may hand over as a Float64Array. */
-  get numericColumns(): ReadonlySet<string> {
-    return new Set(this.header.filter((_, c) => this.roles[c] >= 0 || this.roles[c] === ROLE_LABEL));
+  /**
+   * The columns whose cells all become numbers (features and the label) and each one's cell
+   * type: a columnar reader may decode them itself into numbers (codes, milliseconds) and hand
+   * them to addColumns as `converted`.
+   */
+  get numericColumns(): ReadonlyMap<string, FeatureCellType> {
+    const out = new Map<string, FeatureCellType>();
+    this.header.forEach((name, c) => {
+      if (this.roles[c] >= 0 || this.roles[c] === ROLE_LABEL) out.set(name, this.kindOf(c) === KIND_CATEGORY ? 'category' : this.kindOf(c) === KIND_NUMBER ? 'number' : 'timestamp');
+    });
+    return out;
+  }
+
+  /** The code → text of the category values a columnar reader decoded itself. */
+  addCategoryText(texts: ReadonlyMap<number, string>): void {
+    if (this.texts) for (const [code, text] of texts) if (!this.texts.has(code)) this.texts.set(code, text);
+  }
+
+  private kindOf(c: number): number {
+    return this.kinds === undefined || this.roles[c] < 0 ? KIND_NUMBER : this.kinds[c];
   }
 
   /** Is column `name` one of the features (whose values may be missing)? */
@@ -105,9 +131,7 @@ export class TableBuilder {
       const role = this.roles[c];
       const value = values[c];
       if (role >= 0) {
-        const v = cellNumber(value);
-        if (v !== v && !isMissingValue(value)) throw this.notANumber(value, where, c);
-        this.data[offset + role] = v;
+        this.data[offset + role] = this.kinds !== undefined && this.kinds[c] !== KIND_NUMBER ? this.typedCell(value, where, c) : this.numberCell(value, where, c);
       } else if (role === ROLE_LABEL) {
         this.labels![this.rows] = this.label(value, where, c);
       } else if (role === ROLE_ID) {
@@ -117,11 +141,32 @@ export class TableBuilder {
     this.rows++;
   }
 
+  private numberCell(value: unknown, where: string, c: number): number {
+    const v = cellNumber(value);
+    if (v !== v && !isMissingValue(value)) throw this.notANumber(value, where, c);
+    return v;
+  }
+
+  /** A category or timestamp cell's number (typedCells.ts), or the error naming row and column. */
+  private typedCell(value: unknown, where: string, c: number): number {
+    const category = this.kinds![c] === KIND_CATEGORY;
+    const v = category ? categoryValue(value, this.texts) : timestampValue(value);
+    if (v !== undefined) return v;
+    const why = category ? 'is not a category (a nested value)' : NOT_A_TIMESTAMP;
+    return this.fail(`${where}, column "${this.header[c]}": ${shown(value)} ${why}`, c);
+  }
+
+  private fail(message: string, c: number): never {
+    throw new DatasetFormatError(message, undefined, this.header[c]);
+  }
+
   /**
    * Adds `count` rows given column by column (what a columnar format decodes), each column's
    * values in header order of the map: the same checks and wording as add(), with no array per row.
+   * Columns in `converted` were decoded into their numbers already (category codes, timestamp
+   * milliseconds, plain numbers; null where missing).
    */
-  addColumns(columns: ReadonlyMap<string, ArrayLike<unknown>>, count: number, where: (row: number) => string): void {
+  addColumns(columns: ReadonlyMap<string, ArrayLike<unknown>>, count: number, where: (row: number) => string, converted: ReadonlySet<string> = NO_COLUMNS): void {
     const nf = this.featureColumns.length;
     this.reserve(this.rows + count);
     for (let c = 0; c < this.header.length; c++) {
@@ -129,7 +174,15 @@ export class TableBuilder {
       if (role < 0 && role !== ROLE_LABEL && role !== ROLE_ID) continue;
       const values = columns.get(this.header[c]);
       if (!values || values.length < count) throw new DatasetFormatError(`column "${this.header[c]}" has ${values?.length ?? 0} values, expected ${count}`, undefined, this.header[c]);
-      if (role >= 0 && values instanceof Float64Array) {
+      const kind = this.kindOf(c);
+      if (role >= 0 && kind !== KIND_NUMBER && converted.has(this.header[c])) {
+        for (let i = 0, at = this.rows * nf + role; i < count; i++, at += nf) {
+          const value = values[i];
+          this.data[at] = typeof value === 'number' ? value : NaN;
+        }
+      } else if (role >= 0 && kind !== KIND_NUMBER) {
+        for (let i = 0, at = this.rows * nf + role; i < count; i++, at += nf) this.data[at] = this.typedCell(values[i], where(i), c);
+      } else if (role >= 0 && values instanceof Float64Array) {
         // A decoded numeric column: the only check left is finiteness (NaN, ±Infinity are refused as ever).
         for (let i = 0, at = this.rows * nf + role; i < count; i++, at += nf) {
           const v = values[i];
@@ -203,6 +256,7 @@ export class TableBuilder {
     };
     if (this.labels) table.labels = this.labels.slice(0, this.rows);
     if (this.ids) table.ids = this.ids;
+    if (this.texts) table.categoryText = this.texts;
     if (this.labelIndex >= 0) table.labelColumn = this.header[this.labelIndex];
     if (this.idIndex >= 0) table.idColumn = this.header[this.idIndex];
     return table;

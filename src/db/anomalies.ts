@@ -26,18 +26,19 @@ export interface TopAnomaly {
 
 /**
  * A row's top features as stored: one `[feature, value, contribution, percentile]` array each,
- * not objects — a job stores one per anomaly, and the keys would be most of the bytes.
+ * not objects — a job stores one per anomaly, and the keys would be most of the bytes. A
+ * category or timestamp feature adds its displayed text as a fifth element.
  */
-type StoredExplanation = Array<[string, number, number, number | null]>;
+type StoredExplanation = Array<[string, number, number, number | null] | [string, number, number, number | null, string]>;
 
 function toStored(explanation: FeatureContribution[] | null): StoredExplanation | null {
-  return explanation && explanation.map((f) => [f.feature, f.value, f.contribution, f.percentile]);
+  return explanation && explanation.map((f) => (f.text === undefined ? [f.feature, f.value, f.contribution, f.percentile] : [f.feature, f.value, f.contribution, f.percentile, f.text]));
 }
 
 /** The stored top features as FeatureContribution objects (null stays null). */
 export function explanationFromStored(stored: unknown): FeatureContribution[] | null {
   if (!Array.isArray(stored)) return null;
-  return (stored as StoredExplanation).map(([feature, value, contribution, percentile]) => ({ feature, value, contribution, percentile }));
+  return (stored as StoredExplanation).map(([feature, value, contribution, percentile, text]) => ({ feature, value, contribution, percentile, ...(typeof text === 'string' ? { text } : {}) }));
 }
 
 /** Rows per anomaly upsert statement: bounded so one statement stays small whatever the chunk size. */

@@ -23,6 +23,8 @@ export class Dataset {
   idColumn?: string | null;
   /** Role, type, min/max/mean and null count of every column, from registration (null for datasets registered before profiles). */
   columnProfiles?: ColumnProfile[] | null;
+  /** The uploaded file's sha256 when it was gzip-compressed (`sha256` is the decompressed file's); null otherwise. */
+  sourceSha256?: string | null;
   createdAt: Date = new Date();
 }
 
@@ -42,6 +44,7 @@ export const DatasetSchema = new EntitySchema<Dataset>({
     labelColumn: { type: 'string', nullable: true },
     idColumn: { type: 'string', nullable: true },
     columnProfiles: { type: 'json', nullable: true },
+    sourceSha256: { type: 'string', nullable: true },
     createdAt: { type: 'datetime' },
   },
 });

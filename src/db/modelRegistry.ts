@@ -5,7 +5,8 @@
  * active version of one name impossible even for code that forgets the lock.
  */
 import path from 'node:path';
-import type { ColumnProfile } from '../data/profile';
+import { cellTypesOf, type ColumnProfile } from '../data/profile';
+import type { FeatureCellType } from '../data/cellValues';
 import { jobScoresKey } from '../storage/keys';
 import type { NomalyConfig } from '../config';
 import type { ObjectStore } from '../storage/objectStore';
@@ -91,6 +92,10 @@ export interface DatasetInfo {
   labelColumn: string | null;
   idColumn: string | null;
   columnProfiles: ColumnProfile[];
+  /** The features that are categories or timestamps (from the profile; none for a dataset registered before types). */
+  cellTypes: Record<string, FeatureCellType>;
+  /** The uploaded file's sha256 when it was gzip-compressed and stored decompressed. */
+  sourceSha256: string | null;
   createdAt: string;
 }
 
@@ -144,6 +149,8 @@ export function datasetInfo(d: Dataset): DatasetInfo {
     labelColumn: d.labelColumn ?? null,
     idColumn: d.idColumn ?? null,
     columnProfiles: d.columnProfiles ?? [],
+    cellTypes: cellTypesOf(d.columnProfiles ?? []),
+    sourceSha256: d.sourceSha256 ?? null,
     createdAt: iso(d.createdAt)!,
   };
 }

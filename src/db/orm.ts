@@ -11,6 +11,7 @@ import { Migration20261204000000_backupChecks } from './migrations/Migration2026
 import { Migration20261204100000_modelVersionCounter } from './migrations/Migration20261204100000_modelVersionCounter';
 import { Migration20261205000000_sourceRuns } from './migrations/Migration20261205000000_sourceRuns';
 import { Migration20261206000000_thresholdsAndExplanations } from './migrations/Migration20261206000000_thresholdsAndExplanations';
+import { Migration20261207100000_datasetSourceSha256 } from './migrations/Migration20261207100000_datasetSourceSha256';
 
 export type Orm = MikroORM;
 
@@ -24,6 +25,7 @@ const MIGRATIONS = [
   { name: 'Migration20261204100000_modelVersionCounter', class: Migration20261204100000_modelVersionCounter },
   { name: 'Migration20261205000000_sourceRuns', class: Migration20261205000000_sourceRuns },
   { name: 'Migration20261206000000_thresholdsAndExplanations', class: Migration20261206000000_thresholdsAndExplanations },
+  { name: 'Migration20261207100000_datasetSourceSha256', class: Migration20261207100000_datasetSourceSha256 },
 ];
 
 export async function openOrm(databaseUrl: string, options: { poolMax?: number } = {}): Promise<Orm> {

@@ -13,6 +13,7 @@ import type { AnomalyRow } from '../db/anomalies';
 import { checkFdrLevel, pValueOf, scoreCutoffForPValue } from '../scoring/conformal';
 import type { ModelFile } from '../scoring/modelFile';
 import { trainingPercentile } from '../scoring/modelFile';
+import { modelEncoder, type ColumnKind, type Encoder } from '../scoring/encoder';
 
 /** A job whose rule cannot run on its model: no retry helps. */
 export class FlaggingRuleError extends Error {
@@ -29,6 +30,9 @@ export class ChunkFlagger {
   private readonly fixedCutoff: number | undefined;
   /** maxAlerts: a min-heap of the highest scores seen in this attempt. */
   private readonly top: TopScores | undefined;
+  /** The model's encoder and its column kinds, when it has category or timestamp columns: their texts. */
+  private readonly encoder: Encoder | undefined;
+  private readonly kinds: ColumnKind[] | undefined;
 
   constructor(
     private readonly model: ModelFile,
@@ -36,6 +40,8 @@ export class ChunkFlagger {
     private readonly flagging: ChunkFlagging = LEGACY,
   ) {
     const { rule } = this.flagging;
+    this.encoder = modelEncoder(model.detector);
+    this.kinds = this.encoder?.kinds();
     if (rule.method === 'maxAlerts') this.top = new TopScores(rule.n);
     else this.fixedCutoff = candidateCutoff(rule, model);
   }
@@ -83,10 +89,20 @@ export class ChunkFlagger {
       const ranked = Array.from(order).sort((a, b) => own[b] - own[a] || a - b).slice(0, top);
       return ranked.map((f) => {
         const value = features.data[row * d + f];
-        // A missing value (NaN) has no training percentile; JSON stores the value itself as null.
-        return { feature: this.featureNames[f], value, contribution: own[f], percentile: quantiles && value === value ? trainingPercentile(quantiles, f, value) : null };
+        const text = this.valueText(f, value);
+        // A missing value (NaN) has no training percentile, nor a category or a timestamp; JSON stores NaN itself as null.
+        const percentile = quantiles && value === value && text === undefined ? trainingPercentile(quantiles, f, value) : null;
+        return { feature: this.featureNames[f], value, contribution: own[f], percentile, ...(text !== undefined ? { text } : {}) };
       });
     });
+  }
+
+  /** A category's text ('(rare)' for a value not among the model's levels), a timestamp in ISO 8601 UTC; undefined for numbers. */
+  private valueText(f: number, value: number): string | undefined {
+    const kind = this.kinds?.[f];
+    if (kind === 'category') return this.encoder!.categoryText(f, value) ?? (this.encoder!.knowsLevel(f, value) ? `#${value}` : '(rare)');
+    if (kind === 'timestamp') return value === value ? new Date(value).toISOString() : '(missing)';
+    return undefined;
   }
 }
 

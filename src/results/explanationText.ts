@@ -10,8 +10,9 @@
  *     back (parseCompactExplanation);
  *   - no explanation (a row that is not an anomaly, or a job that explained nothing): empty.
  *
- * Readable (CLI):   amount=1520.5 (p99.9) +0.831, n_items=3 (p50.0) +0.12
- *   the value, its percentile among the model's training rows when known, and the contribution.
+ * Readable (CLI):   amount=1520.5 (p99.9) +0.831, country=FR +0.12
+ *   the value (a category's text, a timestamp in ISO 8601), its percentile among the model's
+ *   training rows when known (numbers only), and the contribution.
  */
 import type { FeatureContribution } from './flagging';
 
@@ -73,9 +74,12 @@ export function percentileText(percentile: number | null): string {
   return percentile === null || !Number.isFinite(percentile) ? '' : `p${percentile.toFixed(1)}`;
 }
 
-/** A feature's value as a person reads it: integers whole, others to 6 significant digits. */
-/** A missing value (stored as null) reads as "missing". */
-export function valueText(value: number | null): string {
+/**
+ * A feature's value as a person reads it: its text when it has one (a category, a timestamp),
+ * else integers whole, others to 6 significant digits; a missing value (stored as null) reads as "missing".
+ */
+export function valueText(value: number | null, text?: string): string {
+  if (text !== undefined) return text;
   if (value === null || Number.isNaN(value)) return 'missing';
   return Number.isInteger(value) || !Number.isFinite(value) ? String(value) : String(Number(value.toPrecision(6)));
 }
@@ -85,7 +89,7 @@ export function readableExplanation(explanation: readonly FeatureContribution[] 
   return explanation
     .map((f) => {
       const where = percentileText(f.percentile);
-      return `${f.feature}=${valueText(f.value)}${where ? ` (${where})` : ''} ${signedContribution(f.contribution)}`;
+      return `${f.feature}=${valueText(f.value, f.text)}${where ? ` (${where})` : ''} ${signedContribution(f.contribution)}`;
     })
     .join(', ');
 }

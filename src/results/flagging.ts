@@ -67,7 +67,14 @@ export interface ChunkFlagging {
  */
 export interface FeatureContribution {
   feature: string;
+  /** The cell as the model read it: a number, a category's code, a timestamp's epoch milliseconds. */
   value: number;
   contribution: number;
+  /** Among the training values: numbers only (a category code or a timestamp has no meaningful rank). */
   percentile: number | null;
+  /**
+   * The value as a person reads it, when it is not a plain number: a category's text (when the
+   * model learnt it), "(missing)", "(rare)" (not among its levels), or a timestamp in ISO 8601 UTC. Absent for numbers.
+   */
+  text?: string;
 }

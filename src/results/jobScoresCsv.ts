@@ -6,6 +6,7 @@
  */
 import type { NomalyConfig } from '../config';
 import { datasetBatches } from '../data/readDataset';
+import { cellTypesOf } from '../data/profile';
 import type { StoredSnapshot } from '../data/formats/snapshot';
 import { snapshotRowKeys } from '../data/formats/snapshotRows';
 import { decodeScoresFile } from './scoresFile';
@@ -88,7 +89,9 @@ export async function jobRowKeys(
     column: idColumn,
     batches: (async function* () {
       const source = store.streamVerified(buckets.datasets, dataset.objectKey, dataset.sha256);
-      for await (const batch of datasetBatches(source, dataset.format, { idColumn, featureColumns: dataset.featureColumns.slice(0, 1) })) {
+      // One feature column must be read beside the ids: read it with its type (a category's text is not a number).
+      const cellTypes = cellTypesOf(dataset.columnProfiles ?? []);
+      for await (const batch of datasetBatches(source, dataset.format, { idColumn, featureColumns: dataset.featureColumns.slice(0, 1), cellTypes })) {
         yield batch.ids ?? [];
       }
     })(),

@@ -39,7 +39,9 @@ function rangeBar(percentile: number | null): string {
 
 function featureRow(f: FeatureContribution, largest: number): string {
   const where = percentileText(f.percentile);
-  return `<tr><td class="name">${escapeHtml(f.feature)}</td><td>${escapeHtml(valueText(f.value))}</td><td>${contributionBar(f.contribution, largest)}</td><td>${escapeHtml(signedContribution(f.contribution))}</td><td>${rangeBar(f.percentile)}</td><td>${where || 'no profile'}</td></tr>`;
+  // A category or a timestamp has no rank among training values: its text says what it was.
+  const range = f.text !== undefined ? '<td></td><td>not ranked</td>' : `<td>${rangeBar(f.percentile)}</td><td>${where || 'no profile'}</td>`;
+  return `<tr><td class="name">${escapeHtml(f.feature)}</td><td>${escapeHtml(valueText(f.value, f.text))}</td><td>${contributionBar(f.contribution, largest)}</td><td>${escapeHtml(signedContribution(f.contribution))}</td>${range}</tr>`;
 }
 
 /** The section, or '' when no top anomaly carries an explanation (a job from before explanations). */

@@ -18,6 +18,7 @@ import { Pca, PcaOptions, PCA_OPTIONS } from './pca';
 import { Pipeline } from './pipeline';
 import { Ensemble, EnsembleOptions } from './ensemble';
 import { Imputed } from './imputer';
+import { Encoded } from './encoder';
 import { StandardizerKind } from './standardizer';
 
 export interface DetectorFactory {
@@ -110,6 +111,12 @@ const entries: DetectorFactory[] = [
     checkOptions: (options) => Imputed.checkOptions(options, checkDetectorOptions),
     fit: (X, options) => Imputed.fit(X, options, fitDetector),
     fromState: (state) => Imputed.fromState(state, detectorFromState),
+  }),
+  // Offered through trainModel's `schema` and the dataset's column types, fitted only when a feature column is a category or a timestamp.
+  composite(Encoded.algorithm, false, {
+    checkOptions: (options) => Encoded.checkOptions(options, checkDetectorOptions),
+    fit: (X, options) => Encoded.fit(X, options, fitDetector),
+    fromState: (state) => Encoded.fromState(state, detectorFromState),
   }),
   composite(Ensemble.algorithm, true, {
     checkOptions: (options) => Ensemble.checkOptions(options, checkDetectorOptions),

@@ -84,6 +84,9 @@ export async function trainModel(rawInput: TrainModelInput): Promise<TrainModelR
       algorithm: input.algorithm,
       params: input.params,
       featureColumns: input.featureColumns,
+      ...(input.exclude ? { exclude: input.exclude } : {}),
+      ...(input.schema ? { schema: input.schema } : {}),
+      ...(input.timestamps ? { timestamps: input.timestamps } : {}),
       ...(input.threshold ? { thresholdRule: input.threshold } : {}),
     })
     .catch((err: unknown) => {
@@ -99,6 +102,8 @@ export async function trainModel(rawInput: TrainModelInput): Promise<TrainModelR
       datasetFormat: plan.datasetFormat,
       featureColumns: plan.featureColumns,
       labelColumn: plan.labelColumn,
+      ...(plan.cellTypes ? { cellTypes: plan.cellTypes } : {}),
+      ...(plan.cellTypes && (input.timeZone ?? input.source?.timeZone) ? { timeZone: input.timeZone ?? input.source?.timeZone } : {}),
       algorithm: input.algorithm,
       params: input.params,
       standardize: input.standardize,

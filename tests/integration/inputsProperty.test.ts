@@ -135,10 +135,16 @@ const SPECS: WorkflowSpec[] = [
   {
     type: 'trainModel',
     validate: validateTrainModelInput,
-    valid: { datasetId: 'ds_0123456789abcdef', modelName: 'prop-model', algorithm: 'isolation-forest', params: { nTrees: 10 }, featureColumns: ['f0'], contamination: 0.1, standardize: 'none', missing: 'median', seed: 1, maxTrainRows: 1000 },
+    valid: {
+      datasetId: 'ds_0123456789abcdef', modelName: 'prop-model', algorithm: 'isolation-forest', params: { nTrees: 10 }, featureColumns: ['f0'], exclude: ['f1'],
+      schema: { f0: 'category' }, timestamps: 'cyclic', timeZone: 'UTC', contamination: 0.1, standardize: 'none', missing: 'median', seed: 1, maxTrainRows: 1000,
+    },
     required: ['datasetId', 'modelName'],
-    fields: { datasetId: 'string', modelName: 'string', algorithm: 'string', params: 'object', featureColumns: 'array', contamination: 'number', standardize: 'string', missing: 'string', seed: 'number', maxTrainRows: 'number' },
-    badStrings: { datasetId: malformed, modelName: fc.oneof(malformed, overLong(100).map((s) => s.replace(/[^a-z]/gi, 'm'))), algorithm: malformed, standardize: malformed, missing: malformed },
+    fields: {
+      datasetId: 'string', modelName: 'string', algorithm: 'string', params: 'object', featureColumns: 'array', exclude: 'array', schema: 'object', timestamps: 'string', timeZone: 'string',
+      contamination: 'number', standardize: 'string', missing: 'string', seed: 'number', maxTrainRows: 'number',
+    },
+    badStrings: { datasetId: malformed, modelName: fc.oneof(malformed, overLong(100).map((s) => s.replace(/[^a-z]/gi, 'm'))), algorithm: malformed, standardize: malformed, missing: malformed, timestamps: malformed, timeZone: malformed },
   },
   {
     type: 'detectBatch',

@@ -7,7 +7,9 @@ import { createDatasetActivities } from '../../src/activities/datasetActivities'
 import { parquetFormat } from '../../src/data/formats/parquet';
 import type { StoredDataset } from '../../src/data/formats/format';
 import { parquetBatches } from '../../src/data/parquet';
-import { DatasetProfiler, type DatasetProfile } from '../../src/data/profile';
+import { cellTypesOf, DatasetProfiler, type DatasetProfile } from '../../src/data/profile';
+import { schemaReadOptions, sniffSchema, SNIFF_OPTIONS } from '../../src/data/schemaInference';
+import type { TableReadOptions } from '../../src/data/tableBuilder';
 import type { DatasetTable } from '../../src/data/table';
 import { Dataset } from '../../src/db/entities';
 import { datasetKey } from '../../src/storage/keys';
@@ -22,9 +24,11 @@ function garbageCollector(): () => void {
   return runInNewContext('gc') as () => void;
 }
 
-async function profileOf(batches: AsyncIterable<DatasetTable>): Promise<DatasetProfile> {
-  const profiler = new DatasetProfiler();
-  for await (const batch of batches) profiler.add(batch);
+/** The profile registration makes: the column types from a sniff of the first batch, then every batch read with them. */
+async function profileOf(batches: (options: TableReadOptions) => AsyncIterable<DatasetTable>): Promise<DatasetProfile> {
+  const schema = await sniffSchema(batches(SNIFF_OPTIONS));
+  const profiler = new DatasetProfiler(schema);
+  for await (const batch of batches(schemaReadOptions(schema))) profiler.add(batch);
   return profiler.result();
 }
 
@@ -74,7 +78,7 @@ describe('Parquet registration by range reads', () => {
     expect(inMemory.length).toBe(Math.ceil(5_000 / 700));
     expect(ranged).toEqual(inMemory);
 
-    const expected = await profileOf(parquetBatches(bytes));
+    const expected = await profileOf((options) => parquetBatches(bytes, options));
     const summary = await createDatasetActivities(p.platform).registerDatasetFile({ name: 'groups.parquet', objectKey: key, sha256: sha, format: 'parquet' });
     expect(summary).toMatchObject({ rows: expected.rows, featureColumns: expected.featureColumns });
     const row = await p.platform.orm.em.fork().findOneOrFail(Dataset, { sha256: sha });
@@ -85,6 +89,7 @@ describe('Parquet registration by range reads', () => {
       idColumn: row.idColumn,
       labelColumn: row.labelColumn,
       columns: row.columnProfiles,
+      cellTypes: cellTypesOf(row.columnProfiles ?? []),
     }).toEqual(expected);
     expect(expected).toMatchObject({ rows: 5_000, featureColumns: ['a', 'b', 'c'], idColumn: 'id', labelColumn: 'label' });
   });

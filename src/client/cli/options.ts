@@ -53,3 +53,19 @@ export function parseJsonOption(flag: string, text: string): Record<string, unkn
   }
   throw new InvalidArgumentError(`${flag} must be a JSON object, e.g. '{"nTrees": 200}'`);
 }
+
+/** `--features a,b --features c`: column names, comma-separated, repeatable, in order. */
+export function collectColumns(value: string, previous: string[] | undefined): string[] {
+  const names = value.split(',').map((name) => name.trim());
+  if (names.some((name) => name === '')) throw new InvalidArgumentError('expected column names separated by commas, e.g. amount,country');
+  return [...(previous ?? []), ...names];
+}
+
+/** `--column-type country=category --column-type note=exclude`: a column's type, repeatable (the type is checked with the rest of the input). */
+export function collectColumnType(value: string, previous: Record<string, string> | undefined): Record<string, string> {
+  const eq = value.lastIndexOf('=');
+  if (eq <= 0 || eq === value.length - 1) throw new InvalidArgumentError('expected COLUMN=TYPE, e.g. country=category');
+  const name = value.slice(0, eq);
+  if (previous && Object.prototype.hasOwnProperty.call(previous, name)) throw new InvalidArgumentError(`column "${name}" is given a type twice`);
+  return { ...(previous ?? {}), [name]: value.slice(eq + 1) };
+}

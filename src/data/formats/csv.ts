@@ -82,6 +82,7 @@ function* blocksOf(chunk: ChunkSpec, read: ChunkRead, header: Buffer, bytes: Buf
       body: bytes.subarray(starts[b], starts[b + 1]),
       featureColumns: read.columns.featureColumns,
       idColumn: read.columns.idColumn,
+      cellTypes: read.columns.cellTypes,
       firstDataLine: line,
       into: features,
     });

@@ -3,6 +3,7 @@
  * the opaque chunk list it planned; only the module behind this interface knows the bytes.
  */
 import type { BufferPool } from '../bufferPool';
+import type { FeatureCellType } from '../cellValues';
 import type { CsvIndex } from '../csvIndex';
 import type { LruCache } from '../lruCache';
 import type { Matrix } from '../../scoring/matrix';
@@ -58,7 +59,8 @@ export interface ChunkBlock {
 }
 
 export interface ChunkRead {
-  columns: { featureColumns: string[]; idColumn?: string };
+  /** The columns a chunk reads; `cellTypes` says which features are categories or timestamps (default all numbers). */
+  columns: { featureColumns: string[]; idColumn?: string; cellTypes?: Readonly<Record<string, FeatureCellType>> };
   blockRows: number;
   /** Rows of the chunk already done (a resumed attempt), and where they end when the format said so. */
   rowsDone: number;

@@ -15,6 +15,14 @@ export const FORMAT_EXTENSIONS: Readonly<Record<string, DatasetFormatName>> = {
   pq: 'parquet',
 };
 
+/** The extension of a gzip-compressed text file (`.csv.gz`, `.jsonl.gz`): registration stores it decompressed (gzipDataset.ts). */
+export const GZIP_EXTENSION = 'gz';
+
+/** Is this a gzip-compressed file's name (ends in .gz)? */
+export function isGzipName(name: string): boolean {
+  return name.toLowerCase().endsWith(`.${GZIP_EXTENSION}`);
+}
+
 export function isDatasetFormat(format: string): format is DatasetFormatName {
   return (DATASET_FORMATS as readonly string[]).includes(format);
 }

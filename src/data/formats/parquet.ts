@@ -7,7 +7,7 @@
 import { parquetMetadataAsync } from 'hyparquet';
 import type { AsyncBuffer, FileMetaData } from 'hyparquet';
 import { DatasetFormatError, DatasetMismatchError } from '../datasetError';
-import { checkedSchema, parquetBatches, readParquet, readParquetColumns } from '../parquet';
+import { addParquetRows, checkedSchema, parquetBatches, readParquet } from '../parquet';
 import type { DatasetTable } from '../table';
 import { TableBuilder, type TableReadOptions } from '../tableBuilder';
 import type { ChunkList } from './chunks';
@@ -65,8 +65,7 @@ async function openStored(dataset: StoredDataset, checkMagic = false): Promise<O
  */
 async function readGroupTable(opened: OpenedParquet, columns: string[], start: number, end: number, options: TableReadOptions, totalRows = end): Promise<DatasetTable> {
   const builder = new TableBuilder(columns, options, end - start);
-  const values = await readParquetColumns(opened.file, opened.metadata, columns, start, end, builder.numericColumns);
-  builder.addColumns(values, end - start, (i) => `row ${start + i + 1}`);
+  await addParquetRows(builder, opened.file, opened.metadata, columns, start, end);
   return builder.build(start, totalRows);
 }
 

@@ -146,8 +146,8 @@ describe('the example a refused non-object input gets', () => {
 });
 
 describe('algorithm list', () => {
-  it('offers every detector of the scoring core (the pipeline is the standardize field, the imputer the missing field)', () => {
-    expect([...ALGORITHMS].sort()).toEqual(supportedAlgorithms().filter((a) => a !== 'pipeline' && a !== 'impute').sort());
+  it('offers every detector of the scoring core (the pipeline is the standardize field, the imputer the missing field, the encoder the column types)', () => {
+    expect([...ALGORITHMS].sort()).toEqual(supportedAlgorithms().filter((a) => a !== 'pipeline' && a !== 'impute' && a !== 'encode').sort());
   });
 });
 

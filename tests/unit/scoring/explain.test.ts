@@ -14,6 +14,7 @@ const OPTIONS: Record<string, unknown> = {
   'isolation-forest': { seed: 3 },
   pipeline: { standardize: 'robust', detector: { algorithm: 'pca' } },
   impute: { missing: 'median', detector: { algorithm: 'hbos' } },
+  encode: { columns: Array(COLS).fill('number'), detector: { algorithm: 'ecod' } },
   ensemble: { members: [{ algorithm: 'isolation-forest', options: { seed: 3 } }, { algorithm: 'ecod' }, { algorithm: 'knn' }] },
 };
 
@@ -48,7 +49,7 @@ describe('explain: what each attribution adds up to', () => {
   const scoresOf = (algorithm: string): Float64Array => fitted.get(algorithm)!.score(anomalies);
   const sumsOf = (algorithm: string): Float64Array => rowSums(fitted.get(algorithm)!.explain(anomalies, everyRow), anomalies.rows, COLS);
 
-  it.each(['hbos', 'ecod', 'copod', 'pca', 'pipeline', 'impute'])('%s: contributions sum to the score within 1e-9', (algorithm) => {
+  it.each(['hbos', 'ecod', 'copod', 'pca', 'pipeline', 'impute', 'encode'])('%s: contributions sum to the score within 1e-9', (algorithm) => {
     const scores = scoresOf(algorithm);
     const sums = sumsOf(algorithm);
     for (let r = 0; r < scores.length; r++) expect(Math.abs(sums[r] - scores[r])).toBeLessThanOrEqual(1e-9);

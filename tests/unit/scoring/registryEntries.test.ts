@@ -7,8 +7,8 @@ describe('detector registry entries', () => {
     expect(seeded).toEqual(['isolation-forest', 'knn', 'knn-mean', 'knn-median', 'lof']);
   });
 
-  it('offers every detector but the pipeline and the imputer as an algorithm (they are `standardize` and `missing`)', () => {
-    expect(supportedAlgorithms().filter((name) => !trainableAlgorithms().includes(name))).toEqual(['pipeline', 'impute']);
+  it('offers every detector but the pipeline, the imputer and the encoder as an algorithm (they are `standardize`, `missing` and the column types)', () => {
+    expect(supportedAlgorithms().filter((name) => !trainableAlgorithms().includes(name))).toEqual(['pipeline', 'impute', 'encode']);
   });
 
   it('keeps as many training rows as each detector needs, and follows the options that set it', () => {

@@ -8,6 +8,7 @@ const COMPOSITE_OPTIONS: Record<string, unknown> = {
   pipeline: { standardize: 'zscore', detector: { algorithm: 'hbos' } },
   ensemble: { members: [{ algorithm: 'hbos' }, { algorithm: 'ecod' }] },
   impute: { missing: 'median', detector: { algorithm: 'hbos' } },
+  encode: { columns: ['number', 'timestamp', 'number'], detector: { algorithm: 'hbos' } },
 };
 
 function data(rows: number, cols: number): Matrix {

@@ -1,13 +1,14 @@
 import { Option, type Command } from 'commander';
 import { DATASET_FORMATS } from '../../../data/readDataset';
 import { DEFAULT_LIST_LIMIT, listLimit, listOffset } from '../options';
-import { fixed, printResult } from '../output';
+import { printResult } from '../output';
+import { schemaLines } from '../datasetSchema';
 import { renderTable } from '../table';
 import { withClient } from '../withClient';
 
 /** What `datasets upload` takes (the readers in src/data, chosen by the file's extension). */
 export const DATASET_FILE_HELP =
-  'a CSV (.csv), JSON lines (.jsonl, .ndjson) or Parquet (.parquet, .pq) file, chosen by its extension; a CSV needs a header line; a "label" column (0/1) and an "id" column are recognised';
+  'a CSV (.csv), JSON lines (.jsonl, .ndjson) or Parquet (.parquet, .pq) file, chosen by its extension (.csv.gz and .jsonl.gz: gzip-compressed, stored decompressed); a CSV needs a header line; a "label" column (0/1) and an "id" column are recognised; column types are inferred (datasets show prints them)';
 
 /** `nomaly datasets upload | list | show | delete`. */
 export function registerDatasetCommands(program: Command): void {
@@ -54,15 +55,12 @@ export function registerDatasetCommands(program: Command): void {
     .command('show')
     .argument('<id>', 'dataset id (ds_…)')
     .option('--json', 'print JSON')
-    .description('show a dataset: format, size, rows and every column with its role, min, max, mean and null count')
+    .description('show a dataset and its schema: every column with its type, role, null count, min, max, mean; categories with their cardinality and top values, timestamps with their range')
     .action(async (id: string, opts: { json?: boolean }) => {
       const d = await withClient((client) => client.reads.showDataset(id), { temporal: 'on-first-use' });
       printResult(opts.json, d, () => {
         console.log(`dataset ${d.id} (${d.name}): ${d.format}, ${d.sizeBytes} bytes, ${d.rows} rows, sha256 ${d.sha256}`);
-        console.log('column                 role     min          max          mean         nulls');
-        for (const c of d.columnProfiles) {
-          console.log(`${c.name.padEnd(22)} ${c.role.padEnd(8)} ${fixed(c.min).padEnd(12)} ${fixed(c.max).padEnd(12)} ${fixed(c.mean).padEnd(12)} ${c.nullCount}`);
-        }
+        console.log(schemaLines(d.columnProfiles).join('\n'));
       });
     });
   datasets

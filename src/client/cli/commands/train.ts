@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { ALGORITHMS } from '../../../api/inputs';
 import type { TrainModelResult } from '../../nomalyClient';
-import { collectParam, decimal, parseJsonOption } from '../options';
+import { collectColumns, collectColumnType, collectParam, decimal, parseJsonOption } from '../options';
+import { SCHEMA_TYPES } from '../../../api/featureChoice';
 import { printResult } from '../output';
 import { waitWithProgress } from '../progress';
 import { formatMetric } from '../table';
@@ -20,7 +21,12 @@ export function registerTrainCommand(program: Command): void {
     .option('--param <name=value>', "an algorithm option, repeatable (e.g. nTrees=200, seed=1, nNeighbors=10)", collectParam, {})
     .option('--params <json>', 'all algorithm options as one JSON object (e.g. ensemble members)')
     .option('--standardize <kind>', 'fit a standardiser in front of the detector: zscore or robust')
-    .option('--missing <policy>', 'missing feature values: median (impute + an indicator column, the default), zero, or reject');
+    .option('--missing <policy>', 'missing feature values: median (impute + an indicator column, the default), zero, or reject')
+    .option('--features <columns>', 'the columns to learn from, comma-separated (default: every typed column but the label and the id)', collectColumns)
+    .option('--exclude <columns>', 'columns not to learn from, comma-separated', collectColumns)
+    .option('--column-type <column=type>', `a column's type over the inferred one, repeatable: ${SCHEMA_TYPES.join(', ')} (e.g. country=category, note=exclude)`, collectColumnType)
+    .option('--timestamps <policy>', 'timestamp columns: cyclic (hour of day and weekday, the default) or exclude')
+    .option('--time-zone <zone>', 'the IANA zone timestamp features count hours and weekdays in (default UTC)');
   addThresholdOptions(command, "the model's jobs (a job may give its own)")
     .option('--wait', 'wait for the model and print it')
     .option('--json', 'print JSON')
@@ -36,6 +42,11 @@ export function registerTrainCommand(program: Command): void {
           params,
           threshold: thresholdRuleOf(opts),
           missing: opts.missing,
+          features: opts.features,
+          exclude: opts.exclude,
+          schema: opts.columnType,
+          timestamps: opts.timestamps,
+          timeZone: opts.timeZone,
         });
         if (!opts.wait) {
           printResult(opts.json, { workflowId: handle.workflowId, uiUrl: client.uiUrl(handle.workflowId) }, () =>
