@@ -184,6 +184,7 @@ describe('dataset schema and gzip uploads on the real stack', () => {
 
   it.each([
     ['a gzip cut short', () => gzipSync(plain).subarray(0, 5000), 'not valid gzip data'],
+    ['a gzip of a malformed CSV (its plain file is removed too)', () => gzipSync('a,b\n1,2\n3,x\n'), 'line 3, column "b": "x" is not a number'],
     ['a gzip bomb (a few KB expanding past the size limit)', () => gzipSync(Buffer.alloc(SIZE_LIMIT * 4, '1\n')), `decompressed, the file is over the dataset size limit of ${SIZE_LIMIT} bytes`],
   ])('%s is refused non-retryably, leaving nothing behind', async (_what, bytes, message) => {
     const file = path.join(dir, 'bad.csv.gz');
