@@ -7,7 +7,8 @@
  * (see decimalText.ts); a feature cell holding a boolean (booleanCells.ts) becomes 1 or 0, one
  * holding a missing-value token (missingValues.ts) NaN: checks made only for cells that are not numbers. A column
  * read as a category (options.cellTypes) gets the hash code of its cell's bytes, a timestamp
- * column epoch milliseconds (cellValues.ts). Only header names, id cells, timestamp cells, the
+ * column epoch milliseconds (cellValues.ts; the common ISO forms from the bytes, timestampBytes.ts).
+ * Only header names, id cells, timestamps of the uncommon forms, the
  * first cell of each distinct category when its text is asked for, and cells that are in error
  * are turned into strings; the text must be UTF-8.
  *
@@ -23,6 +24,7 @@ import { assertUtf8 } from './utf8';
 import { isMissingCsvCell } from './missingValues';
 import { csvBooleanCell } from './booleanCells';
 import { categoryCode, categoryCodeOfBytes, timestampMillis, type FeatureCellType } from './cellValues';
+import { fastTimestampMillis } from './timestampBytes';
 import { categoryTextOf, cellKinds, KIND_CATEGORY, KIND_NUMBER, NOT_A_TIMESTAMP } from './typedCells';
 
 export { DatasetFormatError } from './datasetError';
@@ -324,7 +326,8 @@ function readTypedCell(sc: FieldScanner, kind: number, out: Float64Array, at: nu
     out[at] = code;
     return true;
   }
-  const ms = timestampMillis(sc.text());
+  let ms = sc.escaped ? NaN : fastTimestampMillis(buf, start, end);
+  if (ms !== ms) ms = timestampMillis(sc.text());
   out[at] = ms;
   return ms === ms;
 }

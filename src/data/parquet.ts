@@ -135,9 +135,9 @@ export async function readParquetCells(
 
 /** Rows [rowStart, rowEnd) of `columns` into `builder`, column by column, each cell as the builder's options say. */
 export async function addParquetRows(builder: TableBuilder, file: AsyncBuffer, metadata: FileMetaData, columns: string[], rowStart: number, rowEnd: number): Promise<void> {
-  const texts = new Map<number, string>();
+  const texts = builder.wantsCategoryText ? new Map<number, string>() : undefined;
   const { values, converted } = await readParquetCells(file, metadata, columns, rowStart, rowEnd, builder.numericColumns, texts);
-  builder.addCategoryText(texts);
+  if (texts) builder.addCategoryText(texts);
   builder.addColumns(values, rowEnd - rowStart, (i) => `row ${rowStart + i + 1}`, converted);
 }
 

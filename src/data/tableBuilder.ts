@@ -100,6 +100,11 @@ export class TableBuilder {
     return out;
   }
 
+  /** Does the caller want the texts of the category codes (withCategoryText)? */
+  get wantsCategoryText(): boolean {
+    return this.texts !== undefined;
+  }
+
   /** The code → text of the category values a columnar reader decoded itself. */
   addCategoryText(texts: ReadonlyMap<number, string>): void {
     if (this.texts) for (const [code, text] of texts) if (!this.texts.has(code)) this.texts.set(code, text);
