@@ -69,9 +69,12 @@ export function timestampMillis(text: string): number {
   const millis = m[7] === undefined ? 0 : Number(m[7].padEnd(3, '0').slice(0, 3));
   if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return NaN;
   if (m[4] === undefined && m[8] !== undefined) return NaN; // a zone needs a time
-  const local = Date.UTC(year, month - 1, day, hour, minute, second, millis);
-  if (new Date(Date.UTC(year, month - 1, day)).getUTCDate() !== day) return NaN; // 2026-02-30
-  return local - zoneOffsetMinutes(m[8]) * 60_000;
+  // setUTCFullYear, not Date.UTC alone: Date.UTC reads years 0–99 as 1900–1999.
+  const date = new Date(Date.UTC(2000, 0, 1));
+  date.setUTCFullYear(year, month - 1, day);
+  if (date.getUTCDate() !== day) return NaN; // 2026-02-30
+  date.setUTCHours(hour, minute, second, millis);
+  return date.getTime() - zoneOffsetMinutes(m[8]) * 60_000;
 }
 
 function zoneOffsetMinutes(zone: string | undefined): number {

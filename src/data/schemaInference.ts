@@ -9,11 +9,12 @@
  * - no value at all: `number` (an all-null column; a later text is an error naming its row);
  * - every text `true`/`false` (booleanCells.ts): `boolean`;
  * - every text a decimal or a boolean: `integer` when every number is whole, else `number`;
- * - some texts decimals, others not: a number column with stray text (a typo, "n/a", "0x10"),
- *   not a category: `number`, so the reader refuses the first stray cell naming its row and
- *   column, as it always has (a column of codes mixing digits and letters, like postcodes, is
- *   refused the same way); so is a text other tools read as a number and Nomaly refuses
- *   (Infinity, NaN, 0x1F, 0b101: decimalText.ts);
+ * - mostly decimals with a few other texts — at most max(1, STRAY_SHARE of the sampled values) —
+ *   a number column with stray text (a typo, "n/a", "0x10"), not a category: `number`, so the
+ *   reader refuses the first stray cell naming its row and column, as it always has; so is a
+ *   text other tools read as a number and Nomaly refuses (Infinity, NaN, 0x1F, 0b101:
+ *   decimalText.ts). More non-decimal texts than that make a column of codes mixing digits and
+ *   letters (postcodes, sizes like 8, 10, XL): judged as strings below;
  * - every text an ISO 8601 date or date-time (cellValues.ts): `timestamp`;
  * - otherwise a string column: `category` when its distinct texts are few — at most
  *   MAX_CATEGORIES and at most max(SMALL_CATEGORIES, CATEGORY_SHARE of its sampled values) —
@@ -37,6 +38,8 @@ export const MAX_CATEGORIES = 1_000;
 /** … and one with more than max(SMALL_CATEGORIES, CATEGORY_SHARE × its sampled values). */
 export const SMALL_CATEGORIES = 20;
 export const CATEGORY_SHARE = 0.05;
+/** A column of decimals with at most max(1, this share of its sampled values) other texts is a number column with stray cells. */
+export const STRAY_SHARE = 0.01;
 
 /** How the sample is read: every feature as a category, with the texts of the codes. */
 export const SNIFF_OPTIONS: TableReadOptions = { defaultCellType: 'category', withCategoryText: true };
@@ -51,6 +54,7 @@ export function inferColumnType(texts: ReadonlyMap<string, number>): ColumnType 
   let fractions = false;
   let timestamps = 0;
   let refusedNumerals = 0;
+  let nonDecimalValues = 0;
   let values = 0;
   for (const [text, count] of texts) {
     values += count;
@@ -60,11 +64,14 @@ export function inferColumnType(texts: ReadonlyMap<string, number>): ColumnType 
       numbers++;
       if (!Number.isInteger(v)) fractions = true;
     } else if (isRefusedNumeral(text)) refusedNumerals++;
-    else if (timestampMillis(text) === timestampMillis(text)) timestamps++;
+    else {
+      if (!BOOLEAN_TEXTS.has(text)) nonDecimalValues += count;
+      if (timestampMillis(text) === timestampMillis(text)) timestamps++;
+    }
   }
   if (booleans === texts.size) return 'boolean';
   if (booleans + numbers === texts.size) return fractions ? 'number' : 'integer';
-  if (numbers > 0 || refusedNumerals > 0) return 'number';
+  if ((numbers > 0 || refusedNumerals > 0) && nonDecimalValues <= Math.max(1, STRAY_SHARE * values)) return 'number';
   if (timestamps === texts.size) return 'timestamp';
   return texts.size <= MAX_CATEGORIES && texts.size <= Math.max(SMALL_CATEGORIES, CATEGORY_SHARE * values) ? 'category' : 'text';
 }

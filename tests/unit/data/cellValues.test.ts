@@ -38,6 +38,13 @@ describe('timestampMillis', () => {
     expect(timestampMillis(' 2026-12-05T10:30:01.5Z\t')).toBe(Date.UTC(2026, 11, 5, 10, 30, 1, 500));
   });
 
+  it('reads years before 100 as themselves (Date.UTC alone would make them 19xx)', () => {
+    expect(new Date(timestampMillis('0099-12-31T23:59:59Z')).toISOString()).toBe('0099-12-31T23:59:59.000Z');
+    expect(new Date(timestampMillis('0000-01-01')).toISOString()).toBe('0000-01-01T00:00:00.000Z');
+    expect(timestampMillis('0004-02-29')).not.toBeNaN(); // a leap year
+    expect(timestampMillis('0100-02-29')).toBeNaN(); // not one
+  });
+
   it('refuses what is not a real instant', () => {
     for (const text of ['2026-02-30', '2026-13-01', '2026-12-05T24:00', '2026-12-05Z', 'yesterday', '12/05/2026', '2026-12-5', '']) {
       expect(timestampMillis(text)).toBeNaN();

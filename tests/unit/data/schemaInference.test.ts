@@ -3,7 +3,7 @@ import { categoryCode } from '../../../src/data/cellValues';
 import { readCsv } from '../../../src/data/csv';
 import { datasetFormat } from '../../../src/data/formats';
 import { cellTypesOf, DatasetProfiler, MAX_TRACKED_DISTINCT } from '../../../src/data/profile';
-import { inferColumnType, MAX_CATEGORIES, SAMPLE_ROWS, schemaReadOptions, sniffSchema, SNIFF_OPTIONS, type ColumnType } from '../../../src/data/schemaInference';
+import { inferColumnType, MAX_CATEGORIES, SAMPLE_ROWS, STRAY_SHARE, schemaReadOptions, sniffSchema, SNIFF_OPTIONS, type ColumnType } from '../../../src/data/schemaInference';
 import type { DatasetTable } from '../../../src/data/table';
 
 async function* once(bytes: Buffer): AsyncGenerator<Buffer> {
@@ -37,8 +37,17 @@ describe('schema inference: each column\'s type from its sampled texts', () => {
     ['numerals Nomaly refuses (Infinity, NaN, hexadecimal) are bad numbers, not categories', ['Infinity', 'NaN', '0X1F', '0b101'], 'number'],
     ['numbers with a stray text: a number column (the stray cell is then refused)', ['1', '2', 'abc', '0x10'], 'number'],
     ['no value at all (all null)', [], 'number'],
+    ['codes mixing digits and letters (postcodes): a category, not a number with strays', ['10115', 'SW1A', '75001', 'EC1A', 'W1D'], 'category'],
   ])('%s', (_, texts, type) => {
     expect(inferColumnType(counts(texts))).toBe(type);
+  });
+
+  it(`numbers with strays up to ${STRAY_SHARE * 100}% of the sampled values stay a number column; beyond, strings`, () => {
+    const texts = new Map<string, number>(Array.from({ length: 1000 }, (_, i) => [String(i), 1] as const));
+    texts.set('unknown', 10);
+    expect(inferColumnType(texts)).toBe('number');
+    texts.set('unknown', 20);
+    expect(inferColumnType(texts)).toBe('text');
   });
 
   it(`more than ${MAX_CATEGORIES} distinct values is text however many rows`, () => {
