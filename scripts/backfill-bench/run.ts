@@ -16,7 +16,7 @@ import { ParquetWriter, schemaFromColumnData } from 'hyparquet-writer';
 import { BENCH_COLUMNS, benchRow, ensureBenchCsv, mulberry32 } from '../detect-bench/generate';
 import type { BackfillReport } from '../../src/client/nomalyClient';
 import { withBenchSession } from '../stack/benchSession';
-import { benchCacheDir, commandLine, fmtInt, intOption, loadavg, machineLine, writeBenchReport } from '../stack/benchReport';
+import { benchCacheDir, commandLine, fmtInt, intOption, loadavg, machineLine, profileOption, writeBenchReport } from '../stack/benchReport';
 import { codeState } from '../stack/codeState';
 import { FileByteWriter } from '../stack/parquetFile';
 import { cpuSeconds } from '../stack/workerProcesses';
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   log(`${days} days × ${fmtInt(rowsPerDay)} rows × ${BENCH_COLUMNS}; cache ${cacheDir}`);
   const sampleCsv = await ensureBenchCsv(cacheDir, sampleRows, 1, log);
   const dataDir = path.resolve(process.env.BENCH_DATA_DIR ?? path.join(cacheDir, '..', 'backfill-bench', 'stack'));
-  await withBenchSession({ dataDir, databaseUrl: pgServer.toString(), maxDatasetBytes: 0, log, scoringWorkers: 2, lake: true }, async ({ client, config, control, scoringWorkers }) => {
+  await withBenchSession({ profileDir: profileOption(), dataDir, databaseUrl: pgServer.toString(), maxDatasetBytes: 0, log, scoringWorkers: 2, lake: true }, async ({ client, config, control, scoringWorkers }) => {
     const { ObjectStore } = await import('../../src/storage/objectStore');
     const store = ObjectStore.connect(config.minio);
     await store.ensureBuckets([LAKE_BUCKET]);

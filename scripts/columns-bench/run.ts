@@ -15,7 +15,7 @@ import path from 'node:path';
 import { BENCH_COLUMNS, ensureBenchCsv } from '../detect-bench/generate';
 import { completedActivities, spanSeconds } from '../stack/activityTimes';
 import { withBenchSession } from '../stack/benchSession';
-import { benchCacheDir, commandLine, fmtInt, intOption, loadavg, machineLine, writeBenchReport } from '../stack/benchReport';
+import { benchCacheDir, commandLine, fmtInt, intOption, loadavg, machineLine, profileOption, writeBenchReport } from '../stack/benchReport';
 import { codeState } from '../stack/codeState';
 import { cpuSeconds } from '../stack/workerProcesses';
 import { ADDED_CATEGORIES, ADDED_TIMESTAMPS, ensureMixedCsv } from './generate';
@@ -53,7 +53,7 @@ async function main(): Promise<void> {
     mixed: await ensureMixedCsv(cacheDir, sampleRows, seed, log),
   };
   const dataDir = path.resolve(process.env.BENCH_DATA_DIR ?? path.join(cacheDir, '..', 'columns-bench', 'stack'));
-  await withBenchSession({ dataDir, databaseUrl: pgServer.toString(), maxDatasetBytes: files.mixed.bytes + 1, log }, async ({ client, scoring }) => {
+  await withBenchSession({ profileDir: profileOption(), dataDir, databaseUrl: pgServer.toString(), maxDatasetBytes: files.mixed.bytes + 1, log }, async ({ client, scoring }) => {
     const datasets = {} as Record<Kind, string>;
     const features = {} as Record<Kind, number>;
     for (const kind of ['numeric', 'mixed'] as const) {

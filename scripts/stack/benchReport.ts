@@ -44,3 +44,9 @@ export function writeBenchReport(name: string, markdown: string, log: (message: 
 /** Where benchmarks keep generated data between runs (BENCH_CACHE_DIR, else the platform's cache folder). */
 export const benchCacheDir = (): string =>
   path.resolve(process.env.BENCH_CACHE_DIR ?? path.join(process.env.NOMALY_CACHE_DIR ?? path.join(os.homedir(), '.cache/nomaly'), 'detect-bench'));
+
+/** `--profile DIR` from the command line: where scoring workers write CPU profiles, if asked. */
+export function profileOption(): string | undefined {
+  const at = process.argv.indexOf('--profile');
+  return at >= 0 ? path.resolve(process.argv[at + 1]) : undefined;
+}

@@ -30,6 +30,8 @@ export async function withBenchSession<T>(
     scoringWorkers?: number;
     /** Give the workers the stack's MinIO as the "lake" connection (benchConnections.ts). */
     lake?: boolean;
+    /** Each scoring worker writes a V8 CPU profile (.cpuprofile) into this folder when it stops. */
+    profileDir?: string;
   },
   body: (session: BenchSession) => Promise<T>,
 ): Promise<T> {
@@ -54,7 +56,8 @@ export async function withBenchSession<T>(
     const workerEnv: NodeJS.ProcessEnv = { ...stack.processEnv, LOG_LEVEL: 'warn' };
     if (options.lake) workerEnv.NOMALY_CONNECTIONS_FILE = writeBenchConnections(path.join(options.dataDir, 'connections'), config);
     workers.push(await startWorker('control', 'control', workerEnv, logDir));
-    for (let i = 0; i < (options.scoringWorkers ?? 1); i++) workers.push(await startWorker('scoring', `scoring-${i + 1}`, workerEnv, logDir));
+    const profile = options.profileDir ? ['--cpu-prof', '--cpu-prof-dir', options.profileDir] : [];
+    for (let i = 0; i < (options.scoringWorkers ?? 1); i++) workers.push(await startWorker('scoring', `scoring-${i + 1}`, workerEnv, logDir, profile));
     return await body({ client, config, control: workers[0], scoring: workers[1], scoringWorkers: workers.slice(1) });
   } finally {
     for (const w of workers.splice(0)) await stopWorker(w).catch(() => undefined);
