@@ -32,6 +32,7 @@ import { repoRoot } from '../repoRoot';
 import { completedActivities, spanSeconds } from '../stack/activityTimes';
 import { writeBenchConnections } from '../stack/benchConnections';
 import { codeState } from '../stack/codeState';
+import { coresBusy, cpuTicks } from '../stack/benchReport';
 import { FileByteWriter } from '../stack/parquetFile';
 import { startPrivateStack, type PrivateStack } from '../stack/privateStack';
 import { peakRss, startWorker, stopWorker, type WorkerProcess } from '../stack/workerProcesses';
@@ -82,14 +83,6 @@ const seconds = (since: number) => (Date.now() - since) / 1000;
 
 // --- machine readings -------------------------------------------------------------------------
 
-/** The whole machine's busy and total CPU ticks so far (/proc/stat). */
-function cpuTicks(): { busy: number; total: number } {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
-  return { busy: total - f[3] - (f[4] ?? 0), total };
-}
-/** Average cores busy on the whole machine between two readings. */
-const coresBusy = (a: ReturnType<typeof cpuTicks>, b: ReturnType<typeof cpuTicks>) => (b.total > a.total ? ((b.busy - a.busy) / (b.total - a.total)) * os.cpus().length : 0);
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 // --- the data in its three homes ---------------------------------------------------------------

@@ -50,3 +50,12 @@ export function profileOption(): string | undefined {
   const at = process.argv.indexOf('--profile');
   return at >= 0 ? path.resolve(process.argv[at + 1]) : undefined;
 }
+
+/** The whole machine's busy and total CPU ticks so far (/proc/stat). */
+export function cpuTicks(): { busy: number; total: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+  return { busy: total - f[3] - (f[4] ?? 0), total };
+}
+/** Average cores busy on the whole machine between two readings. */
+export const coresBusy = (a: ReturnType<typeof cpuTicks>, b: ReturnType<typeof cpuTicks>) => (b.total > a.total ? ((b.busy - a.busy) / (b.total - a.total)) * os.cpus().length : 0);
