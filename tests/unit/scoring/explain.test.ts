@@ -2,6 +2,7 @@ import { decodeModel, encodeModel } from '../../../src/scoring/codec';
 import { allRows, DetectorInputError } from '../../../src/scoring/detector';
 import { Matrix } from '../../../src/scoring/matrix';
 import { SeededRandom } from '../../../src/scoring/random';
+import { averagePathLength } from '../../../src/scoring/isolationForest';
 import { fitDetector, supportedAlgorithms } from '../../../src/scoring/registry';
 import { gaussianMatrix, shiftedAnomalies } from './explainData';
 
@@ -158,6 +159,36 @@ describe('explain: what each attribution adds up to', () => {
     const contributions = fitted.get('robust-z')!.explain(anomalies, everyRow);
     const scores = scoresOf('robust-z');
     for (let r = 0; r < scores.length; r++) expect(Math.max(...contributions.subarray(r * COLS, r * COLS + COLS))).toBe(scores[r]);
+  });
+
+  it('isolation-forest: each split along a row\'s paths credits its feature c(n) − 1 − c(m), over nTrees · c(sampleSize)', () => {
+    // A plain walk of the stored trees, with each node's training samples read back from its leaves' values (depth + c(samples)).
+    const detector = fitted.get('isolation-forest')!;
+    const state = detector.toState();
+    const section = (name: string) => state.sections.find((s) => s.name === name)!.data as Int32Array & Float64Array;
+    const [treeStart, feature, right, value] = ['treeStart', 'feature', 'right', 'value'].map(section);
+    const { nTrees, sampleSize } = state.params as { nTrees: number; sampleSize: number };
+    const samples = new Float64Array(feature.length);
+    const count = (node: number, depth: number): number => {
+      if (feature[node] !== -1) return (samples[node] = count(node + 1, depth + 1) + count(right[node], depth + 1));
+      let n = 1;
+      while (Math.abs(depth + averagePathLength(n) - value[node]) > 1e-9) n++;
+      return (samples[node] = n);
+    };
+    for (let t = 0; t < nTrees; t++) count(treeStart[t], 0);
+    const rows = [0, 1, 2, 3, 50, 99];
+    const contributions = detector.explain(anomalies, rows);
+    rows.forEach((row, k) => {
+      const expected = new Float64Array(COLS);
+      for (let t = 0; t < nTrees; t++) {
+        for (let node = treeStart[t]; feature[node] !== -1; ) {
+          const next = value[node] < anomalies.get(row, feature[node]) ? right[node] : node + 1;
+          expected[feature[node]] += averagePathLength(samples[node]) - 1 - averagePathLength(samples[next]);
+          node = next;
+        }
+      }
+      for (let f = 0; f < COLS; f++) expect(contributions[k * COLS + f]).toBeCloseTo(expected[f] / (nTrees * averagePathLength(sampleSize)), 12);
+    });
   });
 
   it('isolation-forest: contributions sum to 1 + log2(score), the share of the expected path saved', () => {
