@@ -138,7 +138,7 @@ function writeReport(runs: Run[], startedAt: Date): void {
     '',
     `- Date: ${startedAt.toISOString()}`,
     `- Machine: ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}; shared with other work (load average at each start below)`,
-    '- Command: `npm run bench:explain`',
+    `- Command: \`npm run bench:explain${rows === 10_000_000 ? '' : ` -- --rows ${rows}`}\``,
     `- Code: ${codeState()}`,
     `- Rows: ${fmtInt(rows)} × ${BENCH_COLUMNS} (seeded, scripts/detect-bench/generate.ts), one uploaded CSV; models trained on its first ${fmtInt(sampleRows)} rows with contamination ${contamination}, seed ${seed}`,
     '- Stack: private (Temporal dev server, MinIO, PostgreSQL 127.0.0.1:5432), one control and one scoring worker process, default chunking; each job started by the client, timed from start to result',

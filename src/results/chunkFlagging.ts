@@ -81,18 +81,15 @@ export class ChunkFlagger {
     const d = features.cols;
     const contributions = this.model.detector.explain(features, rows);
     const quantiles = this.model.featureQuantiles;
-    const order = new Int32Array(d);
+    const ranked = new Int32Array(top);
     return rows.map((row, k) => {
-      const own = contributions.subarray(k * d, (k + 1) * d);
-      for (let f = 0; f < d; f++) order[f] = f;
-      // Highest contribution first; ties by column order, so the same row always explains the same way.
-      const ranked = Array.from(order).sort((a, b) => own[b] - own[a] || a - b).slice(0, top);
-      return ranked.map((f) => {
+      topFeatures(contributions, k * d, d, ranked);
+      return Array.from(ranked, (f) => {
         const value = features.data[row * d + f];
         const text = this.valueText(f, value);
         // A missing value (NaN) has no training percentile, nor a category or a timestamp; JSON stores NaN itself as null.
         const percentile = quantiles && value === value && text === undefined ? trainingPercentile(quantiles, f, value) : null;
-        return { feature: this.featureNames[f], value, contribution: own[f], percentile, ...(text !== undefined ? { text } : {}) };
+        return { feature: this.featureNames[f], value, contribution: contributions[k * d + f], percentile, ...(text !== undefined ? { text } : {}) };
       });
     });
   }
@@ -103,6 +100,27 @@ export class ChunkFlagger {
     if (kind === 'category') return this.encoder!.categoryText(f, value) ?? (this.encoder!.knowsLevel(f, value) ? `#${value}` : '(rare)');
     if (kind === 'timestamp') return value === value ? new Date(value).toISOString() : '(missing)';
     return undefined;
+  }
+}
+
+/**
+ * Fills `ranked` with the features of the highest contributions in values[base, base + d), highest
+ * first; ties by column order, so the same row always explains the same way. An insertion into a
+ * short list: no allocation or sort per row.
+ */
+function topFeatures(values: Float64Array, base: number, d: number, ranked: Int32Array): void {
+  const top = ranked.length;
+  let size = 0;
+  for (let f = 0; f < d; f++) {
+    const v = values[base + f];
+    if (size === top && !(v > values[base + ranked[top - 1]])) continue;
+    let i = size < top ? size++ : top - 1;
+    // Strictly greater moves up: an equal contribution stays after the earlier column.
+    while (i > 0 && v > values[base + ranked[i - 1]]) {
+      ranked[i] = ranked[i - 1];
+      i--;
+    }
+    ranked[i] = f;
   }
 }
 

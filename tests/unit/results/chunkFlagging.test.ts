@@ -108,4 +108,21 @@ describe('what chunks store as anomalies', () => {
     none.collect(0, detector.score(X.sliceRows(0, 100)), { features: X.sliceRows(0, 100) }, into);
     expect(into.every((r) => r.p_value === null && r.explanation!.every((c) => c.percentile === null))).toBe(true);
   });
+
+  it('ranks the top features by contribution, equal ones in column order, as a full sort would', () => {
+    // Six copies of one column: equal values get equal robust z, so ties are certain.
+    const base = gaussianMatrix(500, 1, new SeededRandom(4));
+    const copies = new Matrix(500, D, new Float64Array(500 * D).map((_, i) => base.data[Math.floor(i / D)]));
+    const tied = fitDetector('robust-z', copies, { contamination: 0.05 });
+    const rows = new Matrix(2, D, Float64Array.from([9, 9, 1, 9, 1, 9, 0, 3, 5, 3, 5, 2]));
+    const into: AnomalyRow[] = [];
+    new ChunkFlagger({ detector: tied }, names, { rule: { method: 'score', value: -1 }, explainTop: 4 }).collect(0, tied.score(rows), { features: rows }, into);
+    const contributions = tied.explain(rows, [0, 1]);
+    for (const [k, row] of into.entries()) {
+      const sorted = names.map((_, f) => f).sort((a, b) => contributions[k * D + b] - contributions[k * D + a] || a - b).slice(0, 4);
+      expect(row.explanation!.map((c) => c.feature)).toEqual(sorted.map((f) => names[f]));
+    }
+    expect(into[0].explanation!.map((c) => c.feature)).toEqual(['f0', 'f1', 'f3', 'f5']);
+    expect(into[1].explanation!.map((c) => c.feature)).toEqual(['f2', 'f4', 'f1', 'f3']);
+  });
 });
