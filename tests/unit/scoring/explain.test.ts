@@ -61,7 +61,11 @@ const RANKED_ANOMALIES = 1600;
 const RESOLUTION_LIMITED = new Set(['isolation-forest', 'hbos', 'impute', 'copod']);
 
 const rankingOptions = (algorithm: string, cols: number): unknown =>
-  algorithm === 'isolation-forest' ? { seed: 3, sampleSize: 256 * cols, nTrees: 300 } : OPTIONS[algorithm];
+  algorithm === 'isolation-forest'
+    ? { seed: 3, sampleSize: 256 * cols, nTrees: 300 }
+    : algorithm === 'encode'
+      ? { columns: Array(cols).fill('number'), detector: { algorithm: 'ecod' } }
+      : OPTIONS[algorithm];
 
 /** Per dimension: the anomalies, and each detector fitted on the training rows it gets. */
 const ranking = new Map(
