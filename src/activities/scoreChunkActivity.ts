@@ -220,10 +220,8 @@ type CellTypes = { cellTypes?: Record<string, FeatureCellType> };
 function cellTypesOf(detector: Detector, featureColumns: readonly string[]): CellTypes {
   const kinds = modelEncoder(detector)?.kinds();
   if (!kinds) return {};
-  const cellTypes: Record<string, FeatureCellType> = {};
-  kinds.forEach((kind, c) => {
-    if (kind !== 'number') cellTypes[featureColumns[c]] = kind;
-  });
+  // fromEntries defines own properties: a column named __proto__ is a key like any other.
+  const cellTypes: Record<string, FeatureCellType> = Object.fromEntries(kinds.flatMap((kind, c) => (kind !== 'number' ? [[featureColumns[c], kind] as const] : [])));
   return { cellTypes };
 }
 

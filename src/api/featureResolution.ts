@@ -91,10 +91,9 @@ export function resolveFeatures(dataset: ProfiledColumns, choice: FeatureChoice,
     });
   }
   if (featureColumns.length === 0) invalidInput(w, choice.features ? featureField : 'exclude', `leaves no feature column in ${where} (its columns: ${columnList})`);
-  const cellTypes: Record<string, FeatureCellType> = {};
-  for (const name of featureColumns) {
-    const cell = cellTypeOf(typeOf(name))!;
-    if (cell !== 'number') cellTypes[name] = cell;
-  }
+  // fromEntries defines own properties: a column named __proto__ or constructor is a key like any other.
+  const cellTypes: Record<string, FeatureCellType> = Object.fromEntries(
+    featureColumns.map((name) => [name, cellTypeOf(typeOf(name))!] as const).filter(([, cell]) => cell !== 'number'),
+  );
   return { featureColumns, cellTypes };
 }

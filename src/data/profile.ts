@@ -60,9 +60,8 @@ export const TOP_VALUES = 10;
  * before types existed (every feature `number`) reads as all numbers.
  */
 export function cellTypesOf(columns: readonly Pick<ColumnProfile, 'name' | 'role' | 'type'>[]): Record<string, FeatureCellType> {
-  const out: Record<string, FeatureCellType> = {};
-  for (const c of columns) if (c.role === 'feature' && readCellType(c.type) !== 'number') out[c.name] = readCellType(c.type);
-  return out;
+  // fromEntries defines own properties: a column named __proto__ is a key like any other.
+  return Object.fromEntries(columns.filter((c) => c.role === 'feature' && readCellType(c.type) !== 'number').map((c) => [c.name, readCellType(c.type)]));
 }
 
 /** Distinct codes with their counts, bounded; the texts only of the codes a profile shows. */

@@ -127,7 +127,11 @@ export async function sniffSchema(batches: AsyncIterable<DatasetTable>): Promise
 
 /** The read options of the one pass over the whole file with these types. */
 export function schemaReadOptions(types: Readonly<Record<string, ColumnType>>): TableReadOptions {
-  const cellTypes: Record<string, FeatureCellType> = {};
-  for (const [name, type] of Object.entries(types)) if (readCellType(type) !== 'number') cellTypes[name] = readCellType(type);
+  // fromEntries defines own properties: a column named __proto__ is a key like any other.
+  const cellTypes: Record<string, FeatureCellType> = Object.fromEntries(
+    Object.entries(types)
+      .filter(([, type]) => readCellType(type) !== 'number')
+      .map(([name, type]) => [name, readCellType(type)]),
+  );
   return { cellTypes, withCategoryText: true };
 }

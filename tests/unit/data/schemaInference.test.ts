@@ -80,6 +80,14 @@ describe('schema inference: each column\'s type from its sampled texts', () => {
     expect(byName.label).toMatchObject({ role: 'label', positives: 8 });
   });
 
+  it('columns named like Object.prototype members (__proto__, constructor) are typed and read like any other', async () => {
+    const { schema, profile } = await register(Buffer.from('__proto__,constructor,x\nFR,a,1\nDE,b,2\nFR,a,3\n'));
+    expect(Object.keys(schema)).toEqual(['__proto__', 'constructor', 'x']);
+    expect(Object.keys(profile.cellTypes)).toEqual(['__proto__', 'constructor']);
+    expect(Object.keys(cellTypesOf(profile.columns))).toEqual(['__proto__', 'constructor']);
+    expect(JSON.parse(JSON.stringify(profile.cellTypes))).toEqual(profile.cellTypes);
+  });
+
   it('JSON lines and Parquet of the same data infer the same types', async () => {
     const rows = Array.from({ length: 60 }, (_, i) => ({ c: ['a', 'b'][i % 2], n: i, t: `2026-01-0${1 + (i % 9)}`, f: i % 3 === 0 }));
     const jsonl = await register(Buffer.from(rows.map((r) => JSON.stringify(r)).join('\n')), 'jsonl');
