@@ -69,19 +69,23 @@ export function timestampMillis(text: string): number {
   const millis = m[7] === undefined ? 0 : Number(m[7].padEnd(3, '0').slice(0, 3));
   if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return NaN;
   if (m[4] === undefined && m[8] !== undefined) return NaN; // a zone needs a time
+  const offset = zoneOffsetMinutes(m[8]);
+  if (offset !== offset) return NaN;
   // setUTCFullYear, not Date.UTC alone: Date.UTC reads years 0–99 as 1900–1999.
   const date = new Date(Date.UTC(2000, 0, 1));
   date.setUTCFullYear(year, month - 1, day);
   if (date.getUTCDate() !== day) return NaN; // 2026-02-30
   date.setUTCHours(hour, minute, second, millis);
-  return date.getTime() - zoneOffsetMinutes(m[8]) * 60_000;
+  return date.getTime() - offset * 60_000;
 }
 
+/** Minutes east of UTC, or NaN for an offset no clock has (real ones are within ±14:00). */
 function zoneOffsetMinutes(zone: string | undefined): number {
   if (zone === undefined || zone === 'Z') return 0;
   const digits = zone.slice(1).replace(':', '');
   const hours = Number(digits.slice(0, 2));
   const minutes = digits.length > 2 ? Number(digits.slice(2, 4)) : 0;
+  if (hours > 23 || minutes > 59) return NaN;
   const sign = zone[0] === '-' ? -1 : 1;
   return sign * (hours * 60 + minutes);
 }

@@ -46,7 +46,7 @@ describe('timestampMillis', () => {
   });
 
   it('refuses what is not a real instant', () => {
-    for (const text of ['2026-02-30', '2026-13-01', '2026-12-05T24:00', '2026-12-05Z', 'yesterday', '12/05/2026', '2026-12-5', '']) {
+    for (const text of ['2026-12-05T10:00+99:99', '2026-12-05T10:00+05:60', '2026-02-30', '2026-13-01', '2026-12-05T24:00', '2026-12-05Z', 'yesterday', '12/05/2026', '2026-12-5', '']) {
       expect(timestampMillis(text)).toBeNaN();
     }
   });
