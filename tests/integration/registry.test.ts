@@ -81,7 +81,7 @@ describe('model registry', () => {
     expect((await run('node', [cli, 'models', 'archive', 'reg-lineage@3'], { env })).stdout).toMatch(/reg-lineage@3 is archived/);
     const failed = await run('node', [cli, 'models', 'archive', 'reg-lineage@2'], { env }).catch((err: { stderr: string }) => err.stderr);
     expect(failed).toMatch(/is the active version/);
-    expect((await run('node', [cli, 'datasets', 'show', datasetId], { env })).stdout).toMatch(/label\s+label/);
+    expect((await run('node', [cli, 'datasets', 'show', datasetId], { env })).stdout).toMatch(/label\s+number\s+label/);
   });
 
   describe('lists, pages and deletions', () => {
