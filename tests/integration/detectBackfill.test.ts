@@ -169,9 +169,10 @@ describe('backfills over a source', () => {
   });
 
   it('cancelling a backfill cancels the running window job and starts no other', async () => {
-    // Days long enough to cancel in the middle of: 20,000 rows in chunks of 100, one at a time.
+    // Days long enough to cancel in the middle of: 20,000 rows in 40 chunks (a Parquet chunk is at
+    // least a row group), one at a time; with 4 chunks a loaded machine finished the day before the cancel landed.
     const days = ['2026-11-01', '2026-11-02', '2026-11-03'];
-    await seedLake(p.platform.store, slowLake, days, { rowsPerDay: 20_000, format: 'parquet', rowGroupRows: 5000 });
+    await seedLake(p.platform.store, slowLake, days, { rowsPerDay: 20_000, format: 'parquet', rowGroupRows: 500 });
     const handle = await p.client.startBackfill({ model: MODEL, source: { ...source, bucket: slowLake }, from: days[0], to: '2026-11-04', maxConcurrentWindows: 1, chunkRows: 100, maxConcurrentChunks: 1 });
     let running: string | undefined;
     for (let i = 0; i < 1200 && !running; i++) {
