@@ -35,7 +35,7 @@
 import { allRows, checkStateHeader, Detector, DetectorInputError, DetectorOptionError, DetectorState, RowSelection, selectExplainedRows, StateSection, stateSection } from './detector';
 import { CodeIndex, MISSING_LEVEL } from './codeIndex';
 import { Matrix } from './matrix';
-import { inNestedDetector, parseNestedDetector, rethrowNested, type CheckByName, type FitByName, type RebuildDetector } from './pipeline';
+import { inNestedDetector, parseNestedDetector, rebuildOnlyChild, type CheckByName, type FitByName, type RebuildDetector } from './pipeline';
 import { CYCLIC_FEATURES, isKnownTimeZone, writeCyclic, ZoneOffsets } from './zonedTime';
 
 const ALGORITHM = 'encode';
@@ -436,16 +436,7 @@ export class Encoded implements Detector {
       state.settings?.timeZone ?? '',
     );
     if (encoder.nFeatures !== state.nFeatures) invalid(`the encoder has ${encoder.nFeatures} columns but nFeatures is ${state.nFeatures}`);
-    const children = state.children ?? [];
-    if (children.length !== 1) invalid(`expected 1 inner detector, got ${children.length}`);
-    let inner: Detector;
-    try {
-      inner = rebuild(children[0]);
-    } catch (error) {
-      return rethrowNested(error, `${ALGORITHM}: inner detector`, 'detector.');
-    }
-    if (inner.nFeatures !== encoder.nOutputs) invalid(`inner detector has ${inner.nFeatures} features, expected ${encoder.nOutputs}`);
-    if (inner.threshold !== state.threshold) invalid(`threshold ${state.threshold} differs from the inner detector's ${inner.threshold}`);
+    const inner = rebuildOnlyChild(state, rebuild, ALGORITHM, encoder.nOutputs, invalid);
     return new Encoded(encoder, inner);
   }
 

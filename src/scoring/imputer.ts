@@ -33,7 +33,7 @@ import {
   stateSection,
 } from './detector';
 import { Matrix } from './matrix';
-import { inNestedDetector, parseNestedDetector, rethrowNested, type CheckByName, type FitByName, type RebuildDetector } from './pipeline';
+import { inNestedDetector, parseNestedDetector, rebuildOnlyChild, type CheckByName, type FitByName, type RebuildDetector } from './pipeline';
 
 const ALGORITHM = 'impute';
 
@@ -257,16 +257,7 @@ export class Imputed implements Detector {
     if (Object.keys(state.params).length > 0) invalid(`unexpected params ${Object.keys(state.params).join(', ')}`);
     const imputer = Imputer.fromArrays(state.settings?.missing ?? '', stateSection(state, 'fill', Float64Array), stateSection(state, 'indicators', Int32Array));
     if (imputer.nFeatures !== state.nFeatures) invalid(`the imputer has ${imputer.nFeatures} columns but nFeatures is ${state.nFeatures}`);
-    const children = state.children ?? [];
-    if (children.length !== 1) invalid(`expected 1 inner detector, got ${children.length}`);
-    let inner: Detector;
-    try {
-      inner = rebuild(children[0]);
-    } catch (error) {
-      return rethrowNested(error, `${ALGORITHM}: inner detector`, 'detector.');
-    }
-    if (inner.nFeatures !== imputer.nOutputs) invalid(`inner detector has ${inner.nFeatures} features, expected ${imputer.nOutputs}`);
-    if (inner.threshold !== state.threshold) invalid(`threshold ${state.threshold} differs from the inner detector's ${inner.threshold}`);
+    const inner = rebuildOnlyChild(state, rebuild, ALGORITHM, imputer.nOutputs, invalid);
     return new Imputed(imputer, inner);
   }
 

@@ -76,6 +76,25 @@ export function rethrowNested(error: unknown, context: string, optionPrefix: str
 }
 
 /**
+ * The one inner detector of a composite's stored state (pipeline, imputer, encoder), rebuilt and
+ * checked against the composite: it must take `innerFeatures` columns and carry the composite's
+ * threshold. `invalid` throws the composite's own "invalid model state" error.
+ */
+export function rebuildOnlyChild(state: DetectorState, rebuild: RebuildDetector, algorithm: string, innerFeatures: number, invalid: (why: string) => never): Detector {
+  const children = state.children ?? [];
+  if (children.length !== 1) invalid(`expected 1 inner detector, got ${children.length}`);
+  let inner: Detector;
+  try {
+    inner = rebuild(children[0]);
+  } catch (error) {
+    return rethrowNested(error, `${algorithm}: inner detector`, 'detector.');
+  }
+  if (inner.nFeatures !== innerFeatures) invalid(`inner detector has ${inner.nFeatures} features, expected ${innerFeatures}`);
+  if (inner.threshold !== state.threshold) invalid(`threshold ${state.threshold} differs from the inner detector's ${inner.threshold}`);
+  return inner;
+}
+
+/**
  * Checks `{ algorithm, options }` describing a nested detector (from user JSON).
  * `where` names it in messages, e.g. 'pipeline: option "detector"' or 'ensemble: members[2]'.
  */
@@ -208,16 +227,7 @@ export class Pipeline implements Detector {
     if (standardizer.nFeatures !== state.nFeatures) {
       invalid(`the standardizer has ${standardizer.nFeatures} columns but nFeatures is ${state.nFeatures}`);
     }
-    const children = state.children ?? [];
-    if (children.length !== 1) invalid(`expected 1 inner detector, got ${children.length}`);
-    let inner: Detector;
-    try {
-      inner = rebuild(children[0]);
-    } catch (error) {
-      return rethrowNested(error, `${ALGORITHM}: inner detector`, 'detector.');
-    }
-    if (inner.nFeatures !== state.nFeatures) invalid(`inner detector has ${inner.nFeatures} features, expected ${state.nFeatures}`);
-    if (inner.threshold !== state.threshold) invalid(`threshold ${state.threshold} differs from the inner detector's ${inner.threshold}`);
+    const inner = rebuildOnlyChild(state, rebuild, ALGORITHM, state.nFeatures, invalid);
     return new Pipeline(standardizer, inner);
   }
 
