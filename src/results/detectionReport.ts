@@ -127,7 +127,7 @@ export function renderDetectionReport(r: DetectionReportInput): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Nomaly detection ${escape(r.jobId)}</title>
 <style>body{font:14px system-ui,sans-serif;margin:2em;max-width:720px}td,th{padding:2px 10px;text-align:right}th{border-bottom:1px solid #999}dt{font-weight:600}
-table.why td{padding:1px 6px;vertical-align:middle}table.why .name{text-align:left;font-family:ui-monospace,monospace;word-break:break-all}table.why th.anomaly{text-align:left;border-bottom:none;padding-top:1em}table.why td:last-child{white-space:nowrap}svg.bar{display:block}.from,.note{color:#555}.note{font-size:12px}</style></head>
+table.why td{padding:1px 6px;vertical-align:middle}table.why .name{text-align:left;font-family:ui-monospace,monospace;white-space:nowrap;max-width:16em;overflow:hidden;text-overflow:ellipsis}table.why td:nth-child(2){white-space:nowrap}table.why th.anomaly{text-align:left;border-bottom:none;padding-top:1em}table.why td:last-child{white-space:nowrap}svg.bar{display:block}.from,.note{color:#555}.note{font-size:12px}</style></head>
 <body>
 <h1>Detection job</h1>
 <p><code>${escape(r.jobId)}</code></p>
