@@ -16,16 +16,10 @@ import { Encoded, type ColumnKind } from '../../src/scoring/encoder';
 import { Matrix } from '../../src/scoring/matrix';
 import { SeededRandom } from '../../src/scoring/random';
 import { fitDetector } from '../../src/scoring/registry';
+import { intOption } from '../stack/benchReport';
 
-function option(name: string, fallback: number): number {
-  const at = process.argv.indexOf(`--${name}`);
-  if (at < 0) return fallback;
-  const value = Number(process.argv[at + 1]?.replace(/_/g, ''));
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a whole number`);
-  return value;
-}
 
-const rows = option('rows', 1_000_000);
+const rows = intOption('rows', 1_000_000);
 const CHUNK = 200_000;
 const SAMPLE = 100_000;
 const IF_OPTIONS = { seed: 1, contamination: 0.01 };

@@ -23,16 +23,10 @@ import { completedActivities, spanSeconds } from '../stack/activityTimes';
 import { codeState } from '../stack/codeState';
 import { startPrivateStack } from '../stack/privateStack';
 import { cpuSeconds, startWorker, stopWorker, type WorkerProcess } from '../stack/workerProcesses';
+import { intOption } from '../stack/benchReport';
 
-function option(name: string, fallback: number): number {
-  const at = process.argv.indexOf(`--${name}`);
-  if (at < 0) return fallback;
-  const value = Number(process.argv[at + 1]?.replace(/_/g, ''));
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a whole number`);
-  return value;
-}
 
-const rows = option('rows', 10_000_000);
+const rows = intOption('rows', 10_000_000);
 const sampleRows = 100_000;
 const seed = 1;
 const contamination = 0.01;
