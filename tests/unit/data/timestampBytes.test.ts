@@ -35,4 +35,20 @@ describe('timestamps from CSV bytes: exactly timestampMillis, or NaN to ask it',
       expect(fast(iso.slice(0, 19))).toBe(timestampMillis(iso.slice(0, 19)));
     }
   });
+
+  it('counts days as Date.UTC does from year 100 to 9999 (every 13th day, and every leap day)', () => {
+    const pad = (n: number, width: number) => String(n).padStart(width, '0');
+    const first = Date.UTC(100, 0, 1);
+    const last = Date.UTC(9999, 11, 31);
+    const day = 86_400_000;
+    for (let ms = first; ms <= last; ms += 13 * day) {
+      const d = new Date(ms);
+      const text = `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)}`;
+      if (fast(text) !== ms) expect([text, fast(text)]).toEqual([text, ms]);
+    }
+    for (let year = 104; year <= 9996; year += 4) {
+      const ms = Date.UTC(year, 1, 29);
+      if (new Date(ms).getUTCMonth() === 1) expect(fast(`${pad(year, 4)}-02-29T23:59:59.999`)).toBe(ms + day - 1);
+    }
+  });
 });
