@@ -35,7 +35,7 @@
 import { allRows, checkStateHeader, Detector, DetectorInputError, DetectorOptionError, DetectorState, RowSelection, selectExplainedRows, StateSection, stateSection } from './detector';
 import { CodeIndex, MISSING_LEVEL } from './codeIndex';
 import { Matrix } from './matrix';
-import { inNestedDetector, parseNestedDetector, rebuildOnlyChild, type CheckByName, type FitByName, type RebuildDetector } from './pipeline';
+import { inNestedDetector, parseNestedDetector, predictFromScores, rebuildOnlyChild, scoreInBlocks, type BlockTransform, type CheckByName, type FitByName, type RebuildDetector } from './pipeline';
 import { CYCLIC_FEATURES, isKnownTimeZone, writeCyclic, ZoneOffsets } from './zonedTime';
 
 const ALGORITHM = 'encode';
@@ -57,8 +57,6 @@ const CYCLIC = 3;
 const ENCODING_NAMES = ['number', 'one-hot', 'frequency', 'cyclic'] as const;
 export type ColumnEncoding = (typeof ENCODING_NAMES)[number];
 
-/** Rows encoded per block when scoring (one reused buffer, as the imputer's). */
-const BLOCK_ROWS = 8192;
 const MAX_CODE = 2 ** 52;
 
 export interface EncoderSpec {
@@ -456,18 +454,8 @@ export class Encoded implements Detector {
   score(X: Matrix, out?: Float64Array): Float64Array {
     if (X.cols !== this.nFeatures) throw new DetectorInputError(`${ALGORITHM}: model was fitted on ${this.nFeatures} columns but the data has ${X.cols}`);
     if (out !== undefined && out.length !== X.rows) throw new RangeError(`output buffer has length ${out.length} but the data has ${X.rows} rows`);
-    const scores = out ?? new Float64Array(X.rows);
-    const buffer = new Float64Array(Math.min(X.rows, BLOCK_ROWS) * this.encoder.nOutputs);
-    for (let start = 0; start < X.rows; start += BLOCK_ROWS) {
-      const end = Math.min(start + BLOCK_ROWS, X.rows);
-      const block = this.encoder.transformRows(X, start, end, buffer);
-      try {
-        this.inner.score(block, scores.subarray(start, end));
-      } catch (error) {
-        throw this.inInputTerms(error, block, start);
-      }
-    }
-    return scores;
+    const encode: BlockTransform = (M, start, end, buffer) => this.encoder.transformRows(M, start, end, buffer);
+    return scoreInBlocks(this.inner, X, out ?? new Float64Array(X.rows), this.encoder.nOutputs, encode, (error, block, firstRow) => this.inInputTerms(error, block, firstRow));
   }
 
   /**
@@ -491,11 +479,7 @@ export class Encoded implements Detector {
 
   /** 1 where score > threshold (scores all rows at once: predictInBlocks would refuse a missing category). */
   predict(X: Matrix, out?: Uint8Array): Uint8Array {
-    if (out !== undefined && out.length !== X.rows) throw new RangeError(`output buffer has length ${out.length} but the data has ${X.rows} rows`);
-    const scores = this.score(X);
-    const labels = out ?? new Uint8Array(X.rows);
-    for (let i = 0; i < scores.length; i++) labels[i] = scores[i] > this.threshold ? 1 : 0;
-    return labels;
+    return predictFromScores(this, X, out);
   }
 
   /** The inner detector's explanation of the encoded rows, each output's share added to its input column. */

@@ -33,7 +33,7 @@ import {
   stateSection,
 } from './detector';
 import { Matrix } from './matrix';
-import { inNestedDetector, parseNestedDetector, rebuildOnlyChild, type CheckByName, type FitByName, type RebuildDetector } from './pipeline';
+import { inNestedDetector, parseNestedDetector, predictFromScores, rebuildOnlyChild, scoreInBlocks, type CheckByName, type FitByName, type RebuildDetector } from './pipeline';
 
 const ALGORITHM = 'impute';
 
@@ -46,9 +46,6 @@ export type FillPolicy = Exclude<MissingPolicy, 'reject'>;
 export function isMissingPolicy(value: unknown): value is MissingPolicy {
   return typeof value === 'string' && (MISSING_POLICIES as readonly string[]).includes(value);
 }
-
-/** Rows imputed per block when scoring (one reused buffer, as the pipeline's). */
-const BLOCK_ROWS = 8192;
 
 /** The first missing value (NaN) of X, or undefined. */
 export function firstMissing(X: Matrix): { row: number; col: number } | undefined {
@@ -279,22 +276,12 @@ export class Imputed implements Detector {
       throw new DetectorInputError(`${ALGORITHM}: model was fitted on ${this.nFeatures} columns but the data has ${X.cols}`);
     }
     if (out !== undefined && out.length !== X.rows) throw new RangeError(`output buffer has length ${out.length} but the data has ${X.rows} rows`);
-    const scores = out ?? new Float64Array(X.rows);
-    const buffer = new Float64Array(Math.min(X.rows, BLOCK_ROWS) * this.imputer.nOutputs);
-    for (let start = 0; start < X.rows; start += BLOCK_ROWS) {
-      const end = Math.min(start + BLOCK_ROWS, X.rows);
-      this.inner.score(this.imputer.transformRows(X, start, end, buffer), scores.subarray(start, end));
-    }
-    return scores;
+    return scoreInBlocks(this.inner, X, out ?? new Float64Array(X.rows), this.imputer.nOutputs, (M, start, end, buffer) => this.imputer.transformRows(M, start, end, buffer));
   }
 
   /** 1 where score > threshold (scores all rows at once: predictInBlocks would refuse the NaN this fills in). */
   predict(X: Matrix, out?: Uint8Array): Uint8Array {
-    if (out !== undefined && out.length !== X.rows) throw new RangeError(`output buffer has length ${out.length} but the data has ${X.rows} rows`);
-    const scores = this.score(X);
-    const labels = out ?? new Uint8Array(X.rows);
-    for (let i = 0; i < scores.length; i++) labels[i] = scores[i] > this.threshold ? 1 : 0;
-    return labels;
+    return predictFromScores(this, X, out);
   }
 
   /** The inner detector's explanation of the imputed rows, each indicator's share added to its source column. */

@@ -94,6 +94,47 @@ export function rebuildOnlyChild(state: DetectorState, rebuild: RebuildDetector,
   return inner;
 }
 
+/** Rows [start, end) of X transformed into `buffer`, as a Matrix view of it (the standardiser's, imputer's and encoder's transformRows). */
+export type BlockTransform = (X: Matrix, start: number, end: number, buffer: Float64Array) => Matrix;
+
+/**
+ * A composite's scoring: X transformed PIPELINE_BLOCK_ROWS rows at a time into one reused buffer
+ * of `width` columns and scored by `inner` into `scores`, so memory is bounded by the block.
+ * `inBlockTerms` may restate an inner error in the composite's own terms (it sees the block).
+ */
+export function scoreInBlocks(
+  inner: Detector,
+  X: Matrix,
+  scores: Float64Array,
+  width: number,
+  transform: BlockTransform,
+  inBlockTerms?: (error: unknown, block: Matrix, firstRow: number) => unknown,
+): Float64Array {
+  const buffer = new Float64Array(Math.min(X.rows, PIPELINE_BLOCK_ROWS) * width);
+  for (let start = 0; start < X.rows; start += PIPELINE_BLOCK_ROWS) {
+    const end = Math.min(start + PIPELINE_BLOCK_ROWS, X.rows);
+    const block = transform(X, start, end, buffer);
+    try {
+      inner.score(block, scores.subarray(start, end));
+    } catch (error) {
+      throw inBlockTerms ? inBlockTerms(error, block, start) : error;
+    }
+  }
+  return scores;
+}
+
+/**
+ * 1 where score > threshold, scoring all rows at once: for a composite that fills in or encodes
+ * what predictInBlocks would refuse (a missing value, a category code).
+ */
+export function predictFromScores(detector: Detector, X: Matrix, out?: Uint8Array): Uint8Array {
+  if (out !== undefined && out.length !== X.rows) throw new RangeError(`output buffer has length ${out.length} but the data has ${X.rows} rows`);
+  const scores = detector.score(X);
+  const labels = out ?? new Uint8Array(X.rows);
+  for (let i = 0; i < scores.length; i++) labels[i] = scores[i] > detector.threshold ? 1 : 0;
+  return labels;
+}
+
 /**
  * Checks `{ algorithm, options }` describing a nested detector (from user JSON).
  * `where` names it in messages, e.g. 'pipeline: option "detector"' or 'ensemble: members[2]'.
@@ -245,11 +286,7 @@ export class Pipeline implements Detector {
 
   score(X: Matrix, out?: Float64Array): Float64Array {
     checkScoreInput(this, X, out?.length);
-    const scores = out ?? new Float64Array(X.rows);
-    this.forEachBlock(X, (block, start, end) => {
-      this.inner.score(block, scores.subarray(start, end));
-    });
-    return scores;
+    return scoreInBlocks(this.inner, X, out ?? new Float64Array(X.rows), X.cols, (M, start, end, buffer) => this.standardizer.transformRows(M, start, end, buffer));
   }
 
   predict(X: Matrix, out?: Uint8Array): Uint8Array {
@@ -266,11 +303,4 @@ export class Pipeline implements Detector {
     return this.inner.explain(this.standardizer.transform(selected), allRows(selected.rows), out);
   }
 
-  private forEachBlock(X: Matrix, visit: (block: Matrix, start: number, end: number) => void): void {
-    const buffer = new Float64Array(Math.min(X.rows, PIPELINE_BLOCK_ROWS) * X.cols);
-    for (let start = 0; start < X.rows; start += PIPELINE_BLOCK_ROWS) {
-      const end = Math.min(start + PIPELINE_BLOCK_ROWS, X.rows);
-      visit(this.standardizer.transformRows(X, start, end, buffer), start, end);
-    }
-  }
 }
