@@ -29,6 +29,8 @@ export const trainingPhaseQuery = defineQuery<{ phase: TrainingPhase }>('progres
  */
 const CHECKS_DETECTOR_OPTIONS = 'train-checks-detector-options';
 const FINAL_STATUS_ON_EVERY_PATH = 'train-final-status-on-every-path';
+/** Runs from before sources had inferred column types refused a source without chosen features. */
+const SOURCE_FEATURES_INFERRED = 'train-source-features-inferred';
 
 /** The training window's data, pinned once: the model's lineage names this snapshot. */
 async function pinTrainingSource(source: NonNullable<ValidTrainModelInput['source']>) {
@@ -53,7 +55,7 @@ export async function trainModel(rawInput: TrainModelInput): Promise<TrainModelR
   setHandler(trainingPhaseQuery, () => ({ phase }));
   let input: ValidTrainModelInput;
   try {
-    input = validateTrainModelInput(rawInput, { detectorOptions: patched(CHECKS_DETECTOR_OPTIONS) });
+    input = validateTrainModelInput(rawInput, { detectorOptions: patched(CHECKS_DETECTOR_OPTIONS), sourceFeaturesRequired: !patched(SOURCE_FEATURES_INFERRED) });
   } catch (err) {
     phase = recordEnd(err);
     throw err;

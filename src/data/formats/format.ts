@@ -56,11 +56,15 @@ export interface ChunkBlock {
   rowKey?: (i: number) => string;
   /** Where the rows after this block start, in the format's terms, when it can resume from there. */
   next?: number;
+  /** With `withCategoryText`: code → text of the category values in this block (training keeps them as the levels' names). */
+  categoryText?: Map<number, string>;
 }
 
 export interface ChunkRead {
   /** The columns a chunk reads; `cellTypes` says which features are categories or timestamps (default all numbers). */
   columns: { featureColumns: string[]; idColumn?: string; cellTypes?: Readonly<Record<string, FeatureCellType>> };
+  /** Each block carries the texts of its category codes (training on a source; scoring needs none: the model knows its levels). */
+  withCategoryText?: boolean;
   blockRows: number;
   /** Rows of the chunk already done (a resumed attempt), and where they end when the format said so. */
   rowsDone: number;
