@@ -12,7 +12,7 @@ import { Encoded } from '../../src/scoring/encoder';
 import { decodeModelFile } from '../../src/scoring/modelFile';
 import { SeededRandom } from '../../src/scoring/random';
 import { dropLake, lakeConnectionFile } from '../support/lake';
-import { startTestPlatform, type TestPlatform } from '../support/testPlatform';
+import { maybeRecordHistory, startTestPlatform, type TestPlatform } from '../support/testPlatform';
 import { createWarehouse, warehouseConnectionEntry, type Warehouse } from '../support/warehouse';
 
 /**
@@ -156,9 +156,9 @@ describe('categories, booleans and timestamps of sources where they live', () =>
     for (const [home, source] of Object.entries(sources)) {
       const name = `srccat-${home}`;
       // No feature list: the source's inferred types choose them, as a dataset's profile would (note is text, id the id).
-      const trained = await (
-        await p.client.startTraining({ modelName: name, source, window: window(TRAIN_DAY), algorithm: 'knn', standardize: 'zscore', contamination: 0.01 } as never)
-      ).result();
+      const training = await p.client.startTraining({ modelName: name, source, window: window(TRAIN_DAY), algorithm: 'knn', standardize: 'zscore', contamination: 0.01 } as never);
+      const trained = await training.result();
+      if (home === 'parquet') await maybeRecordHistory(training, 'trainModelSource');
       const [model] = await p.sql<{ artifact_key: string; feature_columns: string[]; source: { columnTypes: Record<string, string> } }>(
         'select artifact_key, feature_columns, source from model where name = ?',
         [name],
