@@ -2,8 +2,8 @@
  * Pins a source for one window: its objects (with ETags and sizes), or its query's rows
  * extracted once into a Parquet object in the platform's bucket (with its sha256). The result
  * is a snapshot object, content-addressed: the same data pinned twice gives the same sha256,
- * which is how a window already scored on the same data is recognised. Its columns' types are
- * inferred from its first rows, as an upload's are at registration (snapshotSchema.ts).
+ * which is how a window already scored on the same data is recognised. For training, its columns'
+ * types are inferred from its first rows, as an upload's are at registration (snapshotSchema.ts).
  */
 import { rm } from 'node:fs/promises';
 import type { NomalyConfig } from '../config';
@@ -33,7 +33,8 @@ export interface PinnedSource {
   location: string;
   /**
    * The columns that are not plain numbers and their inferred types (snapshotSchema.ts): what
-   * training reads the source as. Absent in histories from before sources had types.
+   * training reads the source as. Only when asked for (training), and absent in histories from
+   * before sources had types.
    */
   columnTypes?: Record<string, ColumnType>;
 }
@@ -45,7 +46,18 @@ export interface PinDeps {
   storeOf: StoreOf;
 }
 
-export async function pinSource(deps: PinDeps, source: SourceSpec, window: JobWindow, timeZone: string, onProgress: (progress: object) => void): Promise<PinnedSource> {
+/**
+ * `inferTypes` (training) also infers the columns' types from the first rows: a read a job that
+ * scores with a model's own types does not need.
+ */
+export async function pinSource(
+  deps: PinDeps,
+  source: SourceSpec,
+  window: JobWindow,
+  timeZone: string,
+  onProgress: (progress: object) => void,
+  { inferTypes = false }: { inferTypes?: boolean } = {},
+): Promise<PinnedSource> {
   const values = windowValues(window, timeZone);
   const home: IndexHome = { store: deps.store, bucket: deps.config.buckets.datasets };
   const pinned = source.kind === 'objects' ? await pinPrefix(deps, source, values, home, onProgress) : await pinQuery(deps, source, values, home, onProgress);
@@ -53,8 +65,11 @@ export async function pinSource(deps: PinDeps, source: SourceSpec, window: JobWi
   const bytes = Buffer.from(JSON.stringify(snapshot));
   const sha256 = sha256Hex(bytes);
   const stored = await deps.store.putBytes(home.bucket, sourceSnapshotKey(sha256), bytes, 'application/json');
-  onProgress({ phase: 'inferring column types' });
-  const columnTypes = await sniffSnapshotSchema(snapshot.parts, snapshot.columns, deps.storeOf, home);
+  let columnTypes;
+  if (inferTypes) {
+    onProgress({ phase: 'inferring column types' });
+    columnTypes = await sniffSnapshotSchema(snapshot.parts, snapshot.columns, deps.storeOf, home);
+  }
   return {
     snapshotKey: stored.key,
     snapshotSha256: sha256,
@@ -63,7 +78,7 @@ export async function pinSource(deps: PinDeps, source: SourceSpec, window: JobWi
     bytes: snapshot.parts.reduce((n, p) => n + p.size, 0),
     columns: snapshot.columns,
     location: pinned.location,
-    columnTypes,
+    ...(columnTypes ? { columnTypes } : {}),
   };
 }
 

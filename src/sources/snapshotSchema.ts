@@ -7,7 +7,7 @@
 import { DatasetFormatError } from '../data/datasetError';
 import { datasetFormat } from '../data/formats';
 import { partName, type SnapshotPart, type StoreOf } from '../data/formats/snapshot';
-import { SNIFF_BATCH_BYTES, SNIFF_OPTIONS, sniffSchema, type ColumnType } from '../data/schemaInference';
+import { SAMPLE_ROWS, SNIFF_BATCH_BYTES, SNIFF_OPTIONS, sniffSchema, type ColumnType } from '../data/schemaInference';
 import type { DatasetTable } from '../data/table';
 import type { IndexHome } from './pinObjects';
 
@@ -37,7 +37,7 @@ async function* sampleTables(parts: readonly SnapshotPart[], featureColumns: str
     const store = storeOf(part.connection);
     const dataset = { store, bucket: part.bucket, key: part.key, sha256: part.identity, indexes };
     try {
-      if (format.storedBatches) yield* format.storedBatches(dataset, options);
+      if (format.storedBatches) yield* format.storedBatches(dataset, { ...options, rowEnd: SAMPLE_ROWS });
       else yield* format.batches(await store.getStream(part.bucket, part.key), { ...options, batchBytes: SNIFF_BATCH_BYTES });
     } catch (err) {
       // Name the object: a prefix holds many.

@@ -35,7 +35,8 @@ const SOURCE_FEATURES_INFERRED = 'train-source-features-inferred';
 /** The training window's data, pinned once: the model's lineage names this snapshot. */
 async function pinTrainingSource(source: NonNullable<ValidTrainModelInput['source']>) {
   const { spec, window, timeZone } = source;
-  const pinned = await planning.pinSource({ jobId: workflowInfo().workflowId, source: spec, window, timeZone });
+  // With the columns' types (an optional field of the input: the command sequence is unchanged).
+  const pinned = await planning.pinSource({ jobId: workflowInfo().workflowId, source: spec, window, timeZone, inferTypes: true });
   if (pinned.rows === 0) throw ApplicationFailure.nonRetryable(`no rows to train on in ${pinned.location} for ${window.start} – ${window.end}`, 'NoData');
   upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.dataset, value: `snap_${pinned.snapshotSha256.slice(0, 16)}` }]);
   const lineage = { source: spec, window, timeZone, location: pinned.location, snapshot: { key: pinned.snapshotKey, sha256: pinned.snapshotSha256, objects: pinned.objects, rows: pinned.rows } };

@@ -87,9 +87,10 @@ export interface DatasetFormat {
    * Reads a stored object batch by batch by range reads, for formats that cannot stream
    * (Parquet: footer first, then row group by row group), so registering a file of many GiB
    * holds one batch, never the file. Same batches as `batches` over the same bytes; the
-   * object's sha256 is the caller's to verify first (ranges carry no checksum).
+   * object's sha256 is the caller's to verify first (ranges carry no checksum). With `rowEnd`,
+   * only the rows before it (a sample: its cells only are decoded, not the whole row group's).
    */
-  storedBatches?(dataset: StoredDataset, options: TableReadOptions): AsyncGenerator<DatasetTable>;
+  storedBatches?(dataset: StoredDataset, options: TableReadOptions & { rowEnd?: number }): AsyncGenerator<DatasetTable>;
   /** Text formats: how their row index counts rows and where it is kept (registration builds it in its one pass over the file). */
   readonly rowIndex?: RowIndexKind;
   /** Rows and columns, from the footer or the row index (built once when missing), never from the rows. */

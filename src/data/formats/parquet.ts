@@ -107,9 +107,11 @@ export const parquetFormat: DatasetFormat = {
   async *storedBatches(dataset, options) {
     const opened = await openStored(dataset, true);
     if (opened.totalRows === 0) throw new DatasetFormatError('empty file: the Parquet file has a schema but no rows');
+    const rowEnd = Math.min(options.rowEnd ?? Infinity, opened.totalRows);
     let start = 0;
     for (const group of opened.metadata.row_groups) {
-      const end = start + Number(group.num_rows);
+      if (start >= rowEnd) break;
+      const end = Math.min(start + Number(group.num_rows), rowEnd);
       if (end === start) continue;
       yield await readGroupTable(opened, opened.header, start, end, options);
       start = end;
