@@ -11,6 +11,9 @@ import { decodeScoresFile } from '../../src/results/scoresFile';
 import { Encoded } from '../../src/scoring/encoder';
 import { decodeModelFile } from '../../src/scoring/modelFile';
 import { SeededRandom } from '../../src/scoring/random';
+import { pinObjects } from '../../src/sources/pinObjects';
+import { sniffSnapshotSchema } from '../../src/sources/snapshotSchema';
+import { sourceStores } from '../../src/sources/stores';
 import { dropLake, lakeConnectionFile } from '../support/lake';
 import { maybeRecordHistory, startTestPlatform, type TestPlatform } from '../support/testPlatform';
 import { createWarehouse, warehouseConnectionEntry, type Warehouse } from '../support/warehouse';
@@ -192,6 +195,22 @@ describe('categories, booleans and timestamps of sources where they live', () =>
       expect(scored[home].threshold).toBe(scored.parquet.threshold);
       expect(Buffer.from(scored[home].scores.buffer).equals(Buffer.from(scored.parquet.scores.buffer))).toBe(true);
     }
+  });
+
+  it('types objects whose columns come in different orders by name, and a malformed sample names its object', async () => {
+    const store = p.platform.store;
+    const storeOf = sourceStores(p.config, store);
+    const indexes = { store, bucket: p.config.buckets.datasets };
+    await store.putBytes(lake, 'mixed/part-0.csv', Buffer.from('id,label,n,flag,when\n1,0,1.5,true,2026-11-01\n2,1,2,false,2026-11-02\n'));
+    await store.putBytes(lake, 'mixed/part-1.csv', Buffer.from('when,flag,n,label,id\n2026-11-03T10:00:00Z,,NA,0,3\n'));
+    const pinned = await pinObjects({ connection: 'lake', store, bucket: lake, prefix: 'mixed/', format: 'csv' }, indexes, () => undefined);
+    expect(pinned.columns).toEqual(['id', 'label', 'n', 'flag', 'when']);
+    // id and label are never typed (the readers give them their roles); the rest by name across both objects.
+    expect(await sniffSnapshotSchema(pinned.parts, pinned.columns, storeOf, indexes)).toEqual({ flag: 'boolean', when: 'timestamp' });
+
+    await store.putBytes(lake, 'broken/part-0.csv', Buffer.from('n,country\n1,DE\n2,FR,extra\n'));
+    const broken = await pinObjects({ connection: 'lake', store, bucket: lake, prefix: 'broken/', format: 'csv' }, indexes, () => undefined);
+    await expect(sniffSnapshotSchema(broken.parts, broken.columns, storeOf, indexes)).rejects.toThrow(`lake:${lake}/broken/part-0.csv: line 3`);
   });
 
   it('a column numeric in training that holds text at scoring time fails the job, naming object, line and column', async () => {
