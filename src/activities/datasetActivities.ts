@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { DATASET_FORMATS, datasetFormat, isDatasetFormat } from '../data/formats';
 import { tap } from '../data/tap';
 import { DatasetProfiler } from '../data/profile';
-import { schemaReadOptions, sniffSchema, SNIFF_OPTIONS, type ColumnType } from '../data/schemaInference';
+import { SAMPLE_ROWS, schemaReadOptions, sniffSchema, SNIFF_BATCH_BYTES, SNIFF_OPTIONS, type ColumnType } from '../data/schemaInference';
 import type { TableReadOptions } from '../data/tableBuilder';
 import type { CsvIndexBuilder } from '../data/csvIndex';
 import type { DatasetFormat } from '../data/formats/format';
@@ -35,9 +35,6 @@ export function datasetSummary(info: DatasetInfo): DatasetSummary {
 export function datasetIdFor(sha256: string): string {
   return `ds_${sha256.slice(0, 16)}`;
 }
-
-/** Text read to infer the column types: about 10,000 rows of a typical CSV (schemaInference.ts samples at most SAMPLE_ROWS). */
-const SNIFF_BATCH_BYTES = 1024 * 1024;
 
 /** A hash-only pass over a big file still shows a live worker, about once per this many bytes. */
 const VERIFY_HEARTBEAT_BYTES = 64 * 1024 * 1024;
@@ -106,11 +103,11 @@ export function createDatasetActivities({ orm, store, config }: ActivityDeps) {
 
   /**
    * The feature columns' types, from the file's first rows (schemaInference.ts): a read of the
-   * first batch (Parquet: row group) only, before the one pass over the whole file.
+   * first batch (Parquet: the first SAMPLE_ROWS rows) only, before the one pass over the whole file.
    */
   function sniffedSchema(format: DatasetFormat, input: RegisterDatasetInput): Promise<Record<string, ColumnType>> {
     const sample = format.storedBatches
-      ? format.storedBatches({ store, bucket, key: input.objectKey, sha256: input.sha256 }, SNIFF_OPTIONS)
+      ? format.storedBatches({ store, bucket, key: input.objectKey, sha256: input.sha256 }, { ...SNIFF_OPTIONS, rowEnd: SAMPLE_ROWS })
       : format.batches(store.streamVerified(bucket, input.objectKey, input.sha256), { ...SNIFF_OPTIONS, batchBytes: SNIFF_BATCH_BYTES });
     return sniffSchema(sample);
   }

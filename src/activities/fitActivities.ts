@@ -81,7 +81,7 @@ export function createFitActivities({ store, config }: ActivityDeps) {
   const storedDataset = datasetReader(config, store);
   /** The dataset streamed in batches, or a pinned source read chunk by chunk. */
   function trainingBatches(input: FitModelInput) {
-    if (input.datasetFormat === SNAPSHOT_FORMAT) return snapshotRows(storedDataset(input.datasetKey, input.datasetSha256), input.featureColumns);
+    if (input.datasetFormat === SNAPSHOT_FORMAT) return snapshotRows(storedDataset(input.datasetKey, input.datasetSha256), input.featureColumns, input.cellTypes);
     const source = store.streamVerified(config.buckets.datasets, input.datasetKey, input.datasetSha256);
     const typed = input.cellTypes ? { cellTypes: input.cellTypes, withCategoryText: true } : {};
     return datasetFormat(input.datasetFormat ?? 'csv').batches(source, { featureColumns: input.featureColumns, labelColumn: input.labelColumn ?? undefined, ...typed });

@@ -22,6 +22,8 @@ export interface PinSourceInput {
   source: SourceSpec;
   window: JobWindow;
   timeZone: string;
+  /** Infer the columns' types too (training; absent in detection and in older histories). */
+  inferTypes?: boolean;
 }
 
 export interface StartSourceJobInput extends PinSourceInput, FlaggingRequest {
@@ -43,12 +45,12 @@ export function createSourceActivities({ orm, store, config, metrics }: Activity
     /**
      * Pins the source for the window (src/sources/pinSource.ts): lists and fingerprints its
      * objects, or extracts its query once. Heartbeats as it reads; a retry pins again, and
-     * the same data gives the same snapshot.
+     * the same data gives the same snapshot. For training, the columns' types too.
      */
     async pinSource(input: PinSourceInput): Promise<PinnedSource> {
       const context = Context.current();
       return failFastOnPermanent(
-        () => pinSource({ config, store, storeOf }, input.source, input.window, input.timeZone, (progress) => context.heartbeat(progress)),
+        () => pinSource({ config, store, storeOf }, input.source, input.window, input.timeZone, (progress) => context.heartbeat(progress), { inferTypes: input.inferTypes }),
         SOURCE_ERRORS,
       );
     },

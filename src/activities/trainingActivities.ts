@@ -1,7 +1,6 @@
 import type { ThresholdRule } from '../api/threshold';
 import type { SchemaType, TimestampPolicy } from '../api/featureChoice';
 import { resolveFeatures } from '../api/featureResolution';
-import { invalidInput } from '../api/inputs';
 import type { FeatureCellType } from '../data/cellValues';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { SNAPSHOT_FORMAT } from '../data/formats/names';
@@ -57,14 +56,17 @@ export interface CompleteModelVersionInput {
 /** What a model is trained on, uploaded dataset or pinned source alike. */
 async function trainingData(em: EntityManager, input: CreateModelVersionInput) {
   if (input.snapshot) {
-    const { pinned } = input.snapshot;
+    const { pinned, lineage } = input.snapshot;
+    // The source's id column (its spec is the lineage's) is never a feature, as a dataset's is not.
+    const idColumn = (lineage.source as { idColumn?: string } | undefined)?.idColumn ?? null;
     return {
       id: null,
       location: pinned.location,
       columns: pinned.columns,
-      featureColumns: pinned.columns,
-      idColumn: null,
+      featureColumns: pinned.columns.filter((c) => c !== idColumn),
+      idColumn,
       columnProfiles: null,
+      columnTypes: pinned.columnTypes ?? null,
       sha256: pinned.snapshotSha256,
       objectKey: pinned.snapshotKey,
       format: SNAPSHOT_FORMAT as string,
@@ -92,9 +94,6 @@ export function createTrainingActivities({ orm }: ActivityDeps) {
           ...(input.schema ? { schema: input.schema } : {}),
           timestamps: input.timestamps ?? 'cyclic',
         });
-        if (input.snapshot && Object.keys(cellTypes).length > 0) {
-          invalidInput('trainModel', 'schema', `types ${Object.keys(cellTypes).join(', ')} as category or timestamp, which training on a source does not read yet: train on an uploaded dataset, or leave those columns out`);
-        }
         // Versions per name are handed out one at a time; the lock lives until the transaction ends.
         await lockModelName(em, input.modelName);
         let model = await em.findOne(Model, { trainingWorkflowId: input.trainingWorkflowId });
@@ -118,7 +117,8 @@ export function createTrainingActivities({ orm }: ActivityDeps) {
             featureColumns,
             datasetId: dataset.id,
             datasetSha256: dataset.sha256,
-            source: input.snapshot?.lineage ?? null,
+            // The lineage keeps the types the source was read with, beside its snapshot.
+            source: input.snapshot ? { ...input.snapshot.lineage, ...(input.snapshot.pinned.columnTypes ? { columnTypes: input.snapshot.pinned.columnTypes } : {}) } : null,
             artifactKey: modelArtifactKey(input.modelName, Number(next)),
             trainingWorkflowId: input.trainingWorkflowId,
             thresholdRule: input.thresholdRule ?? null,

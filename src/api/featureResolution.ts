@@ -1,5 +1,5 @@
 /**
- * trainModel's column choice (src/api/featureChoice.ts) resolved against a dataset's profile:
+ * trainModel's column choice (src/api/featureChoice.ts) resolved against a dataset's profile (or a pinned source's inferred types):
  * the model's feature columns and how each is read. Runs in the activity that reserves the
  * version (it reads registration's types through src/data/schemaInference.ts, which a workflow
  * must not load).
@@ -24,15 +24,18 @@ export interface ProfiledColumns {
   labelColumn?: string | null;
   idColumn?: string | null;
   columnProfiles?: ColumnProfile[] | null;
+  /** A pinned source's inferred types (src/sources/snapshotSchema.ts): only the columns that are not numbers. */
+  columnTypes?: Readonly<Record<string, ProfiledType>> | null;
 }
 
 /** A column's type as training sees it: registration's, or `excluded` (by the schema, or a column registration did not type). */
 type ColumnType = ProfiledType | 'excluded';
 
-/** The type registration gave a column (a feature from before profiles: number; any other column from then: text). */
+/** The type registration (or pinning) gave a column (a feature from before profiles, or one a source's types do not list: number; any other column: text). */
 function profiledType(dataset: ProfiledColumns, name: string): ColumnType {
   const profile = dataset.columnProfiles?.find((c) => c.name === name);
   if (profile) return profile.role === 'excluded' ? 'text' : profile.type;
+  if (dataset.columnTypes && Object.hasOwn(dataset.columnTypes, name)) return dataset.columnTypes[name];
   return dataset.featureColumns.includes(name) ? 'number' : 'text';
 }
 

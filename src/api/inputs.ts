@@ -176,8 +176,12 @@ export interface ValidTrainModelInput {
 }
 
 
-/** `detectorOptions: false` skips the detector's own option checks (for runs recorded before the workflow made them). */
-export function validateTrainModelInput(raw: unknown, checks: { detectorOptions: boolean } = { detectorOptions: true }): ValidTrainModelInput {
+/**
+ * `detectorOptions: false` skips the detector's own option checks (for runs recorded before the
+ * workflow made them); `sourceFeaturesRequired` refuses training on a source without chosen
+ * features (runs recorded before sources had inferred types).
+ */
+export function validateTrainModelInput(raw: unknown, checks: { detectorOptions: boolean; sourceFeaturesRequired?: boolean } = { detectorOptions: true }): ValidTrainModelInput {
   const w = 'trainModel';
   const input = asObject(w, raw);
   rejectUnknown(w, input, ['datasetId', 'source', 'window', 'timeZone', 'modelName', 'algorithm', 'params', 'features', 'featureColumns', 'exclude', 'schema', 'timestamps', 'contamination', 'standardize', 'missing', 'seed', 'maxTrainRows', 'threshold']);
@@ -204,7 +208,7 @@ export function validateTrainModelInput(raw: unknown, checks: { detectorOptions:
   if (input.seed !== undefined && findDetectorFactory(algorithm as string)?.takesSeed && params.seed === undefined) params.seed = seed;
   const maxTrainRows = optionalNumber(w, input, 'maxTrainRows', 1, 50_000_000, true);
   if (checks.detectorOptions) checkAlgorithmOptions(w, algorithm as string, params);
-  const source = trainingSource(w, input);
+  const source = trainingSource(w, input, checks.sourceFeaturesRequired === true);
   return {
     seed,
     maxTrainRows,
@@ -224,8 +228,8 @@ export function validateTrainModelInput(raw: unknown, checks: { detectorOptions:
   };
 }
 
-/** Training on a source: the source, its window (required: training has no schedule to take one from) and chosen feature columns. */
-function trainingSource(w: string, input: Json): ValidTrainModelInput['source'] {
+/** Training on a source: the source and its window (required: training has no schedule to take one from). */
+function trainingSource(w: string, input: Json, featuresRequired: boolean): ValidTrainModelInput['source'] {
   if (input.source === undefined) {
     if (input.window !== undefined) invalidInput(w, 'window', 'applies to training on a source only');
     return null;
@@ -233,7 +237,7 @@ function trainingSource(w: string, input: Json): ValidTrainModelInput['source'] 
   if (input.datasetId !== undefined) invalidInput(w, 'source', 'and "datasetId" go one at a time: give one of them');
   const spec = validateSource(w, input.source);
   if (input.window === undefined) invalidInput(w, 'window', 'is required to train on a source, e.g. {"start": "2026-11-01", "end": "2026-12-01"}');
-  if (input.featureColumns === undefined && input.features === undefined) invalidInput(w, 'featureColumns', 'is required to train on a source (its columns are not profiled in advance): list the columns to learn from (here or as "features"; their types in "schema" when not numbers)');
+  if (featuresRequired && input.featureColumns === undefined && input.features === undefined) invalidInput(w, 'featureColumns', 'is required to train on a source (its columns are not profiled in advance): list the columns to learn from (here or as "features"; their types in "schema" when not numbers)');
   return { spec, window: validateWindow(w, 'window', input.window), timeZone: validateTimeZone(w, 'timeZone', input.timeZone) };
 }
 

@@ -41,6 +41,9 @@ export const CATEGORY_SHARE = 0.05;
 /** A column of decimals with at most max(1, this share of its sampled values) other texts is a number column with stray cells. */
 export const STRAY_SHARE = 0.01;
 
+/** Text read to infer the types from: about SAMPLE_ROWS rows of a typical CSV, for the formats read as a stream. */
+export const SNIFF_BATCH_BYTES = 1024 * 1024;
+
 /** How the sample is read: every feature as a category, with the texts of the codes. */
 export const SNIFF_OPTIONS: TableReadOptions = { defaultCellType: 'category', withCategoryText: true };
 

@@ -2,11 +2,13 @@
  * Pins a source for one window: its objects (with ETags and sizes), or its query's rows
  * extracted once into a Parquet object in the platform's bucket (with its sha256). The result
  * is a snapshot object, content-addressed: the same data pinned twice gives the same sha256,
- * which is how a window already scored on the same data is recognised.
+ * which is how a window already scored on the same data is recognised. For training, its columns'
+ * types are inferred from its first rows, as an upload's are at registration (snapshotSchema.ts).
  */
 import { rm } from 'node:fs/promises';
 import type { NomalyConfig } from '../config';
 import type { SnapshotPart, SourceSnapshot, StoreOf } from '../data/formats/snapshot';
+import type { ColumnType } from '../data/schemaInference';
 import { sourceExtractKey, sourceSnapshotKey } from '../storage/keys';
 import { sha256Hex, type ObjectStore } from '../storage/objectStore';
 import { queryParameters, type ObjectsSource, type PostgresSource, type SourceSpec } from '../api/sourceInput';
@@ -14,6 +16,7 @@ import { expandTemplate, windowValues, type JobWindow } from '../api/window';
 import { connectionNamed } from './connections';
 import { pinObjects, type IndexHome } from './pinObjects';
 import { extractQuery } from './postgresExtract';
+import { sniffSnapshotSchema } from './snapshotSchema';
 import { SourceError } from './sourceError';
 import { PLATFORM_CONNECTION } from './stores';
 
@@ -28,6 +31,12 @@ export interface PinnedSource {
   columns: string[];
   /** Where the source was read, with the window's values in it: the prefix, or the query's connection. */
   location: string;
+  /**
+   * The columns that are not plain numbers and their inferred types (snapshotSchema.ts): what
+   * training reads the source as. Only when asked for (training), and absent in histories from
+   * before sources had types.
+   */
+  columnTypes?: Record<string, ColumnType>;
 }
 
 export interface PinDeps {
@@ -37,7 +46,18 @@ export interface PinDeps {
   storeOf: StoreOf;
 }
 
-export async function pinSource(deps: PinDeps, source: SourceSpec, window: JobWindow, timeZone: string, onProgress: (progress: object) => void): Promise<PinnedSource> {
+/**
+ * `inferTypes` (training) also infers the columns' types from the first rows: a read a job that
+ * scores with a model's own types does not need.
+ */
+export async function pinSource(
+  deps: PinDeps,
+  source: SourceSpec,
+  window: JobWindow,
+  timeZone: string,
+  onProgress: (progress: object) => void,
+  { inferTypes = false }: { inferTypes?: boolean } = {},
+): Promise<PinnedSource> {
   const values = windowValues(window, timeZone);
   const home: IndexHome = { store: deps.store, bucket: deps.config.buckets.datasets };
   const pinned = source.kind === 'objects' ? await pinPrefix(deps, source, values, home, onProgress) : await pinQuery(deps, source, values, home, onProgress);
@@ -45,6 +65,11 @@ export async function pinSource(deps: PinDeps, source: SourceSpec, window: JobWi
   const bytes = Buffer.from(JSON.stringify(snapshot));
   const sha256 = sha256Hex(bytes);
   const stored = await deps.store.putBytes(home.bucket, sourceSnapshotKey(sha256), bytes, 'application/json');
+  let columnTypes;
+  if (inferTypes) {
+    onProgress({ phase: 'inferring column types' });
+    columnTypes = await sniffSnapshotSchema(snapshot.parts, snapshot.columns, deps.storeOf, home);
+  }
   return {
     snapshotKey: stored.key,
     snapshotSha256: sha256,
@@ -53,6 +78,7 @@ export async function pinSource(deps: PinDeps, source: SourceSpec, window: JobWi
     bytes: snapshot.parts.reduce((n, p) => n + p.size, 0),
     columns: snapshot.columns,
     location: pinned.location,
+    ...(columnTypes ? { columnTypes } : {}),
   };
 }
 

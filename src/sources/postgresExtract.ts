@@ -3,8 +3,11 @@
  * The query runs read-only (BEGIN TRANSACTION READ ONLY, a statement timeout) with its values
  * bound as parameters, never spliced into the text, and is read through a server-side cursor
  * (DECLARE ... NO SCROLL CURSOR, FETCH n): only one row group's columns are ever in memory,
- * written to a temp file as each fills. Numeric columns become DOUBLE, everything else (and the
- * id column) STRING, both nullable. The cursor selects from the query as a subquery so that its
+ * written to a temp file as each fills. Numeric columns become DOUBLE, booleans BOOLEAN, timestamps
+ * (with or without a zone) and dates TIMESTAMP (epoch milliseconds, UTC; a date at its midnight;
+ * `infinity` as a null), everything else (and the id column) STRING, all nullable: the extract
+ * keeps what a column is, and the source's inferred types (snapshotSchema.ts) follow from it.
+ * The cursor selects from the query as a subquery so that its
  * integer and float8 columns come packed as bytes rather than one text per cell (FetchLayout),
  * and the next FETCH is always queued while a batch is encoded.
  *
@@ -36,7 +39,7 @@ export interface ExtractOptions {
 
 export interface ExtractColumn {
   name: string;
-  type: 'DOUBLE' | 'STRING';
+  type: 'DOUBLE' | 'BOOLEAN' | 'TIMESTAMP' | 'STRING';
 }
 
 export interface ExtractResult {
@@ -83,6 +86,9 @@ const CURSOR = 'nomaly_extract';
 const CONNECT_TIMEOUT_MS = 30_000;
 /** int2, int4, int8, float4, float8, numeric: the type OIDs that become DOUBLE. */
 const NUMERIC_TYPE_OIDS = new Set([21, 23, 20, 700, 701, 1700]);
+const BOOLEAN_TYPE_OID = 16;
+/** timestamp, timestamptz, date: the type OIDs that become TIMESTAMP (milliseconds). */
+const TIME_TYPE_OIDS = new Set([1114, 1184, 1082]);
 /**
  * SQLSTATE classes a retry may fix: a lost connection (08), a rolled-back transaction such as a
  * deadlock (40), resources (53), a lock not available (55), a cancelled statement, timeouts
@@ -177,7 +183,14 @@ function extractColumns(conn: PostgresConnection, fields: FieldDef[], idColumn: 
   if (idColumn !== undefined && !names.includes(idColumn)) {
     throw new SourceQueryError(`connection "${conn.name}": the query has no column "${idColumn}" (the id column); its columns: ${names.join(', ') || 'none'}`);
   }
-  return fields.map((f) => ({ name: f.name, type: f.name !== idColumn && NUMERIC_TYPE_OIDS.has(f.dataTypeID) ? 'DOUBLE' : 'STRING' }));
+  return fields.map((f) => ({ name: f.name, type: f.name === idColumn ? 'STRING' : parquetTypeOf(f.dataTypeID) }));
+}
+
+/** The Parquet column a PostgreSQL type becomes (see the module comment). */
+function parquetTypeOf(oid: number): ExtractColumn['type'] {
+  if (NUMERIC_TYPE_OIDS.has(oid)) return 'DOUBLE';
+  if (oid === BOOLEAN_TYPE_OID) return 'BOOLEAN';
+  return TIME_TYPE_OIDS.has(oid) ? 'TIMESTAMP' : 'STRING';
 }
 
 /**
@@ -209,7 +222,8 @@ function fetchLayout(columns: ExtractColumn[], fields: FieldDef[]): FetchLayout 
   const textColumns: number[] = [];
   const packable: number[] = [];
   columns.forEach((c, i) => (c.type === 'DOUBLE' && PACKABLE_TYPE_OIDS.has(fields[i].dataTypeID) ? packable : textColumns).push(i));
-  const select = textColumns.map(ref);
+  // A time is sent as its epoch milliseconds (a timestamp without zone read as UTC, a date at its midnight).
+  const select = textColumns.map((i) => (columns[i].type === 'TIMESTAMP' ? `floor(extract(epoch from ${ref(i)}) * 1000)` : ref(i)));
   const packs: number[][] = [];
   for (let p = 0; p < packable.length; p += PACK_COLUMNS) {
     const pack = packable.slice(p, p + PACK_COLUMNS);
@@ -265,7 +279,7 @@ class RowGroupSink {
   ) {
     const columns = layout.columns;
     this.columns = columns;
-    this.columnsOut = columns.map((c) => (c.type === 'DOUBLE' ? new DoubleColumn(rowGroupRows) : new StringColumn()));
+    this.columnsOut = columns.map((c) => columnBuffer(c.type, rowGroupRows));
     this.packs = layout.packs.map((pack) => new PackedDoubles(pack.map((i) => this.columnsOut[i] as DoubleColumn)));
     const schema = schemaFromColumnData({ columnData: columns.map((c) => ({ name: c.name, data: [], type: c.type, nullable: true })) });
     this.writer = new HashingFileWriter(file);
@@ -376,6 +390,49 @@ class PackedDoubles {
         }
       }
     }
+  }
+}
+
+function columnBuffer(type: ExtractColumn['type'], rows: number): ColumnBuffer {
+  if (type === 'DOUBLE') return new DoubleColumn(rows);
+  if (type === 'BOOLEAN') return new BooleanColumn();
+  return type === 'TIMESTAMP' ? new TimestampColumn() : new StringColumn();
+}
+
+/** PostgreSQL's text of a boolean: `t` or `f`. */
+class BooleanColumn implements ColumnBuffer {
+  private values: Array<boolean | null> = [];
+
+  append(rows: Array<Array<string | null>>, c: number, from: number, to: number): void {
+    for (let r = from; r < to; r++) {
+      const cell = rows[r][c];
+      this.values.push(cell === null ? null : cell === 't');
+    }
+  }
+
+  take(): DecodedArray {
+    const out = this.values;
+    this.values = [];
+    return out;
+  }
+}
+
+/** Epoch milliseconds as the cursor sends them; `infinity` (no instant a reader could use) is a null. */
+class TimestampColumn implements ColumnBuffer {
+  private values: Array<number | null> = [];
+
+  append(rows: Array<Array<string | null>>, c: number, from: number, to: number): void {
+    for (let r = from; r < to; r++) {
+      const cell = rows[r][c];
+      const ms = cell === null ? NaN : Number(cell);
+      this.values.push(Number.isFinite(ms) ? ms : null);
+    }
+  }
+
+  take(): DecodedArray {
+    const out = this.values;
+    this.values = [];
+    return out;
   }
 }
 

@@ -29,11 +29,14 @@ export const trainingPhaseQuery = defineQuery<{ phase: TrainingPhase }>('progres
  */
 const CHECKS_DETECTOR_OPTIONS = 'train-checks-detector-options';
 const FINAL_STATUS_ON_EVERY_PATH = 'train-final-status-on-every-path';
+/** Runs from before sources had inferred column types refused a source without chosen features. */
+const SOURCE_FEATURES_INFERRED = 'train-source-features-inferred';
 
 /** The training window's data, pinned once: the model's lineage names this snapshot. */
 async function pinTrainingSource(source: NonNullable<ValidTrainModelInput['source']>) {
   const { spec, window, timeZone } = source;
-  const pinned = await planning.pinSource({ jobId: workflowInfo().workflowId, source: spec, window, timeZone });
+  // With the columns' types (an optional field of the input: the command sequence is unchanged).
+  const pinned = await planning.pinSource({ jobId: workflowInfo().workflowId, source: spec, window, timeZone, inferTypes: true });
   if (pinned.rows === 0) throw ApplicationFailure.nonRetryable(`no rows to train on in ${pinned.location} for ${window.start} – ${window.end}`, 'NoData');
   upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.dataset, value: `snap_${pinned.snapshotSha256.slice(0, 16)}` }]);
   const lineage = { source: spec, window, timeZone, location: pinned.location, snapshot: { key: pinned.snapshotKey, sha256: pinned.snapshotSha256, objects: pinned.objects, rows: pinned.rows } };
@@ -53,7 +56,7 @@ export async function trainModel(rawInput: TrainModelInput): Promise<TrainModelR
   setHandler(trainingPhaseQuery, () => ({ phase }));
   let input: ValidTrainModelInput;
   try {
-    input = validateTrainModelInput(rawInput, { detectorOptions: patched(CHECKS_DETECTOR_OPTIONS) });
+    input = validateTrainModelInput(rawInput, { detectorOptions: patched(CHECKS_DETECTOR_OPTIONS), sourceFeaturesRequired: !patched(SOURCE_FEATURES_INFERRED) });
   } catch (err) {
     phase = recordEnd(err);
     throw err;

@@ -152,6 +152,7 @@ describe('dataset schema and gzip uploads on the real stack', () => {
   it('the orders as CSV, JSON lines and Parquet: the same schema, and their chunks read with its cell types give the same numbers', async () => {
     const files = { csv: plain, jsonl: Buffer.from(orders.map((o) => JSON.stringify(o)).join('\n')), parquet: ordersParquet(orders) };
     const features: Record<string, number[]> = {};
+    const texts: Record<string, Map<number, string>> = {};
     for (const [format, bytes] of Object.entries(files)) {
       const file = path.join(dir, `chunked.${format}`);
       writeFileSync(file, bytes);
@@ -162,10 +163,13 @@ describe('dataset schema and gzip uploads on the real stack', () => {
       const list = await reader.planChunks(dataset, ROWS, 1000, () => undefined);
       const caches: ChunkReadCaches = { indexes: new LruCache(4), heads: new LruCache(4), buffers: new BufferPool(1) };
       const values: number[] = [];
+      texts[format] = new Map();
       for (let i = 0; i < list.chunks; i++) {
         const columns = { featureColumns: summary.featureColumns, idColumn: 'id', cellTypes: summary.cellTypes };
-        for await (const block of reader.readChunk(dataset, chunkAt(list, i), { columns, blockRows: 512, rowsDone: 0 }, caches)) {
+        // With their category texts, as training on a source reads its chunks.
+        for await (const block of reader.readChunk(dataset, chunkAt(list, i), { columns, withCategoryText: true, blockRows: 512, rowsDone: 0 }, caches)) {
           values.push(...block.features.data.subarray(0, block.features.rows * block.features.cols));
+          for (const [code, text] of block.categoryText ?? []) texts[format].set(code, text);
         }
       }
       features[format] = values;
@@ -180,6 +184,10 @@ describe('dataset schema and gzip uploads on the real stack', () => {
     ]);
     expect(features.jsonl).toEqual(features.csv);
     expect(features.parquet).toEqual(features.csv);
+    const countries = new Set(orders.map((o) => o.country).filter((c) => c !== null));
+    expect(new Map([...countries].map((c) => [categoryCode(c), c]))).toEqual(texts.csv);
+    expect(texts.jsonl).toEqual(texts.csv);
+    expect(texts.parquet).toEqual(texts.csv);
   });
 
   it.each([

@@ -77,6 +77,11 @@ describe('Parquet registration by range reads', () => {
     for await (const batch of parquetFormat.storedBatches!(stored(key, sha), {})) ranged.push(batch);
     expect(inMemory.length).toBe(Math.ceil(5_000 / 700));
     expect(ranged).toEqual(inMemory);
+    // A sample (a source's types at pinning): the rows before rowEnd only, the last group cut there.
+    const sample: DatasetTable[] = [];
+    for await (const batch of parquetFormat.storedBatches!(stored(key, sha), { rowEnd: 1_000 })) sample.push(batch);
+    expect(sample.map((b) => b.features.rows)).toEqual([700, 300]);
+    expect(sample[1].features.data).toEqual(inMemory[1].features.data.subarray(0, 300 * inMemory[1].features.cols));
 
     const expected = await profileOf((options) => parquetBatches(bytes, options));
     const summary = await createDatasetActivities(p.platform).registerDatasetFile({ name: 'groups.parquet', objectKey: key, sha256: sha, format: 'parquet' });

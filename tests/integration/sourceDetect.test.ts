@@ -210,7 +210,8 @@ describe('detection over sources', () => {
       }
       return 'trained';
     };
-    expect(await training({ source: parquetSource, window: window(DAYS[1]) })).toContain('"featureColumns" is required to train on a source');
+    // Without a feature list the pinned source's inferred types choose the features, as a dataset's profile does.
+    expect(await training({ source: parquetSource, window: window(DAYS[1]), exclude: [...LAKE_COLUMNS, 'created_at'] })).toContain('"exclude" leaves no feature column in the data');
     expect(await training({ source: parquetSource, featureColumns: ['amount'] })).toContain('"window" is required to train on a source');
     expect(await training({ source: parquetSource, window: window(EMPTY_DAY), featureColumns: ['amount'] })).toContain(`no rows to train on in lake:${lake}/${dayPrefix(EMPTY_DAY)}`);
   });

@@ -83,11 +83,12 @@ function* blocksOf(chunk: ChunkSpec, read: ChunkRead, header: Buffer, bytes: Buf
       featureColumns: read.columns.featureColumns,
       idColumn: read.columns.idColumn,
       cellTypes: read.columns.cellTypes,
+      withCategoryText: read.withCategoryText,
       firstDataLine: line,
       into: features,
     });
     line += table.features.rows;
-    yield { features: table.features, ids: table.ids, next: from + starts[b + 1] };
+    yield { features: table.features, ids: table.ids, next: from + starts[b + 1], ...(table.categoryText ? { categoryText: table.categoryText } : {}) };
   }
 }
 

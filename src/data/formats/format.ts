@@ -56,11 +56,15 @@ export interface ChunkBlock {
   rowKey?: (i: number) => string;
   /** Where the rows after this block start, in the format's terms, when it can resume from there. */
   next?: number;
+  /** With `withCategoryText`: code → text of the category values in this block (training keeps them as the levels' names). */
+  categoryText?: Map<number, string>;
 }
 
 export interface ChunkRead {
   /** The columns a chunk reads; `cellTypes` says which features are categories or timestamps (default all numbers). */
   columns: { featureColumns: string[]; idColumn?: string; cellTypes?: Readonly<Record<string, FeatureCellType>> };
+  /** Each block carries the texts of its category codes (training on a source; scoring needs none: the model knows its levels). */
+  withCategoryText?: boolean;
   blockRows: number;
   /** Rows of the chunk already done (a resumed attempt), and where they end when the format said so. */
   rowsDone: number;
@@ -83,9 +87,10 @@ export interface DatasetFormat {
    * Reads a stored object batch by batch by range reads, for formats that cannot stream
    * (Parquet: footer first, then row group by row group), so registering a file of many GiB
    * holds one batch, never the file. Same batches as `batches` over the same bytes; the
-   * object's sha256 is the caller's to verify first (ranges carry no checksum).
+   * object's sha256 is the caller's to verify first (ranges carry no checksum). With `rowEnd`,
+   * only the rows before it (a sample: its cells only are decoded, not the whole row group's).
    */
-  storedBatches?(dataset: StoredDataset, options: TableReadOptions): AsyncGenerator<DatasetTable>;
+  storedBatches?(dataset: StoredDataset, options: TableReadOptions & { rowEnd?: number }): AsyncGenerator<DatasetTable>;
   /** Text formats: how their row index counts rows and where it is kept (registration builds it in its one pass over the file). */
   readonly rowIndex?: RowIndexKind;
   /** Rows and columns, from the footer or the row index (built once when missing), never from the rows. */

@@ -111,12 +111,13 @@ export const jsonLinesFormat: DatasetFormat = {
     const indexes = indexLocation(dataset);
     const index = await caches.indexes.getOrLoad(ref.sha256, () => loadCsvIndex(indexes.store, indexes.bucket, ref));
     const bytes = await readIndexedRange(store, bucket, key, index, chunk.from, chunk.to);
-    const table = readJsonLines(bytes, read.columns);
+    const table = readJsonLines(bytes, { ...read.columns, withCategoryText: read.withCategoryText });
     const expected = chunk.rowEnd - chunk.rowStart;
     if (table.features.rows !== expected) throw new DatasetMismatchError(`bytes ${chunk.from}-${chunk.to} hold ${table.features.rows} rows, expected ${expected}`);
     for (let start = read.rowsDone; start < table.features.rows; start += read.blockRows) {
       const end = Math.min(start + read.blockRows, table.features.rows);
-      yield { features: table.features.sliceRows(start, end), ids: table.ids?.slice(start, end) };
+      // The chunk's texts ride on each of its blocks (one map, shared).
+      yield { features: table.features.sliceRows(start, end), ids: table.ids?.slice(start, end), ...(table.categoryText ? { categoryText: table.categoryText } : {}) };
     }
   },
 };

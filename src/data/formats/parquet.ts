@@ -107,9 +107,11 @@ export const parquetFormat: DatasetFormat = {
   async *storedBatches(dataset, options) {
     const opened = await openStored(dataset, true);
     if (opened.totalRows === 0) throw new DatasetFormatError('empty file: the Parquet file has a schema but no rows');
+    const rowEnd = Math.min(options.rowEnd ?? Infinity, opened.totalRows);
     let start = 0;
     for (const group of opened.metadata.row_groups) {
-      const end = start + Number(group.num_rows);
+      if (start >= rowEnd) break;
+      const end = Math.min(start + Number(group.num_rows), rowEnd);
       if (end === start) continue;
       yield await readGroupTable(opened, opened.header, start, end, options);
       start = end;
@@ -147,7 +149,7 @@ export const parquetFormat: DatasetFormat = {
       if (start < end) ranges.push([start, end]);
     }
     const readGroup = ([start, end]: [number, number]) => {
-      const table = readGroupTable(opened, columns, start, end, read.columns, opened.totalRows);
+      const table = readGroupTable(opened, columns, start, end, { ...read.columns, withCategoryText: read.withCategoryText }, opened.totalRows);
       // Handled here too: a consumer that stops early never awaits the group read ahead.
       table.catch(() => undefined);
       return table;
@@ -159,7 +161,8 @@ export const parquetFormat: DatasetFormat = {
       ahead = g + 1 < ranges.length ? readGroup(ranges[g + 1]) : undefined;
       for (let at = 0; at < table.features.rows; at += read.blockRows) {
         const to = Math.min(at + read.blockRows, table.features.rows);
-        yield { features: table.features.sliceRows(at, to), ids: table.ids?.slice(at, to) };
+        // The group's texts ride on each of its blocks (one map, shared).
+        yield { features: table.features.sliceRows(at, to), ids: table.ids?.slice(at, to), ...(table.categoryText ? { categoryText: table.categoryText } : {}) };
       }
     }
   },

@@ -253,15 +253,19 @@ export function snapshotFormat(formatOf: (name: string) => DatasetFormat): Datas
     const out = new Float64Array(read.blockRows * cols);
     let filled = 0;
     let ids: string[] = [];
+    /** The category texts of the parts read into the block being filled (codes are the texts' hashes: one map serves every part). */
+    let texts: Map<number, string> | undefined;
     /** Where each part's rows start in the block being filled: [block row, object key, the object's 0-based row there]. */
     let runs: Array<[number, string, number]> = [];
     const take = (): ChunkBlock => {
       const features = new Matrix(filled, cols, out.subarray(0, filled * cols));
       const keys = runs;
       const block: ChunkBlock = withIds ? { features, ids } : { features, rowKey: (i) => runKey(keys, i) };
+      if (texts) block.categoryText = texts;
       filled = 0;
       ids = [];
       runs = [];
+      texts = undefined;
       return block;
     };
     let skip = read.rowsDone;
@@ -274,6 +278,10 @@ export function snapshotFormat(formatOf: (name: string) => DatasetFormat): Datas
       const part = snapshot.parts[piece.part];
       let objectRow = piece.rowStart;
       for await (const block of pieceBlocks(stored, part, piece, { ...read, rowsDone: 0, resumeAt: undefined }, caches)) {
+        if (block.categoryText) {
+          texts ??= new Map();
+          for (const [code, text] of block.categoryText) texts.set(code, text);
+        }
         let at = Math.min(skip, block.features.rows);
         skip -= at;
         objectRow += at;

@@ -6,6 +6,7 @@ import { BufferPool } from '../bufferPool';
 import type { CsvIndex } from '../csvIndex';
 import { LruCache } from '../lruCache';
 import type { Matrix } from '../../scoring/matrix';
+import type { FeatureCellType } from '../cellValues';
 import { datasetFormat } from './index';
 import { SNAPSHOT_FORMAT } from './names';
 import { loadSnapshot, type StoredSnapshot } from './snapshot';
@@ -14,7 +15,15 @@ import { loadSnapshot, type StoredSnapshot } from './snapshot';
 const TRAINING_CHUNK_ROWS = 250_000;
 const BLOCK_ROWS = 65_536;
 
-export async function* snapshotRows(dataset: StoredSnapshot, featureColumns: string[]): AsyncGenerator<{ features: Matrix; firstRow: number; labels?: undefined }> {
+/**
+ * With `cellTypes` (a model's categories and timestamps), each batch carries the texts of its
+ * category codes, for the encoder's level names.
+ */
+export async function* snapshotRows(
+  dataset: StoredSnapshot,
+  featureColumns: string[],
+  cellTypes?: Readonly<Record<string, FeatureCellType>>,
+): AsyncGenerator<{ features: Matrix; firstRow: number; labels?: undefined; categoryText?: Map<number, string> }> {
   const format = datasetFormat(SNAPSHOT_FORMAT);
   const snapshot = await loadSnapshot(dataset);
   const list = await format.planChunks(dataset, snapshot.rows, TRAINING_CHUNK_ROWS, () => undefined);
@@ -22,8 +31,9 @@ export async function* snapshotRows(dataset: StoredSnapshot, featureColumns: str
   for (let c = 0; c < list.chunks; c++) {
     const spec = { rowStart: list.rowBounds[c], rowEnd: list.rowBounds[c + 1], from: list.bounds[c], to: list.bounds[c + 1], shared: list.shared };
     let firstRow = spec.rowStart;
-    for await (const block of format.readChunk(dataset, spec, { columns: { featureColumns }, blockRows: BLOCK_ROWS, rowsDone: 0 }, caches)) {
-      yield { features: block.features, firstRow };
+    const read = cellTypes ? { columns: { featureColumns, cellTypes }, withCategoryText: true } : { columns: { featureColumns } };
+    for await (const block of format.readChunk(dataset, spec, { ...read, blockRows: BLOCK_ROWS, rowsDone: 0 }, caches)) {
+      yield { features: block.features, firstRow, ...(block.categoryText ? { categoryText: block.categoryText } : {}) };
       firstRow += block.features.rows;
     }
   }
@@ -32,7 +42,7 @@ export async function* snapshotRows(dataset: StoredSnapshot, featureColumns: str
 /**
  * Every row's key in a pinned source, in the job's row order, in batches: the id column's
  * values, or `object#row` (1-based) when there is none. Without an id column nothing but the
- * snapshot is read; with one, the ids are read beside one of the model's (numeric) columns.
+ * snapshot is read; with one, the ids are read beside one of the model's columns.
  */
 export async function* snapshotRowKeys(dataset: StoredSnapshot, idColumn: string | null, featureColumn: string): AsyncGenerator<string[]> {
   const snapshot = await loadSnapshot(dataset);
@@ -50,7 +60,9 @@ export async function* snapshotRowKeys(dataset: StoredSnapshot, idColumn: string
   const caches = { indexes: new LruCache<CsvIndex>(4), heads: new LruCache<unknown>(16), buffers: new BufferPool(1) };
   for (let c = 0; c < list.chunks; c++) {
     const spec = { rowStart: list.rowBounds[c], rowEnd: list.rowBounds[c + 1], from: list.bounds[c], to: list.bounds[c + 1], shared: list.shared };
-    for await (const block of format.readChunk(dataset, spec, { columns: { featureColumns: [featureColumn], idColumn }, blockRows: BLOCK_ROWS, rowsDone: 0 }, caches)) {
+    // The feature column is read as a category: any value is one, whatever the model made of it.
+    const columns = { featureColumns: [featureColumn], idColumn, cellTypes: { [featureColumn]: 'category' as const } };
+    for await (const block of format.readChunk(dataset, spec, { columns, blockRows: BLOCK_ROWS, rowsDone: 0 }, caches)) {
       yield block.ids ?? [];
     }
   }

@@ -114,6 +114,30 @@ describe('trainModel column choice: resolved against the dataset', () => {
     expect(resolveFeatures(old, choice({ schema: { b: 'category' } }))).toEqual({ featureColumns: ['a', 'b'], cellTypes: { b: 'category' } });
   });
 
+  it('a pinned source: its inferred types decide as a profile does (a column not listed is a number; its id column is never a feature)', () => {
+    const source: ProfiledColumns = {
+      id: null,
+      columns: ['order_id', 'amount', 'is_gift', 'country', 'created_at', 'note'],
+      featureColumns: ['amount', 'is_gift', 'country', 'created_at', 'note'],
+      idColumn: 'order_id',
+      columnTypes: { is_gift: 'boolean', country: 'category', created_at: 'timestamp', note: 'text' },
+    };
+    expect(resolveFeatures(source, choice({}))).toEqual({ featureColumns: ['amount', 'is_gift', 'country', 'created_at'], cellTypes: { country: 'category', created_at: 'timestamp' } });
+    expect(resolveFeatures(source, choice({ schema: { note: 'category' }, timestamps: 'exclude' }))).toEqual({
+      featureColumns: ['amount', 'is_gift', 'country', 'note'],
+      cellTypes: { country: 'category', note: 'category' },
+    });
+    expect(refusal(() => resolveFeatures(source, choice({ features: ['amount', 'note'] }))).message).toContain('"features" names "note", a text column');
+    expect(refusal(() => resolveFeatures(source, choice({ features: ['order_id'] }))).message).toContain('"features" names "order_id", the dataset\'s id column');
+    expect(refusal(() => resolveFeatures(source, choice({ exclude: ['colour'] }))).message).toContain('"exclude" names a column not in the data');
+  });
+
+  it('training on a source needs no feature list, but runs recorded before sources had types still refuse one without', () => {
+    const onSource = { modelName: 'orders', source: { kind: 'objects', connection: 'lake', bucket: 'sales', prefix: 'dt={date}/', format: 'parquet' }, window: { start: '2026-11-01', end: '2026-11-02' } };
+    expect(validateTrainModelInput(onSource).featureColumns).toBeUndefined();
+    expect(failureOf(() => validateTrainModelInput(onSource, { detectorOptions: true, sourceFeaturesRequired: true })).message).toContain('"featureColumns" is required to train on a source');
+  });
+
   it.each([
     [{ features: ['amount', 'colour', 'size'] }, '"features" names columns not in dataset ds_0123456789abcdef: "colour", "size" (its columns: order_id, amount'],
     [{ exclude: ['colour'] }, '"exclude" names a column not in dataset'],

@@ -124,14 +124,14 @@ describe('extractQuery', () => {
     const client = adminClient(database);
     await client.connect();
     const expected = await client
-      .query({ text: windowQuery.text.replace('select id, created_at', 'select id::text, created_at::text'), values: windowQuery.values })
+      .query({ text: windowQuery.text.replace('select id, created_at', 'select id::text, extract(epoch from created_at)::float8 * 1000 as created_at'), values: windowQuery.values })
       .finally(() => client.end());
     expect(expected.rows.length).toBe(3 * 24 * 60);
 
     expect(result.rows).toBe(expected.rows.length);
     expect(result.columns).toEqual([
       { name: 'id', type: 'STRING' },
-      { name: 'created_at', type: 'STRING' },
+      { name: 'created_at', type: 'TIMESTAMP' },
       { name: 'amount', type: 'DOUBLE' },
       { name: 'n_items', type: 'DOUBLE' },
       { name: 'country', type: 'STRING' },
@@ -146,13 +146,14 @@ describe('extractQuery', () => {
     const schema = parquetSchema(metadata).children.map((c) => [c.element.name, c.element.type, c.element.repetition_type]);
     expect(schema).toEqual([
       ['id', 'BYTE_ARRAY', 'OPTIONAL'],
-      ['created_at', 'BYTE_ARRAY', 'OPTIONAL'],
+      ['created_at', 'INT64', 'OPTIONAL'],
       ['amount', 'DOUBLE', 'OPTIONAL'],
       ['n_items', 'DOUBLE', 'OPTIONAL'],
       ['country', 'BYTE_ARRAY', 'OPTIONAL'],
     ]);
     const written = await rows();
-    expect(written).toEqual(expected.rows);
+    // A timestamptz is its instant, in milliseconds (read back as a Date).
+    expect(written).toEqual(expected.rows.map((r) => ({ ...r, created_at: new Date(r.created_at) })));
     expect(written.some((r) => r.amount === null) && written.some((r) => r.country === null)).toBe(true);
   });
 
@@ -178,6 +179,49 @@ describe('extractQuery', () => {
     );
     expect(await readBack(result.file).rows()).toEqual(expected);
     expect(expected.some((r) => r.c39 === null) && expected.some((r) => Object.is(r.special, -0))).toBe(true);
+  });
+
+  it('keeps booleans, timestamps with and without a zone, and dates typed; text stays text', async () => {
+    const text = `select g as n, (g % 3 = 0) as flag, case when g % 4 = 0 then null else g % 2 = 0 end as maybe,
+        timestamp '2026-03-01 12:30:00' + g * interval '1 hour' as local_time,
+        case when g = 5 then timestamptz 'infinity' when g % 7 = 0 then null else timestamptz '2026-03-01 12:30:00.250+02' + g * interval '1 minute' end as zoned,
+        date '2026-03-01' + g as day, (array['NZ', 'DE', null])[g % 3 + 1] as country
+      from generate_series(1, 30) g order by g`;
+    const result = await extractQuery(warehouse, { text, values: [] }, { tmpDir: tmpDir() });
+    expect(result.columns).toEqual([
+      { name: 'n', type: 'DOUBLE' },
+      { name: 'flag', type: 'BOOLEAN' },
+      { name: 'maybe', type: 'BOOLEAN' },
+      { name: 'local_time', type: 'TIMESTAMP' },
+      { name: 'zoned', type: 'TIMESTAMP' },
+      { name: 'day', type: 'TIMESTAMP' },
+      { name: 'country', type: 'STRING' },
+    ]);
+    const { metadata, rows } = readBack(result.file);
+    expect(parquetSchema(metadata).children.map((c) => [c.element.name, c.element.type, c.element.converted_type])).toEqual([
+      ['n', 'DOUBLE', undefined],
+      ['flag', 'BOOLEAN', undefined],
+      ['maybe', 'BOOLEAN', undefined],
+      ['local_time', 'INT64', 'TIMESTAMP_MILLIS'],
+      ['zoned', 'INT64', 'TIMESTAMP_MILLIS'],
+      ['day', 'INT64', 'TIMESTAMP_MILLIS'],
+      ['country', 'BYTE_ARRAY', 'UTF8'],
+    ]);
+    const expected = Array.from({ length: 30 }, (_, i) => {
+      const g = i + 1;
+      return {
+        n: g,
+        flag: g % 3 === 0,
+        maybe: g % 4 === 0 ? null : g % 2 === 0,
+        // Without a zone: the wall time as UTC.
+        local_time: new Date(Date.UTC(2026, 2, 1, 12 + g, 30)),
+        // infinity has no instant: a null, as a missing value.
+        zoned: g === 5 || g % 7 === 0 ? null : new Date(Date.UTC(2026, 2, 1, 10, 30 + g, 0, 250)),
+        day: new Date(Date.UTC(2026, 2, 1 + g)),
+        country: ['NZ', 'DE', null][(g % 3)],
+      };
+    });
+    expect(await rows()).toEqual(expected);
   });
 
   it('binds values as parameters: SQL in a value matches nothing and runs nothing; no rows still gives the columns', async () => {
