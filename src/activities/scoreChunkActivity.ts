@@ -5,6 +5,7 @@ import type { CsvIndex } from '../data/csvIndex';
 import { DatasetMismatchError, type DatasetFormatError } from '../data/datasetError';
 import { datasetFormat, type ChunkBlock, type ChunkReadCaches, type ChunkSpec } from '../data/formats';
 import { csvShared } from '../data/formats/csv';
+import { SNAPSHOT_FORMAT } from '../data/formats/names';
 import { LruCache } from '../data/lruCache';
 import { readDataset } from '../data/readDataset';
 import type { CsvIndexRef } from '../data/rowIndexStore';
@@ -239,7 +240,7 @@ function malformedRow(input: ScoreChunkInput, err: DatasetFormatError, rowsPersi
     : err.message;
   const details: MalformedRowDetails = { chunkIndex: input.chunkIndex, line: err.line, column: err.column, rowsPersisted };
   return ApplicationFailure.create({
-    message: `malformed row in dataset ${input.datasetKey}: ${where} (chunk ${input.chunkIndex}, rows ${input.rowStart + 1}-${input.rowEnd}; the job stops and keeps only the rows scored before it, as partial results)`,
+    message: `malformed row in ${input.datasetFormat === SNAPSHOT_FORMAT ? 'source snapshot' : 'dataset'} ${input.datasetKey}: ${where} (chunk ${input.chunkIndex}, rows ${input.rowStart + 1}-${input.rowEnd}; the job stops and keeps only the rows scored before it, as partial results)`,
     type: 'MalformedRow',
     nonRetryable: true,
     details: [details],

@@ -225,6 +225,7 @@ describe('categories, booleans and timestamps of sources where they live', () =>
       (err: unknown) => err,
     );
     expect(outcome).toBeInstanceOf(WorkflowFailedError);
+    expect(rootMessage(outcome)).toMatch(/^malformed row in source snapshot /);
     expect(rootMessage(outcome)).toContain(`lake:${lake}/orders-csv/dt=${BAD_DAY}/part-1.csv`);
     expect(rootMessage(outcome)).toMatch(/line 43, column "amount": "EUR 12.50" is not a number/);
   });
