@@ -179,11 +179,6 @@ class MaxPairHeap extends PairHeap {
     ids[i] = id;
   }
 
-  /** The id in heap slot p (0 ≤ p < size), in heap order. */
-  idAt(p: number): number {
-    return this.ids[p];
-  }
-
   /** Empties the heap into `keys`/`ids` in ascending (distance, id) order; returns the count. */
   drainAscending(keys: Float64Array, ids: Int32Array): number {
     const count = this.size;
@@ -211,13 +206,19 @@ export class HnswIndex {
   private readonly V: Float32Array;
   /** The power of two V's values are T's times. */
   private readonly vScale: number;
+  /** The largest Euclidean norm of a row of V: bounds what rounding to float32 moved a distance. */
+  private readonly vMaxNorm: number;
   /** The current query row, as V holds rows. */
   private readonly q32: Float32Array;
   private readonly upperOffset: Int32Array;
   private entry = -1;
   private topLevel = -1;
-  /** visited[i] === stamp marks row i as seen by the current search. */
-  private readonly visited: Uint32Array;
+  /**
+   * visited[i] === stamp marks row i as seen by the current search. One byte a row (cleared every
+   * 255 searches) rather than four: the array is touched at random once per candidate, and a
+   * quarter of the size stays in cache far better (the search waits on memory, not arithmetic).
+   */
+  private readonly visited: Uint8Array;
   private stamp = 0;
   private readonly candidates: MinPairHeap;
   private readonly results: MaxPairHeap;
@@ -240,6 +241,7 @@ export class HnswIndex {
     this.vScale = float32Scale(train.data);
     this.V = new Float32Array(n * this.d);
     for (let p = 0; p < this.V.length; p++) this.V[p] = train.data[p] * this.vScale;
+    this.vMaxNorm = maxRowNorm(this.V, n, this.d);
     this.q32 = new Float32Array(this.d);
     this.m0 = n === 0 ? 2 * HNSW_M : links0.length / n - 1;
     this.m = this.m0 >> 1;
@@ -250,7 +252,7 @@ export class HnswIndex {
       offset += levels[i] * (this.m + 1);
     }
     if (offset !== linksUpper.length) throw new RangeError(`HNSW upper links hold ${linksUpper.length} values; the levels need ${offset}`);
-    this.visited = new Uint32Array(n);
+    this.visited = new Uint8Array(n);
     this.candidates = new MinPairHeap(256);
     this.results = new MaxPairHeap(256);
     this.scratchKeys = new Float64Array(256);
@@ -398,7 +400,7 @@ export class HnswIndex {
     const visited = this.visited;
     candidates.size = 0;
     results.size = 0;
-    this.stamp = (this.stamp + 1) >>> 0;
+    this.stamp = (this.stamp + 1) & 0xff;
     if (this.stamp === 0) {
       visited.fill(0);
       this.stamp = 1;
@@ -627,15 +629,28 @@ export class HnswIndex {
       for (let l = this.topLevel; l > 0; l--) ep = this.greedy(q32, 0, ep, l);
       this.scratchKeys[0] = this.distance32(q32, 0, ep);
       this.scratchIds[0] = ep;
-      const found = this.searchLevel(q32, 0, 1, ef, 0);
-      // Re-rank everything the beam found by the exact distance, keeping the k best in
-      // (distance, index) order; an empty slot is (Infinity, -1) and loses to any row.
+      this.searchLevel(q32, 0, 1, ef, 0);
+      const found = this.drainResults();
+      // Re-rank what the beam found by the exact distance, keeping the k best in (distance,
+      // index) order; an empty slot is (Infinity, -1) and loses to any row. The finds come
+      // nearest first by the float32 distance, which is within `slack` of the exact one (in
+      // Euclidean terms): once a find's float32 distance minus that slack is beyond the exact
+      // k-th so far, neither it nor any later find can enter the list, so their float64 rows
+      // (a cache miss each) are never read. The list is the one a full re-rank gives.
+      let qNorm = 0;
+      for (let c = 0; c < d; c++) qNorm += q32[c] * q32[c];
+      const slack = float32Slack(Math.sqrt(qNorm), this.vMaxNorm, d);
+      const keys = this.scratchKeys;
+      const ids = this.scratchIds;
       D.fill(Infinity, base, base + k);
       I.fill(-1, base, base + k);
-      // The beam's results stay in heap order: the re-rank needs no sorted input.
       for (let p = 0; p < found; p++) {
-        const j = this.results.idAt(p);
+        const j = ids[p];
         if (j === self) continue;
+        if (I[last] >= 0) {
+          const lower = (Math.sqrt(keys[p]) * (1 - 1e-9) - slack) / scale;
+          if (lower > 0 && lower * lower * (1 - 1e-9) > D[last]) break;
+        }
         const s = this.distance(Q, qa, j);
         if (s > D[last] || (s === D[last] && I[last] >= 0 && j > I[last])) continue;
         let q = last;
@@ -649,6 +664,29 @@ export class HnswIndex {
       }
     }
   }
+}
+
+/**
+ * How far (Euclidean, in V's scale) rounding a query of norm qNorm and rows of norm at most
+ * vMaxNorm to float32 can move a distance between them: each value moves by at most 2^-24 of
+ * itself (plus 2^-149 below float32's normal range), so the difference vector moves by at most
+ * 2^-24 (qNorm + vMaxNorm); doubled for the rounding of the norms and sums themselves. Infinity
+ * when the query was clamped or is not finite (then every find is re-ranked).
+ */
+function float32Slack(qNorm: number, vMaxNorm: number, d: number): number {
+  const slack = 2 ** -23 * (qNorm + vMaxNorm) + d * 2 ** -126;
+  return qNorm < FLOAT32_MAX && Number.isFinite(slack) ? slack : Infinity;
+}
+
+/** The largest Euclidean norm of the n rows of d values in V. */
+function maxRowNorm(V: Float32Array, n: number, d: number): number {
+  let max = 0;
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let c = i * d; c < i * d + d; c++) s += V[c] * V[c];
+    if (s > max) max = s;
+  }
+  return Math.sqrt(max);
 }
 
 /** Largest finite float32 magnitude. */
