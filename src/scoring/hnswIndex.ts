@@ -607,6 +607,41 @@ export class HnswIndex {
   }
 
   /**
+   * The greedy descent of every query row through the upper levels: `entries[i]` is where row i
+   * enters level 0, and `order` lists the rows by the path they descended (the row reached on
+   * each level, top down; then by row number). Rows in one cell of the upper levels lie near one
+   * another, so searching them in this order finds the training rows and links the previous
+   * searches read still in cache: the search waits on memory far more than it computes. Each
+   * row's search is independent of the others, so the lists do not depend on the order.
+   */
+  private descendAll(query: Matrix): { order: Int32Array; entries: Int32Array } {
+    const d = this.d;
+    const Q = query.data;
+    const q32 = this.q32;
+    const levels = Math.max(this.topLevel, 0);
+    const path = new Int32Array(query.rows * Math.max(levels, 1));
+    const entries = new Int32Array(query.rows);
+    for (let i = 0; i < query.rows; i++) {
+      for (let c = 0; c < d; c++) q32[c] = clampFloat32(Q[i * d + c] * this.vScale);
+      let ep = this.entry;
+      for (let l = levels; l > 0; l--) {
+        ep = this.greedy(q32, 0, ep, l);
+        path[i * levels + levels - l] = ep;
+      }
+      entries[i] = ep;
+    }
+    const order = Int32Array.from({ length: query.rows }, (_, i) => i);
+    order.sort((a, b) => {
+      for (let t = 0; t < levels; t++) {
+        const diff = path[a * levels + t] - path[b * levels + t];
+        if (diff !== 0) return diff;
+      }
+      return a - b;
+    });
+    return { order, entries };
+  }
+
+  /**
    * The (approximately) k nearest training rows of each query row into out at [i·k, i·k + k), as
    * SQUARED distances in (distance, index) order. With selfOffset ≥ 0, query row i is training row
    * selfOffset + i and is left out of its own list. Needs k < the number of training rows.
@@ -619,14 +654,15 @@ export class HnswIndex {
     const D = out.distances;
     const I = out.indices;
     const ef = Math.max(efSearch, HNSW_EF_PER_NEIGHBOR * k, Math.ceil(HNSW_EF_PER_COLUMN * d), k + 1);
-    for (let i = 0; i < query.rows; i++) {
+    const { order, entries } = this.descendAll(query);
+    for (let o = 0; o < query.rows; o++) {
+      const i = order[o];
       const qa = i * d;
       const base = i * k;
       const last = base + k - 1;
       const self = selfOffset < 0 ? -1 : selfOffset + i;
       for (let c = 0; c < d; c++) q32[c] = clampFloat32(Q[qa + c] * scale);
-      let ep = this.entry;
-      for (let l = this.topLevel; l > 0; l--) ep = this.greedy(q32, 0, ep, l);
+      const ep = entries[i];
       this.scratchKeys[0] = this.distance32(q32, 0, ep);
       this.scratchIds[0] = ep;
       this.searchLevel(q32, 0, 1, ef, 0);
