@@ -16,7 +16,7 @@
  * Writes bench/neighbors-last-run.md after every case, so a run cut short keeps what it measured.
  * Optional arguments: a comma list of cases to run instead (rows x columns, then :tabular for that
  * shape, e.g. 100000x16,100000x16:tabular,1000000x16), then a comma list of detectors (knn, lof) to
- * run, both by default.
+ * run, both by default; then --no-peer to time ours alone (scikit-learn's 1M cases take long).
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -145,6 +145,7 @@ function report(rows: Row[], started: Date, env: ReturnType<typeof machine>, pee
 }
 
 function main(): void {
+  const skipPeer = process.argv.includes('--no-peer');
   const cases = process.argv[2] ? process.argv[2].split(',').map(parseCase) : CASES;
   const started = new Date();
   const env = machine();
@@ -186,8 +187,8 @@ function main(): void {
       }
       const peerLoad = load();
       log(`scikit-learn ${algorithm} (load ${peerLoad})`);
-      const peer = runPeer(trainFile, trainRows, queryFile, cols, algorithm);
-      if ('error' in peer) log(`scikit-learn failed: ${peer.error}`);
+      const peer = skipPeer ? { error: 'skipped (--no-peer)' } : runPeer(trainFile, trainRows, queryFile, cols, algorithm);
+      if ('error' in peer) log(`scikit-learn: ${peer.error}`);
       else peerVersion = String(peer.sklearn);
       for (const o of ours) {
         const row: Row = { trainRows, cols, shape, detector: `${o.detector} (k=${o.k})`, ours: o.side, loads: `${o.load} / ${peerLoad}` };
