@@ -9,8 +9,9 @@
  * thread and one seeded generator make the graph, and so the model bytes, deterministic.
  *
  * Search: greedy descent through the upper levels, then a beam of width max(efSearch, 4k, 1.5d) on
- * level 0, both on float32 copies of the rows; everything the beam found is then re-ranked by the
- * exact float64 distance, computed the way neighbors.ts computes it, and the k best are returned
+ * level 0, both on float32 copies of the rows; what the beam found is then re-ranked by the exact
+ * float64 distance, computed the way neighbors.ts computes it (skipping only finds whose float32
+ * distance rules them out, with a bound on float32's rounding), and the k best are returned
  * in (distance, index) order (so a neighbour that is found has the exact brute-force distance
  * bits). Recall is not guaranteed: tests/unit/scoring/hnswIndex.test.ts holds k-th-neighbour
  * recall ≥ 0.99 and ROC-AUC within 0.005 of exact on the ODDS datasets with the defaults here.
