@@ -128,7 +128,7 @@ function report(rows: Row[], started: Date, env: ReturnType<typeof machine>, pee
   const lines = [
     '# Neighbour detectors at scale: KNN and LOF vs scikit-learn',
     '',
-    `Command: \`npm run bench:neighbors\`. Started ${started.toISOString()}; ${env.nproc} cores (${env.cpu}), Node ${env.node}, ${env.os}; scikit-learn ${peerVersion}.`,
+    `Command: \`npm run bench:neighbors${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\`. Started ${started.toISOString()}; ${env.nproc} cores (${env.cpu}), Node ${env.node}, ${env.os}; scikit-learn ${peerVersion}.`,
     `Load average (1 min) at the start: ${env.load}. The machine is shared (a load above the core count means other processes took CPU from both sides alike: each case runs ours, then scikit-learn, back to back).`,
     '',
     'Single thread on both sides. Training rows × columns and data shape; 100k fresh rows of the same shape scored. Fit = index build + every training row\'s k nearest other rows (+ LOF\'s densities, the threshold). ≈ = extrapolated from a sample (see notes).',
