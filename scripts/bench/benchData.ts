@@ -42,6 +42,42 @@ export function generate(rows: number, cols: number, seed: number): { X: Matrix;
   return { X: new Matrix(rows, cols, data), labels };
 }
 
+/** Latent factors behind generateTabular's columns. */
+export const TABULAR_FACTORS = 4;
+/** Standard deviation of generateTabular's per-column noise (the factors' loadings are ~1). */
+export const TABULAR_NOISE = 0.1;
+
+/**
+ * Tabular-like rows: what real tables look like more than full-rank Gaussian rows do, columns
+ * driven by a few shared causes. A loading matrix W (cols × TABULAR_FACTORS, each entry standard
+ * normal) is drawn once from the seed; each inlier row is W·z + TABULAR_NOISE·e with z standard
+ * normal (TABULAR_FACTORS values) and e standard normal (cols values), so the rows lie near a
+ * 4-dimensional subspace. Outliers as in generate: OUTLIER_SHARE of rows, uniform in [-8, 8] on
+ * every feature.
+ */
+export function generateTabular(rows: number, cols: number, seed: number): { X: Matrix; labels: Uint8Array } {
+  const rng = new SeededRandom(seed);
+  const W = Float64Array.from({ length: cols * TABULAR_FACTORS }, () => normal(rng));
+  const z = new Float64Array(TABULAR_FACTORS);
+  const data = new Float64Array(rows * cols);
+  const labels = new Uint8Array(rows);
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    if (rng.next() < OUTLIER_SHARE) {
+      labels[r] = 1;
+      for (let c = 0; c < cols; c++) data[base + c] = -8 + 16 * rng.next();
+      continue;
+    }
+    for (let f = 0; f < TABULAR_FACTORS; f++) z[f] = normal(rng);
+    for (let c = 0; c < cols; c++) {
+      let v = TABULAR_NOISE * normal(rng);
+      for (let f = 0; f < TABULAR_FACTORS; f++) v += W[c * TABULAR_FACTORS + f] * z[f];
+      data[base + c] = v;
+    }
+  }
+  return { X: new Matrix(rows, cols, data), labels };
+}
+
 export function writeLittleEndian(file: string, values: Float64Array): void {
   if (os.endianness() !== 'LE') {
     const copy = Buffer.from(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));

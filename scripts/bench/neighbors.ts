@@ -2,9 +2,11 @@
  * `npm run bench:neighbors`: KNN and LOF at scale against scikit-learn's NearestNeighbors, in one
  * run, interleaved case by case so both sides see the same machine load.
  *
- * Cases: training sets of 100k and 1M rows × 16 and × 64 columns (the `npm run bench` generator:
- * two correlated Gaussian clusters plus 3% uniform outliers), each scoring 100k fresh rows of the
- * same distribution. Ours: KNN (k = 5) and LOF (k = 20) fitted with index 'auto' and maxTrainRows
+ * Cases: training sets of 100k and 1M rows × 16 and × 64 columns in two data shapes, each scoring
+ * 100k fresh rows of the same distribution: 'gaussian' (the `npm run bench` generator: two
+ * correlated Gaussian clusters plus 3% uniform outliers; full rank, the worst case for every
+ * neighbour index) and, at 100k × 16, 'tabular' (generateTabular: 16 columns driven by 4 latent
+ * factors plus small noise, the same 3% outliers; closer to real tables' low intrinsic dimension). Ours: KNN (k = 5) and LOF (k = 20) fitted with index 'auto' and maxTrainRows
  * set to the case's rows (so the whole training set is kept), single thread; fit is timed whole (index build + every training row's
  * neighbours + threshold), scoring on all 100k rows (or, when that would exceed SCORE_BUDGET_S,
  * on the first rows, marked). For HNSW the report adds recall@k on RECALL_QUERIES query rows
@@ -12,8 +14,9 @@
  * times its tree build whole and its searches on a sample of rows (peerSample), extrapolated (marked ≈).
  *
  * Writes bench/neighbors-last-run.md after every case, so a run cut short keeps what it measured.
- * Optional arguments: a comma list of cases to run instead (rows x columns, e.g. 100000x16,1000000x16),
- * then a comma list of detectors (knn, lof) to run, both by default.
+ * Optional arguments: a comma list of cases to run instead (rows x columns, then :tabular for that
+ * shape, e.g. 100000x16,100000x16:tabular,1000000x16), then a comma list of detectors (knn, lof) to
+ * run, both by default; then --no-peer to time ours alone (scikit-learn's 1M cases take long).
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -22,7 +25,7 @@ import * as path from 'node:path';
 import { Detector, encodeModel, KNN, LOF, Matrix } from '../../src/scoring';
 import { buildNeighborIndex } from '../../src/scoring/neighborIndex';
 import { searchNeighbors } from '../../src/scoring/neighbors';
-import { generate, machine, mib, rate, secs, writeLittleEndian } from './benchData';
+import { generate, generateTabular, machine, TABULAR_FACTORS, TABULAR_NOISE, mib, rate, secs, writeLittleEndian } from './benchData';
 import { repoRoot } from '../repoRoot';
 
 const REPO_ROOT = repoRoot;
@@ -35,12 +38,26 @@ const SCORE_PROBE_ROWS = 5_000;
 const RECALL_QUERIES = 500;
 /** Rows the peer searches per case: 2,000 at 100k training rows, fewer (≥ 250) as a search slows with n. */
 const peerSample = (trainRows: number): number => Math.max(250, Math.round(2e8 / trainRows));
-const CASES = [
-  [100_000, 16],
-  [100_000, 64],
-  [1_000_000, 16],
-  [1_000_000, 64],
-] as const;
+type Shape = 'gaussian' | 'tabular';
+const CASES: [number, number, Shape][] = [
+  [100_000, 16, 'gaussian'],
+  [100_000, 16, 'tabular'],
+  [100_000, 64, 'gaussian'],
+  [1_000_000, 16, 'gaussian'],
+  [1_000_000, 64, 'gaussian'],
+];
+
+/** A case's rows: each shape with its own fixed seed per column count. */
+function caseData(rows: number, cols: number, shape: Shape): Matrix {
+  return shape === 'tabular' ? generateTabular(rows, cols, 20_251_205 + cols).X : generate(rows, cols, 20_241_204 + cols).X;
+}
+
+function parseCase(text: string): [number, number, Shape] {
+  const [size, shape = 'gaussian'] = text.split(':');
+  if (shape !== 'gaussian' && shape !== 'tabular') throw new Error(`unknown data shape "${shape}" (gaussian or tabular)`);
+  const [rows, cols] = size.split('x').map(Number);
+  return [rows, cols, shape];
+}
 
 function log(message: string): void {
   process.stderr.write(`[bench:neighbors] ${new Date().toISOString().slice(11, 19)} ${message}\n`);
@@ -66,6 +83,7 @@ interface Side {
 interface Row {
   trainRows: number;
   cols: number;
+  shape: Shape;
   detector: string;
   ours: Side;
   peer?: Side;
@@ -110,37 +128,39 @@ function report(rows: Row[], started: Date, env: ReturnType<typeof machine>, pee
   const lines = [
     '# Neighbour detectors at scale: KNN and LOF vs scikit-learn',
     '',
-    `Command: \`npm run bench:neighbors\`. Started ${started.toISOString()}; ${env.nproc} cores (${env.cpu}), Node ${env.node}, ${env.os}; scikit-learn ${peerVersion}.`,
+    `Command: \`npm run bench:neighbors${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\`. Started ${started.toISOString()}; ${env.nproc} cores (${env.cpu}), Node ${env.node}, ${env.os}; scikit-learn ${peerVersion}.`,
     `Load average (1 min) at the start: ${env.load}. The machine is shared (a load above the core count means other processes took CPU from both sides alike: each case runs ours, then scikit-learn, back to back).`,
     '',
-    'Single thread on both sides. Training rows × columns; 100k fresh rows scored. Fit = index build + every training row\'s k nearest other rows (+ LOF\'s densities, the threshold). ≈ = extrapolated from a sample (see notes).',
+    'Single thread on both sides. Training rows × columns and data shape; 100k fresh rows of the same shape scored. Fit = index build + every training row\'s k nearest other rows (+ LOF\'s densities, the threshold). ≈ = extrapolated from a sample (see notes).',
     '',
     '| training set | detector | ours: index | ours: fit | ours: score | scikit-learn: fit | scikit-learn: score | load (1 min) |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const r of rows) {
     const peer = r.peer ? `${fmtFit(r.peer, r.trainRows)} | ${fmtScore(r.peer)}` : `not run: ${r.peerError ?? 'skipped'} | —`;
-    lines.push(`| ${r.trainRows.toLocaleString('en-US')} × ${r.cols} | ${r.detector} | ${r.ours.note} | ${fmtFit(r.ours, r.trainRows)} | ${fmtScore(r.ours)} | ${peer} | ${r.loads} |`);
+    lines.push(`| ${r.trainRows.toLocaleString('en-US')} × ${r.cols} ${r.shape} | ${r.detector} | ${r.ours.note} | ${fmtFit(r.ours, r.trainRows)} | ${fmtScore(r.ours)} | ${peer} | ${r.loads} |`);
   }
   lines.push('', '## Notes', '', ...notes.map((n) => `- ${n}`), '');
   return lines.join('\n');
 }
 
 function main(): void {
-  const cases = process.argv[2] ? process.argv[2].split(',').map((c) => c.split('x').map(Number) as [number, number]) : CASES;
+  const skipPeer = process.argv.includes('--no-peer');
+  const cases = process.argv[2] ? process.argv[2].split(',').map(parseCase) : CASES;
   const started = new Date();
   const env = machine();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nomaly-bench-neighbors-'));
   const rows: Row[] = [];
   let peerVersion = 'not run';
   const notes = [
+    `Data shapes. gaussian: two Gaussian clusters (means ±1 per feature, sd 1, every other feature correlated 0.8 with its neighbour), full rank: the worst case for every neighbour index. tabular: 16 columns driven by ${TABULAR_FACTORS} latent factors plus small noise: each row W·z + ${TABULAR_NOISE}·e with z ~ N(0, I_${TABULAR_FACTORS}), e ~ N(0, I_d) and loadings W (d × ${TABULAR_FACTORS}, entries N(0, 1)) drawn once from the seed. Both: 3% of rows uniform in [-8, 8] on every feature (outliers). Seeds fixed per shape and column count (scripts/bench/benchData.ts).`,
     `scikit-learn side: NearestNeighbors(algorithm='kd_tree' for 16 columns, 'ball_tree' for 64; n_jobs=1; OMP/OpenBLAS threads 1). Its tree build is timed whole; its searches (kneighbors with k+1 for training rows, k for new rows) on 2,000 evenly spaced training rows and the first 2,000 query rows (250 of each at 1M training rows), extrapolated per row to all of them (≈): a full self-search of 1M rows takes it hours here. LOF's arithmetic beyond the search (O(n·k)) is not counted for it, which favours it slightly.`,
     `Ours: fit timed whole. Scoring on all 100k rows unless the first ${SCORE_PROBE_ROWS.toLocaleString('en-US')} project beyond ${SCORE_BUDGET_S} s, then their rate (≈).`,
   ];
   try {
-    for (const [trainRows, cols] of cases) {
-      log(`case ${trainRows} × ${cols}: generating`);
-      const { X } = generate(trainRows + QUERY_ROWS, cols, 20_241_204 + cols);
+    for (const [trainRows, cols, shape] of cases) {
+      log(`case ${trainRows} × ${cols} ${shape}: generating`);
+      const X = caseData(trainRows + QUERY_ROWS, cols, shape);
       const train = X.sliceRows(0, trainRows);
       const query = X.sliceRows(trainRows, trainRows + QUERY_ROWS);
       const trainFile = path.join(tmp, 'train.f64');
@@ -167,11 +187,11 @@ function main(): void {
       }
       const peerLoad = load();
       log(`scikit-learn ${algorithm} (load ${peerLoad})`);
-      const peer = runPeer(trainFile, trainRows, queryFile, cols, algorithm);
-      if ('error' in peer) log(`scikit-learn failed: ${peer.error}`);
+      const peer = skipPeer ? { error: 'skipped (--no-peer)' } : runPeer(trainFile, trainRows, queryFile, cols, algorithm);
+      if ('error' in peer) log(`scikit-learn: ${peer.error}`);
       else peerVersion = String(peer.sklearn);
       for (const o of ours) {
-        const row: Row = { trainRows, cols, detector: `${o.detector} (k=${o.k})`, ours: o.side, loads: `${o.load} / ${peerLoad}` };
+        const row: Row = { trainRows, cols, shape, detector: `${o.detector} (k=${o.k})`, ours: o.side, loads: `${o.load} / ${peerLoad}` };
         if ('error' in peer) row.peerError = String(peer.error);
         else {
           const build = Number(peer.build_s);

@@ -9,7 +9,7 @@
  * order, so a leaf is one contiguous block of memory.
  *
  * Search: depth first, nearer child first, with a per-query k-best list sorted by (distance,
- * training index). A node is skipped only when its box is strictly farther than the current k-th
+ * training index); a block's query rows go in the order of the leaves they descend to (leafOrder). A node is skipped only when its box is strictly farther than the current k-th
  * candidate, or exactly as far and every row in it has a higher index (so it cannot win a tie).
  *
  * Exactness: a distance is the plain column-order sum of (q - t)², exactly as neighbors.ts's
@@ -128,6 +128,24 @@ export class KdTreeIndex {
     );
   }
 
+  /**
+   * The query rows in the order of the leaves their nearer-child descent reaches (nodes are
+   * numbered depth first, so leaf order is a space-filling order; then by row number). Searching
+   * in this order finds the leaves and boxes the previous query read still in cache. Each row's
+   * search is independent of the others, so the lists do not depend on the order.
+   */
+  private leafOrder(query: Matrix, boxBound: (node: number, qa: number) => number): Int32Array {
+    const leaf = new Int32Array(query.rows);
+    for (let i = 0; i < query.rows && this.rows > 0; i++) {
+      let node = 0;
+      for (let right = this.nodeRight[0]; right >= 0; right = this.nodeRight[node]) {
+        node = boxBound(node + 1, i * this.cols) <= boxBound(right, i * this.cols) ? node + 1 : right;
+      }
+      leaf[i] = node;
+    }
+    return Int32Array.from({ length: query.rows }, (_, i) => i).sort((a, b) => leaf[a] - leaf[b] || a - b);
+  }
+
   get nodeCount(): number {
     return this.nodeStart.length;
   }
@@ -173,7 +191,9 @@ export class KdTreeIndex {
       return s;
     };
     let scanned = 0;
-    for (let i = 0; i < query.rows; i++) {
+    const queryOrder = this.leafOrder(query, boxBound);
+    for (let o = 0; o < query.rows; o++) {
+      const i = queryOrder[o];
       const qa = i * d;
       const base = i * k;
       const last = base + k - 1;
