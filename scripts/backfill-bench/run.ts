@@ -20,7 +20,7 @@ import { withBenchSession } from '../stack/benchSession';
 import { benchCacheDir, commandLine, coresBusy, cpuTicks, fmtInt, intOption, loadavg, machineLine, profileOption, writeBenchReport } from '../stack/benchReport';
 import { codeState } from '../stack/codeState';
 import { FileByteWriter } from '../stack/parquetFile';
-import { cpuSeconds } from '../stack/workerProcesses';
+import { cpuSeconds, cpuSecondsByProgram } from '../stack/workerProcesses';
 
 
 const days = intOption('days', 30);
@@ -58,6 +58,9 @@ function writeDay(d: number, file: string): void {
 
 type WindowRow = BackfillReport['windows'][number];
 
+/** The stack's programs whose CPU the report shows beside the workers' (process name prefixes). */
+const STACK_PROGRAMS = ['temporal', 'minio', 'postgres'];
+
 async function main(): Promise<void> {
   const startedAt = new Date();
   log(`${days} days × ${fmtInt(rowsPerDay)} rows × ${BENCH_COLUMNS}; cache ${cacheDir}`);
@@ -82,6 +85,7 @@ async function main(): Promise<void> {
     const load = loadavg();
     const before = scoringWorkers.map((w) => cpuSeconds(w.pid));
     const controlBefore = cpuSeconds(control.pid);
+    const stackBefore = cpuSecondsByProgram(STACK_PROGRAMS);
     const ticks = cpuTicks();
     t = Date.now();
     const handle = await client.startBackfill({
@@ -96,14 +100,16 @@ async function main(): Promise<void> {
     const busy = scoringWorkers.map((w, i) => (cpuSeconds(w.pid) - before[i]) / wall);
     const controlCpu = cpuSeconds(control.pid) - controlBefore;
     const machineBusy = coresBusy(ticks, cpuTicks());
+    const stackAfter = cpuSecondsByProgram(STACK_PROGRAMS);
+    const stackCpu = Object.fromEntries(STACK_PROGRAMS.map((name) => [name, stackAfter[name] - stackBefore[name]]));
     const scored = report.windows.filter((w) => w.status === 'scored');
     const rowsScored = scored.reduce((a, w) => a + w.rows, 0);
     log(`backfill: ${wall.toFixed(1)} s, ${scored.length}/${days} windows scored, ${fmtInt(rowsScored / wall)} rows/s, scoring workers busy ${busy.map((b) => `${(100 * b).toFixed(0)}%`).join(', ')}`);
-    writeReport({ startedAt, wall, busy, controlCpu, machineBusy, rowsScored, load, endLoad: loadavg(), windows: report.windows, setupSeconds });
+    writeReport({ startedAt, wall, busy, controlCpu, stackCpu, machineBusy, rowsScored, load, endLoad: loadavg(), windows: report.windows, setupSeconds });
   });
 }
 
-function writeReport(r: { startedAt: Date; wall: number; busy: number[]; controlCpu: number; machineBusy: number; rowsScored: number; load: string; endLoad: string; windows: WindowRow[]; setupSeconds: number }): void {
+function writeReport(r: { startedAt: Date; wall: number; busy: number[]; controlCpu: number; stackCpu: Record<string, number>; machineBusy: number; rowsScored: number; load: string; endLoad: string; windows: WindowRow[]; setupSeconds: number }): void {
   const met = r.busy.every((b) => b >= 0.8);
   const statuses = new Map<string, number>();
   for (const w of r.windows) statuses.set(w.status, (statuses.get(w.status) ?? 0) + 1);
@@ -122,6 +128,7 @@ function writeReport(r: { startedAt: Date; wall: number; busy: number[]; control
     `| ${r.windows.length} | ${[...statuses].map(([s, n]) => `${s} ${n}`).join(', ')} | ${r.wall.toFixed(1)} | ${fmtInt(r.rowsScored)} | ${fmtInt(r.rowsScored / r.wall)} | ${(100 * r.busy[0]).toFixed(0)}% | ${(100 * r.busy[1]).toFixed(0)}% | ${r.controlCpu.toFixed(1)} | ${r.machineBusy.toFixed(2)} of ${os.cpus().length} | ${met ? 'met' : '**not met**'} |`,
     '',
     'Busy = the worker process\'s own CPU seconds (/proc/PID/stat) over the backfill\'s wall time, from its start by the client to its result.',
+    `Where the rest of the machine went over the same wall time, CPU seconds: ${STACK_PROGRAMS.map((name) => `${name} ${r.stackCpu[name].toFixed(1)} (${((100 * r.stackCpu[name]) / r.wall).toFixed(0)}% of a core)`).join(', ')}; control worker ${r.controlCpu.toFixed(1)} (${((100 * r.controlCpu) / r.wall).toFixed(0)}%). PostgreSQL is the machine's shared server (every backend counted).`,
     ...r.windows.filter((w) => w.status !== 'scored').map((w) => `- ${w.window.start}: ${w.status}${w.error ? ` (${w.error})` : ''}`),
     '',
   ];

@@ -4,7 +4,7 @@
  * started and waited for until ready, stopped with SIGTERM (SIGKILL after 40 s).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { freePort } from '../../src/workers/freePorts';
@@ -88,4 +88,26 @@ export function tail(file: string, lines = 20): string {
 export function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/**
+ * CPU seconds used so far by every running process whose program name (/proc/PID/stat's, at
+ * most 15 characters, e.g. "minio-v0.0.0-20") starts with one of `programs` ("temporal",
+ * "minio", "postgres"), summed per prefix: where a benchmark's machine time went besides the
+ * workers. A process that ends between two readings drops out.
+ */
+export function cpuSecondsByProgram(programs: readonly string[]): Record<string, number> {
+  const totals: Record<string, number> = Object.fromEntries(programs.map((name) => [name, 0]));
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const program = programs.find((prefix) => name.startsWith(prefix));
+      if (program !== undefined) totals[program] += cpuSeconds(Number(entry));
+    } catch {
+      // gone since the listing
+    }
+  }
+  return totals;
 }
