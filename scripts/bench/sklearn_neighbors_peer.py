@@ -11,6 +11,12 @@ Search times are per row and extrapolated to every training / query row by the c
 self-search of a million rows takes scikit-learn hours in these dimensions. LOF's work beyond the
 search is O(n k) arithmetic and is left out (it favours scikit-learn slightly).
 
+When Debian's python3-hnswlib is installed it also times a native reference for the approximate
+side: hnswlib (C++, one thread) built on float32 rows with M = 16 and the build beam ours uses,
+then, for each k, the narrowest search beam (ef) whose recall@k on the query sample reaches 0.99
+(a returned distance counts when it is within the exact k-th), and that beam's rate over every
+query row.
+
 usage: sklearn_neighbors_peer.py TRAIN_F64 ROWS QUERY_F64 QROWS COLS ALGO SAMPLE
 """
 import json
@@ -39,14 +45,50 @@ def main():
     train_sample = X[::step][:sample]
     query_sample = Q[:sample]
     out = {"sklearn": sklearn.__version__, "python": platform.python_version(), "algorithm": algo, "build_s": build_s, "sample": sample}
+    exact = {}
     for k in (5, 20):
         # k + 1 neighbours of a training row include itself (at distance 0): what kneighbors()
         # without X does internally.
         fit_s, _ = timed(lambda: nn.kneighbors(train_sample, n_neighbors=k + 1))
-        score_s, _ = timed(lambda: nn.kneighbors(query_sample, n_neighbors=k))
+        score_s, (distances, _) = timed(lambda: nn.kneighbors(query_sample, n_neighbors=k))
         out[f"fit_search_per_row_s_k{k}"] = fit_s / len(train_sample)
         out[f"score_per_row_s_k{k}"] = score_s / len(query_sample)
+        exact[k] = distances[:, k - 1]
+    out.update(native_hnsw(X, Q, query_sample, exact, cols))
     print(json.dumps(out))
+
+
+HNSW_M = 16
+RECALL_GOAL = 0.99
+
+
+def native_hnsw(X, Q, query_sample, exact, cols):
+    """hnswlib's build and, per k, the narrowest beam reaching RECALL_GOAL and its rate (see the module doc)."""
+    try:
+        import hnswlib
+    except ImportError:
+        return {}
+    # Ours: max(64, 4 k, 1.5 d) with the fit's k = 20 (hnswIndex.ts, hnswEfConstruction).
+    ef_construction = max(64, 4 * 20, -(-3 * cols // 2))
+    X32, Q32, S32 = (np.ascontiguousarray(a, dtype=np.float32) for a in (X, Q, query_sample))
+    index = hnswlib.Index(space="l2", dim=cols)
+    index.init_index(max_elements=len(X32), ef_construction=ef_construction, M=HNSW_M, random_seed=1)
+    index.set_num_threads(1)
+    build_s, _ = timed(lambda: index.add_items(X32, num_threads=1))
+    out = {"hnswlib_build_s": build_s, "hnswlib_ef_construction": ef_construction}
+    for k, kth in exact.items():
+        limit = (kth.astype(np.float64) ** 2 * (1 + 1e-5))[:, None]
+        for ef in (16, 32, 64, 128, 256, 512, 1024):
+            if ef < k:
+                continue
+            index.set_ef(ef)
+            _, squared = index.knn_query(S32, k=k, num_threads=1)
+            recall = float(np.mean(squared <= limit))
+            if recall >= RECALL_GOAL or ef == 1024:
+                search_s, _ = timed(lambda: index.knn_query(Q32, k=k, num_threads=1))
+                out[f"hnswlib_k{k}"] = {"ef": ef, "recall": recall, "rows_per_s": len(Q32) / search_s}
+                break
+    return out
 
 
 if __name__ == "__main__":
