@@ -10,6 +10,7 @@ import { Imputed } from '../../src/scoring/imputer';
 import { decodeModelFile } from '../../src/scoring/modelFile';
 import { SeededRandom } from '../../src/scoring/random';
 import { startTestPlatform, type TestPlatform } from '../support/testPlatform';
+import { rootCauseMessage } from '../../src/api/rootCause';
 
 const ROWS = 4000;
 const FEATURES = ['amount', 'items', 'discount', 'weight'];
@@ -137,7 +138,7 @@ describe('missing values on the real stack', () => {
       (err: unknown) => err,
     );
     expect(outcome).toBeInstanceOf(WorkflowFailedError);
-    expect(rootMessage(outcome)).toContain('a missing value: this model was trained on data without any');
+    expect(rootCauseMessage(outcome)).toContain('a missing value: this model was trained on data without any');
   });
 
   it('`missing: "reject"` fails the training within seconds with a non-retryable error naming row and column', async () => {
@@ -160,8 +161,3 @@ describe('missing values on the real stack', () => {
   });
 });
 
-function rootMessage(err: unknown): string {
-  let current = err as { message?: string; cause?: unknown };
-  while (current.cause) current = current.cause as typeof current;
-  return current.message ?? '';
-}

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError } from '@temporalio/client';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import type { DetectionSummary } from '../../src/activities';
 import { explanationFromStored } from '../../src/db/anomalies';
@@ -12,6 +12,7 @@ import { Imputed } from '../../src/scoring/imputer';
 import { decodeModelFile } from '../../src/scoring/modelFile';
 import { SeededRandom } from '../../src/scoring/random';
 import { startTestPlatform, type TestPlatform } from '../support/testPlatform';
+import { rootCauseMessage } from '../../src/api/rootCause';
 
 const ROWS = 4000;
 /** Skewed: the first countries are the frequent ones. */
@@ -97,12 +98,6 @@ function parquet(rows: Order[]): Buffer {
   );
 }
 
-function rootMessage(err: unknown): string {
-  let e: unknown = err;
-  while (e instanceof Error && e.cause) e = e.cause;
-  return e instanceof ApplicationFailure || e instanceof Error ? e.message : String(e);
-}
-
 /** Issue 15's orders on the real stack: every column type, 5% nulls, three formats, one model each. */
 describe('orders with categories, timestamps and nulls on the real stack', () => {
   let p: TestPlatform;
@@ -182,7 +177,7 @@ describe('orders with categories, timestamps and nulls on the real stack', () =>
       (err: unknown) => err,
     );
     expect(outcome).toBeInstanceOf(WorkflowFailedError);
-    expect(rootMessage(outcome)).toMatch(/line 2, column "amount": "EUR [0-9.]+" is not a number/);
+    expect(rootCauseMessage(outcome)).toMatch(/line 2, column "amount": "EUR [0-9.]+" is not a number/);
   });
 
   it('features, exclude, schema and timestamps shape the model; a choice the dataset cannot meet is refused naming the field, before a version is reserved', async () => {
@@ -209,7 +204,7 @@ describe('orders with categories, timestamps and nulls on the real stack', () =>
         (err: unknown) => err,
       );
       expect(outcome).toBeInstanceOf(WorkflowFailedError);
-      expect(rootMessage(outcome)).toContain(message);
+      expect(rootCauseMessage(outcome)).toContain(message);
     }
     expect(await p.sql('select id from model where name = ?', ['orders-refused'])).toEqual([]);
   });

@@ -9,6 +9,7 @@ import { SEARCH_ATTRIBUTES } from '../../src/api/searchAttributes';
 import { writeSyntheticCsv } from '../support/generatedData';
 import { EXAMPLE_CSV, maybeRecordHistory, startTestPlatform, type TestPlatform } from '../support/testPlatform';
 import { waitFor } from './backupFixtures';
+import { rootCauseMessage } from '../../src/api/rootCause';
 
 /**
  * Jobs refused by their input or by planning, started as the Web UI starts them (a workflow
@@ -115,7 +116,7 @@ describe('refused jobs', () => {
 
     async function expectFailedJob(handle: WorkflowHandle, message: string | RegExp): Promise<void> {
       const failure = await failureOf(handle);
-      expect(rootMessage(failure)).toMatch(message);
+      expect(rootCauseMessage(failure)).toMatch(message);
       expect(await jobStatus(handle)).toBe('failed');
       const rows = await p.sql<{ status: string }>('select status from detection_job where id = ?', [handle.workflowId]);
       // Refused before the job was recorded, or recorded and then marked failed: never left running.
@@ -163,14 +164,9 @@ describe('refused jobs', () => {
 
     it('trainModel on an unknown dataset is marked failed', async () => {
       const handle = await start('trainModel', { datasetId: 'ds_0000000000000000', modelName: `nodata-${unique()}` });
-      expect(rootMessage(await failureOf(handle))).toContain('dataset "ds_0000000000000000" does not exist');
+      expect(rootCauseMessage(await failureOf(handle))).toContain('dataset "ds_0000000000000000" does not exist');
       expect(await jobStatus(handle)).toBe('failed');
     });
   });
 });
 
-function rootMessage(err: unknown): string {
-  let current = err as { message?: string; cause?: unknown };
-  while (current.cause) current = current.cause as typeof current;
-  return current.message ?? '';
-}

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError } from '@temporalio/client';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { Client } from 'pg';
 import type { DetectionSummary } from '../../src/client/nomalyClient';
@@ -17,6 +17,7 @@ import { sourceStores } from '../../src/sources/stores';
 import { dropLake, lakeConnectionFile } from '../support/lake';
 import { maybeRecordHistory, startTestPlatform, type TestPlatform } from '../support/testPlatform';
 import { createWarehouse, warehouseConnectionEntry, type Warehouse } from '../support/warehouse';
+import { rootCauseMessage } from '../../src/api/rootCause';
 
 /**
  * Orders with a category, a boolean, a timestamp and a number (nulls in each) where they live:
@@ -87,12 +88,6 @@ function parquet(rows: Order[]): Buffer {
       rowGroupSize: 1000,
     }),
   );
-}
-
-function rootMessage(err: unknown): string {
-  let e: unknown = err;
-  while (e instanceof Error && e.cause) e = e.cause;
-  return e instanceof ApplicationFailure || e instanceof Error ? e.message : String(e);
 }
 
 describe('categories, booleans and timestamps of sources where they live', () => {
@@ -225,8 +220,8 @@ describe('categories, booleans and timestamps of sources where they live', () =>
       (err: unknown) => err,
     );
     expect(outcome).toBeInstanceOf(WorkflowFailedError);
-    expect(rootMessage(outcome)).toMatch(/^malformed row in source snapshot /);
-    expect(rootMessage(outcome)).toContain(`lake:${lake}/orders-csv/dt=${BAD_DAY}/part-1.csv`);
-    expect(rootMessage(outcome)).toMatch(/line 43, column "amount": "EUR 12.50" is not a number/);
+    expect(rootCauseMessage(outcome)).toMatch(/^malformed row in source snapshot /);
+    expect(rootCauseMessage(outcome)).toContain(`lake:${lake}/orders-csv/dt=${BAD_DAY}/part-1.csv`);
+    expect(rootCauseMessage(outcome)).toMatch(/line 43, column "amount": "EUR 12.50" is not a number/);
   });
 });
