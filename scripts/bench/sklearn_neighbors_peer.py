@@ -46,16 +46,38 @@ def main():
     query_sample = Q[:sample]
     out = {"sklearn": sklearn.__version__, "python": platform.python_version(), "algorithm": algo, "build_s": build_s, "sample": sample}
     exact = {}
+    exact_train = {}
     for k in (5, 20):
         # k + 1 neighbours of a training row include itself (at distance 0): what kneighbors()
         # without X does internally.
-        fit_s, _ = timed(lambda: nn.kneighbors(train_sample, n_neighbors=k + 1))
+        fit_s, (train_distances, _) = timed(lambda: nn.kneighbors(train_sample, n_neighbors=k + 1))
+        exact_train[k] = train_distances[:, k]
         score_s, (distances, _) = timed(lambda: nn.kneighbors(query_sample, n_neighbors=k))
         out[f"fit_search_per_row_s_k{k}"] = fit_s / len(train_sample)
         out[f"score_per_row_s_k{k}"] = score_s / len(query_sample)
         exact[k] = distances[:, k - 1]
     out.update(native_hnsw(X, Q, query_sample, exact, cols))
+    out.update(native_nndescent(X, step, len(train_sample), exact_train))
     print(json.dumps(out))
+
+
+def native_nndescent(X, step, sampled, exact_train):
+    """pynndescent's k-NN graph of the training rows per k (self included, as k + 1), timed, with recall on the sample."""
+    import os
+    os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+    try:
+        from pynndescent import NNDescent
+    except ImportError:
+        return {}
+    out = {}
+    for k, kth in exact_train.items():
+        NNDescent(X[:2000], n_neighbors=k + 1, n_jobs=1, random_state=1, compressed=True)  # numba JIT warm-up
+        build_s, index = timed(lambda: NNDescent(X, n_neighbors=k + 1, n_jobs=1, random_state=1, compressed=True))
+        _, distances = index.neighbor_graph
+        sample = distances[::step][:sampled]
+        recall = float(np.mean(sample[:, 1:] <= kth[:, None] * (1 + 1e-5)))
+        out[f"nndescent_k{k}"] = {"fit_s": build_s, "recall": recall}
+    return out
 
 
 HNSW_M = 16
