@@ -16,7 +16,8 @@
  * Writes bench/neighbors-last-run.md after every case, so a run cut short keeps what it measured.
  * Optional arguments: a comma list of cases to run instead (rows x columns, then :tabular for that
  * shape, e.g. 100000x16,100000x16:tabular,1000000x16), then a comma list of detectors (knn, lof) to
- * run, both by default; then --no-peer to time ours alone (scikit-learn's 1M cases take long).
+ * run, both by default; then --no-peer to time ours alone (scikit-learn's 1M cases take long), or
+ * --peer-only to time the peers alone (ours' 1M fits take minutes).
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -85,7 +86,8 @@ interface Row {
   cols: number;
   shape: Shape;
   detector: string;
-  ours: Side;
+  /** Absent with --peer-only. */
+  ours?: Side;
   peer?: Side;
   peerError?: string;
   /** The native references' cell (see nativeReferences). */
@@ -113,9 +115,9 @@ function recallAgainstBrute(train: Matrix, query: Matrix, k: number, model: KNN 
   return found / exact.length;
 }
 
-function runPeer(trainFile: string, rows: number, queryFile: string, cols: number, algorithm: string): Record<string, number | string> | { error: string } {
+function runPeer(trainFile: string, rows: number, queryFile: string, cols: number, algorithm: string, ks: number[]): Record<string, number | string> | { error: string } {
   const env = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1', NUMBA_NUM_THREADS: '1' };
-  const child = spawnSync(PYTHON, [PEER_SCRIPT, trainFile, String(rows), queryFile, String(QUERY_ROWS), String(cols), algorithm, String(peerSample(rows))], {
+  const child = spawnSync(PYTHON, [PEER_SCRIPT, trainFile, String(rows), queryFile, String(QUERY_ROWS), String(cols), algorithm, String(peerSample(rows)), ks.join(',')], {
     encoding: 'utf8',
     env,
     maxBuffer: 1 << 20,
@@ -151,7 +153,7 @@ function report(rows: Row[], started: Date, env: ReturnType<typeof machine>, pee
   ];
   for (const r of rows) {
     const peer = r.peer ? `${fmtFit(r.peer, r.trainRows)} | ${fmtScore(r.peer)}` : `not run: ${r.peerError ?? 'skipped'} | —`;
-    lines.push(`| ${r.trainRows.toLocaleString('en-US')} × ${r.cols} ${r.shape} | ${r.detector} | ${r.ours.note} | ${fmtFit(r.ours, r.trainRows)} | ${fmtScore(r.ours)} | ${peer} | ${r.native ?? 'not run'} | ${r.loads} |`);
+    lines.push(`| ${r.trainRows.toLocaleString('en-US')} × ${r.cols} ${r.shape} | ${r.detector} | ${r.ours ? `${r.ours.note} | ${fmtFit(r.ours, r.trainRows)} | ${fmtScore(r.ours)}` : 'not run (--peer-only) | — | —'} | ${peer} | ${r.native ?? 'not run'} | ${r.loads} |`);
   }
   lines.push('', '## Notes', '', ...notes.map((n) => `- ${n}`), '');
   return lines.join('\n');
@@ -159,7 +161,9 @@ function report(rows: Row[], started: Date, env: ReturnType<typeof machine>, pee
 
 function main(): void {
   const skipPeer = process.argv.includes('--no-peer');
-  const cases = process.argv[2] ? process.argv[2].split(',').map(parseCase) : CASES;
+  const peerOnly = process.argv.includes('--peer-only');
+  const [caseList, detectorList] = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
+  const cases = caseList ? caseList.split(',').map(parseCase) : CASES;
   const started = new Date();
   const env = machine();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nomaly-bench-neighbors-'));
@@ -168,7 +172,7 @@ function main(): void {
   const notes = [
     `Data shapes. gaussian: two Gaussian clusters (means ±1 per feature, sd 1, every other feature correlated 0.8 with its neighbour), full rank: the worst case for every neighbour index. tabular: 16 columns driven by ${TABULAR_FACTORS} latent factors plus small noise: each row W·z + ${TABULAR_NOISE}·e with z ~ N(0, I_${TABULAR_FACTORS}), e ~ N(0, I_d) and loadings W (d × ${TABULAR_FACTORS}, entries N(0, 1)) drawn once from the seed. Both: 3% of rows uniform in [-8, 8] on every feature (outliers). Seeds fixed per shape and column count (scripts/bench/benchData.ts).`,
     `scikit-learn side: NearestNeighbors(algorithm='kd_tree' for 16 columns, 'ball_tree' for 64; n_jobs=1; OMP/OpenBLAS threads 1). Its tree build is timed whole; its searches (kneighbors with k+1 for training rows, k for new rows) on 2,000 evenly spaced training rows and the first 2,000 query rows (250 of each at 1M training rows), extrapolated per row to all of them (≈): a full self-search of 1M rows takes it hours here. LOF's arithmetic beyond the search (O(n·k)) is not counted for it, which favours it slightly.`,
-    'Native HNSW reference (when Debian\'s python3-hnswlib is installed): hnswlib, C++ with SIMD, one thread, built on float32 rows with M = 16 and our build beam (max(64, 4·20, 1.5·d)); for each k the narrowest search beam (ef of 16, 32, … 1,024) whose recall@k on the scikit-learn query sample reaches 0.99 (recall as ours: a returned distance within the exact k-th), then that beam timed over all 100k query rows. Not a detector (no LOF densities, no float64 re-rank): what a native approximate search costs at the recall our tests demand. NN-descent reference (when python3-pynndescent is installed): pynndescent (numba, NUMBA_NUM_THREADS=1, n_jobs=1, its JIT compiled on 2,000 rows first) building the k-NN graph of all training rows, which is what a KNN or LOF fit searches for; recall on the scikit-learn training sample.',
+    'Native HNSW reference (when Debian\'s python3-hnswlib is installed): hnswlib, C++ with SIMD, one thread, built on float32 rows with M = 16 and our build beam (max(64, 4·20, 1.5·d)); for each k the narrowest search beam (ef of 16, 32, … 1,024) whose recall@k on the scikit-learn query sample reaches 0.99 (recall as ours: a returned distance within the exact k-th), then that beam timed over all 100k query rows. Not a detector (no LOF densities, no float64 re-rank): what a native approximate search costs at the recall our tests demand. NN-descent reference (when python3-pynndescent is installed): pynndescent (numba, NUMBA_NUM_THREADS=1, n_jobs=1, its JIT compiled on 2,000 rows first) building the k-NN graph of all training rows, which is what a KNN or LOF fit searches for: a graph of max(30, 2(k + 1)) neighbours cut to the first k + 1 (a graph of k + 1 alone had recall ~0.88); recall on the scikit-learn training sample.',
     `Ours: fit timed whole. Scoring on all 100k rows unless the first ${SCORE_PROBE_ROWS.toLocaleString('en-US')} project beyond ${SCORE_BUDGET_S} s, then their rate (≈).`,
   ];
   try {
@@ -182,10 +186,14 @@ function main(): void {
       writeLittleEndian(trainFile, train.data);
       writeLittleEndian(queryFile, query.data);
       const algorithm = cols <= 16 ? 'kd_tree' : 'ball_tree';
-      const ours: { detector: string; k: number; side: Side; load: string }[] = [];
-      const detectors = process.argv[3]?.split(',') ?? ['knn', 'lof'];
+      const ours: { detector: string; k: number; side?: Side; load: string }[] = [];
+      const detectors = detectorList?.split(',') ?? ['knn', 'lof'];
       for (const [detector, k] of ([['knn', 5], ['lof', 20]] as const).filter(([name]) => detectors.includes(name))) {
         const loadBefore = load();
+        if (peerOnly) {
+          ours.push({ detector, k, load: loadBefore });
+          continue;
+        }
         log(`${detector} ${trainRows} × ${cols}: fitting (load ${loadBefore})`);
         // maxTrainRows is the case's size: the default (20,000) would fit a sample instead.
         const options = { nNeighbors: k, maxTrainRows: trainRows };
@@ -201,7 +209,7 @@ function main(): void {
       }
       const peerLoad = load();
       log(`scikit-learn ${algorithm} (load ${peerLoad})`);
-      const peer = skipPeer ? { error: 'skipped (--no-peer)' } : runPeer(trainFile, trainRows, queryFile, cols, algorithm);
+      const peer = skipPeer ? { error: 'skipped (--no-peer)' } : runPeer(trainFile, trainRows, queryFile, cols, algorithm, ours.map((o) => o.k));
       if ('error' in peer) log(`scikit-learn: ${peer.error}`);
       else peerVersion = String(peer.sklearn);
       for (const o of ours) {
