@@ -30,7 +30,8 @@ import { generate, generateTabular, machine, TABULAR_FACTORS, TABULAR_NOISE, mib
 import { repoRoot } from '../repoRoot';
 
 const REPO_ROOT = repoRoot;
-const REPORT_PATH = path.join(REPO_ROOT, 'bench', 'neighbors-last-run.md');
+/** The report: a --peer-only run (no rows of ours) keeps its own, beside the full run's. */
+const REPORT_PATH = path.join(REPO_ROOT, 'bench', process.argv.includes('--peer-only') ? 'neighbors-peers-last-run.md' : 'neighbors-last-run.md');
 const PEER_SCRIPT = path.join(REPO_ROOT, 'scripts', 'bench', 'sklearn_neighbors_peer.py');
 const PYTHON = '/usr/bin/python3';
 const QUERY_ROWS = 100_000;
