@@ -89,6 +89,10 @@ const ZERO = 48;
 const LOWER_E = 101;
 const UPPER_E = 69;
 
+/** The columns that take the label and id roles when the options name none. */
+export const DEFAULT_LABEL_COLUMN = 'label';
+export const DEFAULT_ID_COLUMN = 'id';
+
 export const ROLE_LABEL = -1;
 export const ROLE_ID = -2;
 export const ROLE_IGNORED = -3;
@@ -465,8 +469,8 @@ export function resolveColumns(
     return i;
   };
   const labelIndex =
-    options.labelColumn !== undefined ? find(options.labelColumn, 'label') : (index.get('label') ?? -1);
-  const idIndex = options.idColumn !== undefined ? find(options.idColumn, 'id') : (index.get('id') ?? -1);
+    options.labelColumn !== undefined ? find(options.labelColumn, 'label') : (index.get(DEFAULT_LABEL_COLUMN) ?? -1);
+  const idIndex = options.idColumn !== undefined ? find(options.idColumn, 'id') : (index.get(DEFAULT_ID_COLUMN) ?? -1);
   if (labelIndex >= 0 && labelIndex === idIndex) {
     throw new DatasetFormatError(
       `column "${header[labelIndex]}" cannot be both the label column and the id column`,

@@ -4,6 +4,7 @@
  * order. The types are kept beside the snapshot (the job's PinnedSource, a model's lineage),
  * never in it: the snapshot's sha256 says which data, whatever the code that typed it.
  */
+import { DEFAULT_ID_COLUMN, DEFAULT_LABEL_COLUMN } from '../data/csv';
 import { DatasetFormatError } from '../data/datasetError';
 import { datasetFormat } from '../data/formats';
 import { partName, type SnapshotPart, type StoreOf } from '../data/formats/snapshot';
@@ -15,7 +16,7 @@ import type { IndexHome } from './pinObjects';
 export const MAX_SAMPLED_PARTS = 32;
 
 /** Names every reader gives a role when no other column has it: they are never sampled (nor features of a source). */
-const ROLE_NAMES = new Set(['label', 'id']);
+const ROLE_NAMES = new Set([DEFAULT_LABEL_COLUMN, DEFAULT_ID_COLUMN]);
 
 /**
  * The types of the snapshot's `columns` (those every part has) but `label` and `id`, with only
